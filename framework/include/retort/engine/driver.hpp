@@ -1,0 +1,104 @@
+// The driver SPI: how a database is *talked to*. A dialect plugin implements these classes over
+// its client library; the engine layer uses nothing else to reach a database.
+#pragma once
+
+#include <retort/core/export.hpp>
+#include <retort/core/value.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace retort {
+
+class NonBlockingConnection;
+
+/// A prepared statement on one connection: bind, execute, step rows with typed column access.
+/// It is reused across executions; `reset()` makes it ready for the next one.
+class RETORT_API DriverStatement {
+public:
+  virtual ~DriverStatement();
+
+  /// Binds every parameter of the next execution (positions 1..n in order).
+  virtual void bind(std::span<const Value> params) = 0;
+  /// Executes on first call, then advances; true while a row is current. Throws DatabaseError.
+  virtual bool step() = 0;
+  /// Discards the current result so the statement can be bound and executed again.
+  virtual void reset() = 0;
+
+  /// Number of result columns.
+  virtual int column_count() const = 0;
+  /// Name of result column `i` (0-based).
+  virtual std::string_view column_name(int i) const = 0;
+  /// True when column `i` of the current row is NULL.
+  virtual bool is_null(int i) const = 0;
+  /// Column `i` as an integer.
+  virtual std::int64_t get_int64(int i) const = 0;
+  /// Column `i` as a double.
+  virtual double get_double(int i) const = 0;
+  /// Column `i` as text; valid until the next step() or reset().
+  virtual std::string_view get_text(int i) const = 0;
+  /// Column `i` as bytes; valid until the next step() or reset().
+  virtual std::span<const std::byte> get_blob(int i) const = 0;
+  /// Column `i` as a boolean.
+  virtual bool get_bool(int i) const { return get_int64(i) != 0; }
+  /// Column `i` boxed in a Value, by the column's runtime type (slow path).
+  virtual Value get_value(int i) const = 0;
+  /// Rows inserted, updated or deleted by the last execution.
+  virtual std::int64_t rows_affected() const = 0;
+  /// The SQL text this statement was prepared from.
+  virtual const std::string& sql() const = 0;
+};
+
+/// One open database connection. The base class keeps a per-connection cache of prepared
+/// statements so that a statement shape is prepared once per connection, not once per use.
+class RETORT_API DriverConnection {
+public:
+  DriverConnection();
+  virtual ~DriverConnection();
+  DriverConnection(const DriverConnection&) = delete;
+  DriverConnection& operator=(const DriverConnection&) = delete;
+
+  /// Prepares `sql`; throws DatabaseError (ProgrammingError for bad SQL).
+  virtual std::unique_ptr<DriverStatement> prepare(const std::string& sql) = 0;
+  /// Runs `sql` without parameters or result rows (DDL, BEGIN, SAVEPOINT ...).
+  virtual void execute(const std::string& sql) = 0;
+  /// Starts a transaction.
+  virtual void begin() = 0;
+  /// Commits the current transaction.
+  virtual void commit() = 0;
+  /// Rolls the current transaction back.
+  virtual void rollback() = 0;
+  /// True while a transaction is open.
+  virtual bool in_transaction() const = 0;
+  /// Checks the connection with a round trip; false (never a throw) when it is dead.
+  virtual bool ping() = 0;
+  /// False once the connection is known broken; a pool then discards it.
+  virtual bool is_valid() const = 0;
+  /// The non-blocking side of the driver, or nullptr when the database cannot do it.
+  virtual NonBlockingConnection* non_blocking() { return nullptr; }
+
+  /// The cached prepared statement for `sql`, preparing it on first use. The statement is reset
+  /// and owned by the connection; callers must not keep it past the connection's life.
+  DriverStatement& cached_statement(const std::string& sql);
+  /// Drops every cached statement (e.g. after a schema change).
+  void clear_statement_cache() noexcept;
+  /// Number of statements prepared on this connection so far (for tests and benchmarks).
+  std::size_t statements_prepared() const noexcept { return statements_prepared_; }
+
+private:
+  // Bounded so that ad-hoc statements cannot grow memory without limit; 256 shapes covers the
+  // working set of a typical application with room to spare.
+  static constexpr std::size_t statement_cache_capacity = 256;
+  using LruList = std::list<std::pair<std::string, std::unique_ptr<DriverStatement>>>;
+  LruList lru_;
+  std::unordered_map<std::string_view, LruList::iterator> by_sql_;
+  std::size_t statements_prepared_ = 0;
+};
+
+} // namespace retort

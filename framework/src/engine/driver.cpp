@@ -1,0 +1,38 @@
+#include <retort/engine/driver.hpp>
+
+namespace retort {
+
+DriverStatement::~DriverStatement() = default;
+
+DriverConnection::DriverConnection() = default;
+
+DriverConnection::~DriverConnection() {
+  // Statements must be finalized before the derived class closes the handle; the derived
+  // destructor has already run here, so drivers call clear_statement_cache() in theirs.
+  clear_statement_cache();
+}
+
+DriverStatement& DriverConnection::cached_statement(const std::string& sql) {
+  if (auto found = by_sql_.find(sql); found != by_sql_.end()) {
+    lru_.splice(lru_.begin(), lru_, found->second);
+    DriverStatement& statement = *found->second->second;
+    statement.reset();
+    return statement;
+  }
+  auto statement = prepare(sql);
+  ++statements_prepared_;
+  lru_.emplace_front(sql, std::move(statement));
+  by_sql_.emplace(lru_.front().first, lru_.begin());
+  if (lru_.size() > statement_cache_capacity) {
+    by_sql_.erase(lru_.back().first);
+    lru_.pop_back();
+  }
+  return *lru_.front().second;
+}
+
+void DriverConnection::clear_statement_cache() noexcept {
+  by_sql_.clear();
+  lru_.clear();
+}
+
+} // namespace retort
