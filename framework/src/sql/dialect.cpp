@@ -46,4 +46,22 @@ void SqlDialect::quote_identifier(std::string& out, std::string_view identifier)
   out += '"';
 }
 
+std::string SqlDialect::savepoint_sql(std::string_view name) const {
+  std::string sql = "SAVEPOINT ";
+  quote_identifier(sql, name);
+  return sql;
+}
+
+std::string SqlDialect::release_savepoint_sql(std::string_view name) const {
+  std::string sql = "RELEASE SAVEPOINT ";
+  quote_identifier(sql, name);
+  return sql;
+}
+
+std::string SqlDialect::rollback_to_savepoint_sql(std::string_view name) const {
+  std::string sql = "ROLLBACK TO SAVEPOINT ";
+  quote_identifier(sql, name);
+  return sql;
+}
+
 } // namespace retort

@@ -47,6 +47,13 @@ public:
   virtual bool requires_limit_with_offset() const { return false; }
   /// The most bound parameters one statement may carry; multi-row inserts are split below it.
   virtual std::size_t max_bound_parameters() const = 0;
+
+  /// SQL that creates savepoint `name` (already a safe identifier made by Retort).
+  virtual std::string savepoint_sql(std::string_view name) const;
+  /// SQL that releases savepoint `name`.
+  virtual std::string release_savepoint_sql(std::string_view name) const;
+  /// SQL that rolls back to savepoint `name`.
+  virtual std::string rollback_to_savepoint_sql(std::string_view name) const;
 };
 
 } // namespace retort
