@@ -1,0 +1,259 @@
+#include "connection.hpp"
+
+#include <retort/core/error.hpp>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <map>
+#include <optional>
+
+namespace retort::sqlite {
+
+namespace {
+
+constexpr std::array<std::string_view, 10> known_options = {
+    "busy_timeout", "cache",  "foreign_keys", "immutable",        "journal_mode",
+    "mode",         "nolock", "synchronous",  "transaction_mode", "uri"};
+
+/// Connection settings after validation of the URL query and the options.
+struct Settings {
+  std::string filename;
+  std::string vfs;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int busy_timeout_ms = 5000;
+  bool foreign_keys = true;
+  std::optional<std::string> journal_mode;
+  std::optional<std::string> synchronous;
+  std::string begin_sql = "BEGIN";
+};
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+    return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  });
+  return out;
+}
+
+[[noreturn]] void bad_option(std::string_view key, std::string_view value,
+                             std::string_view expected) {
+  throw ConfigError("SQLite option " + std::string(key) + "='" + std::string(value) +
+                    "' is invalid: expected " + std::string(expected));
+}
+
+bool parse_bool(std::string_view key, std::string_view value) {
+  std::string v = lower(value);
+  if (v == "1" || v == "true" || v == "on" || v == "yes") return true;
+  if (v == "0" || v == "false" || v == "off" || v == "no") return false;
+  bad_option(key, value, "true or false");
+}
+
+// Pragma arguments cannot be bound parameters, so only words from a fixed list reach the SQL.
+std::string parse_word(std::string_view key, std::string_view value,
+                       std::initializer_list<std::string_view> allowed, std::string_view expected) {
+  std::string v = lower(value);
+  if (std::find(allowed.begin(), allowed.end(), v) == allowed.end())
+    bad_option(key, value, expected);
+  return v;
+}
+
+int parse_milliseconds(std::string_view key, std::string_view value) {
+  int ms = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
+  if (ec != std::errc() || end != value.data() + value.size() || ms < 0)
+    bad_option(key, value, "a whole number of milliseconds");
+  return ms;
+}
+
+int mode_flags(std::string_view value) {
+  std::string v = lower(value);
+  if (v == "ro") return SQLITE_OPEN_READONLY;
+  if (v == "rw") return SQLITE_OPEN_READWRITE;
+  if (v == "rwc") return SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (v == "memory") return SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY;
+  bad_option("mode", value, "ro, rw, rwc or memory");
+}
+
+std::map<std::string, std::string> merged_options(const Url &url, const Options &options) {
+  std::map<std::string, std::string> all(url.query.begin(), url.query.end());
+  for (const auto &[key, value] : options)
+    all[key] = value;
+  for (const auto &[key, value] : all) {
+    if (std::find(known_options.begin(), known_options.end(), key) != known_options.end()) continue;
+    std::string known;
+    for (auto name : known_options)
+      known += (known.empty() ? "" : ", ") + std::string(name);
+    throw ConfigError("unknown SQLite option '" + key + "' (known: " + known + ")");
+  }
+  return all;
+}
+
+std::string file_name(const Url &url, bool uri, const std::map<std::string, std::string> &all) {
+  std::string name = url.database.empty() ? std::string(":memory:") : url.database;
+  if (!uri) {
+    for (const char *key : {"immutable", "nolock"})
+      if (all.count(key) != 0)
+        throw ConfigError(std::string("SQLite option ") + key + " needs uri=true");
+    return name;
+  }
+  if (name.rfind("file:", 0) != 0) name = "file:" + name;
+  char separator = name.find('?') == std::string::npos ? '?' : '&';
+  for (const char *key : {"immutable", "nolock"}) {
+    auto found = all.find(key);
+    if (found == all.end()) continue;
+    name += separator + std::string(key) + "=" + (parse_bool(key, found->second) ? "1" : "0");
+    separator = '&';
+  }
+  return name;
+}
+
+Settings settings_for(const Url &url, const Options &options) {
+  if (!url.host.empty() || url.port || !url.username.empty())
+    throw ArgumentError("SQLite URLs name no host or user: write sqlite:///relative.db, "
+                        "sqlite:////absolute/path.db or sqlite:// for memory (got host '" +
+                        url.host + "')");
+  auto all = merged_options(url, options);
+  auto get = [&all](const char *key) -> const std::string * {
+    auto found = all.find(key);
+    return found == all.end() ? nullptr : &found->second;
+  };
+  Settings s;
+  bool uri = false;
+  if (auto *v = get("uri")) uri = parse_bool("uri", *v);
+  if (auto *v = get("mode")) s.flags = mode_flags(*v);
+  if (uri) s.flags |= SQLITE_OPEN_URI;
+  if (auto *v = get("cache"))
+    s.flags |= parse_word("cache", *v, {"shared", "private"}, "shared or private") == "shared"
+                   ? SQLITE_OPEN_SHAREDCACHE
+                   : SQLITE_OPEN_PRIVATECACHE;
+  if (auto *v = get("busy_timeout")) s.busy_timeout_ms = parse_milliseconds("busy_timeout", *v);
+  if (auto *v = get("foreign_keys")) s.foreign_keys = parse_bool("foreign_keys", *v);
+  if (auto *v = get("journal_mode"))
+    s.journal_mode =
+        parse_word("journal_mode", *v, {"delete", "truncate", "persist", "memory", "wal", "off"},
+                   "delete, truncate, persist, memory, wal or off");
+  if (auto *v = get("synchronous"))
+    s.synchronous = parse_word("synchronous", *v, {"off", "normal", "full", "extra"},
+                               "off, normal, full or extra");
+  if (auto *v = get("transaction_mode"))
+    s.begin_sql =
+        "BEGIN " + parse_word("transaction_mode", *v, {"deferred", "immediate", "exclusive"},
+                              "deferred, immediate or exclusive");
+  s.filename = file_name(url, uri, all);
+  return s;
+}
+
+std::shared_ptr<Handle> open_handle(const Settings &s) {
+  sqlite3 *raw = nullptr;
+  // NOMUTEX: a connection is used by one thread at a time, so SQLite's own locking is waste.
+  int rc = sqlite3_open_v2(s.filename.c_str(), &raw,
+                           s.flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, nullptr);
+  // SQLite returns a handle even on failure; it must be closed all the same.
+  auto handle = std::make_shared<Handle>(raw);
+  if (rc != SQLITE_OK) {
+    std::string reason = raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    throw OperationalError("cannot open SQLite database '" + s.filename + "': " + reason,
+                           std::string(), rc, std::string());
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, s.busy_timeout_ms);
+  return handle;
+}
+
+} // namespace
+
+bool is_memory(const Url &url) {
+  const std::string &db = url.database;
+  if (db.empty() || db == ":memory:" || db.rfind("file::memory:", 0) == 0) return true;
+  auto mode = url.query.find("mode");
+  return mode != url.query.end() && lower(mode->second) == "memory";
+}
+
+SqliteConnection::SqliteConnection(const Url &url, const Options &options) {
+  Settings s = settings_for(url, options);
+  handle_ = open_handle(s);
+  begin_sql_ = s.begin_sql;
+  try {
+    if (s.foreign_keys) execute("PRAGMA foreign_keys = ON");
+    if (s.journal_mode) execute("PRAGMA journal_mode = " + *s.journal_mode);
+    if (s.synchronous) execute("PRAGMA synchronous = " + *s.synchronous);
+    // Reads the file header, so that a file which is no database fails here, not later.
+    execute("PRAGMA schema_version");
+  } catch (const DatabaseError &e) {
+    throw OperationalError("cannot open SQLite database '" + s.filename + "': " + e.message(),
+                           std::string(), e.native_code(), e.sql());
+  }
+}
+
+SqliteConnection::~SqliteConnection() {
+  // Cached statements hold the handle too; dropping them first lets it close right here.
+  clear_statement_cache();
+}
+
+std::unique_ptr<DriverStatement> SqliteConnection::prepare(const std::string &sql) {
+  return std::make_unique<SqliteStatement>(handle_, prepare_one(*handle_, sql), sql);
+}
+
+void SqliteConnection::execute(const std::string &sql) {
+  sqlite3 *db = handle_->db;
+  const char *next = sql.c_str();
+  const char *end = next + sql.size();
+  while (next < end) {
+    sqlite3_stmt *raw = nullptr;
+    int rc = sqlite3_prepare_v2(db, next, static_cast<int>(end - next), &raw, &next);
+    StmtPtr stmt(raw);
+    if (rc != SQLITE_OK) fail(*handle_, rc, Phase::prepare, sql);
+    if (!stmt) break; // only whitespace or comments were left
+    if (sqlite3_bind_parameter_count(raw) != 0)
+      throw ArgumentError("execute() runs SQL without parameters; use prepare() and bind(): " +
+                          sql);
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) fail(*handle_, rc, Phase::step, sql);
+  }
+}
+
+void SqliteConnection::run_kept(StmtPtr &stmt, const std::string &sql) {
+  if (!stmt) stmt = prepare_one(*handle_, sql);
+  int rc = SQLITE_OK;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+  }
+  if (rc == SQLITE_DONE) {
+    sqlite3_reset(stmt.get());
+    return;
+  }
+  std::string message = sqlite3_errmsg(handle_->db);
+  sqlite3_reset(stmt.get());
+  if (is_fatal(rc)) handle_->valid.store(false, std::memory_order_relaxed);
+  throw_error(rc, Phase::step, std::move(message), sql);
+}
+
+void SqliteConnection::begin() { run_kept(begin_, begin_sql_); }
+
+// Both are no-ops without an open transaction, as in DB-API drivers, so that a pool may roll
+// back every returned connection unconditionally.
+void SqliteConnection::commit() {
+  if (!in_transaction()) return;
+  static const std::string sql = "COMMIT";
+  run_kept(commit_, sql);
+}
+
+void SqliteConnection::rollback() {
+  if (!in_transaction()) return;
+  static const std::string sql = "ROLLBACK";
+  run_kept(rollback_, sql);
+}
+
+bool SqliteConnection::ping() {
+  if (!is_valid()) return false;
+  try {
+    static const std::string sql = "SELECT 1";
+    run_kept(ping_, sql);
+    return true;
+  } catch (const std::exception &) {
+    return false;
+  }
+}
+
+} // namespace retort::sqlite

@@ -1,0 +1,76 @@
+#include "dialect.hpp"
+
+#include <sqlite3.h>
+
+namespace retort::sqlite {
+
+namespace {
+
+bool is_plain(std::string_view id) {
+  if (id.empty() || !(id[0] == '_' || (id[0] >= 'a' && id[0] <= 'z'))) return false;
+  for (char c : id)
+    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  return true;
+}
+
+void append_quoted(std::string &out, std::string_view id) {
+  out += '"';
+  for (char c : id) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+} // namespace
+
+// The features arrived in these releases; the loaded library may be older than the headers.
+SqliteDialect::SqliteDialect()
+    : returning_(sqlite3_libversion_number() >= 3035000),
+      nulls_ordering_(sqlite3_libversion_number() >= 3030000),
+      full_outer_join_(sqlite3_libversion_number() >= 3039000) {}
+
+void SqliteDialect::quote_identifier(std::string &out, std::string_view identifier) const {
+  // SQLite knows ~150 keywords (WHERE, VALUES, SET, ...), more than the common list.
+  if (is_plain(identifier) &&
+      sqlite3_keyword_check(identifier.data(), static_cast<int>(identifier.size())) != 0) {
+    append_quoted(out, identifier);
+    return;
+  }
+  SqlDialect::quote_identifier(out, identifier);
+}
+
+void SqliteDialect::render_placeholder(std::string &out, std::size_t position) const {
+  (void)position;
+  out += '?';
+}
+
+std::string SqliteDialect::type_name(const SqlType &type) const {
+  switch (type.kind) {
+  case TypeKind::integer: return "INTEGER";
+  case TypeKind::big_integer: return "BIGINT";
+  case TypeKind::small_integer: return "SMALLINT";
+  case TypeKind::string:
+    return type.length == 0 ? "VARCHAR" : "VARCHAR(" + std::to_string(type.length) + ")";
+  case TypeKind::text: return "TEXT";
+  case TypeKind::floating: return "FLOAT";
+  case TypeKind::numeric:
+    if (type.precision == 0) return "NUMERIC";
+    return "NUMERIC(" + std::to_string(type.precision) + ", " + std::to_string(type.scale) + ")";
+  case TypeKind::boolean: return "BOOLEAN";
+  case TypeKind::date: return "DATE";
+  case TypeKind::date_time: return "DATETIME";
+  case TypeKind::time: return "TIME";
+  case TypeKind::large_binary: return "BLOB";
+  }
+  return "BLOB";
+}
+
+std::string SqliteDialect::autoincrement_type(const SqlType &type) const {
+  // Only a column declared exactly INTEGER (not BIGINT) with PRIMARY KEY, inline or as the
+  // table's single-column PRIMARY KEY(id), becomes the rowid alias that numbers itself.
+  (void)type;
+  return "INTEGER";
+}
+
+} // namespace retort::sqlite

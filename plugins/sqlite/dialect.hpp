@@ -1,0 +1,32 @@
+// The SQLite SQL dialect: how Retort renders SQL for SQLite 3.35 and later.
+#pragma once
+
+#include <retort/sql/dialect.hpp>
+
+namespace retort::sqlite {
+
+/// Rendering rules of SQLite; feature flags follow the library version loaded at run time.
+class SqliteDialect final : public SqlDialect {
+public:
+  SqliteDialect();
+
+  std::string_view name() const override { return "sqlite"; }
+  void quote_identifier(std::string &out, std::string_view identifier) const override;
+  void render_placeholder(std::string &out, std::size_t position) const override;
+  std::string type_name(const SqlType &type) const override;
+  std::string autoincrement_type(const SqlType &type) const override;
+  bool supports_returning() const override { return returning_; }
+  bool supports_multi_values_insert() const override { return true; }
+  bool supports_ilike() const override { return false; }
+  bool supports_nulls_ordering() const override { return nulls_ordering_; }
+  bool supports_full_outer_join() const override { return full_outer_join_; }
+  bool requires_limit_with_offset() const override { return true; }
+  std::size_t max_bound_parameters() const override { return 32766; }
+
+private:
+  bool returning_;
+  bool nulls_ordering_;
+  bool full_outer_join_;
+};
+
+} // namespace retort::sqlite

@@ -1,0 +1,180 @@
+#include "statement.hpp"
+
+#include <retort/core/error.hpp>
+
+#include <cstring>
+
+namespace retort::sqlite {
+
+namespace {
+
+bool only_space(const char *begin, const char *end) {
+  for (; begin != end; ++begin)
+    if (*begin != ';' && *begin != ' ' && *begin != '\t' && *begin != '\n' && *begin != '\r')
+      return false;
+  return true;
+}
+
+// sqlite3_prepare silently ignores whatever follows the first statement; a second statement
+// there is a bug in the caller (or an injection), so it is refused.
+void check_tail(Handle &handle, const char *tail, const char *end, const std::string &sql) {
+  if (tail == nullptr || only_space(tail, end)) return;
+  sqlite3_stmt *rest = nullptr;
+  int rc = sqlite3_prepare_v2(handle.db, tail, static_cast<int>(end - tail), &rest, nullptr);
+  sqlite3_finalize(rest);
+  // A tail that is only comments prepares to no statement at all.
+  if (rc == SQLITE_OK && rest == nullptr) return;
+  throw ProgrammingError("prepare() takes a single statement; text follows the first one",
+                         std::string(), SQLITE_ERROR, sql);
+}
+
+bool is_boolean_decltype(const char *decl) {
+  return decl != nullptr && sqlite3_stricmp(decl, "BOOLEAN") == 0;
+}
+
+} // namespace
+
+void fail(Handle &handle, int code, Phase phase, std::string_view sql) {
+  if (is_fatal(code)) handle.valid.store(false, std::memory_order_relaxed);
+  throw_error(handle.db, code, phase, sql);
+}
+
+StmtPtr prepare_one(Handle &handle, const std::string &sql) {
+  sqlite3_stmt *raw = nullptr;
+  const char *tail = nullptr;
+  // Passing the length including the terminator lets SQLite skip copying the text.
+  int rc = sqlite3_prepare_v3(handle.db, sql.c_str(), static_cast<int>(sql.size() + 1),
+                              SQLITE_PREPARE_PERSISTENT, &raw, &tail);
+  StmtPtr stmt(raw);
+  if (rc != SQLITE_OK) fail(handle, rc, Phase::prepare, sql);
+  if (!stmt) throw ProgrammingError("empty statement", std::string(), SQLITE_ERROR, sql);
+  check_tail(handle, tail, sql.c_str() + sql.size(), sql);
+  return stmt;
+}
+
+SqliteStatement::SqliteStatement(std::shared_ptr<Handle> handle, StmtPtr stmt, std::string sql)
+    : handle_(std::move(handle)), stmt_(std::move(stmt)), sql_(std::move(sql)),
+      parameter_count_(sqlite3_bind_parameter_count(stmt_.get())),
+      read_only_(sqlite3_stmt_readonly(stmt_.get()) != 0) {}
+
+void SqliteStatement::bind(std::span<const Value> params) {
+  if (static_cast<int>(params.size()) != parameter_count_)
+    throw ArgumentError("statement takes " + std::to_string(parameter_count_) +
+                        " parameters, got " + std::to_string(params.size()) + ": " + sql_);
+  if (state_ != State::ready) reset();
+  int position = 1;
+  for (const Value &value : params)
+    bind_one(position++, value);
+}
+
+void SqliteStatement::bind_one(int position, const Value &value) {
+  sqlite3_stmt *stmt = stmt_.get();
+  int rc = SQLITE_OK;
+  // The Values may be temporaries that die before step(), so text and bytes are copied
+  // (SQLITE_TRANSIENT) rather than referenced.
+  switch (value.kind()) {
+  case ValueKind::null: rc = sqlite3_bind_null(stmt, position); break;
+  case ValueKind::integer: rc = sqlite3_bind_int64(stmt, position, value.as_int()); break;
+  case ValueKind::real: rc = sqlite3_bind_double(stmt, position, value.as_double()); break;
+  case ValueKind::boolean: rc = sqlite3_bind_int(stmt, position, value.as_bool() ? 1 : 0); break;
+  case ValueKind::text: {
+    const std::string &text = value.as_text();
+    rc = sqlite3_bind_text64(stmt, position, text.data(), text.size(), SQLITE_TRANSIENT,
+                             SQLITE_UTF8);
+    break;
+  }
+  case ValueKind::blob: {
+    const Blob &blob = value.as_blob();
+    // A null data pointer would bind NULL, and an empty vector may have one.
+    rc = blob.empty()
+             ? sqlite3_bind_zeroblob(stmt, position, 0)
+             : sqlite3_bind_blob64(stmt, position, blob.data(), blob.size(), SQLITE_TRANSIENT);
+    break;
+  }
+  }
+  if (rc != SQLITE_OK) fail(*handle_, rc, Phase::bind, sql_);
+}
+
+bool SqliteStatement::step() {
+  // sqlite3_step after SQLITE_DONE would silently run the statement again.
+  if (state_ == State::done) return false;
+  if (state_ == State::ready) {
+    state_ = State::running;
+    if (!read_only_) total_changes_at_start_ = sqlite3_total_changes64(handle_->db);
+  }
+  int rc = sqlite3_step(stmt_.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) {
+    rows_affected_ = changes_since_start();
+    state_ = State::done;
+    return false;
+  }
+  // The message must be read before sqlite3_reset, which would report the error again.
+  std::string message = sqlite3_errmsg(handle_->db);
+  sqlite3_reset(stmt_.get());
+  state_ = State::ready;
+  if (is_fatal(rc)) handle_->valid.store(false, std::memory_order_relaxed);
+  throw_error(rc, Phase::step, std::move(message), sql_);
+}
+
+void SqliteStatement::reset() {
+  // The return value repeats the last step's error, which step() already reported.
+  sqlite3_reset(stmt_.get());
+  state_ = State::ready;
+}
+
+std::int64_t SqliteStatement::changes_since_start() const {
+  // sqlite3_changes64 keeps the count of the last INSERT/UPDATE/DELETE on the connection, so it
+  // is only this statement's when the connection's total moved while this one ran.
+  if (read_only_) return 0;
+  if (sqlite3_total_changes64(handle_->db) == total_changes_at_start_) return 0;
+  return sqlite3_changes64(handle_->db);
+}
+
+std::int64_t SqliteStatement::rows_affected() const {
+  switch (state_) {
+  case State::done: return rows_affected_;
+  case State::running: return changes_since_start();
+  case State::ready: return 0;
+  }
+  return 0;
+}
+
+std::string_view SqliteStatement::column_name(int i) const {
+  const char *name = sqlite3_column_name(stmt_.get(), i);
+  return name != nullptr ? std::string_view(name) : std::string_view();
+}
+
+std::string_view SqliteStatement::get_text(int i) const {
+  // column_text before column_bytes: the byte count is of the converted text.
+  const auto *text = reinterpret_cast<const char *>(sqlite3_column_text(stmt_.get(), i));
+  auto size = static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), i));
+  return {text, text != nullptr ? size : 0};
+}
+
+std::span<const std::byte> SqliteStatement::get_blob(int i) const {
+  const auto *data = static_cast<const std::byte *>(sqlite3_column_blob(stmt_.get(), i));
+  auto size = static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), i));
+  return {data, data != nullptr ? size : 0};
+}
+
+Value SqliteStatement::get_value(int i) const {
+  sqlite3_stmt *stmt = stmt_.get();
+  switch (sqlite3_column_type(stmt, i)) {
+  case SQLITE_INTEGER: {
+    auto v = sqlite3_column_int64(stmt, i);
+    // SQLite stores booleans as integers; the declared type says which were meant as such.
+    if (is_boolean_decltype(sqlite3_column_decltype(stmt, i))) return Value(v != 0);
+    return Value(v);
+  }
+  case SQLITE_FLOAT: return Value(sqlite3_column_double(stmt, i));
+  case SQLITE_TEXT: return Value(get_text(i));
+  case SQLITE_BLOB: {
+    auto bytes = get_blob(i);
+    return Value(Blob(bytes.begin(), bytes.end()));
+  }
+  default: return Value();
+  }
+}
+
+} // namespace retort::sqlite

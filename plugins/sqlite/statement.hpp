@@ -1,0 +1,78 @@
+// A prepared SQLite statement behind Retort's DriverStatement SPI.
+#pragma once
+
+#include "errors.hpp"
+
+#include <retort/engine/driver.hpp>
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <memory>
+
+namespace retort::sqlite {
+
+/// The open sqlite3 handle, shared by a connection and its statements so that a statement
+/// kept past its connection never outlives the handle; closed when the last owner goes.
+struct Handle {
+  explicit Handle(sqlite3 *db) noexcept : db(db) {}
+  ~Handle() { sqlite3_close_v2(db); }
+  Handle(const Handle &) = delete;
+  Handle &operator=(const Handle &) = delete;
+
+  sqlite3 *db;
+  /// Cleared after an error that leaves the database unusable (corrupt file, I/O error).
+  std::atomic<bool> valid{true};
+};
+
+/// Finalizes a statement.
+struct StmtDeleter {
+  void operator()(sqlite3_stmt *stmt) const noexcept { sqlite3_finalize(stmt); }
+};
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+/// Prepares exactly one statement from `sql`; throws ProgrammingError for bad or multiple
+/// statements.
+StmtPtr prepare_one(Handle &handle, const std::string &sql);
+
+/// Throws the translated error for `code` and marks `handle` invalid when it is fatal.
+[[noreturn]] void fail(Handle &handle, int code, Phase phase, std::string_view sql);
+
+/// A statement over sqlite3_stmt; column access goes straight to sqlite3_column_*.
+class SqliteStatement final : public DriverStatement {
+public:
+  SqliteStatement(std::shared_ptr<Handle> handle, StmtPtr stmt, std::string sql);
+
+  void bind(std::span<const Value> params) override;
+  bool step() override;
+  void reset() override;
+
+  int column_count() const override { return sqlite3_column_count(stmt_.get()); }
+  std::string_view column_name(int i) const override;
+  bool is_null(int i) const override { return sqlite3_column_type(stmt_.get(), i) == SQLITE_NULL; }
+  std::int64_t get_int64(int i) const override { return sqlite3_column_int64(stmt_.get(), i); }
+  double get_double(int i) const override { return sqlite3_column_double(stmt_.get(), i); }
+  std::string_view get_text(int i) const override;
+  std::span<const std::byte> get_blob(int i) const override;
+  bool get_bool(int i) const override { return sqlite3_column_int64(stmt_.get(), i) != 0; }
+  Value get_value(int i) const override;
+  std::int64_t rows_affected() const override;
+  const std::string &sql() const override { return sql_; }
+
+private:
+  enum class State { ready, running, done };
+
+  void bind_one(int position, const Value &value);
+  std::int64_t changes_since_start() const;
+
+  std::shared_ptr<Handle> handle_;
+  StmtPtr stmt_;
+  std::string sql_;
+  int parameter_count_;
+  bool read_only_;
+  State state_ = State::ready;
+  std::int64_t total_changes_at_start_ = 0;
+  std::int64_t rows_affected_ = 0;
+};
+
+} // namespace retort::sqlite
