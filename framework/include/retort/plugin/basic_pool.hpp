@@ -1,0 +1,71 @@
+// The one implementation of pooling that the pool plugins configure: a bounded set of
+// connections with overflow, checkout timeout, recycle, idle timeout, pre-ping, reset on return
+// and LIFO/FIFO order. Validation and reset of connections live here and nowhere else.
+#pragma once
+
+#include <retort/core/export.hpp>
+#include <retort/engine/pool.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace retort {
+
+/// A thread-safe pool: `size` connections kept, up to `max_overflow` more under load (-1: no
+/// limit), closed again when returned. Create it with std::make_shared.
+class RETORT_API BasicPool : public Pool {
+public:
+  /// `kind` names the pool in errors ("queue", "static", ...). Throws ArgumentError for limits
+  /// that could never hand out a connection.
+  BasicPool(std::string kind, PoolOptions options, ConnectionFactory factory);
+  ~BasicPool() override;
+
+  PooledConnection checkout() override;
+  void checkin(std::unique_ptr<DriverConnection> connection, ConnectionRecord record,
+               bool invalidated) noexcept override;
+  PoolStatus status() const override;
+  void dispose() noexcept override;
+
+  /// The options in force.
+  const PoolOptions &options() const noexcept { return options_; }
+  /// Called by the plugin loader: checked-out connections then hold `owner` (which also keeps
+  /// the plugin library loaded) instead of this object's own shared_ptr.
+  void set_owner(std::weak_ptr<Pool> owner) noexcept;
+
+private:
+  struct Idle {
+    std::unique_ptr<DriverConnection> connection;
+    ConnectionRecord record;
+  };
+  bool unlimited() const noexcept { return options_.max_overflow < 0; }
+  bool has_room() const noexcept;
+  bool is_stale(const ConnectionRecord &record, std::chrono::steady_clock::time_point now) const;
+  std::unique_ptr<DriverConnection> open(ConnectionRecord &record);
+  std::unique_ptr<DriverConnection> usable_or_null(Idle &idle);
+  void give_back_slot() noexcept;
+  [[noreturn]] void throw_timeout() const;
+  std::shared_ptr<Pool> handle();
+
+  // Declared first so that it is destroyed last: idle connections may need the dialect plugin
+  // the factory keeps loaded.
+  ConnectionFactory factory_;
+  std::string kind_;
+  PoolOptions options_;
+  std::weak_ptr<Pool> owner_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable freed_;
+  std::deque<Idle> idle_;
+  int checked_out_ = 0;
+  int waiters_ = 0;
+  std::uint64_t opened_ = 0;
+  std::uint64_t discarded_ = 0;
+  std::chrono::steady_clock::time_point disposed_at_{};
+};
+
+} // namespace retort

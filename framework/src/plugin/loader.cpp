@@ -1,0 +1,287 @@
+#include "library.hpp"
+
+#include <retort/core/error.hpp>
+#include <retort/plugin/basic_pool.hpp>
+#include <retort/plugin/loader.hpp>
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <system_error>
+#include <utility>
+
+namespace retort {
+
+namespace {
+
+using Library = boost::dll::shared_library;
+namespace fs = std::filesystem;
+
+boost::dll::load_mode::type load_mode() {
+  auto mode = boost::dll::load_mode::rtld_now;
+#ifdef RETORT_SANITIZE
+  // LeakSanitizer cannot symbolize allocations of an unloaded module (TOOLCHAIN.md §6).
+  mode = mode | static_cast<boost::dll::load_mode::type>(RTLD_NODELETE);
+#endif
+  return mode;
+}
+
+// Boost.DLL's error codes are fixed (EBADF/ESPIPE); the real reason is dlerror's text, which it
+// embeds in what(). The text starts with the path, which the caller already prints.
+std::string system_loader_reason(const std::system_error &error, const fs::path &file) {
+  std::string what = error.what();
+  static constexpr std::string_view marker = "dlerror system message: ";
+  const auto from = what.find(marker);
+  const auto to = what.rfind("): ");
+  if (from != std::string::npos && to != std::string::npos && to > from)
+    what = what.substr(from + marker.size(), to - from - marker.size());
+  const auto prefix = file.string() + ": ";
+  if (what.starts_with(prefix)) what.erase(0, prefix.size());
+  return what;
+}
+
+std::string or_null(const char *text) { return text ? text : "(null)"; }
+
+const char *kind_name(PluginKind kind) {
+  switch (kind) {
+  case PluginKind::dialect: return "dialect";
+  case PluginKind::pool: return "pool";
+  }
+  return "unknown";
+}
+
+std::vector<std::string> schemes_of(const PluginManifest &manifest) {
+  std::vector<std::string> schemes;
+  for (auto it = manifest.schemes; it && *it; ++it)
+    schemes.emplace_back(*it);
+  return schemes;
+}
+
+std::string join(const std::vector<std::string> &items) {
+  std::string out;
+  for (const auto &item : items)
+    out += (out.empty() ? "" : ", ") + item;
+  return out.empty() ? "none" : out;
+}
+
+// Opens `file` and checks the manifest against `kind`; returns the library, or sets `failure`.
+std::shared_ptr<Library> open_checked(const fs::path &file, PluginKind kind,
+                                      const PluginManifest *&manifest, std::string &failure) {
+  auto library = std::make_shared<Library>();
+  try {
+    library->load(file, load_mode());
+  } catch (const std::system_error &error) {
+    failure = system_loader_reason(error, file);
+    return nullptr;
+  }
+  if (!library->has("retort_plugin_manifest")) {
+    failure = "no retort_plugin_manifest (not a Retort plugin)";
+    return nullptr;
+  }
+  manifest = &library->get<const PluginManifest>("retort_plugin_manifest");
+  if (manifest->abi_version != plugin_abi_version) {
+    failure = "ABI version " + std::to_string(manifest->abi_version) + " != host " +
+              std::to_string(plugin_abi_version) + " (rebuild the plugin)";
+    return nullptr;
+  }
+  const std::string tag = or_null(manifest->abi_tag);
+  if (tag != RETORT_ABI_TAG) {
+    failure = "ABI tag " + tag + " != host " + RETORT_ABI_TAG;
+    return nullptr;
+  }
+  if (manifest->kind != kind) {
+    failure = std::string("kind mismatch: the file is a ") + kind_name(manifest->kind) +
+              " plugin, a " + kind_name(kind) + " plugin was asked for";
+    return nullptr;
+  }
+  return library;
+}
+
+// Destroys the plugin object before its library can be unloaded.
+template <typename T> struct Unloader {
+  mutable std::shared_ptr<Library> library;
+  void operator()(const T *object) const noexcept {
+    std::default_delete<const T>{}(object);
+    library.reset();
+  }
+};
+
+// A pool whose last owner goes away while something else still holds the plugin's pool object
+// (a checked-out connection of a pool not derived from BasicPool) must not take its code with
+// it: the library is then made resident for the rest of the process.
+struct PoolKeeper {
+  mutable std::shared_ptr<Pool> pool;
+  mutable std::shared_ptr<Library> library;
+  void operator()(Pool *) const noexcept {
+    if (pool.use_count() > 1 && library) {
+      const auto path = library->location().string();
+      (void)::dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+    }
+    pool.reset();
+    library.reset();
+  }
+};
+
+// Seen by the application in place of the plugin's own object, so that every pool it creates
+// keeps the library loaded.
+class LoadedPoolPlugin final : public PoolPlugin {
+public:
+  LoadedPoolPlugin(std::shared_ptr<Library> library, std::unique_ptr<PoolPlugin> plugin)
+      : library_(std::move(library)), plugin_(std::move(plugin)) {}
+
+  std::shared_ptr<Pool> create_pool(const PoolOptions &options,
+                                    ConnectionFactory factory) const override {
+    auto pool = plugin_->create_pool(options, std::move(factory));
+    if (!pool) throw PluginError("pool plugin " + library_->location().string() + " made no pool");
+    Pool *raw = pool.get();
+    std::shared_ptr<Pool> owner(raw, PoolKeeper{std::move(pool), library_});
+    if (auto *basic = dynamic_cast<BasicPool *>(raw)) basic->set_owner(owner);
+    return owner;
+  }
+
+private:
+  // Declared first so that it is released after the plugin object.
+  std::shared_ptr<Library> library_;
+  std::unique_ptr<PoolPlugin> plugin_;
+};
+
+template <typename Factory>
+Factory *entry_point(Library &library, const char *alias, std::string &failure) {
+  if (!library.has(alias)) {
+    failure = std::string("missing entry point ") + alias;
+    return nullptr;
+  }
+  return &library.get_alias<Factory>(alias);
+}
+
+template <typename Made, typename Factory>
+std::unique_ptr<Made> call(Factory *factory, std::string &failure) {
+  try {
+    auto made = factory();
+    if (!made) failure = "the factory returned nothing";
+    return made;
+  } catch (const std::exception &error) {
+    failure = std::string("the factory threw: ") + error.what();
+  } catch (...) {
+    failure = "the factory threw an unknown exception";
+  }
+  return nullptr;
+}
+
+void trace(const fs::path &file, const std::string &outcome) {
+  if (detail::debug_plugins()) detail::debug_line("  " + file.string() + ": " + outcome);
+}
+
+void append_unique(std::vector<fs::path> &dirs, const fs::path &dir) {
+  if (dir.empty()) return;
+  const auto normal = fs::absolute(dir).lexically_normal();
+  if (std::find(dirs.begin(), dirs.end(), normal) == dirs.end()) dirs.push_back(normal);
+}
+
+} // namespace
+
+namespace detail {
+
+bool debug_plugins() {
+  const char *value = std::getenv("RETORT_DEBUG_PLUGINS");
+  return value && *value && std::string_view(value) != "0";
+}
+
+void debug_line(const std::string &line) { std::cerr << "retort plugins: " << line << std::endl; }
+
+DialectLoad load_dialect(const fs::path &file, std::string_view scheme) {
+  DialectLoad out;
+  const PluginManifest *manifest = nullptr;
+  auto library = open_checked(file, PluginKind::dialect, manifest, out.failure);
+  if (library) {
+    out.schemes = schemes_of(*manifest);
+    if (std::find(out.schemes.begin(), out.schemes.end(), scheme) == out.schemes.end())
+      out.failure =
+          "scheme not served: " + std::string(scheme) + " (serves " + join(out.schemes) + ")";
+  }
+  if (out.failure.empty()) {
+    if (auto factory =
+            entry_point<DialectFactory>(*library, "retort_create_dialect", out.failure)) {
+      if (auto made = call<DialectPlugin>(factory, out.failure))
+        out.plugin =
+            std::shared_ptr<const DialectPlugin>(made.release(), Unloader<DialectPlugin>{library});
+    }
+  }
+  trace(file, out.plugin ? "loaded dialect plugin " + or_null(manifest->name) + " " +
+                               or_null(manifest->version)
+                         : out.failure);
+  return out;
+}
+
+PoolLoad load_pool(const fs::path &file) {
+  PoolLoad out;
+  const PluginManifest *manifest = nullptr;
+  auto library = open_checked(file, PluginKind::pool, manifest, out.failure);
+  if (library) {
+    if (auto factory = entry_point<PoolFactory>(*library, "retort_create_pool", out.failure)) {
+      if (auto made = call<PoolPlugin>(factory, out.failure))
+        out.plugin = std::make_shared<const LoadedPoolPlugin>(library, std::move(made));
+    }
+  }
+  trace(file, out.plugin ? "loaded pool plugin " + or_null(manifest->name) + " " +
+                               or_null(manifest->version)
+                         : out.failure);
+  return out;
+}
+
+} // namespace detail
+
+std::string plugin_file_name(PluginKind kind, std::string_view name) {
+  return std::string("retort-") + kind_name(kind) + "-" + std::string(name) + ".so";
+}
+
+std::string dialect_name_of_scheme(std::string_view scheme) {
+  return std::string(scheme.substr(0, scheme.find('+')));
+}
+
+std::vector<fs::path> plugin_directories(const PluginSearch &search) {
+  std::vector<fs::path> dirs;
+  for (const auto &dir : search.paths)
+    append_unique(dirs, dir);
+  if (const char *env = std::getenv("RETORT_PLUGIN_PATH")) {
+    std::string_view rest = env;
+    while (!rest.empty()) {
+      const auto colon = rest.find(':');
+      append_unique(dirs, fs::path(rest.substr(0, colon)));
+      rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+    }
+  }
+#ifdef RETORT_PLUGIN_INSTALL_DIR
+  append_unique(dirs, fs::path(RETORT_PLUGIN_INSTALL_DIR));
+#endif
+  std::error_code ignored;
+  const auto self = boost::dll::this_line_location(ignored);
+  if (!self.empty()) {
+    append_unique(dirs, self.parent_path());
+    append_unique(dirs, self.parent_path() / "retort" / "plugins");
+  }
+  return dirs;
+}
+
+std::shared_ptr<const DialectPlugin> load_dialect_plugin(const fs::path &file,
+                                                         std::string_view scheme) {
+  auto loaded = detail::load_dialect(file, scheme);
+  if (!loaded.plugin)
+    throw PluginError("cannot load dialect plugin " + file.string() + " for URL scheme '" +
+                      std::string(scheme) + "': " + loaded.failure);
+  return loaded.plugin;
+}
+
+std::shared_ptr<const PoolPlugin> load_pool_plugin(const fs::path &file) {
+  auto loaded = detail::load_pool(file);
+  if (!loaded.plugin)
+    throw PluginError("cannot load pool plugin " + file.string() + ": " + loaded.failure);
+  return loaded.plugin;
+}
+
+} // namespace retort
