@@ -1,0 +1,96 @@
+// A driver connection without a database, for pool tests at unit level: it counts opens,
+// closes, pings and rollbacks, and can be told to fail its ping or become invalid by id.
+#pragma once
+
+#include <retort/core/error.hpp>
+#include <retort/engine/driver.hpp>
+#include <retort/engine/pool.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+namespace retort::testing {
+
+/// Shared by every CountingConnection a factory makes.
+struct ConnectionCounters {
+  std::atomic<int> opened{0};
+  std::atomic<int> closed{0};
+  std::atomic<int> pings{0};
+  std::atomic<int> rollbacks{0};
+
+  /// Ids whose ping() fails from now on.
+  void kill(int id) {
+    std::lock_guard lock(mutex);
+    dead.insert(id);
+  }
+  /// Ids whose is_valid() is false from now on.
+  void break_connection(int id) {
+    std::lock_guard lock(mutex);
+    broken.insert(id);
+  }
+  bool is_dead(int id) const {
+    std::lock_guard lock(mutex);
+    return dead.count(id) != 0;
+  }
+  bool is_broken(int id) const {
+    std::lock_guard lock(mutex);
+    return broken.count(id) != 0;
+  }
+
+private:
+  mutable std::mutex mutex;
+  std::set<int> dead;
+  std::set<int> broken;
+};
+
+/// A connection that talks to nothing; ids count from 1 in opening order.
+class CountingConnection final : public DriverConnection {
+public:
+  explicit CountingConnection(std::shared_ptr<ConnectionCounters> counters)
+      : counters_(std::move(counters)), id_(++counters_->opened) {}
+  ~CountingConnection() override {
+    clear_statement_cache();
+    ++counters_->closed;
+  }
+
+  int id() const { return id_; }
+  /// Set while a holder has it, to catch a pool handing one connection to two holders.
+  std::atomic<bool> in_use{false};
+
+  std::unique_ptr<DriverStatement> prepare(const std::string &sql) override {
+    throw NotSupportedError("CountingConnection cannot prepare", "", 0, sql);
+  }
+  void execute(const std::string &) override {}
+  void begin() override { in_transaction_ = true; }
+  void commit() override { in_transaction_ = false; }
+  void rollback() override {
+    ++counters_->rollbacks;
+    in_transaction_ = false;
+  }
+  bool in_transaction() const override { return in_transaction_; }
+  bool ping() override {
+    ++counters_->pings;
+    return !counters_->is_dead(id_);
+  }
+  bool is_valid() const override { return !counters_->is_broken(id_); }
+
+private:
+  std::shared_ptr<ConnectionCounters> counters_;
+  int id_;
+  bool in_transaction_ = false;
+};
+
+/// A factory making CountingConnections that report to `counters`.
+inline ConnectionFactory counting_factory(std::shared_ptr<ConnectionCounters> counters) {
+  return [counters] { return std::make_unique<CountingConnection>(counters); };
+}
+
+/// The CountingConnection behind a pooled connection.
+inline CountingConnection &counting(const PooledConnection &pooled) {
+  return dynamic_cast<CountingConnection &>(*pooled);
+}
+
+} // namespace retort::testing
