@@ -1,0 +1,319 @@
+#include "pg_common.hpp"
+
+#include <retort/core/error.hpp>
+
+#include <charconv>
+#include <cstring>
+
+namespace retort::pg {
+
+namespace {
+
+// Type OIDs of pg_type (catalog/pg_type_d.h is a server header, not part of libpq-dev).
+constexpr Oid bool_oid = 16;
+constexpr Oid bytea_oid = 17;
+constexpr Oid int8_oid = 20;
+constexpr Oid int2_oid = 21;
+constexpr Oid int4_oid = 23;
+constexpr Oid oid_oid = 26;
+constexpr Oid float4_oid = 700;
+constexpr Oid float8_oid = 701;
+
+std::string trimmed(const char *text) {
+  std::string out = text ? text : "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+    out.pop_back();
+  return out;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+} // namespace
+
+// ---- Session ---------------------------------------------------------------------------------
+
+Session::Session(PGconn *conn, std::string password) noexcept
+    : conn_(conn), password_(std::move(password)) {}
+
+Session::~Session() { close(); }
+
+void Session::close() noexcept {
+  if (conn_) PQfinish(conn_);
+  conn_ = nullptr;
+}
+
+bool Session::valid() const noexcept {
+  return conn_ && !broken_ && PQstatus(conn_) == CONNECTION_OK;
+}
+
+PGconn *Session::usable(const std::string &sql) {
+  if (!conn_) throw OperationalError("the connection is closed", "08003", 0, sql);
+  if (broken_ || PQstatus(conn_) != CONNECTION_OK) {
+    broken_ = true;
+    throw OperationalError("the connection to the server was lost", "08006", 0, sql);
+  }
+  return conn_;
+}
+
+std::string Session::next_statement_name() {
+  return "retort_" + std::to_string(++statements_named_);
+}
+
+void Session::forget_statement(std::string name) {
+  if (conn_ && !broken_) forgotten_.push_back(std::move(name));
+}
+
+void Session::deallocate_forgotten() noexcept {
+  if (forgotten_.empty() || !valid()) return;
+  // DEALLOCATE fails in an aborted transaction and would abort a healthy one on error, so it
+  // only runs between transactions, and never while a non-blocking query is in flight.
+  if (PQtransactionStatus(conn_) != PQTRANS_IDLE || PQpipelineStatus(conn_) != PQ_PIPELINE_OFF)
+    return;
+  std::string sql;
+  for (const auto &name : forgotten_)
+    sql += "DEALLOCATE " + name + ";";
+  forgotten_.clear();
+  ResultPtr result(PQexec(conn_, sql.c_str()));
+  if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+}
+
+std::string Session::scrub(std::string text) const {
+  if (password_.empty()) return text;
+  for (auto at = text.find(password_); at != std::string::npos; at = text.find(password_, at))
+    text.replace(at, password_.size(), "***");
+  return text;
+}
+
+std::exception_ptr Session::error_for(const PGresult *result, const std::string &sql) {
+  const char *state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const char *primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  std::string sqlstate = state ? state : "";
+  std::string message = primary  ? trimmed(primary)
+                        : result ? trimmed(PQresultErrorMessage(result))
+                                 : std::string();
+  if (message.empty() && conn_) message = trimmed(PQerrorMessage(conn_));
+  if (message.empty()) message = "unknown error from libpq";
+  message = scrub(std::move(message));
+
+  bool lost = !conn_ || PQstatus(conn_) == CONNECTION_BAD;
+  if (lost || starts_with(sqlstate, "08") || starts_with(sqlstate, "57P")) broken_ = true;
+  if (sqlstate.empty() && lost) sqlstate = "08006";
+  if (sqlstate.empty()) return std::make_exception_ptr(InterfaceError(message, "", 0, sql));
+  return make_database_error(sqlstate, std::move(message), sql);
+}
+
+void Session::raise(const PGresult *result, const std::string &sql) {
+  std::rethrow_exception(error_for(result, sql));
+}
+
+std::exception_ptr make_database_error(const std::string &sqlstate, std::string message,
+                                       std::string sql) {
+  auto make = [&]<typename E>() {
+    return std::make_exception_ptr(E(std::move(message), sqlstate, 0, std::move(sql)));
+  };
+  std::string_view cls = std::string_view(sqlstate).substr(0, 2);
+  if (cls == "23") return make.template operator()<IntegrityError>();
+  if (sqlstate == "40001" || sqlstate == "40P01")
+    return make.template operator()<OperationalError>();
+  if (cls == "08" || cls == "57" || cls == "53" || cls == "58")
+    return make.template operator()<OperationalError>();
+  if (cls == "42") return make.template operator()<ProgrammingError>();
+  if (cls == "22") return make.template operator()<DataError>();
+  if (cls == "XX") return make.template operator()<InternalError>();
+  if (cls == "0A") return make.template operator()<NotSupportedError>();
+  return make.template operator()<DatabaseError>();
+}
+
+// ---- Params ----------------------------------------------------------------------------------
+
+void Params::assign(std::span<const Value> params) {
+  const std::size_t n = params.size();
+  arena_.clear();
+  offsets_.assign(n, 0);
+  values_.assign(n, nullptr);
+  lengths_.assign(n, 0);
+  formats_.assign(n, 0);
+  types_.assign(n, 0);
+  char number[32];
+  for (std::size_t i = 0; i < n; ++i) {
+    const Value &v = params[i];
+    offsets_[i] = arena_.size();
+    switch (v.kind()) {
+    case ValueKind::null: continue;
+    case ValueKind::integer: {
+      auto end = std::to_chars(number, number + sizeof number, v.as_int()).ptr;
+      arena_.append(number, end);
+      break;
+    }
+    case ValueKind::real: {
+      // Shortest text that reads back to the same double.
+      auto end = std::to_chars(number, number + sizeof number, v.as_double()).ptr;
+      arena_.append(number, end);
+      break;
+    }
+    case ValueKind::text: arena_ += v.as_text(); break;
+    case ValueKind::boolean: arena_ += v.as_bool() ? 't' : 'f'; break;
+    case ValueKind::blob: {
+      const Blob &b = v.as_blob();
+      arena_.append(reinterpret_cast<const char *>(b.data()), b.size());
+      formats_[i] = 1;
+      types_[i] = bytea_oid;
+      break;
+    }
+    }
+    lengths_[i] = static_cast<int>(arena_.size() - offsets_[i]);
+    // Text-format values are read up to a NUL by libpq.
+    arena_ += '\0';
+  }
+  // Pointers are taken only now: appending may have moved the arena.
+  for (std::size_t i = 0; i < n; ++i)
+    if (!params[i].is_null()) values_[i] = arena_.data() + offsets_[i];
+}
+
+// ---- Rows ------------------------------------------------------------------------------------
+
+void Rows::reset(ResultPtr result, std::string *sql_for_errors) {
+  result_ = std::move(result);
+  sql_ = sql_for_errors;
+  rows_ = result_ ? PQntuples(result_.get()) : 0;
+  row_ = -1;
+  blobs_.clear();
+}
+
+void Rows::clear() noexcept {
+  result_.reset();
+  rows_ = 0;
+  row_ = -1;
+}
+
+int Rows::column_count() const noexcept { return result_ ? PQnfields(result_.get()) : 0; }
+
+void Rows::check_cell(int i) const {
+  if (!result_ || row_ < 0 || row_ >= rows_)
+    throw InvalidStateError("no current row" + (sql_ ? " in result of: " + *sql_ : std::string()));
+  if (i < 0 || i >= PQnfields(result_.get()))
+    throw ArgumentError("column index " + std::to_string(i) + " out of range (" +
+                        std::to_string(PQnfields(result_.get())) + " columns)");
+}
+
+void Rows::bad_cell(int i, const char *wanted) const {
+  throw DataError("column \"" + std::string(PQfname(result_.get(), i)) + "\" value '" +
+                      std::string(get_text(i)) + "' is not " + wanted,
+                  "22P02", 0, sql_ ? *sql_ : std::string());
+}
+
+std::string_view Rows::column_name(int i) const {
+  if (!result_ || i < 0 || i >= PQnfields(result_.get()))
+    throw ArgumentError("column index " + std::to_string(i) + " out of range");
+  return PQfname(result_.get(), i);
+}
+
+bool Rows::is_null(int i) const {
+  check_cell(i);
+  return PQgetisnull(result_.get(), row_, i) != 0;
+}
+
+std::string_view Rows::get_text(int i) const {
+  check_cell(i);
+  return {PQgetvalue(result_.get(), row_, i),
+          static_cast<std::size_t>(PQgetlength(result_.get(), row_, i))};
+}
+
+std::int64_t Rows::get_int64(int i) const {
+  std::string_view text = get_text(i);
+  if (PQgetisnull(result_.get(), row_, i)) return 0;
+  if (PQftype(result_.get(), i) == bool_oid) return text == "t" ? 1 : 0;
+  std::int64_t out = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (ec != std::errc() || end != text.data() + text.size()) bad_cell(i, "an integer");
+  return out;
+}
+
+double Rows::get_double(int i) const {
+  std::string_view text = get_text(i);
+  if (PQgetisnull(result_.get(), row_, i)) return 0.0;
+  double out = 0.0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (ec != std::errc() || end != text.data() + text.size()) bad_cell(i, "a number");
+  return out;
+}
+
+bool Rows::get_bool(int i) const {
+  std::string_view text = get_text(i);
+  if (PQgetisnull(result_.get(), row_, i)) return false;
+  if (text == "t" || text == "true") return true;
+  if (text == "f" || text == "false") return false;
+  return get_int64(i) != 0;
+}
+
+std::span<const std::byte> Rows::get_blob(int i) const {
+  std::string_view text = get_text(i);
+  if (PQftype(result_.get(), i) != bytea_oid)
+    return {reinterpret_cast<const std::byte *>(text.data()), text.size()};
+  if (blobs_.size() < static_cast<std::size_t>(PQnfields(result_.get())))
+    blobs_.resize(static_cast<std::size_t>(PQnfields(result_.get())));
+  blobs_[static_cast<std::size_t>(i)] = decode_bytea(text);
+  return blobs_[static_cast<std::size_t>(i)];
+}
+
+Value Rows::get_value(int i) const {
+  if (is_null(i)) return Value{};
+  switch (PQftype(result_.get(), i)) {
+  case int2_oid:
+  case int4_oid:
+  case int8_oid:
+  case oid_oid: return Value(get_int64(i));
+  case float4_oid:
+  case float8_oid: return Value(get_double(i));
+  case bool_oid: return Value(get_bool(i));
+  case bytea_oid: {
+    auto bytes = get_blob(i);
+    return Value(Blob(bytes.begin(), bytes.end()));
+  }
+  // NUMERIC stays text so that no digit is lost; dates and times are ISO-8601 text.
+  default: return Value(std::string(get_text(i)));
+  }
+}
+
+std::int64_t Rows::rows_affected() const {
+  if (!result_) return 0;
+  const char *tuples = PQcmdTuples(result_.get());
+  std::int64_t out = 0;
+  std::from_chars(tuples, tuples + std::strlen(tuples), out);
+  return out;
+}
+
+Blob decode_bytea(std::string_view text) {
+  Blob out;
+  if (starts_with(text, "\\x")) {
+    out.reserve((text.size() - 2) / 2);
+    for (std::size_t k = 2; k + 1 < text.size(); k += 2) {
+      int hi = hex_digit(text[k]);
+      int lo = hex_digit(text[k + 1]);
+      if (hi < 0 || lo < 0) throw DataError("malformed bytea text", "22P02", 0, "");
+      out.push_back(static_cast<std::byte>(hi * 16 + lo));
+    }
+    return out;
+  }
+  // Legacy "escape" output (bytea_output = escape): let libpq undo it.
+  std::string zero_terminated(text);
+  std::size_t length = 0;
+  unsigned char *raw =
+      PQunescapeBytea(reinterpret_cast<const unsigned char *>(zero_terminated.c_str()), &length);
+  if (!raw) throw DataError("malformed bytea text", "22P02", 0, "");
+  const auto *bytes = reinterpret_cast<const std::byte *>(raw);
+  out.assign(bytes, bytes + length);
+  PQfreemem(raw);
+  return out;
+}
+
+} // namespace retort::pg

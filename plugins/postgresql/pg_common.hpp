@@ -1,0 +1,134 @@
+// Pieces shared by the blocking and the non-blocking side of the PostgreSQL driver: the
+// connection state, error translation, parameter encoding and typed reading of text results.
+#pragma once
+
+#include <retort/core/value.hpp>
+
+#include <libpq-fe.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace retort::pg {
+
+/// Frees a PGresult.
+struct ResultDeleter {
+  void operator()(PGresult *r) const noexcept { PQclear(r); }
+};
+/// An owned PGresult.
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+/// The state of one libpq connection, shared by the connection and its statements so that a
+/// statement outliving its connection finds the handle closed instead of dangling.
+class Session {
+public:
+  Session(PGconn *conn, std::string password) noexcept;
+  ~Session();
+  Session(const Session &) = delete;
+  Session &operator=(const Session &) = delete;
+
+  /// The handle; nullptr once closed.
+  PGconn *conn() const noexcept { return conn_; }
+  /// The handle; throws OperationalError when the connection is closed or known broken.
+  PGconn *usable(const std::string &sql);
+  /// Closes the handle (idempotent).
+  void close() noexcept;
+  /// False once the connection is closed or known broken.
+  bool valid() const noexcept;
+  /// Marks the connection broken (lost, terminated by the server).
+  void mark_broken() noexcept { broken_ = true; }
+
+  /// A fresh server-side statement name, unique on this connection.
+  std::string next_statement_name();
+  /// Queues `name` for DEALLOCATE at the next safe moment (never inside a transaction).
+  void forget_statement(std::string name);
+  /// Deallocates queued statements when the connection is idle outside a transaction.
+  void deallocate_forgotten() noexcept;
+
+  /// Throws the typed DatabaseError for a failed `result` (nullptr: the connection's error).
+  [[noreturn]] void raise(const PGresult *result, const std::string &sql);
+  /// The typed DatabaseError for a failed `result`, marking the connection broken if needed.
+  std::exception_ptr error_for(const PGresult *result, const std::string &sql);
+  /// `text` with the connection's password replaced by ***.
+  std::string scrub(std::string text) const;
+
+private:
+  PGconn *conn_;
+  std::string password_;
+  bool broken_ = false;
+  std::uint64_t statements_named_ = 0;
+  std::vector<std::string> forgotten_;
+};
+
+/// The typed DatabaseError for SQLSTATE `sqlstate` (DB-API classes; see errors in the README).
+std::exception_ptr make_database_error(const std::string &sqlstate, std::string message,
+                                       std::string sql);
+
+/// Parameters encoded for libpq: text format, except bytes in binary format.
+class Params {
+public:
+  /// Encodes `params`; the values are copied, so they need not outlive this object.
+  void assign(std::span<const Value> params);
+  int count() const noexcept { return static_cast<int>(values_.size()); }
+  const char *const *values() const noexcept { return values_.data(); }
+  const int *lengths() const noexcept { return lengths_.data(); }
+  const int *formats() const noexcept { return formats_.data(); }
+  /// Type OIDs for unnamed statements: 0 (inferred by the server) except bytea for bytes.
+  const Oid *types() const noexcept { return types_.data(); }
+
+private:
+  std::string arena_;
+  std::vector<std::size_t> offsets_;
+  std::vector<const char *> values_;
+  std::vector<int> lengths_;
+  std::vector<int> formats_;
+  std::vector<Oid> types_;
+};
+
+/// Typed access to the rows of a text-format PGresult, walked row by row.
+class Rows {
+public:
+  /// Takes `result` (may be null: no rows, no columns) and positions before the first row.
+  void reset(ResultPtr result, std::string *sql_for_errors);
+  /// Drops the result.
+  void clear() noexcept;
+  /// Rewinds to before the first row.
+  void rewind() noexcept { row_ = -1; }
+  /// Advances; true while a row is current.
+  bool next() noexcept { return ++row_ < rows_; }
+  const PGresult *result() const noexcept { return result_.get(); }
+  int rows() const noexcept { return rows_; }
+
+  int column_count() const noexcept;
+  std::string_view column_name(int i) const;
+  bool is_null(int i) const;
+  std::int64_t get_int64(int i) const;
+  double get_double(int i) const;
+  std::string_view get_text(int i) const;
+  std::span<const std::byte> get_blob(int i) const;
+  bool get_bool(int i) const;
+  Value get_value(int i) const;
+  std::int64_t rows_affected() const;
+
+private:
+  void check_cell(int i) const;
+  [[noreturn]] void bad_cell(int i, const char *wanted) const;
+
+  ResultPtr result_;
+  int rows_ = 0;
+  int row_ = -1;
+  std::string *sql_ = nullptr;
+  // Decoded bytea per column, valid until the next row, like the text it came from.
+  mutable std::vector<Blob> blobs_;
+};
+
+/// Decodes PostgreSQL's hex bytea output ("\x0a1b...") or the legacy escape format.
+Blob decode_bytea(std::string_view text);
+
+} // namespace retort::pg

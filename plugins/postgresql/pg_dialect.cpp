@@ -1,0 +1,192 @@
+// The PostgreSQL dialect plugin: rendering rules and the libpq driver.
+#include "pg_driver.hpp"
+
+#include <retort/plugin/spi.hpp>
+#include <retort/sql/dialect.hpp>
+
+#include <algorithm>
+#include <array>
+
+namespace retort::pg {
+
+namespace {
+
+// PostgreSQL's reserved key words, including those that may only be function or type names
+// (PostgreSQL 15 documentation, appendix C). Sorted for binary search.
+constexpr std::array<std::string_view, 100> reserved_words = {"all",
+                                                              "analyse",
+                                                              "analyze",
+                                                              "and",
+                                                              "any",
+                                                              "array",
+                                                              "as",
+                                                              "asc",
+                                                              "asymmetric",
+                                                              "authorization",
+                                                              "binary",
+                                                              "both",
+                                                              "case",
+                                                              "cast",
+                                                              "check",
+                                                              "collate",
+                                                              "collation",
+                                                              "column",
+                                                              "concurrently",
+                                                              "constraint",
+                                                              "create",
+                                                              "cross",
+                                                              "current_catalog",
+                                                              "current_date",
+                                                              "current_role",
+                                                              "current_schema",
+                                                              "current_time",
+                                                              "current_timestamp",
+                                                              "current_user",
+                                                              "default",
+                                                              "deferrable",
+                                                              "desc",
+                                                              "distinct",
+                                                              "do",
+                                                              "else",
+                                                              "end",
+                                                              "except",
+                                                              "false",
+                                                              "fetch",
+                                                              "for",
+                                                              "foreign",
+                                                              "freeze",
+                                                              "from",
+                                                              "full",
+                                                              "grant",
+                                                              "group",
+                                                              "having",
+                                                              "ilike",
+                                                              "in",
+                                                              "initially",
+                                                              "inner",
+                                                              "intersect",
+                                                              "into",
+                                                              "is",
+                                                              "isnull",
+                                                              "join",
+                                                              "lateral",
+                                                              "leading",
+                                                              "left",
+                                                              "like",
+                                                              "limit",
+                                                              "localtime",
+                                                              "localtimestamp",
+                                                              "natural",
+                                                              "not",
+                                                              "notnull",
+                                                              "null",
+                                                              "offset",
+                                                              "on",
+                                                              "only",
+                                                              "or",
+                                                              "order",
+                                                              "outer",
+                                                              "overlaps",
+                                                              "placing",
+                                                              "primary",
+                                                              "references",
+                                                              "returning",
+                                                              "right",
+                                                              "select",
+                                                              "session_user",
+                                                              "similar",
+                                                              "some",
+                                                              "symmetric",
+                                                              "table",
+                                                              "tablesample",
+                                                              "then",
+                                                              "to",
+                                                              "trailing",
+                                                              "true",
+                                                              "union",
+                                                              "unique",
+                                                              "user",
+                                                              "using",
+                                                              "variadic",
+                                                              "verbose",
+                                                              "when",
+                                                              "where",
+                                                              "window",
+                                                              "with"};
+
+class PgSqlDialect final : public SqlDialect {
+public:
+  std::string_view name() const override { return "postgresql"; }
+
+  void quote_identifier(std::string &out, std::string_view identifier) const override {
+    if (std::binary_search(reserved_words.begin(), reserved_words.end(), identifier)) {
+      out += '"';
+      out += identifier;
+      out += '"';
+      return;
+    }
+    SqlDialect::quote_identifier(out, identifier);
+  }
+
+  void render_placeholder(std::string &out, std::size_t position) const override {
+    out += '$';
+    out += std::to_string(position);
+  }
+
+  std::string type_name(const SqlType &type) const override {
+    switch (type.kind) {
+    case TypeKind::integer: return "INTEGER";
+    case TypeKind::big_integer: return "BIGINT";
+    case TypeKind::small_integer: return "SMALLINT";
+    case TypeKind::string:
+      return type.length ? "VARCHAR(" + std::to_string(type.length) + ")" : "VARCHAR";
+    case TypeKind::text: return "TEXT";
+    case TypeKind::floating: return "DOUBLE PRECISION";
+    case TypeKind::numeric:
+      if (!type.precision) return "NUMERIC";
+      return "NUMERIC(" + std::to_string(type.precision) + ", " + std::to_string(type.scale) + ")";
+    case TypeKind::boolean: return "BOOLEAN";
+    case TypeKind::date: return "DATE";
+    case TypeKind::date_time: return type.timezone ? "TIMESTAMP WITH TIME ZONE" : "TIMESTAMP";
+    case TypeKind::time: return "TIME";
+    case TypeKind::large_binary: return "BYTEA";
+    }
+    return "TEXT";
+  }
+
+  std::string autoincrement_type(const SqlType &type) const override {
+    const char *base = type.kind == TypeKind::big_integer     ? "BIGINT"
+                       : type.kind == TypeKind::small_integer ? "SMALLINT"
+                                                              : "INTEGER";
+    return std::string(base) + " GENERATED BY DEFAULT AS IDENTITY";
+  }
+
+  bool supports_returning() const override { return true; }
+  bool supports_multi_values_insert() const override { return true; }
+  bool supports_ilike() const override { return true; }
+  bool supports_nulls_ordering() const override { return true; }
+  bool supports_full_outer_join() const override { return true; }
+  // The wire protocol counts parameters in 16 bits.
+  std::size_t max_bound_parameters() const override { return 65535; }
+};
+
+class PgDialectPlugin final : public DialectPlugin {
+public:
+  const SqlDialect &sql_dialect() const override { return dialect_; }
+
+  std::unique_ptr<DriverConnection> connect(const Url &url, const Options &options) const override {
+    return std::make_unique<Connection>(url, options);
+  }
+
+  std::string default_pool(const Url &) const override { return "queue"; }
+
+private:
+  PgSqlDialect dialect_;
+};
+
+} // namespace
+
+} // namespace retort::pg
+
+RETORT_DIALECT_PLUGIN(retort::pg::PgDialectPlugin, "postgresql", "0.1.0", "postgresql",
+                      "postgresql+libpq")

@@ -1,0 +1,366 @@
+#include "pg_driver.hpp"
+
+#include <retort/core/error.hpp>
+
+#include <set>
+#include <vector>
+
+namespace retort::pg {
+
+namespace {
+
+std::string trimmed(const char *text) {
+  std::string out = text ? text : "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+    out.pop_back();
+  return out;
+}
+
+const std::set<std::string> &libpq_keywords() {
+  static const std::set<std::string> keywords = [] {
+    std::set<std::string> out;
+    PQconninfoOption *defaults = PQconndefaults();
+    for (auto *o = defaults; o && o->keyword; ++o)
+      out.insert(o->keyword);
+    PQconninfoFree(defaults);
+    return out;
+  }();
+  return keywords;
+}
+
+void put_parameter(std::map<std::string, std::string> &out, const std::string &key,
+                   const std::string &value, const char *origin) {
+  if (!libpq_keywords().contains(key))
+    throw ArgumentError(std::string("unknown PostgreSQL connection parameter '") + key +
+                        "' in the " + origin + " (libpq connection keywords are accepted)");
+  // Ours only fixes the date style; a user's server options are added after it and win.
+  if (key == "options") {
+    out[key] += " " + value;
+    return;
+  }
+  out[key] = value;
+}
+
+// The target as text for error messages: never includes the password.
+std::string describe_target(const std::map<std::string, std::string> &p) {
+  auto get = [&](const char *key) {
+    auto found = p.find(key);
+    return found == p.end() ? std::string() : found->second;
+  };
+  std::string out = "postgresql://";
+  if (!get("user").empty()) out += get("user") + "@";
+  out += get("host").empty() ? std::string("(default host)") : get("host");
+  if (!get("port").empty()) out += ":" + get("port");
+  out += "/" + get("dbname");
+  return out;
+}
+
+bool completed(const PGresult *r) {
+  if (!r) return false;
+  auto status = PQresultStatus(r);
+  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY;
+}
+
+void ignore_notice(void *, const char *) {}
+
+} // namespace
+
+std::map<std::string, std::string> connection_parameters(const Url &url, const Options &options) {
+  std::map<std::string, std::string> p;
+  // Dates and times travel as ISO-8601 text whatever the server's default DateStyle is.
+  p["options"] = "-c DateStyle=ISO,YMD";
+  p["client_encoding"] = "UTF8";
+  if (!url.host.empty()) p["host"] = url.host;
+  if (url.port) p["port"] = std::to_string(*url.port);
+  if (!url.username.empty()) p["user"] = url.username;
+  if (url.password) p["password"] = *url.password;
+  if (!url.database.empty()) p["dbname"] = url.database;
+  for (const auto &[key, value] : url.query)
+    put_parameter(p, key, value, "URL query");
+  for (const auto &[key, value] : options)
+    put_parameter(p, key, value, "dialect options");
+  return p;
+}
+
+// ---- Statement -------------------------------------------------------------------------------
+
+Statement::Statement(std::shared_ptr<Session> session, std::string sql)
+    : session_(std::move(session)), sql_(std::move(sql)) {
+  PGconn *conn = session_->usable(sql_);
+  name_ = session_->next_statement_name();
+  ResultPtr prepared(PQprepare(conn, name_.c_str(), sql_.c_str(), 0, nullptr));
+  if (!completed(prepared.get())) session_->raise(prepared.get(), sql_);
+  description_.reset(PQdescribePrepared(conn, name_.c_str()));
+  if (!completed(description_.get())) {
+    session_->forget_statement(name_);
+    session_->raise(description_.get(), sql_);
+  }
+  parameter_count_ = PQnparams(description_.get());
+}
+
+Statement::~Statement() { session_->forget_statement(std::move(name_)); }
+
+void Statement::bind(std::span<const Value> params) {
+  if (static_cast<int>(params.size()) != parameter_count_)
+    throw ArgumentError("statement takes " + std::to_string(parameter_count_) + " parameters, " +
+                        std::to_string(params.size()) + " given: " + sql_);
+  rows_.clear();
+  executed_ = false;
+  params_.assign(params);
+  bound_ = true;
+}
+
+void Statement::execute() {
+  if (parameter_count_ > 0 && !bound_)
+    throw ArgumentError("statement takes " + std::to_string(parameter_count_) +
+                        " parameters, none bound: " + sql_);
+  PGconn *conn = session_->usable(sql_);
+  // Results come back in text format (0): parsing text is cheap and keeps every type readable.
+  ResultPtr result(PQexecPrepared(conn, name_.c_str(), params_.count(), params_.values(),
+                                  params_.lengths(), params_.formats(), 0));
+  if (!completed(result.get())) session_->raise(result.get(), sql_);
+  rows_.reset(std::move(result), &sql_);
+  executed_ = true;
+}
+
+bool Statement::step() {
+  if (!executed_) execute();
+  return rows_.next();
+}
+
+void Statement::reset() {
+  rows_.clear();
+  executed_ = false;
+}
+
+int Statement::column_count() const {
+  return executed_ ? rows_.column_count() : PQnfields(description_.get());
+}
+
+std::string_view Statement::column_name(int i) const {
+  if (executed_) return rows_.column_name(i);
+  if (i < 0 || i >= PQnfields(description_.get()))
+    throw ArgumentError("column index " + std::to_string(i) + " out of range");
+  return PQfname(description_.get(), i);
+}
+
+// ---- AsyncResult -----------------------------------------------------------------------------
+
+namespace {
+
+ResultStatus status_of(const PGresult *r, bool failed) {
+  if (failed) return ResultStatus::error;
+  switch (PQresultStatus(r)) {
+  case PGRES_TUPLES_OK:
+  case PGRES_SINGLE_TUPLE: return ResultStatus::rows;
+  case PGRES_PIPELINE_SYNC: return ResultStatus::pipeline_sync;
+  case PGRES_PIPELINE_ABORTED: return ResultStatus::pipeline_aborted;
+  default: return ResultStatus::command;
+  }
+}
+
+} // namespace
+
+AsyncResult::AsyncResult(ResultPtr result, std::string sql, std::exception_ptr error)
+    : status_(status_of(result.get(), error != nullptr)), sql_(std::move(sql)),
+      error_(std::move(error)) {
+  if (status_ == ResultStatus::pipeline_aborted)
+    error_ = std::make_exception_ptr(DatabaseError(
+        "not executed: an earlier statement of this pipeline segment failed", "", 0, sql_));
+  rows_.reset(std::move(result), &sql_);
+}
+
+void AsyncResult::throw_if_error() const {
+  if (error_) std::rethrow_exception(error_);
+}
+
+void AsyncResult::bind(std::span<const Value>) {
+  throw InvalidStateError("a non-blocking result cannot be bound; send a new query instead");
+}
+
+bool AsyncResult::step() {
+  throw_if_error();
+  return rows_.next();
+}
+
+// ---- Connection ------------------------------------------------------------------------------
+
+Connection::Connection(const Url &url, const Options &options) {
+  auto parameters = connection_parameters(url, options);
+  std::vector<const char *> keys;
+  std::vector<const char *> values;
+  for (const auto &[key, value] : parameters) {
+    keys.push_back(key.c_str());
+    values.push_back(value.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  auto password = parameters.find("password");
+  session_ = std::make_shared<Session>(PQconnectdbParams(keys.data(), values.data(), 0),
+                                       password == parameters.end() ? "" : password->second);
+  PGconn *conn = session_->conn();
+  if (!conn) throw OperationalError("libpq could not allocate a connection", "08001", 0, "");
+  if (PQstatus(conn) != CONNECTION_OK)
+    throw OperationalError(session_->scrub("could not connect to " + describe_target(parameters) +
+                                           ": " + trimmed(PQerrorMessage(conn))),
+                           "08001", 0, "");
+  // Notices (e.g. "table does not exist, skipping") would go to stderr by default.
+  PQsetNoticeProcessor(conn, ignore_notice, nullptr);
+}
+
+Connection::~Connection() {
+  clear_statement_cache();
+  session_->close();
+}
+
+std::unique_ptr<DriverStatement> Connection::prepare(const std::string &sql) {
+  session_->usable(sql);
+  session_->deallocate_forgotten();
+  return std::make_unique<Statement>(session_, sql);
+}
+
+void Connection::execute(const std::string &sql) {
+  PGconn *conn = session_->usable(sql);
+  ResultPtr result(PQexec(conn, sql.c_str()));
+  if (!completed(result.get())) session_->raise(result.get(), sql);
+}
+
+void Connection::begin() { execute("BEGIN"); }
+
+void Connection::commit() {
+  PGconn *conn = session_->usable("COMMIT");
+  // PostgreSQL answers COMMIT of a failed transaction with a silent ROLLBACK; say so instead.
+  if (PQtransactionStatus(conn) == PQTRANS_INERROR) {
+    execute("ROLLBACK");
+    throw DatabaseError("the transaction had failed and was rolled back instead of committed",
+                        "25P02", 0, "COMMIT");
+  }
+  execute("COMMIT");
+}
+
+void Connection::rollback() { execute("ROLLBACK"); }
+
+bool Connection::in_transaction() const {
+  PGconn *conn = session_->conn();
+  if (!conn) return false;
+  auto status = PQtransactionStatus(conn);
+  return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
+}
+
+bool Connection::ping() {
+  if (!session_->valid()) return false;
+  PGconn *conn = session_->conn();
+  // With a non-blocking query in flight a round trip is impossible; the status must do.
+  if (PQtransactionStatus(conn) == PQTRANS_ACTIVE || PQpipelineStatus(conn) != PQ_PIPELINE_OFF)
+    return true;
+  ResultPtr result(PQexec(conn, "SELECT 1"));
+  if (completed(result.get())) return true;
+  // An error on a live connection (e.g. in an aborted transaction) still proves it alive.
+  session_->error_for(result.get(), "SELECT 1");
+  return session_->valid();
+}
+
+// ---- Connection: non-blocking side -----------------------------------------------------------
+
+int Connection::socket() const {
+  PGconn *conn = session_->conn();
+  return conn ? PQsocket(conn) : -1;
+}
+
+PGconn *Connection::non_blocking_handle(const std::string &sql) {
+  PGconn *conn = session_->usable(sql);
+  if (!PQisnonblocking(conn) && PQsetnonblocking(conn, 1) != 0) session_->raise(nullptr, sql);
+  return conn;
+}
+
+void Connection::send_failed(const std::string &sql) { session_->raise(nullptr, sql); }
+
+void Connection::send_query(const std::string &sql, std::span<const Value> params) {
+  PGconn *conn = non_blocking_handle(sql);
+  async_params_.assign(params);
+  if (!PQsendQueryParams(conn, sql.c_str(), async_params_.count(), async_params_.types(),
+                         async_params_.values(), async_params_.lengths(), async_params_.formats(),
+                         0))
+    send_failed(sql);
+  in_flight_.push_back({sql, false});
+}
+
+void Connection::send_prepare(const std::string &name, const std::string &sql) {
+  PGconn *conn = non_blocking_handle(sql);
+  if (!PQsendPrepare(conn, name.c_str(), sql.c_str(), 0, nullptr)) send_failed(sql);
+  prepared_sql_[name] = sql;
+  in_flight_.push_back({sql, false});
+}
+
+void Connection::send_prepared(const std::string &name, std::span<const Value> params) {
+  auto known = prepared_sql_.find(name);
+  const std::string sql = known == prepared_sql_.end() ? "EXECUTE " + name : known->second;
+  PGconn *conn = non_blocking_handle(sql);
+  async_params_.assign(params);
+  if (!PQsendQueryPrepared(conn, name.c_str(), async_params_.count(), async_params_.values(),
+                           async_params_.lengths(), async_params_.formats(), 0))
+    send_failed(sql);
+  in_flight_.push_back({sql, false});
+}
+
+bool Connection::flush() {
+  PGconn *conn = session_->usable("");
+  int status = PQflush(conn);
+  if (status < 0) session_->raise(nullptr, in_flight_.empty() ? "" : in_flight_.front().sql);
+  return status == 0;
+}
+
+void Connection::consume_input() {
+  PGconn *conn = session_->usable("");
+  if (!PQconsumeInput(conn))
+    session_->raise(nullptr, in_flight_.empty() ? "" : in_flight_.front().sql);
+}
+
+bool Connection::is_busy() {
+  PGconn *conn = session_->conn();
+  return conn && PQisBusy(conn) != 0;
+}
+
+std::unique_ptr<NonBlockingResult> Connection::next_result() {
+  PGconn *conn = session_->conn();
+  if (!conn) throw OperationalError("the connection is closed", "08003", 0, "");
+  ResultPtr result(PQgetResult(conn));
+  if (!result) {
+    // The end of one query's results; a sync has no such end marker.
+    if (!in_flight_.empty() && !in_flight_.front().sync) in_flight_.pop_front();
+    return nullptr;
+  }
+  const auto status = PQresultStatus(result.get());
+  std::string sql = in_flight_.empty() ? std::string() : in_flight_.front().sql;
+  if (status == PGRES_PIPELINE_SYNC && !in_flight_.empty() && in_flight_.front().sync)
+    in_flight_.pop_front();
+  std::exception_ptr error;
+  if (status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE || status == PGRES_NONFATAL_ERROR)
+    error = session_->error_for(result.get(), sql);
+  return std::make_unique<AsyncResult>(std::move(result), std::move(sql), std::move(error));
+}
+
+void Connection::enter_pipeline_mode() {
+  PGconn *conn = non_blocking_handle("");
+  if (!PQenterPipelineMode(conn))
+    throw InvalidStateError("cannot enter pipeline mode: " + trimmed(PQerrorMessage(conn)));
+}
+
+void Connection::pipeline_sync() {
+  PGconn *conn = session_->usable("");
+  if (!PQpipelineSync(conn)) send_failed("");
+  in_flight_.push_back({"", true});
+}
+
+void Connection::exit_pipeline_mode() {
+  PGconn *conn = session_->usable("");
+  if (!PQexitPipelineMode(conn))
+    throw InvalidStateError("cannot leave pipeline mode: " + trimmed(PQerrorMessage(conn)));
+}
+
+bool Connection::in_pipeline_mode() const {
+  PGconn *conn = session_->conn();
+  return conn && PQpipelineStatus(conn) != PQ_PIPELINE_OFF;
+}
+
+} // namespace retort::pg

@@ -1,0 +1,126 @@
+#include "pg_support.hpp"
+
+#include <boost/dll/import.hpp>
+#include <boost/dll/shared_library.hpp>
+
+#include <dlfcn.h>
+#include <poll.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <stdexcept>
+
+namespace retort::test {
+
+namespace {
+
+boost::dll::load_mode::type load_mode() {
+#ifdef RETORT_SANITIZE
+  // Keeps the module mapped at exit so that LSan can symbolize leaks inside it.
+  return boost::dll::load_mode::rtld_now | static_cast<boost::dll::load_mode::type>(RTLD_NODELETE);
+#else
+  return boost::dll::load_mode::rtld_now;
+#endif
+}
+
+// The factory keeps the library loaded, so it is declared first and destroyed last.
+struct Loaded {
+  std::function<DialectFactory> factory;
+  std::unique_ptr<DialectPlugin> plugin;
+};
+
+std::filesystem::path plugin_path() {
+  const char *dir = std::getenv("RETORT_PLUGIN_PATH");
+  if (dir == nullptr) throw std::runtime_error("RETORT_PLUGIN_PATH is not set");
+  return std::filesystem::path(dir) / "retort-dialect-postgresql.so";
+}
+
+void wait_for(int fd, short events) {
+  pollfd p{fd, events, 0};
+  int ready = ::poll(&p, 1, 30'000);
+  REQUIRE(ready == 1);
+}
+
+} // namespace
+
+const DialectPlugin &pg_plugin() {
+  static Loaded loaded = [] {
+    Loaded l;
+    l.factory = boost::dll::import_alias<DialectFactory>(plugin_path(), "retort_create_dialect",
+                                                         load_mode());
+    l.plugin = l.factory();
+    return l;
+  }();
+  return *loaded.plugin;
+}
+
+std::optional<std::string> pg_url() {
+  const char *url = std::getenv("RETORT_TEST_POSTGRES_URL");
+  if (url == nullptr || *url == '\0') return std::nullopt;
+  return std::string(url);
+}
+
+bool pg_available() {
+  if (pg_url()) return true;
+  const char *ci = std::getenv("CI");
+  if (ci != nullptr && std::string(ci) == "true")
+    FAIL("RETORT_TEST_POSTGRES_URL is not set on CI; start a server with "
+         "eval \"$(tests/pg-server.sh start)\"");
+  static bool warned = [] {
+    std::cerr << "WARNING: RETORT_TEST_POSTGRES_URL is not set: PostgreSQL tests SKIPPED "
+                 "(eval \"$(tests/pg-server.sh start)\" to run them)\n";
+    return true;
+  }();
+  (void)warned;
+  WARN("SKIPPED: RETORT_TEST_POSTGRES_URL is not set");
+  return false;
+}
+
+std::unique_ptr<DriverConnection> pg_connect(const Options &options) {
+  return pg_connect_url(*pg_url(), options);
+}
+
+std::unique_ptr<DriverConnection> pg_connect_url(const std::string &url, const Options &options) {
+  return pg_plugin().connect(Url::parse(url), options);
+}
+
+std::vector<std::vector<Value>> query(DriverConnection &conn, const std::string &sql,
+                                      const std::vector<Value> &params) {
+  DriverStatement &st = conn.cached_statement(sql);
+  st.bind(params);
+  std::vector<std::vector<Value>> rows;
+  while (st.step()) {
+    auto &row = rows.emplace_back();
+    for (int i = 0; i < st.column_count(); ++i)
+      row.push_back(st.get_value(i));
+  }
+  return rows;
+}
+
+Value scalar(DriverConnection &conn, const std::string &sql, const std::vector<Value> &params) {
+  auto rows = query(conn, sql, params);
+  REQUIRE(!rows.empty());
+  REQUIRE(!rows.front().empty());
+  return rows.front().front();
+}
+
+void flush_all(NonBlockingConnection &nb) {
+  while (!nb.flush()) {
+    // libpq: while output is pending, input must be read too, or the server may stall on us.
+    pollfd p{nb.socket(), POLLIN | POLLOUT, 0};
+    REQUIRE(::poll(&p, 1, 30'000) == 1);
+    if (p.revents & POLLIN) nb.consume_input();
+  }
+}
+
+std::unique_ptr<NonBlockingResult> await_result(NonBlockingConnection &nb) {
+  while (nb.is_busy()) {
+    wait_for(nb.socket(), POLLIN);
+    nb.consume_input();
+  }
+  return nb.next_result();
+}
+
+} // namespace retort::test
