@@ -1,0 +1,48 @@
+#include <retort/engine/connection.hpp>
+#include <retort/engine/engine.hpp>
+#include <retort/plugin/spi.hpp>
+#include <retort/sql/statement_cache.hpp>
+
+#include <atomic>
+
+namespace retort {
+
+struct Engine::State {
+  std::shared_ptr<const DialectPlugin> plugin;
+  std::shared_ptr<Pool> pool;
+  Url url;
+  EngineOptions options;
+  StatementCache statements;
+  std::atomic<bool> echo{false};
+};
+
+Engine::Engine(std::shared_ptr<const DialectPlugin> plugin, std::shared_ptr<Pool> pool, Url url,
+               EngineOptions options)
+    : state_(std::make_shared<State>()) {
+  if (!plugin) throw ArgumentError("Engine: no dialect plugin given");
+  if (!pool) throw ArgumentError("Engine: no pool given");
+  state_->plugin = std::move(plugin);
+  state_->pool = std::move(pool);
+  state_->url = std::move(url);
+  state_->echo = options.echo;
+  state_->options = std::move(options);
+}
+
+Connection Engine::connect() const { return Connection(*this, state_->pool->checkout()); }
+const SqlDialect &Engine::dialect() const { return state_->plugin->sql_dialect(); }
+const DialectPlugin &Engine::plugin() const { return *state_->plugin; }
+const Url &Engine::url() const { return state_->url; }
+Pool &Engine::pool() const { return *state_->pool; }
+StatementCache &Engine::statement_cache() const { return state_->statements; }
+bool Engine::echo() const { return state_->echo.load(std::memory_order_relaxed); }
+void Engine::set_echo(bool on) const { state_->echo.store(on, std::memory_order_relaxed); }
+void Engine::dispose() const { state_->pool->dispose(); }
+
+ConnectionFactory Engine::connect_factory(std::shared_ptr<const DialectPlugin> plugin, Url url,
+                                          Options options) {
+  return [plugin = std::move(plugin), url = std::move(url), options = std::move(options)] {
+    return plugin->connect(url, options);
+  };
+}
+
+} // namespace retort
