@@ -132,12 +132,9 @@ std::int64_t SqliteStatement::changes_since_start() const {
 }
 
 std::int64_t SqliteStatement::rows_affected() const {
-  switch (state_) {
-  case State::done: return rows_affected_;
-  case State::running: return changes_since_start();
-  case State::ready: return 0;
-  }
-  return 0;
+  // SQLite counts the changes when the statement completes, even for RETURNING, whose changes
+  // are all made by the first step.
+  return state_ == State::done ? rows_affected_ : 0;
 }
 
 std::string_view SqliteStatement::column_name(int i) const {

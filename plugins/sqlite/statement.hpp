@@ -56,6 +56,7 @@ public:
   std::span<const std::byte> get_blob(int i) const override;
   bool get_bool(int i) const override { return sqlite3_column_int64(stmt_.get(), i) != 0; }
   Value get_value(int i) const override;
+  /// Known once step() has returned false; 0 while rows are still being read.
   std::int64_t rows_affected() const override;
   const std::string &sql() const override { return sql_; }
 
