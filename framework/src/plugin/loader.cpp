@@ -194,6 +194,10 @@ bool debug_plugins() {
 
 void debug_line(const std::string &line) { std::cerr << "retort plugins: " << line << std::endl; }
 
+std::string scheme_not_served(std::string_view scheme, const std::vector<std::string> &schemes) {
+  return "scheme not served: " + std::string(scheme) + " (serves " + join(schemes) + ")";
+}
+
 DialectLoad load_dialect(const fs::path &file, std::string_view scheme) {
   DialectLoad out;
   const PluginManifest *manifest = nullptr;

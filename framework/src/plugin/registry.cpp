@@ -142,7 +142,7 @@ std::shared_ptr<const DialectPlugin> PluginRegistry::dialect(std::string_view sc
     if (auto it = state_->dialect_files.find(key); it != state_->dialect_files.end()) {
       if (auto plugin = it->second.plugin.lock()) {
         if (serves(it->second.schemes, scheme)) return plugin;
-        attempts.add(file, "scheme not served: " + std::string(scheme));
+        attempts.add(file, detail::scheme_not_served(scheme, it->second.schemes));
         continue;
       }
     }
