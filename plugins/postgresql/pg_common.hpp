@@ -101,7 +101,10 @@ public:
   /// Rewinds to before the first row.
   void rewind() noexcept { row_ = -1; }
   /// Advances; true while a row is current.
-  bool next() noexcept { return ++row_ < rows_; }
+  bool next() noexcept {
+    if (row_ < rows_) ++row_;
+    return row_ < rows_;
+  }
   const PGresult *result() const noexcept { return result_.get(); }
   int rows() const noexcept { return rows_; }
 

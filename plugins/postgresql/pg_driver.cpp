@@ -63,6 +63,35 @@ bool completed(const PGresult *r) {
 
 void ignore_notice(void *, const char *) {}
 
+// Reads the results of one pipelined request up to the nullptr that ends them; keeps the first.
+ResultPtr take_pipelined(PGconn *conn) {
+  ResultPtr first(PQgetResult(conn));
+  while (ResultPtr extra{PQgetResult(conn)}) {
+  }
+  return first;
+}
+
+// Prepares `sql` as `name` and describes it (parameter count, result columns) in one round
+// trip by pipelining both requests; PQprepare followed by PQdescribePrepared would take two.
+std::pair<ResultPtr, ResultPtr> prepare_and_describe(PGconn *conn, const std::string &name,
+                                                     const std::string &sql) {
+  if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF || !PQenterPipelineMode(conn))
+    return {ResultPtr(PQprepare(conn, name.c_str(), sql.c_str(), 0, nullptr)), nullptr};
+  ResultPtr prepared;
+  ResultPtr description;
+  if (PQsendPrepare(conn, name.c_str(), sql.c_str(), 0, nullptr) &&
+      PQsendDescribePrepared(conn, name.c_str()) && PQpipelineSync(conn)) {
+    prepared = take_pipelined(conn);
+    description = take_pipelined(conn);
+    // The sync's own result: PGRES_PIPELINE_SYNC, not followed by a nullptr.
+    ResultPtr sync(PQgetResult(conn));
+  }
+  PQexitPipelineMode(conn);
+  if (completed(prepared.get()) && !description)
+    description.reset(PQdescribePrepared(conn, name.c_str()));
+  return {std::move(prepared), std::move(description)};
+}
+
 } // namespace
 
 std::map<std::string, std::string> connection_parameters(const Url &url, const Options &options) {
@@ -88,13 +117,13 @@ Statement::Statement(std::shared_ptr<Session> session, std::string sql)
     : session_(std::move(session)), sql_(std::move(sql)) {
   PGconn *conn = session_->usable(sql_);
   name_ = session_->next_statement_name();
-  ResultPtr prepared(PQprepare(conn, name_.c_str(), sql_.c_str(), 0, nullptr));
+  auto [prepared, description] = prepare_and_describe(conn, name_, sql_);
   if (!completed(prepared.get())) session_->raise(prepared.get(), sql_);
-  description_.reset(PQdescribePrepared(conn, name_.c_str()));
-  if (!completed(description_.get())) {
+  if (!completed(description.get())) {
     session_->forget_statement(name_);
-    session_->raise(description_.get(), sql_);
+    session_->raise(description.get(), sql_);
   }
+  description_ = std::move(description);
   parameter_count_ = PQnparams(description_.get());
 }
 
