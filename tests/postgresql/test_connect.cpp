@@ -134,4 +134,11 @@ TEST_CASE("postgresql connect: unix socket directory as ?host=", "[postgresql][c
   auto conn = test::pg_plugin().connect(url, {});
   CHECK(text_of(*conn, "SELECT (inet_client_addr() IS NULL)::text") == "true");
   CHECK(text_of(*conn, "SELECT current_user") == url.username);
+
+  // The same as URL text, the way a configuration file writes it; the socket is trusted.
+  const char *port = std::getenv("RETORT_TEST_PG_PORT");
+  REQUIRE(port != nullptr);
+  auto from_text = test::pg_connect_url("postgresql://" + url.username + "@/" + url.database +
+                                        "?host=" + base + "&port=" + port);
+  CHECK(text_of(*from_text, "SELECT (inet_client_addr() IS NULL)::text") == "true");
 }
