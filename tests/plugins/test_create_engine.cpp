@@ -23,7 +23,9 @@ retort::EngineConfig fake_config() {
 
 TEST_CASE("create_engine picks the dialect's default pool", "[plugins][create_engine]") {
   // The fake dialect, like SQLite, keeps a memory database in a static pool.
-  auto memory = retort::create_engine("fake://", fake_config());
+  auto quick = fake_config();
+  quick.pool.timeout = std::chrono::milliseconds(100);
+  auto memory = retort::create_engine("fake://", quick);
   CHECK(memory.dialect().name() == "fake-1");
   CHECK(memory.url().scheme() == "fake");
   { auto a = memory.connect(); }
