@@ -1,7 +1,11 @@
 #include <retort/sql/dialect.hpp>
 
+#include <retort/core/error.hpp>
+
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cmath>
 
 namespace retort {
 
@@ -10,14 +14,14 @@ namespace {
 // Words that must be quoted when used as identifiers in every dialect we ship; a dialect with
 // more reserved words overrides quote_identifier. Sorted for binary search.
 constexpr std::array<std::string_view, 58> reserved_words = {
-    "all",    "alter",   "and",    "any",      "as",        "asc",     "between", "by",
-    "case",   "cast",    "check",  "column",   "constraint", "create", "cross",   "current_date",
-    "default", "delete", "desc",   "distinct", "drop",      "else",    "end",     "except",
-    "exists", "false",   "foreign", "from",    "full",      "group",   "having",  "in",
-    "index",  "inner",   "insert", "intersect", "into",     "is",      "join",    "key",
-    "left",   "like",    "limit",  "not",      "null",      "offset",  "on",      "or",
-    "order",  "outer",   "primary", "references", "right",  "select",  "table",   "true",
-    "union",  "user"};
+    "all",     "alter",  "and",     "any",        "as",         "asc",    "between", "by",
+    "case",    "cast",   "check",   "column",     "constraint", "create", "cross",   "current_date",
+    "default", "delete", "desc",    "distinct",   "drop",       "else",   "end",     "except",
+    "exists",  "false",  "foreign", "from",       "full",       "group",  "having",  "in",
+    "index",   "inner",  "insert",  "intersect",  "into",       "is",     "join",    "key",
+    "left",    "like",   "limit",   "not",        "null",       "offset", "on",      "or",
+    "order",   "outer",  "primary", "references", "right",      "select", "table",   "true",
+    "union",   "user"};
 
 bool needs_quoting(std::string_view id) {
   if (id.empty()) return true;
@@ -33,7 +37,7 @@ bool needs_quoting(std::string_view id) {
 
 SqlDialect::~SqlDialect() = default;
 
-void SqlDialect::quote_identifier(std::string& out, std::string_view identifier) const {
+void SqlDialect::quote_identifier(std::string &out, std::string_view identifier) const {
   if (!needs_quoting(identifier)) {
     out += identifier;
     return;
@@ -62,6 +66,55 @@ std::string SqlDialect::rollback_to_savepoint_sql(std::string_view name) const {
   std::string sql = "ROLLBACK TO SAVEPOINT ";
   quote_identifier(sql, name);
   return sql;
+}
+
+std::string SqlDialect::has_table_sql() const {
+  std::string sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema "
+                    "AND table_name = ";
+  render_placeholder(sql, 1);
+  return sql;
+}
+
+void SqlDialect::render_literal(std::string &out, const Value &value) const {
+  switch (value.kind()) {
+  case ValueKind::null: out += "NULL"; return;
+  case ValueKind::integer: out += std::to_string(value.as_int()); return;
+  case ValueKind::boolean: out += value.as_bool() ? "TRUE" : "FALSE"; return;
+  case ValueKind::real: {
+    double d = value.as_double();
+    if (!std::isfinite(d)) throw ArgumentError("a non-finite number cannot be a SQL literal");
+    char buf[32];
+    auto res = std::to_chars(buf, buf + sizeof buf, d);
+    std::string_view text(buf, static_cast<std::size_t>(res.ptr - buf));
+    out += text;
+    // "1" would read back as an integer; keep the literal a real.
+    if (text.find_first_of(".eE") == std::string_view::npos) out += ".0";
+    return;
+  }
+  case ValueKind::text: {
+    const std::string &text = value.as_text();
+    if (text.find('\0') != std::string::npos)
+      throw ArgumentError("text with a NUL character cannot be a SQL literal");
+    out += '\'';
+    for (char c : text) {
+      if (c == '\'') out += '\'';
+      out += c;
+    }
+    out += '\'';
+    return;
+  }
+  case ValueKind::blob: {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    out += "X'";
+    for (std::byte b : value.as_blob()) {
+      auto v = static_cast<unsigned>(b);
+      out += hex[v >> 4];
+      out += hex[v & 0xF];
+    }
+    out += '\'';
+    return;
+  }
+  }
 }
 
 } // namespace retort

@@ -4,6 +4,7 @@
 
 #include <retort/core/export.hpp>
 #include <retort/core/types.hpp>
+#include <retort/core/value.hpp>
 
 #include <cstddef>
 #include <string>
@@ -54,6 +55,19 @@ public:
   virtual std::string release_savepoint_sql(std::string_view name) const;
   /// SQL that rolls back to savepoint `name`.
   virtual std::string rollback_to_savepoint_sql(std::string_view name) const;
+
+  /// A SELECT with one placeholder (the table name) that returns a row when that table exists.
+  /// The default asks information_schema about the current schema; SQLite overrides it.
+  virtual std::string has_table_sql() const;
+  /// Appends `value` as a SQL literal. Used ONLY for DDL (column DEFAULTs), never for DML,
+  /// where every value is a bound parameter. Text is single-quoted with quotes doubled; text
+  /// containing NUL and non-finite reals throw ArgumentError; blobs render as X'hex'.
+  virtual void render_literal(std::string& out, const Value& value) const;
+  /// Whether ALTER TABLE ... ADD CONSTRAINT exists (for foreign keys marked use_alter);
+  /// otherwise such foreign keys are written inside CREATE TABLE.
+  virtual bool supports_alter_add_constraint() const { return true; }
+  /// Whether INSERT ... ON CONFLICT (...) DO NOTHING / DO UPDATE exists.
+  virtual bool supports_on_conflict() const { return true; }
 };
 
 } // namespace retort
