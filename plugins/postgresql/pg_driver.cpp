@@ -369,6 +369,15 @@ std::unique_ptr<NonBlockingResult> Connection::next_result() {
   return std::make_unique<AsyncResult>(std::move(result), std::move(sql), std::move(error));
 }
 
+bool Connection::request_cancel() {
+  PGconn *conn = session_->conn();
+  if (!conn || !session_->valid()) return false;
+  std::unique_ptr<PGcancel, decltype(&PQfreeCancel)> cancel(PQgetCancel(conn), PQfreeCancel);
+  if (!cancel) return false;
+  char error[256] = {};
+  return PQcancel(cancel.get(), error, sizeof error) == 1;
+}
+
 void Connection::enter_pipeline_mode() {
   PGconn *conn = non_blocking_handle("");
   if (!PQenterPipelineMode(conn))

@@ -110,6 +110,7 @@ public:
   void consume_input() override;
   bool is_busy() override;
   std::unique_ptr<NonBlockingResult> next_result() override;
+  bool request_cancel() override;
   void enter_pipeline_mode() override;
   void pipeline_sync() override;
   void exit_pipeline_mode() override;

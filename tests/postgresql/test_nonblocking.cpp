@@ -4,6 +4,9 @@
 
 #include <retort/core/error.hpp>
 
+#include <chrono>
+#include <thread>
+
 using namespace retort;
 
 namespace {
@@ -221,4 +224,34 @@ TEST_CASE("postgresql non-blocking: cached blocking statements survive the pipel
   // The connection is in non-blocking mode now; the blocking API still blocks as it should.
   CHECK(test::scalar(*conn, "SELECT $1::int", {Value(6)}) == Value(6));
   CHECK(conn->statements_prepared() == 1);
+}
+
+TEST_CASE("postgresql non-blocking: cancelling a statement in progress",
+          "[postgresql][nonblocking][cancel]") {
+  REQUIRE_PG_SERVER();
+  auto conn = test::pg_connect();
+  NonBlockingConnection &nb = nb_of(*conn);
+  nb.send_query("SELECT pg_sleep(30)", {});
+  test::flush_all(nb);
+  // Wait until the server runs it, so that the cancel has something to hit.
+  auto observer = test::pg_connect();
+  for (int tries = 0; tries < 500; ++tries) {
+    auto active =
+        test::scalar(*observer, "SELECT count(*) FROM pg_stat_activity "
+                                "WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'")
+            .as_int();
+    if (active == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(nb.request_cancel());
+  auto result = only_result(nb);
+  CHECK(result->status() == ResultStatus::error);
+  try {
+    result->throw_if_error();
+    FAIL("a cancelled statement did not fail");
+  } catch (const OperationalError &e) {
+    CHECK(e.sqlstate() == "57014");
+  }
+  CHECK(conn->is_valid());
+  CHECK(test::scalar(*conn, "SELECT 1") == Value(1));
 }

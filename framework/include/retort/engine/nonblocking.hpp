@@ -77,6 +77,12 @@ public:
   /// is_busy() is true.
   virtual std::unique_ptr<NonBlockingResult> next_result() = 0;
 
+  /// Asks the server to cancel the statement in progress, over a separate short-lived
+  /// connection (a brief blocking round trip). The statement's results then end with an
+  /// OperationalError (SQLSTATE 57014) and the connection stays usable once they are read.
+  /// False when the request could not be delivered; nothing in progress is not an error.
+  virtual bool request_cancel() = 0;
+
   /// Enters pipeline mode: queries are sent without waiting for earlier results. Only when
   /// no query is in progress.
   virtual void enter_pipeline_mode() = 0;
