@@ -166,6 +166,30 @@ public:
   bool supports_ilike() const override { return true; }
   bool supports_nulls_ordering() const override { return true; }
   bool supports_full_outer_join() const override { return true; }
+  // pg_catalog rather than information_schema: it lists tables whatever the privileges on
+  // them, and partitioned and foreign tables, views and materialized views as well.
+  std::string has_table_sql() const override {
+    return "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+           "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname = $1 "
+           "AND c.relkind IN ('r', 'p', 'v', 'm', 'f')";
+  }
+
+  // X'..' is a bit string in PostgreSQL; bytes are written as a hex bytea literal instead.
+  void render_literal(std::string &out, const Value &value) const override {
+    if (value.kind() != ValueKind::blob) {
+      SqlDialect::render_literal(out, value);
+      return;
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    out += "'\\x";
+    for (std::byte b : value.as_blob()) {
+      auto v = static_cast<unsigned>(b);
+      out += hex[v >> 4];
+      out += hex[v & 0xF];
+    }
+    out += "'::bytea";
+  }
+
   // The wire protocol counts parameters in 16 bits.
   std::size_t max_bound_parameters() const override { return 65535; }
 };

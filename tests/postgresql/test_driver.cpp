@@ -370,3 +370,40 @@ TEST_CASE("postgresql driver: the statement cache prepares each shape once",
   own->bind(p);
   CHECK_THROWS_AS(own->step(), OperationalError);
 }
+
+TEST_CASE("postgresql dialect against the server: has_table_sql and DDL literals",
+          "[postgresql][driver][dialect]") {
+  REQUIRE_PG_SERVER();
+  auto conn = test::pg_connect();
+  const SqlDialect &d = test::pg_plugin().sql_dialect();
+  conn->execute("DROP TABLE IF EXISTS pgt_literals");
+  CHECK(test::query(*conn, d.has_table_sql(), {Value("pgt_literals")}).empty());
+
+  const Blob blob = bytes({0x00, 0x27, 0x5c, 0xff});
+  const std::vector<Value> defaults = {
+      Value(-42),  Value(2.5), Value("it's \\ \"x\""),      Value(true),
+      Value(blob), Value{},    Value(std::int64_t{1} << 40)};
+  const char *types[] = {"INTEGER", "DOUBLE PRECISION", "TEXT", "BOOLEAN", "BYTEA", "TEXT",
+                         "BIGINT"};
+  std::string ddl = "CREATE TABLE pgt_literals (id INTEGER PRIMARY KEY";
+  for (std::size_t k = 0; k < defaults.size(); ++k) {
+    ddl += ", c" + std::to_string(k) + " " + types[k] + " DEFAULT ";
+    d.render_literal(ddl, defaults[k]);
+  }
+  conn->execute(ddl + ")");
+  CHECK(test::query(*conn, d.has_table_sql(), {Value("pgt_literals")}).size() == 1);
+  CHECK(test::query(*conn, d.has_table_sql(), {Value("PGT_LITERALS")}).empty());
+
+  test::query(*conn, "INSERT INTO pgt_literals (id) VALUES ($1)", {Value(1)});
+  auto rows = test::query(*conn, "SELECT c0, c1, c2, c3, c4, c5, c6 FROM pgt_literals");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0] == defaults);
+  conn->execute("DROP TABLE pgt_literals");
+
+  // Only the current schema counts.
+  conn->execute("DROP SCHEMA IF EXISTS pgt_other CASCADE");
+  conn->execute("CREATE SCHEMA pgt_other");
+  conn->execute("CREATE TABLE pgt_other.pgt_elsewhere (id INTEGER)");
+  CHECK(test::query(*conn, d.has_table_sql(), {Value("pgt_elsewhere")}).empty());
+  conn->execute("DROP SCHEMA pgt_other CASCADE");
+}
