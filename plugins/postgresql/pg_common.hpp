@@ -66,7 +66,7 @@ private:
   std::vector<std::string> forgotten_;
 };
 
-/// The typed DatabaseError for SQLSTATE `sqlstate` (DB-API classes; see errors in the README).
+/// The typed DatabaseError for SQLSTATE `sqlstate` (DB-API classes; table in README.md).
 std::exception_ptr make_database_error(const std::string &sqlstate, std::string message,
                                        std::string sql);
 
