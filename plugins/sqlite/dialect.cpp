@@ -28,7 +28,8 @@ void append_quoted(std::string &out, std::string_view id) {
 SqliteDialect::SqliteDialect()
     : returning_(sqlite3_libversion_number() >= 3035000),
       nulls_ordering_(sqlite3_libversion_number() >= 3030000),
-      full_outer_join_(sqlite3_libversion_number() >= 3039000) {}
+      full_outer_join_(sqlite3_libversion_number() >= 3039000),
+      on_conflict_(sqlite3_libversion_number() >= 3024000) {}
 
 void SqliteDialect::quote_identifier(std::string &out, std::string_view identifier) const {
   // SQLite knows ~150 keywords (WHERE, VALUES, SET, ...), more than the common list.
@@ -43,6 +44,10 @@ void SqliteDialect::quote_identifier(std::string &out, std::string_view identifi
 void SqliteDialect::render_placeholder(std::string &out, std::size_t position) const {
   (void)position;
   out += '?';
+}
+
+std::string SqliteDialect::has_table_sql() const {
+  return "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?";
 }
 
 std::string SqliteDialect::type_name(const SqlType &type) const {

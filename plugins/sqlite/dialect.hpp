@@ -22,11 +22,15 @@ public:
   bool supports_full_outer_join() const override { return full_outer_join_; }
   bool requires_limit_with_offset() const override { return true; }
   std::size_t max_bound_parameters() const override { return 32766; }
+  std::string has_table_sql() const override;
+  bool supports_alter_add_constraint() const override { return false; }
+  bool supports_on_conflict() const override { return on_conflict_; }
 
 private:
   bool returning_;
   bool nulls_ordering_;
   bool full_outer_join_;
+  bool on_conflict_;
 };
 
 } // namespace retort::sqlite

@@ -202,3 +202,61 @@ TEST_CASE("the features the dialect claims work in the linked SQLite", "[sqlite]
     CHECK(stmt->get_int64(0) == 1);
   }
 }
+
+TEST_CASE("has_table_sql finds tables and only tables", "[sqlite][dialect]") {
+  const SqlDialect &d = sqlite_plugin().sql_dialect();
+  auto c = connect("sqlite://");
+  c->execute("CREATE TABLE present (x INTEGER); CREATE VIEW a_view AS SELECT 1;"
+             "CREATE INDEX an_index ON present (x)");
+  auto &stmt = c->cached_statement(d.has_table_sql());
+  auto exists = [&stmt](std::string name) {
+    std::vector<Value> params{Value(std::move(name))};
+    stmt.bind(params);
+    bool found = stmt.step();
+    stmt.reset();
+    return found;
+  };
+  CHECK(exists("present"));
+  CHECK_FALSE(exists("absent"));
+  CHECK_FALSE(exists("a_view"));
+  CHECK_FALSE(exists("an_index"));
+  CHECK_FALSE(exists("PRESENT ' OR 1=1 --"));
+}
+
+TEST_CASE("literals rendered for DDL defaults read back as the same values", "[sqlite][dialect]") {
+  const SqlDialect &d = sqlite_plugin().sql_dialect();
+  auto c = connect("sqlite://");
+  Blob blob{std::byte{0}, std::byte{0xab}, std::byte{0x7f}};
+  std::vector<Value> values{Value(),       Value(-42), Value(2.5),  Value(3.0),
+                            Value("it's"), Value(""),  Value(blob), Value(true)};
+  std::string ddl = "CREATE TABLE defaults (id INTEGER PRIMARY KEY";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    ddl += ", c" + std::to_string(i) + (i == values.size() - 1 ? " BOOLEAN" : "") + " DEFAULT ";
+    d.render_literal(ddl, values[i]);
+  }
+  ddl += ")";
+  c->execute(ddl);
+  c->execute("INSERT INTO defaults (id) VALUES (1)");
+  auto stmt = c->prepare("SELECT * FROM defaults");
+  REQUIRE(stmt->step());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    INFO("literal " << values[i].to_display() << " in " << ddl);
+    CHECK(stmt->get_value(static_cast<int>(i) + 1) == values[i]);
+  }
+}
+
+TEST_CASE("ON CONFLICT exists, ALTER TABLE ADD CONSTRAINT does not", "[sqlite][dialect]") {
+  const SqlDialect &d = sqlite_plugin().sql_dialect();
+  auto c = connect("sqlite://");
+  c->execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER); CREATE TABLE other (id INTEGER)");
+  CHECK(d.supports_on_conflict());
+  c->execute("INSERT INTO kv VALUES ('a', 1) ON CONFLICT (k) DO NOTHING;"
+             "INSERT INTO kv VALUES ('a', 2) ON CONFLICT (k) DO NOTHING;"
+             "INSERT INTO kv VALUES ('b', 1) ON CONFLICT (k) DO UPDATE SET v = excluded.v;"
+             "INSERT INTO kv VALUES ('b', 5) ON CONFLICT (k) DO UPDATE SET v = excluded.v");
+  CHECK(ints(*c, "SELECT v FROM kv ORDER BY k") == std::vector<std::int64_t>{1, 5});
+  CHECK_FALSE(d.supports_alter_add_constraint());
+  CHECK_THROWS_AS(c->execute("ALTER TABLE other ADD CONSTRAINT fk FOREIGN KEY (id) "
+                             "REFERENCES kv (k)"),
+                  ProgrammingError);
+}
