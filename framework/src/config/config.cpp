@@ -52,7 +52,9 @@ public:
     if (!node.IsMap()) fail(node.IsNull() ? owner : node, where + ": expected a mapping");
     Entries entries;
     for (auto it = node.begin(); it != node.end(); ++it) {
-      const auto &key = it->first;
+      // yaml-cpp's iterator yields a temporary pair: keep copies (Nodes are handles).
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
       if (!key.IsScalar()) fail(key, where + ": keys must be plain names");
       const auto &name = key.Scalar();
       if (auto seen = entries.find(name); seen != entries.end())
@@ -62,7 +64,7 @@ public:
         std::vector<std::string> names(allowed.begin(), allowed.end());
         fail(key, where + ": unknown key '" + name + "'; expected one of: " + join(names));
       }
-      entries.emplace(name, Entry{key, it->second});
+      entries.emplace(name, Entry{key, value});
     }
     return entries;
   }
