@@ -1,0 +1,70 @@
+// The session's bookkeeping for one mapped object. Objects are plain structs, so this state
+// cannot live inside them: it lives in the shared_ptr control block of every object the ORM
+// hands out (as part of its deleter), where the session, relationship wrappers and
+// state_of() can all find it, and where it outlives the session for detached objects.
+#pragma once
+
+#include <retort/core/export.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace retort {
+
+class MapperBase;
+
+namespace detail {
+class SessionCore;
+} // namespace detail
+
+/// The lifecycle states of SQLAlchemy.
+enum class ObjectState : std::uint8_t {
+  /// Not in a session, never persisted.
+  transient,
+  /// Added to a session, not yet flushed.
+  pending,
+  /// In a session with a database identity.
+  persistent,
+  /// Marked for deletion; deleted at the next flush.
+  deleted,
+  /// Has a database identity but belongs to no session (the session closed, or expunge()).
+  detached,
+};
+
+/// Name of a state, for messages.
+RETORT_API const char *to_string(ObjectState state) noexcept;
+
+/// What the ORM knows about one object. Internal to the ORM but reachable through inspect().
+struct RETORT_API InstanceState {
+  InstanceState() = default;
+  InstanceState(const InstanceState &) = delete;
+  InstanceState &operator=(const InstanceState &) = delete;
+  InstanceState(InstanceState &&) noexcept = default;
+  InstanceState &operator=(InstanceState &&) noexcept = default;
+  virtual ~InstanceState();
+
+  /// The mapper of the object's class.
+  const MapperBase *mapper = nullptr;
+  /// The object itself (a T*).
+  void *object = nullptr;
+  /// The owning pointer's control block, for handing the object to the other side of a
+  /// relationship (empty for objects the application made and owns itself).
+  std::weak_ptr<void> self;
+  /// The session the object belongs to, or nullptr.
+  detail::SessionCore *session = nullptr;
+  /// Lifecycle state.
+  ObjectState status = ObjectState::transient;
+  /// The encoded primary key (identity map key) once known.
+  std::string identity;
+  /// True when the next load of this row overwrites the object's values.
+  bool expired = false;
+  /// True once a snapshot of the column values has been taken.
+  bool has_snapshot = false;
+  /// One bit per relationship: loaded (or assigned) since the last expiry.
+  std::uint64_t loaded_relationships = 0;
+  /// Position in the session's list of objects added but not yet flushed.
+  std::uint64_t insert_order = 0;
+};
+
+} // namespace retort

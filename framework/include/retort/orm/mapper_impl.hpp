@@ -1,0 +1,433 @@
+// Mapper<T>: the MapperBase of a declaratively mapped class, generated from Model<T>::fields.
+// Hot paths (hydrating rows, snapshots, diffs) are folds over the field list, so each column is
+// read straight into its member with no boxing and no per-column indirect call.
+#pragma once
+
+#include <retort/core/error.hpp>
+#include <retort/engine/column_traits.hpp>
+#include <retort/orm/mapper.hpp>
+#include <retort/orm/model.hpp>
+#include <retort/orm/value_row.hpp>
+
+#include <bit>
+#include <cstring>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace retort {
+
+template <Mapped T> const MapperBase &mapper_of();
+
+namespace detail {
+
+template <typename T> constexpr const auto &model_fields() { return Model<T>::fields.items; }
+
+template <typename T>
+inline constexpr std::size_t field_count =
+    std::tuple_size_v<std::remove_cvref_t<decltype(model_fields<T>())>>;
+
+template <typename T, std::size_t I>
+using field_type =
+    std::remove_cvref_t<std::tuple_element_t<I, std::remove_cvref_t<decltype(model_fields<T>())>>>;
+
+// Positions of the column fields among all fields, in order.
+template <typename T> constexpr auto column_positions() {
+  constexpr std::size_t n = field_count<T>;
+  std::array<std::size_t, n> out{};
+  std::size_t count = 0;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((is_column_field<field_type<T, I>>::value ? (out[count++] = I, 0) : 0), ...);
+  }
+  (std::make_index_sequence<n>{});
+  return std::pair{out, count};
+}
+template <typename T> inline constexpr auto column_positions_v = column_positions<T>();
+template <typename T> inline constexpr std::size_t column_count = column_positions_v<T>.second;
+template <typename T, std::size_t K>
+inline constexpr const auto &
+    column_field = std::get<column_positions_v<T>.first[K]>(model_fields<T>());
+
+template <typename T, std::size_t K>
+using column_member_t = typename std::remove_cvref_t<decltype(column_field<T, K>)>::Member;
+
+// The snapshot of an object: a tuple of its column members' types.
+template <typename T, typename Seq> struct SnapshotOf;
+template <typename T, std::size_t... K> struct SnapshotOf<T, std::index_sequence<K...>> {
+  using type = std::tuple<column_member_t<T, K>...>;
+};
+template <typename T>
+using snapshot_t = typename SnapshotOf<T, std::make_index_sequence<column_count<T>>>::type;
+
+/// The deleter of every ORM-made object: also where its state and snapshot live.
+template <typename T> struct TrackedDeleter final : InstanceState {
+  std::optional<snapshot_t<T>> snapshot;
+  void operator()(T *object) const noexcept { std::default_delete<T>{}(object); }
+};
+
+template <typename T, typename Member> struct MemberKind;
+template <typename T, typename U> struct MemberKind<T, Collection<U>> {
+  using target = U;
+  static constexpr bool collection = true;
+};
+template <typename T, typename U> struct MemberKind<T, Ref<U>> {
+  using target = U;
+  static constexpr bool collection = false;
+};
+
+template <typename T, typename F> ColumnInfo make_column_info(const F &f) {
+  using M = typename F::Member;
+  ColumnInfo c;
+  c.name = f.name;
+  c.type = f.type;
+  c.nullable =
+      ColumnTraits<M>::nullable && !(f.flags & column_not_null) && !(f.flags & column_primary_key);
+  c.primary_key = f.flags & column_primary_key;
+  c.unique = f.flags & column_unique;
+  c.index = f.flags & column_index;
+  c.autoincrement = f.flags & column_no_autoincrement ? false : c.primary_key;
+  if (f.foreign_key.target != nullptr) {
+    std::string target = f.foreign_key.target;
+    auto dot = target.find('.');
+    if (dot == std::string::npos)
+      throw ArgumentError(std::string("foreign_key(\"") + target + "\") on " + Model<T>::table +
+                          "." + f.name + ": expected \"table.column\"");
+    c.fk_table = target.substr(0, dot);
+    c.fk_column = target.substr(dot + 1);
+    c.on_delete = f.foreign_key.on_delete;
+    c.on_update = f.foreign_key.on_update;
+  }
+  if (f.server_default.sql != nullptr) c.server_default = f.server_default.sql;
+  return c;
+}
+
+template <typename Target, typename Order> std::string order_column_name(const Order &order) {
+  if constexpr (std::is_same_v<Order, NoOrder>) {
+    return {};
+  } else {
+    std::string name;
+    constexpr std::size_t n = column_count<Target>;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      auto check = [&](const auto &f) {
+        if constexpr (std::is_same_v<decltype(f.member), decltype(order.member)>)
+          if (f.member == order.member) name = f.name;
+      };
+      (check(column_field<Target, K>), ...);
+    }
+    (std::make_index_sequence<n>{});
+    if (name.empty())
+      throw ArgumentError(std::string("order_by() names a member that is not a mapped column of ") +
+                          Model<Target>::table);
+    return name;
+  }
+}
+
+template <typename T, std::size_t J> RelationshipInfo make_relationship_info() {
+  constexpr const auto &f = std::get<J>(model_fields<T>());
+  using F = std::remove_cvref_t<decltype(f)>;
+  using M = typename F::Member;
+  using Kind = MemberKind<T, M>;
+  using U = typename Kind::target;
+  constexpr auto member = f.member;
+  RelationshipInfo r;
+  r.name = f.name;
+  r.is_collection = Kind::collection;
+  r.target_mapper = &mapper_of<U>;
+  if (f.back_populates) r.back_populates = f.back_populates;
+  if (f.secondary) r.secondary = f.secondary;
+  if (f.via) r.via = f.via;
+  r.cascade = f.cascade;
+  r.strategy = f.strategy;
+  if constexpr (!std::is_same_v<std::remove_cvref_t<decltype(f.order)>, NoOrder>) {
+    r.order_column = order_column_name<U>(f.order);
+    r.order_descending = f.order.descending;
+  }
+  r.set_hook = [](void *owner, RelationshipHook hook) {
+    (static_cast<T *>(owner)->*member).set_hook(hook);
+  };
+  if constexpr (Kind::collection) {
+    r.items = [](void *owner) {
+      auto &raw = (static_cast<T *>(owner)->*member).raw();
+      return std::vector<std::shared_ptr<void>>(raw.begin(), raw.end());
+    };
+    r.assign = [](void *owner, std::vector<std::shared_ptr<void>> items) {
+      auto &raw = (static_cast<T *>(owner)->*member).raw();
+      raw.clear();
+      raw.reserve(items.size());
+      for (auto &item : items)
+        raw.push_back(std::static_pointer_cast<U>(std::move(item)));
+    };
+    r.mirror = [](void *owner, const std::shared_ptr<void> &item, bool added) {
+      auto &raw = (static_cast<T *>(owner)->*member).raw();
+      auto typed = std::static_pointer_cast<U>(item);
+      auto found = std::find(raw.begin(), raw.end(), typed);
+      if (added && found == raw.end()) raw.push_back(typed);
+      if (!added && found != raw.end()) raw.erase(found);
+    };
+  } else {
+    r.items = [](void *owner) {
+      auto target = (static_cast<T *>(owner)->*member).raw();
+      std::vector<std::shared_ptr<void>> out;
+      if (target) out.push_back(std::move(target));
+      return out;
+    };
+    r.assign = [](void *owner, std::vector<std::shared_ptr<void>> items) {
+      auto &ref = static_cast<T *>(owner)->*member;
+      ref.set_raw(items.empty() ? nullptr : std::static_pointer_cast<U>(items.front()));
+    };
+    r.mirror = [](void *owner, const std::shared_ptr<void> &item, bool added) {
+      auto &ref = static_cast<T *>(owner)->*member;
+      if (added)
+        ref.set_raw(std::static_pointer_cast<U>(item));
+      else if (ref.raw() == item)
+        ref.set_raw(nullptr);
+    };
+  }
+  return r;
+}
+
+} // namespace detail
+
+/// The mapper of a declaratively mapped class.
+template <Mapped T> class Mapper final : public MapperBase {
+  static constexpr std::size_t columns_n = detail::column_count<T>;
+  static_assert(columns_n <= 64, "a mapped class may have at most 64 columns (dirty bitmask)");
+  using Snapshot = detail::snapshot_t<T>;
+  using Deleter = detail::TrackedDeleter<T>;
+  template <std::size_t K> static constexpr auto member = detail::column_field<T, K>.member;
+  using Columns = std::make_index_sequence<columns_n>;
+
+public:
+  Mapper() : MapperBase(Model<T>::table, column_infos(), relationship_infos()) {}
+
+  const char *class_name() const noexcept override { return typeid(T).name(); }
+
+  std::shared_ptr<void> load_new(const DriverStatement &row, int first,
+                                 InstanceState *&state) const override {
+    auto object = std::make_unique<T>();
+    hydrate(*object, row, first, Columns{});
+    return track(std::move(object), state);
+  }
+
+  void load_into(InstanceState &state, const DriverStatement &row, int first) const override {
+    hydrate(*static_cast<T *>(state.object), row, first, Columns{});
+    take_snapshot(state);
+  }
+
+  bool row_identity(const DriverStatement &row, int first, std::string &key) const override {
+    key.clear();
+    for (std::size_t k : primary_key()) {
+      const int i = first + static_cast<int>(k);
+      if (row.is_null(i)) return false;
+      encode_identity(row_key_value(row, i, k), key);
+    }
+    return true;
+  }
+
+  void object_identity(const void *object, std::string &key) const override {
+    key.clear();
+    for (std::size_t k : primary_key())
+      encode_identity(column_value(object, k), key);
+  }
+
+  Value column_value(const void *object, std::size_t column) const override {
+    Value out;
+    with_column(column, [&]<std::size_t K>() {
+      out = to_value(static_cast<const T *>(object)->*member<K>);
+    });
+    return out;
+  }
+
+  void set_column_value(void *object, std::size_t column, const Value &value) const override {
+    ValueRow row(std::span<const Value>(&value, 1));
+    with_column(column, [&]<std::size_t K>() {
+      using M = detail::column_member_t<T, K>;
+      static_cast<T *>(object)->*member<K> = ColumnTraits<M>::read(row, 0);
+    });
+  }
+
+  void reset_column(void *object, std::size_t column) const override {
+    with_column(column, [&]<std::size_t K>() {
+      using M = detail::column_member_t<T, K>;
+      static_cast<T *>(object)->*member<K> = M{};
+    });
+  }
+
+  void set_column_from_row(void *object, std::size_t column, const DriverStatement &row,
+                           int i) const override {
+    with_column(column, [&]<std::size_t K>() {
+      using M = detail::column_member_t<T, K>;
+      static_cast<T *>(object)->*member<K> = ColumnTraits<M>::read(row, i);
+    });
+  }
+
+  std::uint64_t changed_columns(const InstanceState &state) const override {
+    const auto &tracked = static_cast<const Deleter &>(state);
+    if (!tracked.snapshot) return columns_n == 64 ? ~0ull : ((1ull << columns_n) - 1);
+    return diff(*static_cast<const T *>(state.object), *tracked.snapshot, Columns{});
+  }
+
+  void take_snapshot(InstanceState &state) const override {
+    auto &tracked = static_cast<Deleter &>(state);
+    tracked.snapshot.emplace(snapshot_of(*static_cast<const T *>(state.object), Columns{}));
+    state.has_snapshot = true;
+  }
+
+  void restore_snapshot(InstanceState &state) const override {
+    auto &tracked = static_cast<Deleter &>(state);
+    if (!tracked.snapshot) return;
+    restore(*static_cast<T *>(state.object), *tracked.snapshot, Columns{});
+  }
+
+  InstanceState *state_of(const std::shared_ptr<void> &object) const noexcept override {
+    return std::get_deleter<Deleter>(object);
+  }
+
+  std::unique_ptr<InstanceState> make_state() const override {
+    auto state = std::make_unique<Deleter>();
+    state->mapper = this;
+    return state;
+  }
+
+  std::shared_ptr<void> adopt_copy(const void *object, InstanceState *&state) const override {
+    return track(std::make_unique<T>(*static_cast<const T *>(object)), state);
+  }
+
+  /// Wraps a new object into a tracked shared_ptr whose control block holds its state.
+  std::shared_ptr<T> track(std::unique_ptr<T> object, InstanceState *&state) const {
+    std::shared_ptr<T> out(object.get(), Deleter{});
+    object.release(); // now owned by `out`
+    auto *tracked = std::get_deleter<Deleter>(out);
+    tracked->mapper = this;
+    tracked->object = out.get();
+    tracked->self = out;
+    state = tracked;
+    return out;
+  }
+
+  /// Index of the column mapped to `m`; ArgumentError when the member is not a column.
+  template <typename M> std::size_t column_of(M T::*m) const {
+    std::size_t found = columns_n;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      auto check = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+        if constexpr (std::is_same_v<std::remove_cv_t<decltype(member<I>)>, M T::*>)
+          if (member<I> == m) found = I;
+      };
+      (check(std::integral_constant<std::size_t, K>{}), ...);
+    }
+    (Columns{});
+    if (found == columns_n)
+      throw ArgumentError(std::string("the member is not a mapped column of ") + Model<T>::table);
+    return found;
+  }
+
+  /// Index of the relationship mapped to `m`; ArgumentError when the member is not one.
+  template <typename M> std::size_t relationship_of(M T::*m) const {
+    std::size_t found = 0;
+    bool ok = false;
+    std::size_t index = 0;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      auto check = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
+        using F = detail::field_type<T, J>;
+        if constexpr (is_relationship_field<F>::value) {
+          if constexpr (std::is_same_v<decltype(std::get<J>(detail::model_fields<T>()).member),
+                                       M T::*const>) {
+            if (!ok && std::get<J>(detail::model_fields<T>()).member == m) {
+              found = index;
+              ok = true;
+            }
+          }
+          ++index;
+        }
+      };
+      (check(std::integral_constant<std::size_t, I>{}), ...);
+    }
+    (std::make_index_sequence<detail::field_count<T>>{});
+    if (!ok)
+      throw ArgumentError(std::string("the member is not a mapped relationship of ") +
+                          Model<T>::table);
+    return found;
+  }
+
+private:
+  static std::vector<ColumnInfo> column_infos() {
+    std::vector<ColumnInfo> out;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (out.push_back(detail::make_column_info<T>(detail::column_field<T, K>)), ...);
+    }
+    (Columns{});
+    return out;
+  }
+
+  static std::vector<RelationshipInfo> relationship_infos() {
+    std::vector<RelationshipInfo> out;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      auto add = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
+        using F = detail::field_type<T, J>;
+        if constexpr (is_relationship_field<F>::value)
+          out.push_back(detail::make_relationship_info<T, J>());
+      };
+      (add(std::integral_constant<std::size_t, I>{}), ...);
+    }
+    (std::make_index_sequence<detail::field_count<T>>{});
+    return out;
+  }
+
+  template <typename F> static void with_column(std::size_t column, F &&f) {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      ((column == K ? (f.template operator()<K>(), 0) : 0), ...);
+    }
+    (Columns{});
+  }
+
+  Value row_key_value(const DriverStatement &row, int i, std::size_t column) const {
+    Value out;
+    with_column(column, [&]<std::size_t K>() {
+      using M = detail::column_member_t<T, K>;
+      out = to_value(ColumnTraits<M>::read(row, i));
+    });
+    return out;
+  }
+
+  template <std::size_t... K>
+  static void hydrate(T &object, const DriverStatement &row, int first, std::index_sequence<K...>) {
+    ((object.*member<K> = ColumnTraits<detail::column_member_t<T, K>>::read(row, first + int(K))),
+     ...);
+  }
+  template <std::size_t... K>
+  static Snapshot snapshot_of(const T &object, std::index_sequence<K...>) {
+    return Snapshot(object.*member<K>...);
+  }
+  template <std::size_t... K>
+  static void restore(T &object, const Snapshot &snapshot, std::index_sequence<K...>) {
+    ((object.*member<K> = std::get<K>(snapshot)), ...);
+  }
+  template <std::size_t... K>
+  static std::uint64_t diff(const T &object, const Snapshot &snapshot, std::index_sequence<K...>) {
+    std::uint64_t mask = 0;
+    ((mask |= (object.*member<K> == std::get<K>(snapshot) ? 0ull : (1ull << K))), ...);
+    return mask;
+  }
+};
+
+namespace detail {
+// Instantiated with mapper_of<T>(): its initialiser runs at start-up, so every class the program
+// uses anywhere is registered before main() and metadata().create_all() sees it.
+template <Mapped T> struct AutoRegister { static inline const bool done = (mapper_of<T>(), true); };
+} // namespace detail
+
+/// The one mapper of T, built on first use and registered with metadata().
+template <Mapped T> const MapperBase &mapper_of() {
+  (void)&detail::AutoRegister<T>::done;
+  static const Mapper<T> instance;
+  static const bool registered = (register_mapper(instance), true);
+  (void)registered;
+  return instance;
+}
+
+/// The typed mapper of T.
+template <Mapped T> const Mapper<T> &typed_mapper_of() {
+  return static_cast<const Mapper<T> &>(mapper_of<T>());
+}
+
+} // namespace retort

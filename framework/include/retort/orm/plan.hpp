@@ -1,0 +1,50 @@
+// Plans: "decide once, execute twice" (DESIGN.md). The ORM never performs I/O while it decides
+// what to do; it produces a Plan, a pull-based sequence of statements where each statement is
+// built only when the previous ones have run (so it can use generated keys or parent ids). An
+// executor drives a plan over a connection: run_plan() blocks; the async layer drives the same
+// plans with co_await.
+#pragma once
+
+#include <retort/core/export.hpp>
+#include <retort/core/value.hpp>
+#include <retort/engine/driver.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace retort {
+
+class Connection;
+
+/// Receives the rows of one plan step, then its completion.
+class RETORT_API RowSink {
+public:
+  virtual ~RowSink();
+  /// One result row.
+  virtual void row(const DriverStatement &row) = 0;
+  /// The step finished; `rows_affected` as reported by the driver.
+  virtual void done(std::int64_t rows_affected) { (void)rows_affected; }
+};
+
+/// One statement of a plan.
+struct PlanStep {
+  std::string sql;
+  std::vector<Value> params;
+  /// Where the rows go; nullptr when the statement returns none that matter.
+  RowSink *sink = nullptr;
+};
+
+/// A sequence of statements decided by the ORM.
+class RETORT_API Plan {
+public:
+  virtual ~Plan();
+  /// Fills `step` with the next statement; false when the plan is complete. Called only after
+  /// the previous step's rows and completion were delivered.
+  virtual bool next(PlanStep &step) = 0;
+};
+
+/// Runs `plan` to completion on `connection`, blocking.
+RETORT_API void run_plan(Plan &plan, Connection &connection);
+
+} // namespace retort

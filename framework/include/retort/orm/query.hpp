@@ -1,0 +1,307 @@
+// Query<T...>: SQLAlchemy's session.query(User) — filter, filter_by, join, order_by, limit,
+// eager-loading options — returning objects through the identity map, tuples of objects for
+// several entities, or typed column values.
+#pragma once
+
+#include <retort/core/error.hpp>
+#include <retort/orm/detail/session_core.hpp>
+#include <retort/orm/expression.hpp>
+#include <retort/orm/mapper_impl.hpp>
+#include <retort/sql/compiler.hpp>
+#include <retort/sql/select.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <tuple>
+#include <vector>
+
+namespace retort {
+
+/// A loader option for Query::options().
+using LoaderOption = detail::LoaderOption;
+
+/// Load `member`'s relationship with one extra SELECT ... IN for all parents of the query.
+template <Mapped C, typename M> LoaderOption selectinload(M C::*member) {
+  return {&mapper_of<C>(), typed_mapper_of<C>().relationship_of(member), LoadStrategy::selectin};
+}
+/// Load `member`'s relationship with a LEFT OUTER JOIN in the query itself.
+template <Mapped C, typename M> LoaderOption joinedload(M C::*member) {
+  return {&mapper_of<C>(), typed_mapper_of<C>().relationship_of(member), LoadStrategy::joined};
+}
+/// Load `member`'s relationship on first access.
+template <Mapped C, typename M> LoaderOption lazyload(M C::*member) {
+  return {&mapper_of<C>(), typed_mapper_of<C>().relationship_of(member), LoadStrategy::lazy};
+}
+/// Make access to the unloaded relationship an error.
+template <Mapped C, typename M> LoaderOption raiseload(M C::*member) {
+  return {&mapper_of<C>(), typed_mapper_of<C>().relationship_of(member), LoadStrategy::raise};
+}
+
+/// A query for mapped entities T... (one entity: objects; several: tuples of objects).
+template <Mapped... T> class Query {
+  static_assert(sizeof...(T) >= 1, "query<T...>() needs at least one mapped class");
+
+public:
+  /// What all() returns one of.
+  using Row = std::conditional_t<sizeof...(T) == 1,
+                                 std::shared_ptr<std::tuple_element_t<0, std::tuple<T...>>>,
+                                 std::tuple<std::shared_ptr<T>...>>;
+
+  /// A query over the entities' tables.
+  explicit Query(detail::SessionCore &session)
+      : session_(&session), entities_{
+                                detail::EntitySpec{&mapper_of<T>(), mapper_of<T>().table()}...} {}
+  /// A query over an aliased entity.
+  Query(detail::SessionCore &session, const FromItem &from) requires(sizeof...(T) == 1)
+      : session_(&session), entities_{detail::EntitySpec{&mapper_of<T>(), from}...} {}
+
+  /// Adds a WHERE criterion (several are ANDed): filter(col(&User::age) < 30).
+  Query &filter(const Expr &criterion) {
+    where_.push_back(criterion);
+    return *this;
+  }
+  /// WHERE member = value, type-checked: filter_by(&User::name, "John").
+  template <Mapped C, typename M, typename V>
+  requires detail::comparable<TypedExpr<M>, V> Query &filter_by(M C::*member, const V &value) {
+    return filter(col(member) == value);
+  }
+  /// ORDER BY.
+  template <typename... E> Query &order_by(const E &...exprs) {
+    (order_.push_back(Expr(exprs)), ...);
+    return *this;
+  }
+  /// LIMIT.
+  Query &limit(std::int64_t n) {
+    limit_ = n;
+    return *this;
+  }
+  /// OFFSET.
+  Query &offset(std::int64_t n) {
+    offset_ = n;
+    return *this;
+  }
+  /// SELECT DISTINCT.
+  Query &distinct() {
+    distinct_ = true;
+    return *this;
+  }
+  /// GROUP BY.
+  template <typename... E> Query &group_by(const E &...exprs) {
+    (group_.push_back(Expr(exprs)), ...);
+    return *this;
+  }
+  /// HAVING.
+  Query &having(const Expr &criterion) {
+    having_.push_back(criterion);
+    return *this;
+  }
+  /// Eager-loading options: options(selectinload(&User::addresses)).
+  template <typename... O> Query &options(const O &...loader_options) {
+    (loader_options_.push_back(loader_options), ...);
+    return *this;
+  }
+
+  /// INNER JOIN along a relationship: join(&User::addresses).
+  template <Mapped C, typename M> Query &join(M C::*relationship) {
+    return join_relationship<C>(relationship, false);
+  }
+  /// LEFT OUTER JOIN along a relationship.
+  template <Mapped C, typename M> Query &outerjoin(M C::*relationship) {
+    return join_relationship<C>(relationship, true);
+  }
+  /// INNER JOIN of U's table with an explicit ON clause: join<Address>(on).
+  template <Mapped U> Query &join(const Expr &on) {
+    joins_.push_back({mapper_of<U>().table(), on, false});
+    return *this;
+  }
+  /// LEFT OUTER JOIN of U's table with an explicit ON clause.
+  template <Mapped U> Query &outerjoin(const Expr &on) {
+    joins_.push_back({mapper_of<U>().table(), on, true});
+    return *this;
+  }
+  /// INNER JOIN of an aliased entity.
+  template <Mapped U> Query &join(const Aliased<U> &alias, const Expr &on) {
+    joins_.push_back({alias.from(), on, false});
+    return *this;
+  }
+  /// LEFT OUTER JOIN of an aliased entity.
+  template <Mapped U> Query &outerjoin(const Aliased<U> &alias, const Expr &on) {
+    joins_.push_back({alias.from(), on, true});
+    return *this;
+  }
+
+  /// Every result.
+  std::vector<Row> all() const {
+    auto rows = session_->load(statement(), entities_, eager());
+    std::vector<Row> out;
+    out.reserve(rows.size());
+    for (auto &row : rows)
+      out.push_back(convert(row));
+    return out;
+  }
+  /// The first result (LIMIT 1), or nullptr / a tuple of nullptrs.
+  std::optional<Row> first_row() const {
+    Query copy = *this;
+    copy.limit_ = 1;
+    auto rows = copy.all();
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+  }
+  /// The first result or nullptr (single-entity queries).
+  Row first() const requires(sizeof...(T) == 1) {
+    auto row = first_row();
+    return row ? *row : nullptr;
+  }
+  /// Exactly one result; NoResultFound or MultipleResultsFound otherwise.
+  Row one() const {
+    auto row = one_or_none_row();
+    if (!row) throw NoResultFound("one(): the query returned no rows");
+    return *row;
+  }
+  /// At most one result (nullptr when none, single-entity); MultipleResultsFound for more.
+  Row one_or_none() const requires(sizeof...(T) == 1) {
+    auto row = one_or_none_row();
+    return row ? *row : nullptr;
+  }
+  /// Number of results: SELECT count(*) FROM (query).
+  std::int64_t count() const {
+    Select counted = retort::select(retort::count()).select_from(statement().subquery("anon_1"));
+    return scalar<std::int64_t>(counted);
+  }
+  /// Whether there is any result: SELECT EXISTS (query).
+  bool exists() const {
+    Select probe = retort::select(retort::exists(statement()).label("exists_1"));
+    return scalar<bool>(probe);
+  }
+  /// Streams results in chunks of `n` (SQLAlchemy's yield_per): `consume` gets each chunk and
+  /// may drop it, so memory stays bounded whatever the result size.
+  void yield_per(std::size_t n, const std::function<void(std::vector<Row> &)> &consume) const {
+    session_->load_chunked(statement(), entities_, n, [&](detail::EntityRows &rows) {
+      std::vector<Row> chunk;
+      chunk.reserve(rows.size());
+      for (auto &row : rows)
+        chunk.push_back(convert(row));
+      consume(chunk);
+    });
+  }
+  /// Typed columns instead of entities: values(col(&User::name), count_all()) → tuples.
+  template <typename... V>
+  std::vector<std::tuple<V...>> values(const TypedExpr<V> &...exprs) const {
+    Select s = retort::select(exprs.expr()...);
+    s = decorate(std::move(s));
+    session_->autoflush();
+    Result result = session_->connection().execute(s);
+    std::vector<std::tuple<V...>> out;
+    for (; result.has_row(); result.next())
+      out.push_back(read_tuple<V...>(result.row()));
+    return out;
+  }
+  /// The SELECT this query runs.
+  Select statement() const {
+    Select s;
+    for (const auto &e : entities_)
+      s = std::move(s).add_columns(e.from);
+    return decorate(std::move(s));
+  }
+
+private:
+  struct JoinSpec {
+    FromItem target;
+    Expr on;
+    bool outer;
+  };
+
+  template <Mapped C, typename M> Query &join_relationship(M C::*member, bool outer) {
+    const MapperBase &mapper = mapper_of<C>();
+    const RelationshipInfo &rel =
+        mapper.relationships()[typed_mapper_of<C>().relationship_of(member)];
+    const MapperBase &target = rel.target_mapper();
+    const FromItem &source = mapper.table();
+    const std::string &local = mapper.columns()[rel.local_column].name;
+    const std::string &remote = target.columns()[rel.remote_column].name;
+    if (rel.kind == RelationshipKind::many_to_many) {
+      const FromItem &link = rel.secondary_table;
+      joins_.push_back({link, link.c(rel.secondary_local) == source.c(local), outer});
+      joins_.push_back(
+          {target.table(), target.table().c(remote) == link.c(rel.secondary_remote), outer});
+    } else {
+      joins_.push_back({target.table(), target.table().c(remote) == source.c(local), outer});
+    }
+    return *this;
+  }
+
+  Select decorate(Select s) const {
+    for (const auto &j : joins_)
+      s = j.outer ? std::move(s).outerjoin(j.target, j.on) : std::move(s).join(j.target, j.on);
+    for (const auto &w : where_)
+      s = std::move(s).where(w);
+    if (!group_.empty()) s = std::move(s).group_by_list(group_);
+    for (const auto &h : having_)
+      s = std::move(s).having(h);
+    if (!order_.empty()) s = std::move(s).order_by_list(order_);
+    if (limit_) s = std::move(s).limit(*limit_);
+    if (offset_) s = std::move(s).offset(*offset_);
+    if (distinct_) s = std::move(s).distinct();
+    return s;
+  }
+
+  std::vector<detail::EagerSpec> eager() const {
+    auto specs = session_->eager_loads(entities_, loader_options_);
+    // A joined collection load repeats parent rows, which LIMIT/OFFSET would cut wrongly:
+    // such loads fall back to selectin (SQLAlchemy wraps the query in a subquery instead).
+    if (limit_ || offset_)
+      for (auto &spec : specs)
+        if (spec.strategy == LoadStrategy::joined) spec.strategy = LoadStrategy::selectin;
+    return specs;
+  }
+
+  std::optional<Row> one_or_none_row() const {
+    Query copy = *this;
+    copy.limit_ = 2;
+    auto rows = copy.all();
+    if (rows.size() > 1) throw MultipleResultsFound("the query returned more than one row");
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+  }
+
+  template <typename V> V scalar(const Select &s) const {
+    session_->autoflush();
+    Result result = session_->connection().execute(s);
+    return result.scalar<V>();
+  }
+
+  template <typename... V> static std::tuple<V...> read_tuple(const retort::Row &row) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return std::tuple<V...>(row.get<V>(static_cast<int>(I))...);
+    }
+    (std::index_sequence_for<V...>{});
+  }
+
+  static Row convert(const std::vector<std::shared_ptr<void>> &row) {
+    if constexpr (sizeof...(T) == 1) {
+      using U = std::tuple_element_t<0, std::tuple<T...>>;
+      return std::static_pointer_cast<U>(row.front());
+    } else {
+      return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return std::tuple<std::shared_ptr<T>...>(std::static_pointer_cast<T>(row[I])...);
+      }
+      (std::index_sequence_for<T...>{});
+    }
+  }
+
+  detail::SessionCore *session_;
+  std::vector<detail::EntitySpec> entities_;
+  std::vector<Expr> where_;
+  std::vector<Expr> order_;
+  std::vector<Expr> group_;
+  std::vector<Expr> having_;
+  std::vector<JoinSpec> joins_;
+  std::vector<LoaderOption> loader_options_;
+  std::optional<std::int64_t> limit_;
+  std::optional<std::int64_t> offset_;
+  bool distinct_ = false;
+};
+
+} // namespace retort

@@ -1,0 +1,403 @@
+// Session bookkeeping: object states, the identity map, the transaction and its end.
+// The unit of work is in unit_of_work.cpp, loading in loading.cpp.
+#include <retort/core/error.hpp>
+#include <retort/orm/detail/session_core.hpp>
+#include <retort/orm/relationship.hpp>
+
+#include <algorithm>
+
+namespace retort::detail {
+
+SessionCore::SessionCore(Engine engine, SessionOptions options)
+    : engine_(std::move(engine)), options_(options) {}
+
+SessionCore::~SessionCore() { close(); }
+
+void SessionCore::check_usable() const {
+  if (closed_) throw InvalidStateError("the session is closed");
+  if (needs_rollback_)
+    throw InvalidStateError("this session's transaction was rolled back after an error during "
+                            "flush; call rollback() before using the session again");
+}
+
+std::unordered_map<std::string, SessionCore::Entry> &
+SessionCore::identity_map(const MapperBase &mapper) {
+  return maps_[&mapper];
+}
+
+std::size_t SessionCore::identity_map_size() const noexcept {
+  std::size_t n = 0;
+  for (const auto &[mapper, map] : maps_)
+    n += map.size();
+  return n;
+}
+
+InstanceState &SessionCore::state_for(const MapperBase &mapper,
+                                      const std::shared_ptr<void> &object) {
+  if (!object) throw ArgumentError("a null object was given to the session");
+  if (InstanceState *state = mapper.state_of(object)) return *state;
+  auto &external = external_[object.get()];
+  if (!external) {
+    external = mapper.make_state();
+    external->object = object.get();
+    external->self = object;
+  }
+  return *external;
+}
+
+ObjectState SessionCore::state_of(const MapperBase &mapper,
+                                  const std::shared_ptr<void> &object) const {
+  if (!object) throw ArgumentError("state_of(): null object");
+  const InstanceState *state = mapper.state_of(object);
+  if (state == nullptr) {
+    auto found = external_.find(object.get());
+    if (found == external_.end()) return ObjectState::transient;
+    state = found->second.get();
+  }
+  if (state->session != nullptr && state->session != this) return ObjectState::detached;
+  return state->status;
+}
+
+void SessionCore::attach(InstanceState &state, const std::shared_ptr<void> &object) {
+  state.session = this;
+  if (state.self.expired()) state.self = object;
+  const auto &relationships = state.mapper->relationships();
+  for (std::size_t i = 0; i < relationships.size(); ++i)
+    relationships[i].set_hook(state.object,
+                              RelationshipHook{&state, static_cast<std::uint16_t>(i)});
+}
+
+void SessionCore::add(const MapperBase &mapper, const std::shared_ptr<void> &object) {
+  check_usable();
+  InstanceState &state = state_for(mapper, object);
+  if (state.session == this) {
+    if (state.status == ObjectState::deleted) return; // add() does not undelete; rollback does
+    return;
+  }
+  if (state.session != nullptr)
+    throw InvalidStateError(std::string("object of '") + mapper.table_name() +
+                            "' is already attached to another session; expunge it there first");
+  switch (state.status) {
+  case ObjectState::transient:
+  case ObjectState::pending:
+    state.status = ObjectState::pending;
+    state.insert_order = ++insert_counter_;
+    // Whatever a new object's relationship members hold is the truth: nothing to load.
+    state.loaded_relationships = ~0ull;
+    attach(state, object);
+    pending_.push_back(Entry{object, &state});
+    break;
+  case ObjectState::detached:
+  case ObjectState::persistent:
+  case ObjectState::deleted: {
+    auto &map = identity_map(mapper);
+    auto [it, inserted] = map.try_emplace(state.identity, Entry{object, &state});
+    if (!inserted && it->second.object != object)
+      throw InvalidStateError(std::string("another object with the same primary key is already "
+                                          "in the session (table '") +
+                              mapper.table_name() + "'); use merge()");
+    state.status = ObjectState::persistent;
+    attach(state, object);
+    break;
+  }
+  }
+  cascade_add(mapper, state);
+}
+
+void SessionCore::cascade_add(const MapperBase &mapper, InstanceState &state) {
+  const auto &relationships = mapper.relationships();
+  auto owner = state.self.lock();
+  for (std::size_t i = 0; i < relationships.size(); ++i) {
+    const RelationshipInfo &rel = relationships[i];
+    if (!(state.loaded_relationships & (1ull << i))) continue;
+    const MapperBase &target = rel.target_mapper();
+    for (const auto &item : rel.items(state.object)) {
+      InstanceState &item_state = state_for(target, item);
+      // Keep the other side in step for graphs built before add() (no hooks then).
+      if (rel.back_index >= 0 && owner)
+        target.relationships()[std::size_t(rel.back_index)].mirror(item_state.object, owner, true);
+      if (rel.kind == RelationshipKind::many_to_many && state.status == ObjectState::pending)
+        associations_.push_back({&mapper, i, owner, item, true});
+      if ((rel.cascade & cascade_save_update) && item_state.session != this) add(target, item);
+    }
+  }
+}
+
+void SessionCore::remove(const MapperBase &mapper, const std::shared_ptr<void> &object) {
+  check_usable();
+  InstanceState &state = state_for(mapper, object);
+  if (state.session != this)
+    throw InvalidStateError(std::string("remove(): the object of '") + mapper.table_name() +
+                            "' is " + to_string(state.status) + " and not in this session");
+  if (state.status == ObjectState::pending) {
+    // Deleting a pending object just forgets it, as SQLAlchemy's expunge of a pending object.
+    expunge(mapper, object);
+    return;
+  }
+  if (state.status != ObjectState::persistent) return;
+  state.status = ObjectState::deleted;
+  deleted_.push_back(Entry{object, &state});
+  cascade_remove(mapper, state);
+}
+
+void SessionCore::cascade_remove(const MapperBase &mapper, InstanceState &state) {
+  const auto &relationships = mapper.relationships();
+  for (std::size_t i = 0; i < relationships.size(); ++i) {
+    const RelationshipInfo &rel = relationships[i];
+    if (rel.kind == RelationshipKind::many_to_one) continue;
+    const bool cascade = rel.cascade & cascade_delete;
+    // Children must be known either to delete them or to null their foreign key (SQLAlchemy
+    // loads them too, unless passive_deletes is set).
+    if (!(state.loaded_relationships & (1ull << i))) load_relationship(state, i);
+    auto owner = state.self.lock();
+    for (const auto &item : rel.items(state.object)) {
+      if (rel.kind == RelationshipKind::many_to_many) {
+        associations_.push_back({&mapper, i, owner, item, false});
+        continue;
+      }
+      const MapperBase &target = rel.target_mapper();
+      InstanceState &child = state_for(target, item);
+      if (cascade) {
+        if (child.session == this) remove(target, item);
+      } else if (child.session == this && child.status == ObjectState::persistent) {
+        target.set_column_value(child.object, rel.remote_column, Value());
+      }
+    }
+  }
+}
+
+void SessionCore::expunge(const MapperBase &mapper, const std::shared_ptr<void> &object) {
+  InstanceState &state = state_for(mapper, object);
+  if (state.session != this) return;
+  auto drop = [&](std::vector<Entry> &list) {
+    std::erase_if(list, [&](const Entry &e) { return e.state == &state; });
+  };
+  drop(pending_);
+  drop(deleted_);
+  if (!state.identity.empty()) identity_map(mapper).erase(state.identity);
+  state.session = nullptr;
+  state.status = state.identity.empty() ? ObjectState::transient : ObjectState::detached;
+  external_.erase(object.get());
+}
+
+void SessionCore::expire(const MapperBase &mapper, const std::shared_ptr<void> &object) {
+  InstanceState &state = state_for(mapper, object);
+  if (state.session != this || state.status != ObjectState::persistent)
+    throw InvalidStateError("expire(): the object is not persistent in this session");
+  state.expired = true;
+  state.loaded_relationships = 0;
+}
+
+void SessionCore::expire_all() {
+  for (auto &[mapper, map] : maps_)
+    for (auto &[key, entry] : map) {
+      entry.state->expired = true;
+      entry.state->loaded_relationships = 0;
+    }
+}
+
+void SessionCore::make_persistent(const std::shared_ptr<void> &object, InstanceState &state) {
+  auto &map = identity_map(*state.mapper);
+  map.insert_or_assign(state.identity, Entry{object, &state});
+  state.status = ObjectState::persistent;
+  if (state.session != this) attach(state, object);
+}
+
+Connection &SessionCore::connection() {
+  check_usable();
+  if (!connection_) connection_.emplace(engine_.connect());
+  if (!transaction_) transaction_.emplace(connection_->begin());
+  return *connection_;
+}
+
+void SessionCore::run(Plan &plan) {
+  Connection &conn = connection();
+  struct Counting final : Plan {
+    Plan &inner;
+    std::uint64_t &count;
+    Counting(Plan &p, std::uint64_t &c) : inner(p), count(c) {}
+    bool next(PlanStep &step) override {
+      if (!inner.next(step)) return false;
+      ++count;
+      return true;
+    }
+  } counting(plan, statements_);
+  run_plan(counting, conn);
+}
+
+bool SessionCore::has_changes() {
+  if (!pending_.empty() || !deleted_.empty() || !associations_.empty() || !orphans_.empty())
+    return true;
+  for (auto &[mapper, map] : maps_)
+    for (auto &[key, entry] : map)
+      if (entry.state->status == ObjectState::persistent && mapper->changed_columns(*entry.state))
+        return true;
+  return false;
+}
+
+void SessionCore::autoflush() {
+  if (!options_.autoflush || flushing_) return;
+  if (has_changes()) flush();
+}
+
+void SessionCore::commit() {
+  check_usable();
+  flush();
+  if (transaction_) {
+    transaction_->commit();
+  }
+  end_transaction();
+  inserted_.clear();
+  deleted_in_tx_.clear();
+  if (options_.expire_on_commit) expire_all();
+}
+
+void SessionCore::end_transaction() noexcept {
+  transaction_.reset();
+  connection_.reset(); // back to the pool between transactions, as SQLAlchemy does
+}
+
+void SessionCore::rollback() {
+  if (closed_) throw InvalidStateError("the session is closed");
+  if (transaction_) {
+    try {
+      transaction_->rollback();
+    } catch (...) {
+      connection_->invalidate();
+    }
+  }
+  end_transaction();
+  needs_rollback_ = false;
+  // Objects inserted in this transaction no longer exist in the database: back to transient
+  // (SQLAlchemy expunges them), with their generated keys undone.
+  for (auto &entry : inserted_) {
+    InstanceState &state = *entry.state;
+    if (state.session != this) continue;
+    identity_map(*state.mapper).erase(state.identity);
+    if (auto column = state.mapper->autoincrement_column())
+      state.mapper->reset_column(state.object, *column);
+    state.identity.clear();
+    state.session = nullptr;
+    state.status = ObjectState::transient;
+    state.has_snapshot = false;
+  }
+  inserted_.clear();
+  // Objects deleted in this transaction exist again.
+  for (auto &entry : deleted_in_tx_) {
+    InstanceState &state = *entry.state;
+    identity_map(*state.mapper).try_emplace(state.identity, entry);
+    state.status = ObjectState::persistent;
+    state.session = this;
+  }
+  deleted_in_tx_.clear();
+  for (auto &entry : deleted_)
+    entry.state->status = ObjectState::persistent;
+  deleted_.clear();
+  // Pending objects never reached the database: they leave the session as transient.
+  for (auto &entry : pending_) {
+    entry.state->session = nullptr;
+    entry.state->status = ObjectState::transient;
+  }
+  pending_.clear();
+  associations_.clear();
+  orphans_.clear();
+  std::erase_if(external_, [this](const auto &item) { return item.second->session != this; });
+  expire_all();
+}
+
+void SessionCore::detach_all(bool) {
+  for (auto &[mapper, map] : maps_)
+    for (auto &[key, entry] : map) {
+      InstanceState &state = *entry.state;
+      state.session = nullptr;
+      state.status = ObjectState::detached;
+      // Many-to-many collections hold both sides strongly; clearing them here breaks the
+      // cycle, so objects nobody else holds are freed. A later access raises "detached".
+      const auto &relationships = mapper->relationships();
+      for (std::size_t i = 0; i < relationships.size(); ++i) {
+        if (relationships[i].kind != RelationshipKind::many_to_many) continue;
+        relationships[i].assign(state.object, {});
+        state.loaded_relationships &= ~(1ull << i);
+      }
+    }
+  for (auto &entry : pending_) {
+    entry.state->session = nullptr;
+    entry.state->status = ObjectState::transient;
+  }
+}
+
+void SessionCore::close() {
+  if (closed_) return;
+  if (transaction_) {
+    try {
+      transaction_->rollback();
+    } catch (...) {
+      if (connection_) connection_->invalidate();
+    }
+  }
+  end_transaction();
+  detach_all(true);
+  maps_.clear();
+  pending_.clear();
+  deleted_.clear();
+  inserted_.clear();
+  deleted_in_tx_.clear();
+  associations_.clear();
+  orphans_.clear();
+  external_.clear();
+  closed_ = true;
+}
+
+void SessionCore::relationship_changed(InstanceState &owner, std::size_t index,
+                                       const std::shared_ptr<void> &target, bool added) {
+  const RelationshipInfo &rel = owner.mapper->relationships()[index];
+  const MapperBase &target_mapper = rel.target_mapper();
+  InstanceState &target_state = state_for(target_mapper, target);
+  auto owner_object = owner.self.lock();
+  if (rel.back_index >= 0 && owner_object) {
+    const auto &back = target_mapper.relationships()[std::size_t(rel.back_index)];
+    // Mirror only into a side that is in memory; an unloaded one will load the truth.
+    if (target_state.session != this ||
+        (target_state.loaded_relationships & (1ull << rel.back_index)))
+      back.mirror(target_state.object, owner_object, added);
+  }
+  if (rel.kind == RelationshipKind::many_to_many)
+    associations_.push_back({owner.mapper, index, owner_object, target, added});
+  if (added && (rel.cascade & cascade_save_update) && target_state.session != this && !closed_)
+    add(target_mapper, target);
+  if (!added && rel.kind == RelationshipKind::one_to_many)
+    orphans_.push_back(
+        {owner.mapper, index, target, owner.mapper->column_value(owner.object, rel.local_column)});
+}
+
+} // namespace retort::detail
+
+namespace retort::detail {
+
+void load_relationship(const RelationshipHook &hook) {
+  if (hook.owner == nullptr) return;
+  InstanceState &owner = *hook.owner;
+  const RelationshipInfo &rel = owner.mapper->relationships()[hook.index];
+  if (owner.session == nullptr)
+    throw InvalidStateError("lazy load of '" + owner.mapper->table_name() + "." + rel.name +
+                            "' on a " + to_string(owner.status) +
+                            " object: it belongs to no session; load it eagerly or attach it");
+  if (rel.strategy == LoadStrategy::raise)
+    throw InvalidStateError("'" + owner.mapper->table_name() + "." + rel.name +
+                            "' is not loaded and its loader strategy is raise; use "
+                            "selectinload() or joinedload() in the query");
+  owner.session->load_relationship(owner, hook.index);
+}
+
+void relationship_changed(const RelationshipHook &hook, const std::shared_ptr<void> &target,
+                          bool added) {
+  if (hook.owner == nullptr || hook.owner->session == nullptr || !target) return;
+  hook.owner->session->relationship_changed(*hook.owner, hook.index, target, added);
+}
+
+bool relationship_loaded(const RelationshipHook &hook) noexcept {
+  if (hook.owner == nullptr) return true;
+  return (hook.owner->loaded_relationships >> hook.index) & 1u;
+}
+
+} // namespace retort::detail

@@ -1,0 +1,641 @@
+// The unit of work: flush() decides every INSERT, UPDATE and DELETE up front, in foreign-key
+// order, and hands them to the executor as a FlushPlan. Statements are built only when reached,
+// so children see the keys their parents were just given. Nothing here does I/O by itself.
+#include <retort/core/error.hpp>
+#include <retort/orm/detail/session_core.hpp>
+#include <retort/sql/compiler.hpp>
+#include <retort/sql/delete.hpp>
+#include <retort/sql/dialect.hpp>
+#include <retort/sql/insert.hpp>
+#include <retort/sql/update.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace retort::detail {
+
+namespace {
+
+using Entry = SessionCore::Entry;
+
+// Rows per INSERT ... VALUES statement. Past ~1000 rows the gain from fewer statements is gone
+// while the SQL text and the parameter array keep growing; dialect limits still apply below it.
+constexpr std::size_t max_rows_per_insert = 1000;
+// Keys per DELETE ... WHERE pk IN (...), as SQLAlchemy's selectin chunk.
+constexpr std::size_t max_keys_per_delete = 500;
+
+bool is_unset_key(const Value &v) {
+  return v.is_null() || (v.kind() == ValueKind::integer && v.as_int() == 0);
+}
+
+/// Mappers in foreign-key order: every table after the tables it references.
+std::vector<const MapperBase *> dependency_order(const std::set<const MapperBase *> &involved) {
+  std::vector<const MapperBase *> all = registered_mappers();
+  std::map<const MapperBase *, std::set<const MapperBase *>> parents;
+  for (const auto *m : all)
+    for (const auto &c : m->columns()) {
+      if (c.fk_table.empty() || c.fk_table == m->table_name()) continue;
+      if (const auto *p = mapper_for_table(c.fk_table)) parents[m].insert(p);
+    }
+  std::vector<const MapperBase *> order;
+  std::set<const MapperBase *> done, visiting;
+  std::function<void(const MapperBase *)> visit = [&](const MapperBase *m) {
+    if (done.contains(m)) return;
+    if (visiting.contains(m))
+      throw ArgumentError("flush: the foreign keys of '" + m->table_name() +
+                          "' form a cycle with other tables; Retort cannot order such rows "
+                          "(make one foreign key nullable and set it in a second flush)");
+    visiting.insert(m);
+    for (const auto *p : parents[m])
+      visit(p);
+    visiting.erase(m);
+    done.insert(m);
+    order.push_back(m);
+  };
+  for (const auto *m : all)
+    if (involved.contains(m)) visit(m);
+  std::erase_if(order, [&](const MapperBase *m) { return !involved.contains(m); });
+  return order;
+}
+
+Value key_value(const InstanceState &state, std::size_t column) {
+  return state.mapper->column_value(state.object, column);
+}
+
+/// The flush as a plan.
+class FlushPlan final : public Plan, public RowSink {
+public:
+  explicit FlushPlan(SessionCore &session)
+      : session_(session), dialect_(session.engine().dialect()) {
+    apply_orphans();
+    collect_deletes();
+    collect_inserts();
+    propagate_persistent_parents();
+  }
+
+  bool next(PlanStep &step) override {
+    while (true) {
+      switch (phase_) {
+      case Phase::inserts:
+        if (next_insert(step)) return true;
+        phase_ = Phase::updates;
+        collect_updates();
+        break;
+      case Phase::updates:
+        if (next_update(step)) return true;
+        phase_ = Phase::association_deletes;
+        collect_associations();
+        break;
+      case Phase::association_deletes:
+        if (next_association(step, association_deletes_)) return true;
+        phase_ = Phase::association_inserts;
+        break;
+      case Phase::association_inserts:
+        if (next_association(step, association_inserts_)) return true;
+        phase_ = Phase::deletes;
+        break;
+      case Phase::deletes:
+        if (next_delete(step)) return true;
+        phase_ = Phase::finished;
+        break;
+      case Phase::finished: return false;
+      }
+    }
+  }
+
+  void row(const DriverStatement &row) override { returned_.push_back(row.get_value(0)); }
+
+  void done(std::int64_t rows_affected) override {
+    switch (current_) {
+    case Current::insert: finish_insert(); break;
+    case Current::update:
+      if (rows_affected != 1) stale("UPDATE", 1, rows_affected);
+      break;
+    case Current::remove:
+      if (rows_affected != static_cast<std::int64_t>(expected_rows_))
+        stale("DELETE", expected_rows_, rows_affected);
+      break;
+    case Current::none: break;
+    }
+  }
+
+  /// After success: states become persistent / deleted, snapshots are retaken.
+  void commit_states() {
+    for (auto &group : inserts_)
+      for (auto &entry : group.objects) {
+        InstanceState &state = *entry.state;
+        session_.make_persistent(entry.object, state);
+        state.mapper->take_snapshot(state);
+        session_.inserted_in_transaction().push_back(entry);
+      }
+    for (auto &[entry, mask] : updates_)
+      entry.state->mapper->take_snapshot(*entry.state);
+    for (auto &entry : deletes_) {
+      session_.identity_map(*entry.state->mapper).erase(entry.state->identity);
+      session_.deleted_in_transaction().push_back(entry);
+    }
+    session_.pending().clear();
+    session_.deleted().clear();
+    session_.association_changes().clear();
+    session_.orphans().clear();
+  }
+
+  /// After failure: keys generated by this flush are undone; everything stays pending.
+  void undo() noexcept {
+    for (auto &group : inserts_)
+      for (auto &entry : group.objects) {
+        InstanceState &state = *entry.state;
+        if (state.identity.empty()) continue;
+        if (auto column = state.mapper->autoincrement_column())
+          if (generated_.contains(&state)) state.mapper->reset_column(state.object, *column);
+        state.identity.clear();
+      }
+  }
+
+private:
+  enum class Phase {
+    inserts,
+    updates,
+    association_deletes,
+    association_inserts,
+    deletes,
+    finished
+  };
+  enum class Current { none, insert, update, remove };
+
+  struct InsertGroup {
+    const MapperBase *mapper;
+    std::vector<Entry> objects;
+    bool self_referential = false;
+  };
+
+  [[noreturn]] void stale(const char *what, std::size_t expected, std::int64_t got) {
+    throw InvalidStateError(std::string(what) + " on table '" + batch_mapper_->table_name() +
+                            "' expected to change " + std::to_string(expected) +
+                            " row(s) but changed " + std::to_string(got) +
+                            " (the rows were changed or deleted by someone else)");
+  }
+
+  // ---- orphans and deletes -------------------------------------------------------------
+
+  void apply_orphans() {
+    for (auto &orphan : session_.orphans()) {
+      const RelationshipInfo &rel = orphan.parent_mapper->relationships()[orphan.relationship];
+      const MapperBase &child_mapper = rel.target_mapper();
+      InstanceState *child = &session_.state_for(child_mapper, orphan.child);
+      if (child->session != &session_ || child->status != ObjectState::persistent) continue;
+      // Still attached to the same parent in the database, and not moved to another parent?
+      Value fk = child_mapper.column_value(child->object, rel.remote_column);
+      if (!(fk == orphan.parent_key)) continue;
+      if (rel.cascade & cascade_delete_orphan)
+        session_.remove(child_mapper, orphan.child);
+      else
+        child_mapper.set_column_value(child->object, rel.remote_column, Value());
+    }
+  }
+
+  void collect_deletes() {
+    std::set<const MapperBase *> involved;
+    for (auto &entry : session_.deleted())
+      involved.insert(entry.state->mapper);
+    auto order = dependency_order(involved);
+    // Children first: reverse foreign-key order.
+    for (auto it = order.rbegin(); it != order.rend(); ++it)
+      for (auto &entry : session_.deleted())
+        if (entry.state->mapper == *it && entry.state->status == ObjectState::deleted)
+          deletes_.push_back(entry);
+  }
+
+  // ---- inserts ---------------------------------------------------------------------------
+
+  void collect_inserts() {
+    std::set<const MapperBase *> involved;
+    for (auto &entry : session_.pending())
+      involved.insert(entry.state->mapper);
+    for (const auto *mapper : dependency_order(involved)) {
+      InsertGroup group{mapper, {}};
+      for (auto &entry : session_.pending())
+        if (entry.state->mapper == mapper) group.objects.push_back(entry);
+      for (const auto &c : mapper->columns())
+        if (c.fk_table == mapper->table_name()) group.self_referential = true;
+      if (group.self_referential) order_self_referential(group);
+      inserts_.push_back(std::move(group));
+    }
+  }
+
+  // Rows of a self-referential table: each parent before its children (a depth-first order
+  // over the many-to-one references between pending objects).
+  void order_self_referential(InsertGroup &group) {
+    const MapperBase &mapper = *group.mapper;
+    std::unordered_map<const void *, Entry> by_object;
+    for (auto &e : group.objects)
+      by_object.emplace(e.state->object, e);
+    std::vector<Entry> ordered;
+    std::unordered_set<const void *> placed, visiting;
+    std::function<void(const Entry &)> place = [&](const Entry &e) {
+      if (placed.contains(e.state->object)) return;
+      if (!visiting.insert(e.state->object).second)
+        throw ArgumentError("flush: pending rows of '" + mapper.table_name() +
+                            "' reference each other in a cycle");
+      const auto &rels = mapper.relationships();
+      for (std::size_t i = 0; i < rels.size(); ++i) {
+        if (rels[i].kind != RelationshipKind::many_to_one || &rels[i].target_mapper() != &mapper)
+          continue;
+        for (const auto &target : rels[i].items(e.state->object))
+          if (auto found = by_object.find(target.get()); found != by_object.end())
+            place(found->second);
+      }
+      placed.insert(e.state->object);
+      ordered.push_back(e);
+    };
+    for (auto &e : group.objects)
+      place(e);
+    group.objects = std::move(ordered);
+  }
+
+  // Children in loaded one-to-many collections of persistent parents take the parent's key.
+  void propagate_persistent_parents() {
+    for (auto &[mapper, map] : session_.maps())
+      for (auto &[key, entry] : map)
+        if (entry.state->status == ObjectState::persistent) propagate_to_children(*entry.state);
+  }
+
+  void propagate_to_children(InstanceState &parent) {
+    const MapperBase &mapper = *parent.mapper;
+    const auto &rels = mapper.relationships();
+    for (std::size_t i = 0; i < rels.size(); ++i) {
+      const RelationshipInfo &rel = rels[i];
+      if (rel.kind != RelationshipKind::one_to_many) continue;
+      if (!(parent.loaded_relationships & (1ull << i))) continue;
+      Value key = key_value(parent, rel.local_column);
+      const MapperBase &target = rel.target_mapper();
+      for (const auto &child : rel.items(parent.object)) {
+        InstanceState &state = session_.state_for(target, child);
+        if (state.status == ObjectState::deleted) continue;
+        if (!(target.column_value(state.object, rel.remote_column) == key))
+          target.set_column_value(state.object, rel.remote_column, key);
+      }
+    }
+  }
+
+  // A many-to-one reference that was assigned decides its foreign key.
+  void sync_references(InstanceState &state) {
+    const MapperBase &mapper = *state.mapper;
+    const auto &rels = mapper.relationships();
+    for (std::size_t i = 0; i < rels.size(); ++i) {
+      const RelationshipInfo &rel = rels[i];
+      if (rel.kind != RelationshipKind::many_to_one) continue;
+      if (!(state.loaded_relationships & (1ull << i))) continue;
+      auto targets = rel.items(state.object);
+      Value key;
+      if (!targets.empty()) {
+        const MapperBase &target = rel.target_mapper();
+        InstanceState &target_state = session_.state_for(target, targets.front());
+        key = key_value(target_state, rel.remote_column);
+        if (target_state.status == ObjectState::pending && target_state.identity.empty())
+          throw InvalidStateError("flush: '" + mapper.table_name() + "." + rel.name +
+                                  "' refers to a pending '" + target.table_name() +
+                                  "' that is not flushed before it");
+      }
+      if (!(mapper.column_value(state.object, rel.local_column) == key))
+        mapper.set_column_value(state.object, rel.local_column, key);
+    }
+  }
+
+  bool next_insert(PlanStep &step) {
+    while (insert_group_ < inserts_.size()) {
+      InsertGroup &group = inserts_[insert_group_];
+      if (insert_position_ < group.objects.size()) {
+        build_insert(group, step);
+        return true;
+      }
+      ++insert_group_;
+      insert_position_ = 0;
+    }
+    return false;
+  }
+
+  // Which columns an object leaves to the database: a generated key still unset, and columns
+  // with a server default left NULL.
+  std::uint64_t omitted_columns(const InstanceState &state) const {
+    const MapperBase &mapper = *state.mapper;
+    std::uint64_t mask = 0;
+    const auto &columns = mapper.columns();
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      const bool generated = mapper.autoincrement_column() == i;
+      if (!generated && columns[i].server_default.empty()) continue;
+      Value v = mapper.column_value(state.object, i);
+      if (generated ? is_unset_key(v) : v.is_null()) mask |= 1ull << i;
+    }
+    return mask;
+  }
+
+  void check_required(const InstanceState &state, std::uint64_t omitted) const {
+    const MapperBase &mapper = *state.mapper;
+    for (std::size_t i = 0; i < mapper.columns().size(); ++i) {
+      if (omitted & (1ull << i)) continue;
+      if (!mapper.column_required(i) || !mapper.column_value(state.object, i).is_null()) continue;
+      throw InvalidStateError("flush: column '" + mapper.table_name() + "." +
+                              mapper.columns()[i].name +
+                              "' is NOT NULL and has no default, but a pending object leaves it "
+                              "unset");
+    }
+  }
+
+  void build_insert(InsertGroup &group, PlanStep &step) {
+    const MapperBase &mapper = *group.mapper;
+    const auto &columns = mapper.columns();
+    // Rows that share the omitted columns go into one multi-row statement.
+    InstanceState &first = *group.objects[insert_position_].state;
+    sync_references(first);
+    const std::uint64_t omitted = omitted_columns(first);
+    std::vector<std::size_t> inserted_columns;
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      if (!(omitted & (1ull << i))) inserted_columns.push_back(i);
+    std::vector<std::size_t> returned;
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      if (omitted & (1ull << i)) returned.push_back(i);
+    if (!returned.empty() && !dialect_.supports_returning())
+      throw NotSupportedError("the dialect cannot return generated keys (no RETURNING)", "", 0, "");
+    // Keys come back in insertion order only when the key is all that is returned (sorted
+    // ascending: identity values grow within one statement); anything else goes row by row.
+    const bool key_only =
+        returned.empty() || (returned.size() == 1 && mapper.autoincrement_column() == returned[0]);
+    std::size_t limit = 1;
+    if (key_only && !group.self_referential && dialect_.supports_multi_values_insert()) {
+      const std::size_t per_row = std::max<std::size_t>(1, inserted_columns.size());
+      limit = std::min(max_rows_per_insert, dialect_.max_bound_parameters() / per_row);
+    }
+    batch_.clear();
+    batch_.push_back(group.objects[insert_position_]);
+    check_required(first, omitted);
+    while (batch_.size() < limit && insert_position_ + batch_.size() < group.objects.size()) {
+      const Entry &next = group.objects[insert_position_ + batch_.size()];
+      sync_references(*next.state);
+      if (omitted_columns(*next.state) != omitted) break;
+      check_required(*next.state, omitted);
+      batch_.push_back(next);
+    }
+    insert_position_ += batch_.size();
+
+    step.params.clear();
+    step.params.reserve(batch_.size() * inserted_columns.size());
+    for (const auto &entry : batch_)
+      for (std::size_t i : inserted_columns)
+        step.params.push_back(mapper.column_value(entry.state->object, i));
+    const std::string shape =
+        "insert/" + std::to_string(omitted) + "/" + std::to_string(batch_.size());
+    step.sql = mapper.statement_sql(&dialect_, shape, [&] {
+      return insert_sql(mapper, inserted_columns, returned, batch_.size());
+    });
+    step.sink = this;
+    returned_columns_ = std::move(returned);
+    returned_.clear();
+    current_ = Current::insert;
+    batch_mapper_ = &mapper;
+  }
+
+  std::string insert_sql(const MapperBase &mapper, const std::vector<std::size_t> &inserted,
+                         const std::vector<std::size_t> &returned, std::size_t rows) const {
+    std::vector<std::string> names;
+    for (std::size_t i : inserted)
+      names.push_back(mapper.columns()[i].name);
+    Insert statement = insert(mapper.table());
+    if (names.empty()) {
+      // Every column is generated: INSERT ... DEFAULT VALUES is spelled as one generated key.
+      names.push_back(mapper.columns()[returned.front()].name);
+      statement = std::move(statement).columns(names).row({null()});
+    } else {
+      statement = std::move(statement).columns(names).rows(
+          std::vector<Value>(rows * names.size(), Value(std::int64_t{0})));
+    }
+    std::vector<Expr> returning;
+    for (std::size_t i : returned)
+      returning.push_back(mapper.table().c(mapper.columns()[i].name));
+    if (!returning.empty()) statement = std::move(statement).returning_list(std::move(returning));
+    return compile(statement, dialect_).sql;
+  }
+
+  void finish_insert() {
+    const MapperBase &mapper = *batch_mapper_;
+    if (!returned_columns_.empty()) {
+      if (returned_.size() != batch_.size())
+        throw InternalError("INSERT returned " + std::to_string(returned_.size()) +
+                                " generated keys for " + std::to_string(batch_.size()) + " rows",
+                            "", 0, "");
+      if (batch_.size() > 1)
+        std::sort(returned_.begin(), returned_.end(),
+                  [](const Value &a, const Value &b) { return a.as_int() < b.as_int(); });
+      const std::size_t column = returned_columns_.front();
+      for (std::size_t i = 0; i < batch_.size(); ++i) {
+        mapper.set_column_value(batch_[i].state->object, column, returned_[i]);
+        generated_.insert(batch_[i].state);
+      }
+    }
+    for (auto &entry : batch_) {
+      mapper.object_identity(entry.state->object, entry.state->identity);
+      propagate_to_children(*entry.state);
+    }
+  }
+
+  // ---- updates ---------------------------------------------------------------------------
+
+  void collect_updates() {
+    for (auto &[mapper, map] : session_.maps())
+      for (auto &[key, entry] : map) {
+        InstanceState &state = *entry.state;
+        if (state.status != ObjectState::persistent) continue;
+        sync_references(state);
+        const std::uint64_t mask = mapper->changed_columns(state);
+        if (mask == 0) continue;
+        for (std::size_t k : mapper->primary_key())
+          if (mask & (1ull << k))
+            throw ArgumentError("flush: the primary key of a persistent '" + mapper->table_name() +
+                                "' was changed; Retort does not update primary keys");
+        updates_.emplace_back(entry, mask);
+      }
+  }
+
+  bool next_update(PlanStep &step) {
+    if (update_position_ >= updates_.size()) return false;
+    auto &[entry, mask] = updates_[update_position_++];
+    const MapperBase &mapper = *entry.state->mapper;
+    const auto &columns = mapper.columns();
+    step.params.clear();
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      if (mask & (1ull << i)) step.params.push_back(mapper.column_value(entry.state->object, i));
+    for (std::size_t k : mapper.primary_key())
+      step.params.push_back(mapper.column_value(entry.state->object, k));
+    step.sql = mapper.statement_sql(&dialect_, "update/" + std::to_string(mask), [&] {
+      const FromItem &table = mapper.table();
+      Update statement = update(table);
+      for (std::size_t i = 0; i < columns.size(); ++i)
+        if (mask & (1ull << i)) statement = std::move(statement).set(columns[i].name, Expr(0));
+      for (std::size_t k : mapper.primary_key())
+        statement = std::move(statement).where(table.c(columns[k].name) == Expr(0));
+      return compile(statement, dialect_).sql;
+    });
+    step.sink = this;
+    current_ = Current::update;
+    batch_mapper_ = &mapper;
+    return true;
+  }
+
+  // ---- many-to-many association rows -------------------------------------------------------
+
+  struct Association {
+    const RelationshipInfo *rel;
+    Value local;
+    Value remote;
+  };
+
+  void collect_associations() {
+    // Net effect per row: an add then a remove of the same pair writes nothing.
+    std::map<std::string, std::pair<Association, int>> net;
+    for (auto &change : session_.association_changes()) {
+      const RelationshipInfo &rel = change.mapper->relationships()[change.relationship];
+      const MapperBase &target = rel.target_mapper();
+      InstanceState &owner = session_.state_for(*change.mapper, change.owner);
+      InstanceState &other = session_.state_for(target, change.target);
+      Association a{&rel, key_value(owner, rel.local_column), key_value(other, rel.remote_column)};
+      std::string key = rel.secondary + "\x1f";
+      encode_identity(a.local, key);
+      encode_identity(a.remote, key);
+      auto &slot = net.try_emplace(key, a, 0).first->second;
+      slot.second += change.added ? 1 : -1;
+      slot.second = std::clamp(slot.second, -1, 1);
+    }
+    for (auto &[key, item] : net) {
+      if (item.second > 0) association_inserts_.push_back(item.first);
+      if (item.second < 0) association_deletes_.push_back(item.first);
+    }
+  }
+
+  bool next_association(PlanStep &step, std::vector<Association> &list) {
+    const bool inserting = &list == &association_inserts_;
+    std::size_t &position = inserting ? association_insert_position_ : association_delete_position_;
+    if (position >= list.size()) return false;
+    const Association &a = list[position++];
+    const RelationshipInfo &rel = *a.rel;
+    const FromItem &link = rel.secondary_table;
+    CompiledSql compiled;
+    if (inserting) {
+      Insert statement = insert(link).values(
+          {{rel.secondary_local, Expr(a.local)}, {rel.secondary_remote, Expr(a.remote)}});
+      compiled = compile(statement, dialect_, &session_.engine().statement_cache());
+    } else {
+      Delete statement = delete_(link).where(link.c(rel.secondary_local) == Expr(a.local) &&
+                                             link.c(rel.secondary_remote) == Expr(a.remote));
+      compiled = compile(statement, dialect_, &session_.engine().statement_cache());
+    }
+    step.sql = std::move(compiled.sql);
+    step.params = std::move(compiled.params);
+    step.sink = nullptr;
+    current_ = Current::none;
+    return true;
+  }
+
+  // ---- deletes ---------------------------------------------------------------------------
+
+  bool next_delete(PlanStep &step) {
+    if (delete_position_ >= deletes_.size()) return false;
+    const MapperBase &mapper = *deletes_[delete_position_].state->mapper;
+    const auto &pk = mapper.primary_key();
+    const FromItem &table = mapper.table();
+    step.params.clear();
+    std::size_t count = 0;
+    if (pk.size() == 1) {
+      while (delete_position_ < deletes_.size() && count < max_keys_per_delete &&
+             deletes_[delete_position_].state->mapper == &mapper) {
+        step.params.push_back(key_value(*deletes_[delete_position_].state, pk[0]));
+        ++delete_position_;
+        ++count;
+      }
+      step.sql = mapper.statement_sql(&dialect_, "delete/" + std::to_string(count), [&] {
+        std::vector<Expr> keys(count, Expr(0));
+        return compile(delete_(table).where(table.c(mapper.columns()[pk[0]].name).in_(keys)),
+                       dialect_)
+            .sql;
+      });
+    } else {
+      for (std::size_t k : pk)
+        step.params.push_back(key_value(*deletes_[delete_position_].state, k));
+      ++delete_position_;
+      count = 1;
+      step.sql = mapper.statement_sql(&dialect_, "delete/composite", [&] {
+        Delete statement = delete_(table);
+        for (std::size_t k : pk)
+          statement = std::move(statement).where(table.c(mapper.columns()[k].name) == Expr(0));
+        return compile(statement, dialect_).sql;
+      });
+    }
+    expected_rows_ = count;
+    step.sink = this;
+    current_ = Current::remove;
+    batch_mapper_ = &mapper;
+    return true;
+  }
+
+  SessionCore &session_;
+  const SqlDialect &dialect_;
+  Phase phase_ = Phase::inserts;
+  Current current_ = Current::none;
+
+  std::vector<InsertGroup> inserts_;
+  std::size_t insert_group_ = 0;
+  std::size_t insert_position_ = 0;
+  std::vector<Entry> batch_;
+  const MapperBase *batch_mapper_ = nullptr;
+  std::vector<std::size_t> returned_columns_;
+  std::vector<Value> returned_;
+  std::unordered_set<const InstanceState *> generated_;
+
+  std::vector<std::pair<Entry, std::uint64_t>> updates_;
+  std::size_t update_position_ = 0;
+
+  std::vector<Association> association_inserts_;
+  std::vector<Association> association_deletes_;
+  std::size_t association_insert_position_ = 0;
+  std::size_t association_delete_position_ = 0;
+
+  std::vector<Entry> deletes_;
+  std::size_t delete_position_ = 0;
+  std::size_t expected_rows_ = 0;
+};
+
+} // namespace
+
+void SessionCore::flush() {
+  check_usable();
+  if (flushing_) return;
+  flushing_ = true;
+  struct Reset {
+    bool &flag;
+    ~Reset() { flag = false; }
+  } reset{flushing_};
+  std::optional<FlushPlan> plan;
+  try {
+    plan.emplace(*this);
+    run(*plan);
+  } catch (...) {
+    if (plan) plan->undo();
+    // Nothing partial may stay in the database: the whole transaction goes, and the session
+    // insists on rollback() before further use, as SQLAlchemy does.
+    if (transaction_) {
+      try {
+        transaction_->rollback();
+      } catch (...) {
+        if (connection_) connection_->invalidate();
+      }
+      end_transaction();
+      needs_rollback_ = true;
+    }
+    throw;
+  }
+  plan->commit_states();
+}
+
+} // namespace retort::detail
