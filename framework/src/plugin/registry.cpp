@@ -141,7 +141,11 @@ std::shared_ptr<const DialectPlugin> PluginRegistry::dialect(std::string_view sc
     const auto key = cache_key(file);
     if (auto it = state_->dialect_files.find(key); it != state_->dialect_files.end()) {
       if (auto plugin = it->second.plugin.lock()) {
-        if (serves(it->second.schemes, scheme)) return plugin;
+        if (serves(it->second.schemes, scheme)) {
+          if (detail::debug_plugins())
+            detail::debug_line("  " + file.string() + ": already loaded");
+          return plugin;
+        }
         attempts.add(file, detail::scheme_not_served(scheme, it->second.schemes));
         continue;
       }
@@ -179,7 +183,10 @@ std::shared_ptr<const PoolPlugin> PluginRegistry::pool(std::string_view name,
   for (const auto &file : candidates(PluginKind::pool, name, search)) {
     const auto key = cache_key(file);
     if (auto it = state_->pool_files.find(key); it != state_->pool_files.end())
-      if (auto plugin = it->second.lock()) return plugin;
+      if (auto plugin = it->second.lock()) {
+        if (detail::debug_plugins()) detail::debug_line("  " + file.string() + ": already loaded");
+        return plugin;
+      }
     if (!exists_as_entry(file)) {
       attempts.not_found(file);
       continue;

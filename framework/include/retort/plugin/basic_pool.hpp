@@ -23,12 +23,19 @@ public:
   /// `kind` names the pool in errors ("queue", "static", ...). Throws ArgumentError for limits
   /// that could never hand out a connection.
   BasicPool(std::string kind, PoolOptions options, ConnectionFactory factory);
+  /// Closes the idle connections.
   ~BasicPool() override;
 
+  /// An idle connection that passes the recycle, idle-timeout and pre-ping checks, or a new one
+  /// while size + max_overflow allows; otherwise waits up to the timeout, then PoolTimeout.
   PooledConnection checkout() override;
+  /// Rolls back an open transaction (reset_on_return), then keeps the connection or closes it
+  /// (invalidated, invalid, beyond `size`, or opened before dispose()).
   void checkin(std::unique_ptr<DriverConnection> connection, ConnectionRecord record,
                bool invalidated) noexcept override;
+  /// Current counters.
   PoolStatus status() const override;
+  /// Closes idle connections now and checked-out ones when they come back.
   void dispose() noexcept override;
 
   /// The options in force.
