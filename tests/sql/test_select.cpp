@@ -115,6 +115,13 @@ TEST_CASE("EXISTS and IN subqueries correlate", "[select]") {
   CHECK(c.params == std::vector<Value>{"%@x.org"});
 }
 
+TEST_CASE("a subquery over the same table does not correlate itself away", "[select]") {
+  auto inner = select(users().c("id")).where(users().c("age") > 3);
+  auto c = compile(select(users().c("name")).where(users().c("id").in_(inner)), pg());
+  CHECK(c.sql == "SELECT users.name FROM users WHERE users.id IN (SELECT users.id FROM users "
+                 "WHERE users.age > $1)");
+}
+
 TEST_CASE("common table expressions", "[select]") {
   auto adults =
       select(users().c("id"), users().c("name")).where(users().c("age") >= 18).cte("adults");

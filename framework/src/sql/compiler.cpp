@@ -104,10 +104,55 @@ struct InsertRange {
   std::size_t end = 0;
 };
 
+// A growable byte buffer appended to with inline copies: a key walk appends many tiny pieces,
+// and std::string::append is an out-of-line call each time.
+class KeyBuffer {
+public:
+  void clear() noexcept { size_ = 0; }
+  std::size_t size() const noexcept { return size_; }
+  void truncate(std::size_t n) noexcept { size_ = n; }
+  std::string_view view() const noexcept { return {buf_.data(), size_}; }
+  void put(char c) {
+    reserve(1);
+    buf_[size_++] = c;
+  }
+  void put(const void *p, std::size_t n) {
+    reserve(n);
+    std::memcpy(buf_.data() + size_, p, n);
+    size_ += n;
+  }
+  void put(std::string_view s) { put(s.data(), s.size()); }
+
+private:
+  void reserve(std::size_t n) {
+    if (size_ + n > buf_.size()) buf_.resize(std::max(buf_.size() * 2, size_ + n + 256));
+  }
+  std::string buf_;
+  std::size_t size_ = 0;
+};
+
+// Working lists of a compilation, kept per thread so that compiling allocates nothing for them
+// once warm.
+struct Scratch {
+  std::vector<const FromNode *> frames;
+  std::vector<const FromNode *> ctes;
+  std::vector<const FromNode *> missing;
+  bool busy = false;
+};
+
 class Compiler {
 public:
-  Compiler(const SqlDialect &dialect, std::string &out, std::vector<Value> &params, bool key_mode)
-      : d_(dialect), out_(out), params_(params), key_(key_mode) {}
+  // Render mode: SQL text into `sql`.
+  Compiler(const SqlDialect &dialect, std::string &sql, std::vector<Value> &params)
+      : d_(dialect), sql_(&sql), params_(params) {}
+  // Key mode: the statement's shape into `key`.
+  Compiler(const SqlDialect &dialect, KeyBuffer &key, std::vector<Value> &params)
+      : d_(dialect), key_(&key), params_(params) {}
+  ~Compiler() {
+    if (s_ != &own_) s_->busy = false;
+  }
+  Compiler(const Compiler &) = delete;
+  Compiler &operator=(const Compiler &) = delete;
 
   // --- statements (top level, with the WITH clause hoisted here) -----------------------------
 
@@ -146,50 +191,73 @@ public:
 private:
   // --- emitters: the only places where the two modes differ ------------------------------------
 
-  void kw(std::string_view s) { out_ += s; }
+  void kw(std::string_view s) {
+    if (key_)
+      key_->put(s);
+    else
+      sql_->append(s);
+  }
 
   void ident(std::string_view s) {
     if (!key_) {
-      d_.quote_identifier(out_, s);
+      d_.quote_identifier(*sql_, s);
       return;
     }
-    out_ += '\x01';
-    append_length(s.size());
-    out_ += s;
+    key_->put('\x01');
+    put_length(s.size());
+    key_->put(s);
   }
 
   void raw(std::string_view s) {
     if (!key_) {
-      out_ += s;
+      sql_->append(s);
       return;
     }
-    out_ += '\x03';
-    append_length(s.size());
-    out_ += s;
+    key_->put('\x03');
+    put_length(s.size());
+    key_->put(s);
   }
 
   void placeholder(const Value &v) {
     params_.push_back(v);
     if (key_)
-      out_ += '\x02';
+      key_->put('\x02');
     else
-      d_.render_placeholder(out_, params_.size());
+      d_.render_placeholder(*sql_, params_.size());
   }
 
   void type(const SqlType &t) {
     if (!key_) {
-      out_ += d_.type_name(t);
+      sql_->append(d_.type_name(t));
       return;
     }
-    out_ += '\x04';
+    key_->put('\x04');
     const std::uint32_t fields[] = {static_cast<std::uint32_t>(t.kind), t.length, t.precision,
                                     t.scale, t.timezone ? 1u : 0u};
-    out_.append(reinterpret_cast<const char *>(fields), sizeof fields);
+    key_->put(fields, sizeof fields);
   }
 
-  void append_length(std::size_t n) {
+  void put_length(std::size_t n) {
     auto len = static_cast<std::uint32_t>(n);
-    out_.append(reinterpret_cast<const char *>(&len), sizeof len);
+    key_->put(&len, sizeof len);
+  }
+
+  std::size_t out_size() const { return key_ ? key_->size() : sql_->size(); }
+  void truncate(std::size_t n) {
+    if (key_)
+      key_->truncate(n);
+    else
+      sql_->resize(n);
+  }
+
+  static Scratch *borrow_scratch(Scratch &own) {
+    thread_local Scratch shared;
+    Scratch *s = shared.busy ? &own : &shared;
+    s->busy = true;
+    s->frames.clear();
+    s->ctes.clear();
+    s->missing.clear();
+    return s;
   }
 
   // --- WITH --------------------------------------------------------------------------------------
@@ -198,10 +266,10 @@ private:
   // again with them hoisted into its WITH clause (dependencies first). Without CTEs there is
   // exactly one pass.
   template <typename F> void with_restarts(F &&body) {
-    const std::size_t out_mark = out_.size();
+    const std::size_t out_mark = out_size();
     const std::size_t param_mark = params_.size();
     for (int pass = 0;; ++pass) {
-      out_.resize(out_mark);
+      truncate(out_mark);
       params_.resize(param_mark);
       missing_.clear();
       if (!ctes_.empty()) with_clause();
@@ -302,10 +370,22 @@ private:
     for (const FromItem &f : s.froms)
       push_leaves(f.node());
     std::size_t explicit_end = frames_.size();
+    bool dropped = false;
     for (const ColumnNode *col : s.inferred) {
       const FromNode *f = col->from.get();
-      if (covered(f, frame_mark, frames_.size()) || correlated(f, frame_mark)) continue;
+      if (covered(f, frame_mark, frames_.size())) continue;
+      if (correlated(f, frame_mark)) {
+        dropped = true;
+        continue;
+      }
       frames_.push_back(f);
+    }
+    if (dropped && frames_.size() == frame_mark) {
+      // Correlating every table away would leave no FROM at all, e.g. in
+      // users.id IN (SELECT users.id FROM users WHERE ...): the subquery means its own table.
+      for (const ColumnNode *col : s.inferred)
+        if (!covered(col->from.get(), frame_mark, frames_.size()))
+          frames_.push_back(col->from.get());
     }
     const std::size_t frame_end = frames_.size();
 
@@ -841,16 +921,18 @@ private:
   }
 
   const SqlDialect &d_;
-  std::string &out_;
+  std::string *sql_ = nullptr;
+  KeyBuffer *key_ = nullptr;
   std::vector<Value> &params_;
-  bool key_;
   bool upsert_select_ = false;
   const FromNode *unqualified_ = nullptr;
+  Scratch own_;
+  Scratch *s_ = borrow_scratch(own_);
   // FROM relations of the queries being rendered, innermost last; nullptr marks a barrier
   // (FROM subquery, CTE body) through which subqueries do not correlate.
-  std::vector<const FromNode *> frames_;
-  std::vector<const FromNode *> ctes_;    // declared in the top-level WITH
-  std::vector<const FromNode *> missing_; // used but not declared in this pass
+  std::vector<const FromNode *> &frames_ = s_->frames;
+  std::vector<const FromNode *> &ctes_ = s_->ctes;       // declared in the top-level WITH
+  std::vector<const FromNode *> &missing_ = s_->missing; // used but not declared in this pass
 };
 
 void check_limit(const SqlDialect &d, const CompiledSql &c) {
@@ -865,27 +947,28 @@ void check_limit(const SqlDialect &d, const CompiledSql &c) {
 template <typename F> CompiledSql run(const SqlDialect &d, StatementCache *cache, F &&body) {
   CompiledSql result;
   if (cache == nullptr || cache->capacity() == 0) {
-    Compiler c(d, result.sql, result.params, false);
+    Compiler c(d, result.sql, result.params);
     body(c);
     check_limit(d, result);
     return result;
   }
-  thread_local std::string key;
+  thread_local KeyBuffer key;
   key.clear();
   const SqlDialect *dp = &d;
-  key.append(reinterpret_cast<const char *>(&dp), sizeof dp);
+  key.put(&dp, sizeof dp);
+  result.params.reserve(8);
   {
-    Compiler c(d, key, result.params, true);
+    Compiler c(d, key, result.params);
     body(c);
   }
   check_limit(d, result);
-  if (cache->lookup(key, result.sql)) return result;
+  if (cache->lookup(key.view(), result.sql)) return result;
   result.params.clear();
   {
-    Compiler c(d, result.sql, result.params, false);
+    Compiler c(d, result.sql, result.params);
     body(c);
   }
-  cache->insert(key, result.sql);
+  cache->insert(key.view(), result.sql);
   return result;
 }
 
@@ -926,9 +1009,9 @@ namespace {
 
 // Parameters that a statement carries besides its rows (ON CONFLICT, RETURNING).
 std::size_t fixed_params(const InsertNode &n, const SqlDialect &d) {
-  std::string scratch;
+  KeyBuffer scratch;
   std::vector<Value> params;
-  Compiler c(d, scratch, params, true);
+  Compiler c(d, scratch, params);
   if (n.on_conflict) {
     for (const auto &[col, e] : n.on_conflict->set)
       c.bare_expr(e);
@@ -942,9 +1025,9 @@ std::size_t fixed_params(const InsertNode &n, const SqlDialect &d) {
 std::size_t row_params(const InsertNode &n, std::size_t row, const SqlDialect &d) {
   const std::size_t width = insert_width(n);
   if (n.use_values) return width;
-  std::string scratch;
+  KeyBuffer scratch;
   std::vector<Value> params;
-  Compiler c(d, scratch, params, true);
+  Compiler c(d, scratch, params);
   for (std::size_t k = 0; k < width; ++k)
     c.bare_expr(n.cells[row * width + k]);
   return params.size();
