@@ -13,26 +13,26 @@ namespace fixtures {
 
 using namespace retort;
 
-inline const Table &users() {
+inline const Table& users() {
   static const Table t("users", Column("id", Integer).primary_key(),
                        Column("name", String(50)).not_null(), Column("age", Integer),
                        Column("active", Boolean));
   return t;
 }
 
-inline const Table &addresses() {
+inline const Table& addresses() {
   static const Table t("addresses", Column("id", Integer).primary_key(),
                        Column("email", String(100)).not_null(),
                        Column("user_id", Integer).references("users.id"));
   return t;
 }
 
-inline const test::SqliteLikeDialect &lite() {
+inline const test::SqliteLikeDialect& lite() {
   static const test::SqliteLikeDialect d;
   return d;
 }
 
-inline const test::PostgresLikeDialect &pg() {
+inline const test::PostgresLikeDialect& pg() {
   static const test::PostgresLikeDialect d;
   return d;
 }

@@ -16,7 +16,7 @@ using fixtures::users;
 
 namespace {
 
-Select young_named(int age, const char *pattern) {
+Select young_named(int age, const char* pattern) {
   return select(users().c("id"), users().c("name"))
       .where(users().c("age") < age && users().c("name").like(pattern))
       .order_by(desc(users().c("id")))
@@ -26,7 +26,7 @@ Select young_named(int age, const char *pattern) {
 // A dialect that counts how often SQL text is rendered (identifiers quoted).
 struct CountingDialect : test::PostgresLikeDialect {
   mutable int quotes = 0;
-  void quote_identifier(std::string &out, std::string_view id) const override {
+  void quote_identifier(std::string& out, std::string_view id) const override {
     ++quotes;
     SqlDialect::quote_identifier(out, id);
   }
@@ -111,7 +111,7 @@ TEST_CASE("every statement kind goes through the cache", "[cache]") {
 
 TEST_CASE("the cache is bounded and evicts the least recently used", "[cache]") {
   StatementCache cache(2);
-  auto q = [&](const char *col) { compile(select(users().c(col)), lite(), &cache); };
+  auto q = [&](const char* col) { compile(select(users().c(col)), lite(), &cache); };
   q("id");
   q("name");
   q("id");   // hit: id becomes most recent
@@ -136,13 +136,13 @@ TEST_CASE("the cache is safe to share between threads", "[cache]") {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 500; ++i) {
         auto c = compile(young_named(i, "p"),
-                         (i + t) % 2 ? lite() : static_cast<const SqlDialect &>(pg()), &cache);
+                         (i + t) % 2 ? lite() : static_cast<const SqlDialect&>(pg()), &cache);
         bool lite_sql = c.sql.find('?') != std::string::npos;
         if (lite_sql != ((i + t) % 2 == 1) || c.params[0] != Value(i)) ++wrong;
       }
     });
   }
-  for (auto &th : threads)
+  for (auto& th : threads)
     th.join();
   CHECK(wrong == 0);
   CHECK(cache.stats().size == 2);

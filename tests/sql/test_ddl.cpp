@@ -16,9 +16,9 @@ using fixtures::users;
 
 namespace {
 
-std::vector<std::string> sqls(const std::vector<CompiledSql> &v) {
+std::vector<std::string> sqls(const std::vector<CompiledSql>& v) {
   std::vector<std::string> out;
-  for (const auto &c : v) {
+  for (const auto& c : v) {
     CHECK(c.params.empty());
     out.push_back(c.sql);
   }
@@ -131,7 +131,7 @@ TEST_CASE("MetaData orders tables by foreign keys", "[ddl][metadata]") {
                Column("parent_id", Integer).references("orders.id")));
   Table(md, "users", Column("id", Integer).primary_key());
   std::vector<std::string> names;
-  for (const Table &t : md.tables_in_dependency_order())
+  for (const Table& t : md.tables_in_dependency_order())
     names.push_back(t.name());
   CHECK(names == std::vector<std::string>{"users", "addresses", "orders"});
   CHECK_THROWS_AS(md.add(Table("users", Column("id", Integer))), ArgumentError);
@@ -155,7 +155,7 @@ TEST_CASE("a foreign key cycle is an error unless one key is use_alter", "[ddl][
   try {
     md.tables_in_dependency_order();
     FAIL("no cycle reported");
-  } catch (const ArgumentError &e) {
+  } catch (const ArgumentError& e) {
     CHECK(std::string(e.what()).find("cycle among tables 'a', 'b'") != std::string::npos);
   }
 

@@ -17,17 +17,17 @@ using fixtures::users;
 namespace {
 
 // The WHERE clause of SELECT users.id FROM users WHERE <e>.
-std::string where_sql(const Expr &e, const SqlDialect &d) {
+std::string where_sql(const Expr& e, const SqlDialect& d) {
   std::string sql = compile(select(users().c("id")).where(e), d).sql;
   return sql.substr(std::string("SELECT users.id FROM users WHERE ").size());
 }
 
-std::vector<Value> where_params(const Expr &e, const SqlDialect &d) {
+std::vector<Value> where_params(const Expr& e, const SqlDialect& d) {
   return compile(select(users().c("id")).where(e), d).params;
 }
 
-const Expr &age() { return users().c("age"); }
-const Expr &name() { return users().c("name"); }
+const Expr& age() { return users().c("age"); }
+const Expr& name() { return users().c("name"); }
 
 } // namespace
 

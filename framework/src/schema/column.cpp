@@ -3,7 +3,7 @@
 
 namespace retort {
 
-const char *to_sql(ReferentialAction action) {
+const char* to_sql(ReferentialAction action) {
   switch (action) {
   case ReferentialAction::no_action: return "NO ACTION";
   case ReferentialAction::restrict: return "RESTRICT";
@@ -28,27 +28,27 @@ ForeignKey::ForeignKey(std::string table, std::string column)
     throw ArgumentError("ForeignKey: empty table or column name");
 }
 
-ForeignKey &ForeignKey::on_delete(ReferentialAction action) {
+ForeignKey& ForeignKey::on_delete(ReferentialAction action) {
   on_delete_ = action;
   return *this;
 }
 
-ForeignKey &ForeignKey::on_update(ReferentialAction action) {
+ForeignKey& ForeignKey::on_update(ReferentialAction action) {
   on_update_ = action;
   return *this;
 }
 
-ForeignKey &ForeignKey::name(std::string name) {
+ForeignKey& ForeignKey::name(std::string name) {
   name_ = std::move(name);
   return *this;
 }
 
-ForeignKey &ForeignKey::use_alter(bool on) {
+ForeignKey& ForeignKey::use_alter(bool on) {
   use_alter_ = on;
   return *this;
 }
 
-ForeignKeyConstraint ForeignKey::constraint(const std::string &local) const {
+ForeignKeyConstraint ForeignKey::constraint(const std::string& local) const {
   ForeignKeyConstraint fk;
   fk.columns = {local};
   fk.referred_table = table_;
@@ -64,47 +64,47 @@ Column::Column(std::string name, SqlType type) : name_(std::move(name)), type_(t
   if (name_.empty()) throw ArgumentError("Column: empty name");
 }
 
-Column &Column::primary_key(bool on) {
+Column& Column::primary_key(bool on) {
   primary_key_ = on;
   return *this;
 }
 
-Column &Column::nullable(bool on) {
+Column& Column::nullable(bool on) {
   nullable_ = on;
   return *this;
 }
 
-Column &Column::autoincrement(Autoincrement mode) {
+Column& Column::autoincrement(Autoincrement mode) {
   autoincrement_ = mode;
   return *this;
 }
 
-Column &Column::default_value(Value value) {
+Column& Column::default_value(Value value) {
   default_ = std::move(value);
   return *this;
 }
 
-Column &Column::server_default(std::string sql) {
+Column& Column::server_default(std::string sql) {
   server_default_ = std::move(sql);
   return *this;
 }
 
-Column &Column::unique(bool on) {
+Column& Column::unique(bool on) {
   unique_ = on;
   return *this;
 }
 
-Column &Column::index(bool on) {
+Column& Column::index(bool on) {
   index_ = on;
   return *this;
 }
 
-Column &Column::references(ForeignKey target) {
+Column& Column::references(ForeignKey target) {
   foreign_key_ = std::move(target);
   return *this;
 }
 
-Column &Column::references(std::string target, ReferentialAction on_delete,
+Column& Column::references(std::string target, ReferentialAction on_delete,
                            std::optional<ReferentialAction> on_update) {
   ForeignKey fk(std::move(target));
   fk.on_delete(on_delete);

@@ -6,7 +6,7 @@ namespace retort {
 
 namespace {
 
-void names(std::string &out, const std::vector<std::string> &cols, const SqlDialect &d) {
+void names(std::string& out, const std::vector<std::string>& cols, const SqlDialect& d) {
   out += '(';
   for (std::size_t i = 0; i < cols.size(); ++i) {
     if (i) out += ", ";
@@ -16,7 +16,7 @@ void names(std::string &out, const std::vector<std::string> &cols, const SqlDial
 }
 
 // "schema.table" references quote each part.
-void qualified(std::string &out, std::string_view name, const SqlDialect &d) {
+void qualified(std::string& out, std::string_view name, const SqlDialect& d) {
   auto dot = name.find('.');
   if (dot == std::string_view::npos) {
     d.quote_identifier(out, name);
@@ -27,14 +27,14 @@ void qualified(std::string &out, std::string_view name, const SqlDialect &d) {
   qualified(out, name.substr(dot + 1), d);
 }
 
-void constraint_name(std::string &out, const std::string &name, const SqlDialect &d) {
+void constraint_name(std::string& out, const std::string& name, const SqlDialect& d) {
   if (name.empty()) return;
   out += "CONSTRAINT ";
   d.quote_identifier(out, name);
   out += ' ';
 }
 
-void foreign_key(std::string &out, const ForeignKeyConstraint &fk, const SqlDialect &d) {
+void foreign_key(std::string& out, const ForeignKeyConstraint& fk, const SqlDialect& d) {
   constraint_name(out, fk.name, d);
   out += "FOREIGN KEY ";
   names(out, fk.columns, d);
@@ -52,7 +52,7 @@ void foreign_key(std::string &out, const ForeignKeyConstraint &fk, const SqlDial
   }
 }
 
-void column_def(std::string &out, const Table &table, const Column &c, const SqlDialect &d) {
+void column_def(std::string& out, const Table& table, const Column& c, const SqlDialect& d) {
   d.quote_identifier(out, c.name());
   out += ' ';
   out +=
@@ -68,13 +68,13 @@ void column_def(std::string &out, const Table &table, const Column &c, const Sql
   if (!c.is_nullable()) out += " NOT NULL";
 }
 
-bool inline_fk(const ForeignKeyConstraint &fk, const SqlDialect &d) {
+bool inline_fk(const ForeignKeyConstraint& fk, const SqlDialect& d) {
   return !fk.use_alter || !d.supports_alter_add_constraint();
 }
 
 } // namespace
 
-CompiledSql create_table_sql(const Table &table, const SqlDialect &d, bool if_not_exists) {
+CompiledSql create_table_sql(const Table& table, const SqlDialect& d, bool if_not_exists) {
   std::string sql = if_not_exists ? "CREATE TABLE IF NOT EXISTS " : "CREATE TABLE ";
   d.quote_identifier(sql, table.name());
   sql += " (";
@@ -83,7 +83,7 @@ CompiledSql create_table_sql(const Table &table, const SqlDialect &d, bool if_no
     if (!first) sql += ", ";
     first = false;
   };
-  for (const Column &c : table.columns()) {
+  for (const Column& c : table.columns()) {
     sep();
     column_def(sql, table, c, d);
   }
@@ -93,18 +93,18 @@ CompiledSql create_table_sql(const Table &table, const SqlDialect &d, bool if_no
     sql += "PRIMARY KEY ";
     names(sql, table.primary_key(), d);
   }
-  for (const UniqueConstraint &u : table.unique_constraints()) {
+  for (const UniqueConstraint& u : table.unique_constraints()) {
     sep();
     constraint_name(sql, u.name, d);
     sql += "UNIQUE ";
     names(sql, u.columns, d);
   }
-  for (const ForeignKeyConstraint &fk : table.foreign_keys()) {
+  for (const ForeignKeyConstraint& fk : table.foreign_keys()) {
     if (!inline_fk(fk, d)) continue;
     sep();
     foreign_key(sql, fk, d);
   }
-  for (const CheckConstraint &c : table.checks()) {
+  for (const CheckConstraint& c : table.checks()) {
     sep();
     constraint_name(sql, c.name, d);
     sql += "CHECK (";
@@ -115,13 +115,13 @@ CompiledSql create_table_sql(const Table &table, const SqlDialect &d, bool if_no
   return {std::move(sql), {}};
 }
 
-CompiledSql drop_table_sql(const Table &table, const SqlDialect &d, bool if_exists) {
+CompiledSql drop_table_sql(const Table& table, const SqlDialect& d, bool if_exists) {
   std::string sql = if_exists ? "DROP TABLE IF EXISTS " : "DROP TABLE ";
   d.quote_identifier(sql, table.name());
   return {std::move(sql), {}};
 }
 
-CompiledSql create_index_sql(const Table &table, const Index &index, const SqlDialect &d,
+CompiledSql create_index_sql(const Table& table, const Index& index, const SqlDialect& d,
                              bool if_not_exists) {
   if (index.name.empty() || index.columns.empty())
     throw ArgumentError("create_index_sql(): an index needs a name and columns");
@@ -135,14 +135,14 @@ CompiledSql create_index_sql(const Table &table, const Index &index, const SqlDi
   return {std::move(sql), {}};
 }
 
-CompiledSql drop_index_sql(const Index &index, const SqlDialect &d, bool if_exists) {
+CompiledSql drop_index_sql(const Index& index, const SqlDialect& d, bool if_exists) {
   std::string sql = if_exists ? "DROP INDEX IF EXISTS " : "DROP INDEX ";
   d.quote_identifier(sql, index.name);
   return {std::move(sql), {}};
 }
 
-CompiledSql add_foreign_key_sql(const Table &table, const ForeignKeyConstraint &fk,
-                                const SqlDialect &d) {
+CompiledSql add_foreign_key_sql(const Table& table, const ForeignKeyConstraint& fk,
+                                const SqlDialect& d) {
   if (fk.name.empty()) throw ArgumentError("add_foreign_key_sql(): the foreign key needs a name");
   std::string sql = "ALTER TABLE ";
   d.quote_identifier(sql, table.name());
@@ -151,8 +151,8 @@ CompiledSql add_foreign_key_sql(const Table &table, const ForeignKeyConstraint &
   return {std::move(sql), {}};
 }
 
-CompiledSql drop_foreign_key_sql(const Table &table, const ForeignKeyConstraint &fk,
-                                 const SqlDialect &d) {
+CompiledSql drop_foreign_key_sql(const Table& table, const ForeignKeyConstraint& fk,
+                                 const SqlDialect& d) {
   if (fk.name.empty()) throw ArgumentError("drop_foreign_key_sql(): the foreign key needs a name");
   std::string sql = "ALTER TABLE ";
   d.quote_identifier(sql, table.name());
@@ -161,34 +161,34 @@ CompiledSql drop_foreign_key_sql(const Table &table, const ForeignKeyConstraint 
   return {std::move(sql), {}};
 }
 
-CompiledSql has_table_sql(const Table &table, const SqlDialect &d) {
+CompiledSql has_table_sql(const Table& table, const SqlDialect& d) {
   return {d.has_table_sql(), {Value(table.name())}};
 }
 
-std::vector<CompiledSql> create_table_ddl(const Table &table, const SqlDialect &d,
+std::vector<CompiledSql> create_table_ddl(const Table& table, const SqlDialect& d,
                                           bool if_not_exists) {
   std::vector<CompiledSql> out;
   out.push_back(create_table_sql(table, d, if_not_exists));
-  for (const Index &i : table.indexes())
+  for (const Index& i : table.indexes())
     out.push_back(create_index_sql(table, i, d, if_not_exists));
   return out;
 }
 
-std::vector<CompiledSql> deferred_foreign_keys_sql(const Table &table, const SqlDialect &d) {
+std::vector<CompiledSql> deferred_foreign_keys_sql(const Table& table, const SqlDialect& d) {
   std::vector<CompiledSql> out;
-  for (const ForeignKeyConstraint &fk : table.foreign_keys())
+  for (const ForeignKeyConstraint& fk : table.foreign_keys())
     if (!inline_fk(fk, d)) out.push_back(add_foreign_key_sql(table, fk, d));
   return out;
 }
 
 namespace {
 
-void check_references(const MetaData &md) {
-  for (const Table &t : md.tables()) {
-    for (const ForeignKeyConstraint &fk : t.foreign_keys()) {
-      const Table *target = md.find(fk.referred_table);
+void check_references(const MetaData& md) {
+  for (const Table& t : md.tables()) {
+    for (const ForeignKeyConstraint& fk : t.foreign_keys()) {
+      const Table* target = md.find(fk.referred_table);
       if (!target) continue; // a table created elsewhere
-      for (const std::string &c : fk.referred_columns)
+      for (const std::string& c : fk.referred_columns)
         if (!target->has_column(c))
           throw ArgumentError("table '" + t.name() + "': foreign key refers to '" +
                               fk.referred_table + "." + c + "', which does not exist");
@@ -198,26 +198,26 @@ void check_references(const MetaData &md) {
 
 } // namespace
 
-std::vector<CompiledSql> create_all_sql(const MetaData &md, const SqlDialect &d,
+std::vector<CompiledSql> create_all_sql(const MetaData& md, const SqlDialect& d,
                                         bool if_not_exists) {
   check_references(md);
   std::vector<Table> order = md.tables_in_dependency_order();
   std::vector<CompiledSql> out;
-  for (const Table &t : order)
-    for (CompiledSql &s : create_table_ddl(t, d, if_not_exists))
+  for (const Table& t : order)
+    for (CompiledSql& s : create_table_ddl(t, d, if_not_exists))
       out.push_back(std::move(s));
-  for (const Table &t : order)
-    for (CompiledSql &s : deferred_foreign_keys_sql(t, d))
+  for (const Table& t : order)
+    for (CompiledSql& s : deferred_foreign_keys_sql(t, d))
       out.push_back(std::move(s));
   return out;
 }
 
-std::vector<CompiledSql> drop_all_sql(const MetaData &md, const SqlDialect &d, bool if_exists) {
+std::vector<CompiledSql> drop_all_sql(const MetaData& md, const SqlDialect& d, bool if_exists) {
   std::vector<Table> order = md.tables_in_dependency_order();
   std::vector<CompiledSql> out;
   if (d.supports_alter_add_constraint()) {
-    for (const Table &t : order) {
-      for (const ForeignKeyConstraint &fk : t.foreign_keys()) {
+    for (const Table& t : order) {
+      for (const ForeignKeyConstraint& fk : t.foreign_keys()) {
         if (!fk.use_alter) continue;
         CompiledSql s = drop_foreign_key_sql(t, fk, d);
         // The table may be gone already: ALTER TABLE IF EXISTS ... DROP CONSTRAINT IF EXISTS.

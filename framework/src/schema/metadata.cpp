@@ -5,7 +5,7 @@
 
 namespace retort {
 
-const Table &MetaData::add(Table table) {
+const Table& MetaData::add(Table table) {
   if (!table.valid()) throw ArgumentError("MetaData::add(): empty Table handle");
   if (find(table.name()))
     throw ArgumentError("MetaData: table '" + table.name() + "' is already registered");
@@ -13,14 +13,14 @@ const Table &MetaData::add(Table table) {
   return tables_.back();
 }
 
-const Table *MetaData::find(std::string_view name) const {
-  for (const Table &t : tables_)
+const Table* MetaData::find(std::string_view name) const {
+  for (const Table& t : tables_)
     if (t.name() == name) return &t;
   return nullptr;
 }
 
-const Table &MetaData::get(std::string_view name) const {
-  if (const Table *t = find(name)) return *t;
+const Table& MetaData::get(std::string_view name) const {
+  if (const Table* t = find(name)) return *t;
   throw ArgumentError("MetaData: no table '" + std::string(name) + "'");
 }
 
@@ -29,7 +29,7 @@ std::vector<Table> MetaData::tables_in_dependency_order() const {
   // deps[i]: indexes of the registered tables that table i must follow.
   std::vector<std::vector<std::size_t>> deps(n);
   for (std::size_t i = 0; i < n; ++i) {
-    for (const ForeignKeyConstraint &fk : tables_[i].foreign_keys()) {
+    for (const ForeignKeyConstraint& fk : tables_[i].foreign_keys()) {
       if (fk.use_alter || fk.referred_table == tables_[i].name()) continue;
       for (std::size_t j = 0; j < n; ++j)
         if (tables_[j].name() == fk.referred_table) deps[i].push_back(j);

@@ -43,7 +43,7 @@ int binary_prec(BinaryOp op) {
   }
 }
 
-int prec(const ExprNode &n) {
+int prec(const ExprNode& n) {
   switch (n.kind) {
   case ExprKind::list: return as<ListNode>(n).is_or ? prec_or : prec_and;
   case ExprKind::unary:
@@ -66,7 +66,7 @@ int prec(const ExprNode &n) {
   }
 }
 
-const char *binary_text(BinaryOp op) {
+const char* binary_text(BinaryOp op) {
   switch (op) {
   case BinaryOp::eq: return " = ";
   case BinaryOp::ne: return " != ";
@@ -93,7 +93,7 @@ bool associative(BinaryOp op) {
 }
 
 // Two FROM nodes that name the same relation: one node, or two descriptions of one table.
-bool same_source(const FromNode *a, const FromNode *b) {
+bool same_source(const FromNode* a, const FromNode* b) {
   if (a == b) return true;
   if (a->kind != FromKind::table || b->kind != FromKind::table) return false;
   return a->name == b->name && as<TableNode>(*a).schema == as<TableNode>(*b).schema;
@@ -116,7 +116,7 @@ public:
     reserve(1);
     buf_[size_++] = c;
   }
-  void put(const void *p, std::size_t n) {
+  void put(const void* p, std::size_t n) {
     reserve(n);
     std::memcpy(buf_.data() + size_, p, n);
     size_ += n;
@@ -134,59 +134,59 @@ private:
 // Working lists of a compilation, kept per thread so that compiling allocates nothing for them
 // once warm.
 struct Scratch {
-  std::vector<const FromNode *> frames;
-  std::vector<const FromNode *> ctes;
-  std::vector<const FromNode *> missing;
+  std::vector<const FromNode*> frames;
+  std::vector<const FromNode*> ctes;
+  std::vector<const FromNode*> missing;
   bool busy = false;
 };
 
 class Compiler {
 public:
   // Render mode: SQL text into `sql`.
-  Compiler(const SqlDialect &dialect, std::string &sql, std::vector<Value> &params)
+  Compiler(const SqlDialect& dialect, std::string& sql, std::vector<Value>& params)
       : d_(dialect), sql_(&sql), params_(params) {}
   // Key mode: the statement's shape into `key`.
-  Compiler(const SqlDialect &dialect, KeyBuffer &key, std::vector<Value> &params)
+  Compiler(const SqlDialect& dialect, KeyBuffer& key, std::vector<Value>& params)
       : d_(dialect), key_(&key), params_(params) {}
   ~Compiler() {
     if (s_ != &own_) s_->busy = false;
   }
-  Compiler(const Compiler &) = delete;
-  Compiler &operator=(const Compiler &) = delete;
+  Compiler(const Compiler&) = delete;
+  Compiler& operator=(const Compiler&) = delete;
 
   // --- statements (top level, with the WITH clause hoisted here) -----------------------------
 
-  void top_select(const SelectNode &s) {
+  void top_select(const SelectNode& s) {
     ctes_.clear();
-    for (const FromItem &c : s.ctes)
+    for (const FromItem& c : s.ctes)
       ctes_.push_back(c.node());
     with_restarts([&] { select(s); });
   }
 
-  void top_compound(const CompoundNode &c) {
+  void top_compound(const CompoundNode& c) {
     ctes_.clear();
     with_restarts([&] { compound(c); });
   }
 
-  void top_insert(const InsertNode &n, InsertRange rows) {
+  void top_insert(const InsertNode& n, InsertRange rows) {
     ctes_.clear();
     with_restarts([&] { insert(n, rows); });
   }
 
-  void top_update(const UpdateNode &n) {
+  void top_update(const UpdateNode& n) {
     ctes_.clear();
     with_restarts([&] { update(n); });
   }
 
-  void top_delete(const DeleteNode &n) {
+  void top_delete(const DeleteNode& n) {
     ctes_.clear();
     with_restarts([&] { delete_(n); });
   }
 
-  void top_text(const TextClause &t) { text(t.data(), t.bound()); }
+  void top_text(const TextClause& t) { text(t.data(), t.bound()); }
 
   // Renders one expression (used to count the parameters of insert rows).
-  void bare_expr(const Expr &e) { expr(e); }
+  void bare_expr(const Expr& e) { expr(e); }
 
 private:
   // --- emitters: the only places where the two modes differ ------------------------------------
@@ -218,7 +218,7 @@ private:
     key_->put(s);
   }
 
-  void placeholder(const Value &v) {
+  void placeholder(const Value& v) {
     params_.push_back(v);
     if (key_)
       key_->put('\x02');
@@ -226,7 +226,7 @@ private:
       d_.render_placeholder(*sql_, params_.size());
   }
 
-  void type(const SqlType &t) {
+  void type(const SqlType& t) {
     if (!key_) {
       sql_->append(d_.type_name(t));
       return;
@@ -250,9 +250,9 @@ private:
       sql_->resize(n);
   }
 
-  static Scratch *borrow_scratch(Scratch &own) {
+  static Scratch* borrow_scratch(Scratch& own) {
     thread_local Scratch shared;
-    Scratch *s = shared.busy ? &own : &shared;
+    Scratch* s = shared.busy ? &own : &shared;
     s->busy = true;
     s->frames.clear();
     s->ctes.clear();
@@ -265,7 +265,7 @@ private:
   // CTEs used but not declared are found while rendering; the statement is then rendered
   // again with them hoisted into its WITH clause (dependencies first). Without CTEs there is
   // exactly one pass.
-  template <typename F> void with_restarts(F &&body) {
+  template <typename F> void with_restarts(F&& body) {
     const std::size_t out_mark = out_size();
     const std::size_t param_mark = params_.size();
     for (int pass = 0;; ++pass) {
@@ -282,10 +282,10 @@ private:
 
   void with_clause() {
     bool recursive = std::any_of(ctes_.begin(), ctes_.end(),
-                                 [](const FromNode *n) { return as<SubqueryNode>(*n).recursive; });
+                                 [](const FromNode* n) { return as<SubqueryNode>(*n).recursive; });
     kw(recursive ? "WITH RECURSIVE " : "WITH ");
     for (std::size_t i = 0; i < ctes_.size(); ++i) {
-      const auto &c = as<SubqueryNode>(*ctes_[i]);
+      const auto& c = as<SubqueryNode>(*ctes_[i]);
       if (i) kw(", ");
       ident(c.name);
       if (c.recursive && !c.columns.empty()) {
@@ -303,22 +303,22 @@ private:
     kw(" ");
   }
 
-  bool declared(const FromNode *cte) const {
-    for (const FromNode *c : ctes_)
+  bool declared(const FromNode* cte) const {
+    for (const FromNode* c : ctes_)
       if (c == cte || c->name == cte->name) return true;
     return false;
   }
 
-  void use_cte(const FromNode *cte) {
+  void use_cte(const FromNode* cte) {
     if (declared(cte)) return;
-    for (const FromNode *m : missing_)
+    for (const FromNode* m : missing_)
       if (m == cte || m->name == cte->name) return;
     missing_.push_back(cte);
   }
 
   // --- queries -----------------------------------------------------------------------------------
 
-  void query(const QueryNode &q) {
+  void query(const QueryNode& q) {
     if (q.kind == QueryKind::select)
       select(as<SelectNode>(q));
     else
@@ -326,14 +326,14 @@ private:
   }
 
   // A query that does not correlate with the enclosing ones (FROM subqueries, CTE bodies).
-  void barrier_query(const QueryNode &q) {
+  void barrier_query(const QueryNode& q) {
     frames_.push_back(nullptr);
     query(q);
     frames_.pop_back();
   }
 
-  void compound(const CompoundNode &c) {
-    const char *op = " UNION ";
+  void compound(const CompoundNode& c) {
+    const char* op = " UNION ";
     switch (c.op) {
     case CompoundOp::union_: op = " UNION "; break;
     case CompoundOp::union_all: op = " UNION ALL "; break;
@@ -342,9 +342,9 @@ private:
     }
     for (std::size_t i = 0; i < c.parts.size(); ++i) {
       if (i) kw(op);
-      const QueryNode &part = *c.parts[i];
+      const QueryNode& part = *c.parts[i];
       if (part.kind == QueryKind::select) {
-        const auto &s = as<SelectNode>(part);
+        const auto& s = as<SelectNode>(part);
         if (!s.order_by.empty() || s.limit || s.offset)
           throw ArgumentError("a SELECT inside UNION/INTERSECT/EXCEPT cannot have ORDER BY, "
                               "LIMIT or OFFSET; select from its subquery() instead");
@@ -353,26 +353,29 @@ private:
         compound(as<CompoundNode>(part));
       }
     }
+    // The ORDER BY of a compound sorts its result columns, which have no table qualifier.
+    bare_columns_ = true;
     order_by(c.order_by);
+    bare_columns_ = false;
     limit_offset(c.limit, c.offset);
   }
 
-  void select(const SelectNode &s) {
+  void select(const SelectNode& s) {
     bool force_where = upsert_select_;
     upsert_select_ = false;
-    for (const FromItem &c : s.ctes)
+    for (const FromItem& c : s.ctes)
       use_cte(c.node());
     if (s.columns.empty()) throw ArgumentError("select(): no columns to select");
 
     // This query's FROM list: explicit items, then inferred ones that are neither covered by
     // them nor correlated to an enclosing query.
     const std::size_t frame_mark = frames_.size();
-    for (const FromItem &f : s.froms)
+    for (const FromItem& f : s.froms)
       push_leaves(f.node());
     std::size_t explicit_end = frames_.size();
     bool dropped = false;
-    for (const ColumnNode *col : s.inferred) {
-      const FromNode *f = col->from.get();
+    for (const ColumnNode* col : s.inferred) {
+      const FromNode* f = col->from.get();
       if (covered(f, frame_mark, frames_.size())) continue;
       if (correlated(f, frame_mark)) {
         dropped = true;
@@ -383,7 +386,7 @@ private:
     if (dropped && frames_.size() == frame_mark) {
       // Correlating every table away would leave no FROM at all, e.g. in
       // users.id IN (SELECT users.id FROM users WHERE ...): the subquery means its own table.
-      for (const ColumnNode *col : s.inferred)
+      for (const ColumnNode* col : s.inferred)
         if (!covered(col->from.get(), frame_mark, frames_.size()))
           frames_.push_back(col->from.get());
     }
@@ -397,7 +400,7 @@ private:
     if (!s.froms.empty() || frame_end > explicit_end) {
       kw(" FROM ");
       bool first = true;
-      for (const FromItem &f : s.froms) {
+      for (const FromItem& f : s.froms) {
         if (!first) kw(", ");
         first = false;
         from_item(*f.node());
@@ -432,7 +435,7 @@ private:
   }
 
   // Pushes the relations a FROM item introduces (the sides of joins).
-  void push_leaves(const FromNode *n) {
+  void push_leaves(const FromNode* n) {
     if (n->kind == FromKind::join) {
       push_leaves(as<JoinNode>(*n).left.node());
       push_leaves(as<JoinNode>(*n).right.node());
@@ -441,14 +444,14 @@ private:
     frames_.push_back(n);
   }
 
-  bool covered(const FromNode *f, std::size_t begin, std::size_t end) const {
+  bool covered(const FromNode* f, std::size_t begin, std::size_t end) const {
     for (std::size_t i = begin; i < end; ++i)
       if (same_source(frames_[i], f)) return true;
     return false;
   }
 
   // Whether an enclosing query (up to the nearest barrier) already has `f` in its FROM.
-  bool correlated(const FromNode *f, std::size_t end) const {
+  bool correlated(const FromNode* f, std::size_t end) const {
     for (std::size_t i = end; i-- > 0;) {
       if (frames_[i] == nullptr) return false;
       if (same_source(frames_[i], f)) return true;
@@ -456,11 +459,11 @@ private:
     return false;
   }
 
-  void from_item(const FromNode &n) {
+  void from_item(const FromNode& n) {
     switch (n.kind) {
     case FromKind::table: table_name(n); return;
     case FromKind::alias: {
-      const FromNode &target = *as<AliasNode>(n).target.node();
+      const FromNode& target = *as<AliasNode>(n).target.node();
       if (target.kind == FromKind::cte) {
         use_cte(&target);
         ident(target.name);
@@ -482,7 +485,7 @@ private:
       ident(n.name);
       return;
     case FromKind::join: {
-      const auto &j = as<JoinNode>(n);
+      const auto& j = as<JoinNode>(n);
       from_item(*j.left.node());
       switch (j.join) {
       case JoinKind::inner: kw(" JOIN "); break;
@@ -505,8 +508,8 @@ private:
     }
   }
 
-  void table_name(const FromNode &n) {
-    const std::string &schema = as<TableNode>(n).schema;
+  void table_name(const FromNode& n) {
+    const std::string& schema = as<TableNode>(n).schema;
     if (!schema.empty()) {
       ident(schema);
       kw(".");
@@ -514,14 +517,14 @@ private:
     ident(n.name);
   }
 
-  void qualifier(const FromNode &n) {
+  void qualifier(const FromNode& n) {
     if (n.kind == FromKind::table)
       table_name(n);
     else
       ident(n.name);
   }
 
-  void criteria(const std::vector<Expr> &items) {
+  void criteria(const std::vector<Expr>& items) {
     if (items.size() == 1) {
       expr(items.front());
       return;
@@ -532,38 +535,38 @@ private:
     }
   }
 
-  void column_clause(const Expr &e) {
-    const ExprNode &n = *e.node();
+  void column_clause(const Expr& e) {
+    const ExprNode& n = *e.node();
     if (n.kind != ExprKind::label) {
       expr(e);
       return;
     }
-    const auto &l = as<LabelNode>(n);
+    const auto& l = as<LabelNode>(n);
     expr(l.operand);
     kw(" AS ");
     ident(l.name);
   }
 
   // In GROUP BY / ORDER BY a labelled column is referred to by its label.
-  void label_reference(const Expr &e) {
-    const ExprNode &n = *e.node();
+  void label_reference(const Expr& e) {
+    const ExprNode& n = *e.node();
     if (n.kind == ExprKind::label)
       ident(as<LabelNode>(n).name);
     else
       expr(e);
   }
 
-  void order_by(const std::vector<Expr> &items) {
+  void order_by(const std::vector<Expr>& items) {
     if (items.empty()) return;
     kw(" ORDER BY ");
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (i) kw(", ");
-      const ExprNode &n = *items[i].node();
+      const ExprNode& n = *items[i].node();
       if (n.kind != ExprKind::ordering) {
         label_reference(items[i]);
         continue;
       }
-      const auto &o = as<OrderingNode>(n);
+      const auto& o = as<OrderingNode>(n);
       if (o.nulls != NullsOrder::unspecified && !d_.supports_nulls_ordering()) {
         // Sort on "is it NULL" first where NULLS FIRST/LAST does not exist.
         kw("CASE WHEN ");
@@ -578,8 +581,8 @@ private:
     }
   }
 
-  void limit_offset(const std::optional<std::int64_t> &limit,
-                    const std::optional<std::int64_t> &offset) {
+  void limit_offset(const std::optional<std::int64_t>& limit,
+                    const std::optional<std::int64_t>& offset) {
     if (limit) {
       kw(" LIMIT ");
       placeholder(Value(*limit));
@@ -594,8 +597,8 @@ private:
 
   // --- DML ---------------------------------------------------------------------------------------
 
-  void insert(const InsertNode &n, InsertRange rows) {
-    const FromNode &table = *n.table.node();
+  void insert(const InsertNode& n, InsertRange rows) {
+    const FromNode& table = *n.table.node();
     kw("INSERT INTO ");
     table_name(table);
     const std::size_t width = n.columns.size();
@@ -632,7 +635,7 @@ private:
     returning(n.returning, table);
   }
 
-  void column_list(const std::vector<std::string> &columns) {
+  void column_list(const std::vector<std::string>& columns) {
     kw(" (");
     for (std::size_t i = 0; i < columns.size(); ++i) {
       if (i) kw(", ");
@@ -641,7 +644,7 @@ private:
     kw(")");
   }
 
-  void on_conflict(const OnConflict &oc, const FromNode &table) {
+  void on_conflict(const OnConflict& oc, const FromNode& table) {
     if (!d_.supports_on_conflict())
       throw ArgumentError(std::string(d_.name()) + " has no INSERT ... ON CONFLICT");
     kw(" ON CONFLICT");
@@ -661,7 +664,7 @@ private:
     frames_.resize(mark);
   }
 
-  void assignments(const std::vector<std::pair<std::string, Expr>> &set) {
+  void assignments(const std::vector<std::pair<std::string, Expr>>& set) {
     for (std::size_t i = 0; i < set.size(); ++i) {
       if (i) kw(", ");
       ident(set[i].first);
@@ -670,11 +673,11 @@ private:
     }
   }
 
-  void returning(const std::vector<Expr> &items, const FromNode &table) {
+  void returning(const std::vector<Expr>& items, const FromNode& table) {
     if (items.empty()) return;
     if (!d_.supports_returning()) throw ArgumentError(std::string(d_.name()) + " has no RETURNING");
     kw(" RETURNING ");
-    const FromNode *saved = unqualified_;
+    const FromNode* saved = unqualified_;
     unqualified_ = &table;
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (i) kw(", ");
@@ -684,11 +687,11 @@ private:
   }
 
   // UPDATE / DELETE criteria may only name the target table outside subqueries.
-  void check_single_table(const std::vector<Expr> &where, const FromNode &table, const char *stmt) {
-    std::vector<const ColumnNode *> found;
-    for (const Expr &e : where)
+  void check_single_table(const std::vector<Expr>& where, const FromNode& table, const char* stmt) {
+    std::vector<const ColumnNode*> found;
+    for (const Expr& e : where)
       collect_froms(e, found);
-    for (const ColumnNode *c : found) {
+    for (const ColumnNode* c : found) {
       if (same_source(c->from.get(), &table)) continue;
       throw ArgumentError(std::string(stmt) + ": WHERE refers to '" + c->from->name +
                           "', which is not the table changed; use in_() or exists() with a "
@@ -696,8 +699,8 @@ private:
     }
   }
 
-  void update(const UpdateNode &n) {
-    const FromNode &table = *n.table.node();
+  void update(const UpdateNode& n) {
+    const FromNode& table = *n.table.node();
     if (n.set.empty()) throw ArgumentError("update(): nothing to SET");
     check_single_table(n.where, table, "update()");
     const std::size_t mark = frames_.size();
@@ -714,8 +717,8 @@ private:
     frames_.resize(mark);
   }
 
-  void delete_(const DeleteNode &n) {
-    const FromNode &table = *n.table.node();
+  void delete_(const DeleteNode& n) {
+    const FromNode& table = *n.table.node();
     check_single_table(n.where, table, "delete_()");
     const std::size_t mark = frames_.size();
     frames_.push_back(&table);
@@ -733,8 +736,8 @@ private:
 
   // Renders `child` as an operand of an operator of precedence `parent`; `wrap_equal` asks for
   // parentheses when the child binds exactly as tightly (non-associative positions).
-  void operand(const Expr &child, int parent, bool wrap_equal) {
-    const ExprNode &n = need(child, "operand");
+  void operand(const Expr& child, int parent, bool wrap_equal) {
+    const ExprNode& n = need(child, "operand");
     int p = prec(n);
     bool wrap = p < parent || (p == parent && wrap_equal);
     // SQLite binds || tighter than arithmetic, PostgreSQL looser: always parenthesise a mix.
@@ -744,8 +747,8 @@ private:
     if (wrap) kw(")");
   }
 
-  void expr(const Expr &e) {
-    const ExprNode &n = need(e, "expression");
+  void expr(const Expr& e) {
+    const ExprNode& n = need(e, "expression");
     switch (n.kind) {
     case ExprKind::column: column(as<ColumnNode>(n)); return;
     case ExprKind::bind: placeholder(as<BindNode>(n).value); return;
@@ -753,7 +756,7 @@ private:
     case ExprKind::unary: unary(as<UnaryNode>(n)); return;
     case ExprKind::binary: binary(as<BinaryNode>(n)); return;
     case ExprKind::list: {
-      const auto &l = as<ListNode>(n);
+      const auto& l = as<ListNode>(n);
       int p = l.is_or ? prec_or : prec_and;
       for (std::size_t i = 0; i < l.items.size(); ++i) {
         if (i) kw(l.is_or ? " OR " : " AND ");
@@ -762,7 +765,7 @@ private:
       return;
     }
     case ExprKind::function: {
-      const auto &f = as<FunctionNode>(n);
+      const auto& f = as<FunctionNode>(n);
       raw(f.name);
       if (f.star) {
         kw("(*)");
@@ -777,9 +780,9 @@ private:
       return;
     }
     case ExprKind::case_: {
-      const auto &c = as<CaseNode>(n);
+      const auto& c = as<CaseNode>(n);
       kw("CASE");
-      for (const auto &[cond, result] : c.whens) {
+      for (const auto& [cond, result] : c.whens) {
         kw(" WHEN ");
         expr(cond);
         kw(" THEN ");
@@ -802,7 +805,7 @@ private:
     case ExprKind::label: expr(as<LabelNode>(n).operand); return;
     case ExprKind::in_list: in_list(as<InListNode>(n)); return;
     case ExprKind::in_select: {
-      const auto &i = as<InSelectNode>(n);
+      const auto& i = as<InSelectNode>(n);
       operand(i.operand, prec_compare, true);
       kw(i.negated ? " NOT IN (" : " IN (");
       query(*i.query);
@@ -810,7 +813,7 @@ private:
       return;
     }
     case ExprKind::between: {
-      const auto &b = as<BetweenNode>(n);
+      const auto& b = as<BetweenNode>(n);
       operand(b.operand, prec_compare, true);
       kw(b.negated ? " NOT BETWEEN " : " BETWEEN ");
       operand(b.low, prec_compare, true);
@@ -819,7 +822,7 @@ private:
       return;
     }
     case ExprKind::exists: {
-      const auto &s = as<SubqueryExprNode>(n);
+      const auto& s = as<SubqueryExprNode>(n);
       kw(s.negated ? "NOT EXISTS (" : "EXISTS (");
       query(*s.query);
       kw(")");
@@ -831,7 +834,7 @@ private:
       kw(")");
       return;
     case ExprKind::text: {
-      const auto &t = as<TextExprNode>(n);
+      const auto& t = as<TextExprNode>(n);
       text(*t.text, t.binds);
       return;
     }
@@ -840,16 +843,16 @@ private:
     }
   }
 
-  void column(const ColumnNode &c) {
-    const FromNode &from = *c.from;
-    if (&from != unqualified_) {
+  void column(const ColumnNode& c) {
+    const FromNode& from = *c.from;
+    if (&from != unqualified_ && !bare_columns_) {
       qualifier(from);
       kw(".");
     }
     ident(c.name);
   }
 
-  void unary(const UnaryNode &u) {
+  void unary(const UnaryNode& u) {
     switch (u.op) {
     case UnaryOp::not_:
       kw("NOT ");
@@ -874,7 +877,7 @@ private:
     }
   }
 
-  void binary(const BinaryNode &b) {
+  void binary(const BinaryNode& b) {
     if ((b.op == BinaryOp::ilike || b.op == BinaryOp::not_ilike) && !d_.supports_ilike()) {
       kw("lower(");
       expr(b.left);
@@ -887,13 +890,13 @@ private:
     bool compare = p == prec_compare;
     operand(b.left, p, compare);
     kw(binary_text(b.op));
-    const ExprNode &right = need(b.right, "right operand");
+    const ExprNode& right = need(b.right, "right operand");
     bool same_assoc =
         right.kind == ExprKind::binary && as<BinaryNode>(right).op == b.op && associative(b.op);
     operand(b.right, p, !same_assoc);
   }
 
-  void in_list(const InListNode &i) {
+  void in_list(const InListNode& i) {
     if (i.items.empty()) {
       // x IN () is never true; x NOT IN () always is. Keep x out: it may be NULL.
       kw(i.negated ? "1 = 1" : "1 != 1");
@@ -908,11 +911,11 @@ private:
     kw(")");
   }
 
-  void text(const TextData &t, const std::vector<std::pair<std::string, Value>> &binds) {
+  void text(const TextData& t, const std::vector<std::pair<std::string, Value>>& binds) {
     for (std::size_t i = 0; i < t.names.size(); ++i) {
       raw(t.pieces[i]);
-      const Value *v = nullptr;
-      for (const auto &[name, value] : binds)
+      const Value* v = nullptr;
+      for (const auto& [name, value] : binds)
         if (name == t.names[i]) v = &value;
       if (!v) throw ArgumentError("text(): no value bound for :" + t.names[i]);
       placeholder(*v);
@@ -920,22 +923,23 @@ private:
     raw(t.pieces.back());
   }
 
-  const SqlDialect &d_;
-  std::string *sql_ = nullptr;
-  KeyBuffer *key_ = nullptr;
-  std::vector<Value> &params_;
+  const SqlDialect& d_;
+  std::string* sql_ = nullptr;
+  KeyBuffer* key_ = nullptr;
+  std::vector<Value>& params_;
   bool upsert_select_ = false;
-  const FromNode *unqualified_ = nullptr;
+  bool bare_columns_ = false;
+  const FromNode* unqualified_ = nullptr;
   Scratch own_;
-  Scratch *s_ = borrow_scratch(own_);
+  Scratch* s_ = borrow_scratch(own_);
   // FROM relations of the queries being rendered, innermost last; nullptr marks a barrier
   // (FROM subquery, CTE body) through which subqueries do not correlate.
-  std::vector<const FromNode *> &frames_ = s_->frames;
-  std::vector<const FromNode *> &ctes_ = s_->ctes;       // declared in the top-level WITH
-  std::vector<const FromNode *> &missing_ = s_->missing; // used but not declared in this pass
+  std::vector<const FromNode*>& frames_ = s_->frames;
+  std::vector<const FromNode*>& ctes_ = s_->ctes;       // declared in the top-level WITH
+  std::vector<const FromNode*>& missing_ = s_->missing; // used but not declared in this pass
 };
 
-void check_limit(const SqlDialect &d, const CompiledSql &c) {
+void check_limit(const SqlDialect& d, const CompiledSql& c) {
   std::size_t max = d.max_bound_parameters();
   if (max != 0 && c.params.size() > max)
     throw ArgumentError("the statement needs " + std::to_string(c.params.size()) +
@@ -944,7 +948,7 @@ void check_limit(const SqlDialect &d, const CompiledSql &c) {
 }
 
 // Compiles through the cache when there is one: a key walk, and a render walk only on a miss.
-template <typename F> CompiledSql run(const SqlDialect &d, StatementCache *cache, F &&body) {
+template <typename F> CompiledSql run(const SqlDialect& d, StatementCache* cache, F&& body) {
   CompiledSql result;
   if (cache == nullptr || cache->capacity() == 0) {
     Compiler c(d, result.sql, result.params);
@@ -954,7 +958,7 @@ template <typename F> CompiledSql run(const SqlDialect &d, StatementCache *cache
   }
   thread_local KeyBuffer key;
   key.clear();
-  const SqlDialect *dp = &d;
+  const SqlDialect* dp = &d;
   key.put(&dp, sizeof dp);
   result.params.reserve(8);
   {
@@ -972,57 +976,57 @@ template <typename F> CompiledSql run(const SqlDialect &d, StatementCache *cache
   return result;
 }
 
-std::size_t insert_width(const InsertNode &n) { return n.columns.size(); }
+std::size_t insert_width(const InsertNode& n) { return n.columns.size(); }
 
 } // namespace
 
-CompiledSql compile(const Select &stmt, const SqlDialect &dialect, StatementCache *cache) {
-  return run(dialect, cache, [&](Compiler &c) { c.top_select(stmt.node()); });
+CompiledSql compile(const Select& stmt, const SqlDialect& dialect, StatementCache* cache) {
+  return run(dialect, cache, [&](Compiler& c) { c.top_select(stmt.node()); });
 }
 
-CompiledSql compile(const CompoundSelect &stmt, const SqlDialect &dialect, StatementCache *cache) {
-  return run(dialect, cache, [&](Compiler &c) { c.top_compound(stmt.node()); });
+CompiledSql compile(const CompoundSelect& stmt, const SqlDialect& dialect, StatementCache* cache) {
+  return run(dialect, cache, [&](Compiler& c) { c.top_compound(stmt.node()); });
 }
 
-CompiledSql compile(const Insert &stmt, const SqlDialect &dialect, StatementCache *cache) {
+CompiledSql compile(const Insert& stmt, const SqlDialect& dialect, StatementCache* cache) {
   InsertRange all{0, stmt.row_count()};
-  return run(dialect, cache, [&](Compiler &c) { c.top_insert(stmt.node(), all); });
+  return run(dialect, cache, [&](Compiler& c) { c.top_insert(stmt.node(), all); });
 }
 
-CompiledSql compile(const Update &stmt, const SqlDialect &dialect, StatementCache *cache) {
-  return run(dialect, cache, [&](Compiler &c) { c.top_update(stmt.node()); });
+CompiledSql compile(const Update& stmt, const SqlDialect& dialect, StatementCache* cache) {
+  return run(dialect, cache, [&](Compiler& c) { c.top_update(stmt.node()); });
 }
 
-CompiledSql compile(const Delete &stmt, const SqlDialect &dialect, StatementCache *cache) {
-  return run(dialect, cache, [&](Compiler &c) { c.top_delete(stmt.node()); });
+CompiledSql compile(const Delete& stmt, const SqlDialect& dialect, StatementCache* cache) {
+  return run(dialect, cache, [&](Compiler& c) { c.top_delete(stmt.node()); });
 }
 
-CompiledSql compile(const TextClause &stmt, const SqlDialect &dialect, StatementCache *cache) {
-  return run(dialect, cache, [&](Compiler &c) { c.top_text(stmt); });
+CompiledSql compile(const TextClause& stmt, const SqlDialect& dialect, StatementCache* cache) {
+  return run(dialect, cache, [&](Compiler& c) { c.top_text(stmt); });
 }
 
-CompiledSql compile(const Statement &stmt, const SqlDialect &dialect, StatementCache *cache) {
-  return std::visit([&](const auto &s) { return compile(s, dialect, cache); }, stmt);
+CompiledSql compile(const Statement& stmt, const SqlDialect& dialect, StatementCache* cache) {
+  return std::visit([&](const auto& s) { return compile(s, dialect, cache); }, stmt);
 }
 
 namespace {
 
 // Parameters that a statement carries besides its rows (ON CONFLICT, RETURNING).
-std::size_t fixed_params(const InsertNode &n, const SqlDialect &d) {
+std::size_t fixed_params(const InsertNode& n, const SqlDialect& d) {
   KeyBuffer scratch;
   std::vector<Value> params;
   Compiler c(d, scratch, params);
   if (n.on_conflict) {
-    for (const auto &[col, e] : n.on_conflict->set)
+    for (const auto& [col, e] : n.on_conflict->set)
       c.bare_expr(e);
     if (n.on_conflict->where.valid()) c.bare_expr(n.on_conflict->where);
   }
-  for (const Expr &e : n.returning)
+  for (const Expr& e : n.returning)
     c.bare_expr(e);
   return params.size();
 }
 
-std::size_t row_params(const InsertNode &n, std::size_t row, const SqlDialect &d) {
+std::size_t row_params(const InsertNode& n, std::size_t row, const SqlDialect& d) {
   const std::size_t width = insert_width(n);
   if (n.use_values) return width;
   KeyBuffer scratch;
@@ -1035,8 +1039,8 @@ std::size_t row_params(const InsertNode &n, std::size_t row, const SqlDialect &d
 
 } // namespace
 
-std::size_t max_rows_per_statement(const Insert &stmt, const SqlDialect &dialect) {
-  const InsertNode &n = stmt.node();
+std::size_t max_rows_per_statement(const Insert& stmt, const SqlDialect& dialect) {
+  const InsertNode& n = stmt.node();
   if (!dialect.supports_multi_values_insert()) return 1;
   std::size_t max = dialect.max_bound_parameters();
   std::size_t fixed = fixed_params(n, dialect);
@@ -1048,9 +1052,9 @@ std::size_t max_rows_per_statement(const Insert &stmt, const SqlDialect &dialect
   return (max - fixed) / per_row;
 }
 
-std::vector<CompiledSql> compile_batches(const Insert &stmt, const SqlDialect &dialect,
-                                         StatementCache *cache) {
-  const InsertNode &n = stmt.node();
+std::vector<CompiledSql> compile_batches(const Insert& stmt, const SqlDialect& dialect,
+                                         StatementCache* cache) {
+  const InsertNode& n = stmt.node();
   const std::size_t rows = stmt.row_count();
   std::vector<CompiledSql> out;
   if (rows <= 1 || n.query) {
@@ -1074,7 +1078,7 @@ std::vector<CompiledSql> compile_batches(const Insert &stmt, const SqlDialect &d
       throw ArgumentError("row " + std::to_string(begin) + " of the insert needs more than " +
                           std::to_string(max) + " bound parameters");
     InsertRange range{begin, end};
-    out.push_back(run(dialect, cache, [&](Compiler &c) { c.top_insert(n, range); }));
+    out.push_back(run(dialect, cache, [&](Compiler& c) { c.top_insert(n, range); }));
     begin = end;
   }
   return out;

@@ -37,7 +37,7 @@ bool needs_quoting(std::string_view id) {
 
 SqlDialect::~SqlDialect() = default;
 
-void SqlDialect::quote_identifier(std::string &out, std::string_view identifier) const {
+void SqlDialect::quote_identifier(std::string& out, std::string_view identifier) const {
   if (!needs_quoting(identifier)) {
     out += identifier;
     return;
@@ -75,7 +75,7 @@ std::string SqlDialect::has_table_sql() const {
   return sql;
 }
 
-void SqlDialect::render_literal(std::string &out, const Value &value) const {
+void SqlDialect::render_literal(std::string& out, const Value& value) const {
   switch (value.kind()) {
   case ValueKind::null: out += "NULL"; return;
   case ValueKind::integer: out += std::to_string(value.as_int()); return;
@@ -92,7 +92,7 @@ void SqlDialect::render_literal(std::string &out, const Value &value) const {
     return;
   }
   case ValueKind::text: {
-    const std::string &text = value.as_text();
+    const std::string& text = value.as_text();
     if (text.find('\0') != std::string::npos)
       throw ArgumentError("text with a NUL character cannot be a SQL literal");
     out += '\'';

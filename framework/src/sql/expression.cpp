@@ -10,20 +10,20 @@ using namespace detail;
 
 namespace detail {
 
-const ExprNode &need(const Expr &e, const char *what) {
+const ExprNode& need(const Expr& e, const char* what) {
   if (!e.valid()) throw ArgumentError(std::string("empty expression used as ") + what);
   return *e.node();
 }
 
-void collect_froms(const Expr &e, std::vector<const ColumnNode *> &out) {
+void collect_froms(const Expr& e, std::vector<const ColumnNode*>& out) {
   if (!e.valid()) return;
-  const ExprNode &n = *e.node();
+  const ExprNode& n = *e.node();
   switch (n.kind) {
   case ExprKind::column: {
-    const auto &col = as<ColumnNode>(n);
-    const FromNode *f = col.from.get();
+    const auto& col = as<ColumnNode>(n);
+    const FromNode* f = col.from.get();
     if (f == excluded_table().get()) return;
-    for (const ColumnNode *seen : out)
+    for (const ColumnNode* seen : out)
       if (seen->from.get() == f) return;
     out.push_back(&col);
     return;
@@ -39,15 +39,15 @@ void collect_froms(const Expr &e, std::vector<const ColumnNode *> &out) {
     collect_froms(as<BinaryNode>(n).right, out);
     return;
   case ExprKind::list:
-    for (const Expr &i : as<ListNode>(n).items)
+    for (const Expr& i : as<ListNode>(n).items)
       collect_froms(i, out);
     return;
   case ExprKind::function:
-    for (const Expr &i : as<FunctionNode>(n).args)
+    for (const Expr& i : as<FunctionNode>(n).args)
       collect_froms(i, out);
     return;
   case ExprKind::case_:
-    for (const auto &[c, r] : as<CaseNode>(n).whens) {
+    for (const auto& [c, r] : as<CaseNode>(n).whens) {
       collect_froms(c, out);
       collect_froms(r, out);
     }
@@ -57,7 +57,7 @@ void collect_froms(const Expr &e, std::vector<const ColumnNode *> &out) {
   case ExprKind::label: collect_froms(as<LabelNode>(n).operand, out); return;
   case ExprKind::in_list:
     collect_froms(as<InListNode>(n).operand, out);
-    for (const Expr &i : as<InListNode>(n).items)
+    for (const Expr& i : as<InListNode>(n).items)
       collect_froms(i, out);
     return;
   case ExprKind::in_select: collect_froms(as<InSelectNode>(n).operand, out); return;
@@ -91,26 +91,26 @@ bool is_function_name(std::string_view name) {
 
 namespace {
 
-template <typename N, typename... A> Expr make(A &&...args) {
+template <typename N, typename... A> Expr make(A&&... args) {
   return Expr(std::make_shared<const N>(std::forward<A>(args)...));
 }
 
-bool is_null_bind(const Expr &e) {
+bool is_null_bind(const Expr& e) {
   if (!e.valid()) return false;
   if (e.node()->kind == ExprKind::null_literal) return true;
   return e.node()->kind == ExprKind::bind && as<BindNode>(*e.node()).value.is_null();
 }
 
-const std::shared_ptr<const ExprNode> &null_node() {
+const std::shared_ptr<const ExprNode>& null_node() {
   static const std::shared_ptr<const ExprNode> node =
       std::make_shared<const ExprNode>(ExprKind::null_literal);
   return node;
 }
 
-Expr ordering(const Expr &e, std::optional<bool> descending, NullsOrder nulls) {
-  const ExprNode &n = need(e, "ORDER BY expression");
+Expr ordering(const Expr& e, std::optional<bool> descending, NullsOrder nulls) {
+  const ExprNode& n = need(e, "ORDER BY expression");
   if (n.kind == ExprKind::ordering) {
-    const auto &o = as<OrderingNode>(n);
+    const auto& o = as<OrderingNode>(n);
     return make<OrderingNode>(o.operand, descending.value_or(o.descending),
                               nulls == NullsOrder::unspecified ? o.nulls : nulls);
   }
@@ -130,7 +130,7 @@ std::string_view Expr::name() const {
   return {};
 }
 
-Expr Expr::binary(BinaryOp op, const Expr &a, const Expr &b) {
+Expr Expr::binary(BinaryOp op, const Expr& a, const Expr& b) {
   need(a, "left operand");
   need(b, "right operand");
   // SQL's `x = NULL` is never true; SQLAlchemy's `== None` means IS NULL, and so does ours.
@@ -142,18 +142,18 @@ Expr Expr::binary(BinaryOp op, const Expr &a, const Expr &b) {
   return make<BinaryNode>(op, a, b);
 }
 
-Expr Expr::unary(UnaryOp op, const Expr &a) {
+Expr Expr::unary(UnaryOp op, const Expr& a) {
   need(a, "operand");
   return make<UnaryNode>(op, a);
 }
 
-Expr Expr::logical(bool is_or, const Expr &a, const Expr &b) {
-  const ExprNode &na = need(a, is_or ? "operand of OR" : "operand of AND");
-  const ExprNode &nb = need(b, is_or ? "operand of OR" : "operand of AND");
+Expr Expr::logical(bool is_or, const Expr& a, const Expr& b) {
+  const ExprNode& na = need(a, is_or ? "operand of OR" : "operand of AND");
+  const ExprNode& nb = need(b, is_or ? "operand of OR" : "operand of AND");
   std::vector<Expr> items;
-  auto add = [&](const Expr &e, const ExprNode &n) {
+  auto add = [&](const Expr& e, const ExprNode& n) {
     if (n.kind == ExprKind::list && as<ListNode>(n).is_or == is_or) {
-      const auto &l = as<ListNode>(n).items;
+      const auto& l = as<ListNode>(n).items;
       items.insert(items.end(), l.begin(), l.end());
     } else {
       items.push_back(e);
@@ -164,11 +164,11 @@ Expr Expr::logical(bool is_or, const Expr &a, const Expr &b) {
   return make<ListNode>(is_or, std::move(items));
 }
 
-Expr Expr::negate(const Expr &a) {
-  const ExprNode &n = need(a, "operand of NOT");
+Expr Expr::negate(const Expr& a) {
+  const ExprNode& n = need(a, "operand of NOT");
   switch (n.kind) {
   case ExprKind::binary: {
-    const auto &b = as<BinaryNode>(n);
+    const auto& b = as<BinaryNode>(n);
     auto flip = [&](BinaryOp op) { return make<BinaryNode>(op, b.left, b.right); };
     switch (b.op) {
     case BinaryOp::eq: return flip(BinaryOp::ne);
@@ -186,26 +186,26 @@ Expr Expr::negate(const Expr &a) {
     break;
   }
   case ExprKind::unary: {
-    const auto &u = as<UnaryNode>(n);
+    const auto& u = as<UnaryNode>(n);
     if (u.op == UnaryOp::is_null) return make<UnaryNode>(UnaryOp::is_not_null, u.operand);
     if (u.op == UnaryOp::is_not_null) return make<UnaryNode>(UnaryOp::is_null, u.operand);
     if (u.op == UnaryOp::not_) return u.operand;
     break;
   }
   case ExprKind::in_list: {
-    const auto &i = as<InListNode>(n);
+    const auto& i = as<InListNode>(n);
     return make<InListNode>(i.operand, i.items, !i.negated);
   }
   case ExprKind::in_select: {
-    const auto &i = as<InSelectNode>(n);
+    const auto& i = as<InSelectNode>(n);
     return make<InSelectNode>(i.operand, i.query, !i.negated);
   }
   case ExprKind::between: {
-    const auto &b = as<BetweenNode>(n);
+    const auto& b = as<BetweenNode>(n);
     return make<BetweenNode>(b.operand, b.low, b.high, !b.negated);
   }
   case ExprKind::exists: {
-    const auto &s = as<SubqueryExprNode>(n);
+    const auto& s = as<SubqueryExprNode>(n);
     return make<SubqueryExprNode>(ExprKind::exists, s.query, !s.negated);
   }
   default: break;
@@ -218,24 +218,24 @@ Expr Expr::is_not_null() const { return unary(UnaryOp::is_not_null, *this); }
 
 Expr Expr::in_(std::vector<Expr> items) const {
   need(*this, "operand of IN");
-  for (const Expr &i : items)
+  for (const Expr& i : items)
     need(i, "item of IN");
   return make<InListNode>(*this, std::move(items), false);
 }
 
 Expr Expr::not_in(std::vector<Expr> items) const {
   need(*this, "operand of NOT IN");
-  for (const Expr &i : items)
+  for (const Expr& i : items)
     need(i, "item of NOT IN");
   return make<InListNode>(*this, std::move(items), true);
 }
 
-Expr Expr::in_(const Select &query) const {
+Expr Expr::in_(const Select& query) const {
   need(*this, "operand of IN");
   return make<InSelectNode>(*this, query.query_node(), false);
 }
 
-Expr Expr::not_in(const Select &query) const {
+Expr Expr::not_in(const Select& query) const {
   need(*this, "operand of NOT IN");
   return make<InSelectNode>(*this, query.query_node(), true);
 }
@@ -260,13 +260,13 @@ Expr Expr::concat(Expr other) const { return binary(BinaryOp::concat, *this, oth
 Expr Expr::label(std::string name) const {
   need(*this, "labelled expression");
   if (name.empty()) throw ArgumentError("label(): empty name");
-  const ExprNode &n = *node_;
+  const ExprNode& n = *node_;
   // Relabelling replaces the label instead of nesting `x AS a AS b`.
   if (n.kind == ExprKind::label) return make<LabelNode>(as<LabelNode>(n).operand, std::move(name));
   return make<LabelNode>(*this, std::move(name));
 }
 
-Expr Expr::cast(const SqlType &type) const {
+Expr Expr::cast(const SqlType& type) const {
   need(*this, "operand of CAST");
   return make<CastNode>(*this, type);
 }
@@ -301,7 +301,7 @@ Expr call(std::string_view name, std::vector<Expr> args) {
   if (!is_function_name(name))
     throw ArgumentError("func(): '" + std::string(name) +
                         "' is not a function name (letters, digits, '_' and '.')");
-  for (const Expr &a : args)
+  for (const Expr& a : args)
     need(a, "function argument");
   return make<FunctionNode>(std::string(name), std::move(args), false);
 }
@@ -313,7 +313,7 @@ Expr count() {
 
 Expr case_(std::vector<std::pair<Expr, Expr>> whens, Expr otherwise) {
   if (whens.empty()) throw ArgumentError("case_(): no WHEN clauses");
-  for (const auto &[c, r] : whens) {
+  for (const auto& [c, r] : whens) {
     need(c, "CASE condition");
     need(r, "CASE result");
   }

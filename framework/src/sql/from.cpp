@@ -12,27 +12,27 @@ FromItem make_from_item(std::shared_ptr<FromNode> node) {
   auto columns = std::make_shared<std::vector<Expr>>();
   columns->reserve(node->columns.size());
   std::shared_ptr<const FromNode> shared = node;
-  for (const ColumnSpec &c : node->columns)
+  for (const ColumnSpec& c : node->columns)
     columns->emplace_back(std::make_shared<const ColumnNode>(shared, c.name, c.type, c.typed));
   return FromItem(std::move(shared), std::move(columns));
 }
 
-const std::shared_ptr<const FromNode> &excluded_table() {
+const std::shared_ptr<const FromNode>& excluded_table() {
   static const std::shared_ptr<const FromNode> node =
       std::make_shared<const TableNode>("excluded", std::string());
   return node;
 }
 
-std::vector<ColumnSpec> query_columns(const QueryNode &q) {
+std::vector<ColumnSpec> query_columns(const QueryNode& q) {
   if (q.kind == QueryKind::compound) {
-    const auto &c = as<CompoundNode>(q);
+    const auto& c = as<CompoundNode>(q);
     return c.parts.empty() ? std::vector<ColumnSpec>{} : query_columns(*c.parts.front());
   }
   std::vector<ColumnSpec> out;
-  for (const Expr &e : as<SelectNode>(q).columns) {
-    const ExprNode &n = *e.node();
+  for (const Expr& e : as<SelectNode>(q).columns) {
+    const ExprNode& n = *e.node();
     if (n.kind == ExprKind::column) {
-      const auto &col = as<ColumnNode>(n);
+      const auto& col = as<ColumnNode>(n);
       out.emplace_back(col.name, col.type);
       out.back().typed = col.typed;
     } else if (n.kind == ExprKind::label) {
@@ -52,12 +52,12 @@ FromItem::FromItem(std::shared_ptr<const detail::FromNode> node,
 
 namespace {
 
-const FromNode &need(const FromItem &f, const char *what) {
+const FromNode& need(const FromItem& f, const char* what) {
   if (!f.valid()) throw ArgumentError(std::string("empty FROM item used as ") + what);
   return *f.node();
 }
 
-const std::vector<Expr> &no_columns() {
+const std::vector<Expr>& no_columns() {
   static const std::vector<Expr> none;
   return none;
 }
@@ -68,28 +68,28 @@ FromKind FromItem::kind() const { return need(*this, "a FROM item").kind; }
 
 std::string_view FromItem::name() const { return node_ ? std::string_view(node_->name) : ""; }
 
-const Expr &FromItem::c(std::string_view name) const {
-  const FromNode &n = need(*this, "a column source");
+const Expr& FromItem::c(std::string_view name) const {
+  const FromNode& n = need(*this, "a column source");
   if (columns_) {
-    for (const Expr &e : *columns_)
+    for (const Expr& e : *columns_)
       if (as<ColumnNode>(*e.node()).name == name) return e;
   }
   std::string what = n.kind == FromKind::join ? std::string("a join") : "'" + n.name + "'";
   throw ArgumentError(what + " has no column '" + std::string(name) + "'");
 }
 
-const std::vector<Expr> &FromItem::columns() const { return columns_ ? *columns_ : no_columns(); }
+const std::vector<Expr>& FromItem::columns() const { return columns_ ? *columns_ : no_columns(); }
 
 bool FromItem::has_column(std::string_view name) const {
   if (!columns_) return false;
-  for (const Expr &e : *columns_)
+  for (const Expr& e : *columns_)
     if (as<ColumnNode>(*e.node()).name == name) return true;
   return false;
 }
 
 namespace {
 
-FromItem make_join(const FromItem &left, const FromItem &right, const Expr &on, JoinKind kind) {
+FromItem make_join(const FromItem& left, const FromItem& right, const Expr& on, JoinKind kind) {
   need(left, "left side of a join");
   need(right, "right side of a join");
   detail::need(on, "ON clause of a join");
@@ -101,20 +101,20 @@ FromItem make_join(const FromItem &left, const FromItem &right, const Expr &on, 
 
 } // namespace
 
-FromItem FromItem::join(const FromItem &right, const Expr &on) const {
+FromItem FromItem::join(const FromItem& right, const Expr& on) const {
   return make_join(*this, right, on, JoinKind::inner);
 }
 
-FromItem FromItem::outerjoin(const FromItem &right, const Expr &on) const {
+FromItem FromItem::outerjoin(const FromItem& right, const Expr& on) const {
   return make_join(*this, right, on, JoinKind::left);
 }
 
-FromItem FromItem::full_join(const FromItem &right, const Expr &on) const {
+FromItem FromItem::full_join(const FromItem& right, const Expr& on) const {
   return make_join(*this, right, on, JoinKind::full);
 }
 
 FromItem FromItem::alias(std::string name) const {
-  const FromNode &n = need(*this, "aliased item");
+  const FromNode& n = need(*this, "aliased item");
   if (name.empty()) throw ArgumentError("alias(): empty name");
   if (n.kind == FromKind::join) throw ArgumentError("alias(): a join cannot be aliased");
   if (n.kind == FromKind::subquery) {
@@ -124,7 +124,7 @@ FromItem FromItem::alias(std::string name) const {
     node->columns = n.columns;
     return make_from_item(std::move(node));
   }
-  const FromItem &target = n.kind == FromKind::alias ? as<AliasNode>(n).target : *this;
+  const FromItem& target = n.kind == FromKind::alias ? as<AliasNode>(n).target : *this;
   auto node = std::make_shared<AliasNode>(std::move(name), target);
   node->columns = n.columns;
   return make_from_item(std::move(node));

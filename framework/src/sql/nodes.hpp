@@ -211,7 +211,7 @@ struct SelectNode : QueryNode {
   std::vector<FromItem> froms; // explicit
   // The first column node naming each FROM item the columns / WHERE / HAVING refer to, in
   // order; the expressions holding them keep them alive.
-  std::vector<const ColumnNode *> inferred;
+  std::vector<const ColumnNode*> inferred;
   std::vector<Expr> where;
   std::vector<Expr> group_by;
   std::vector<Expr> having;
@@ -264,25 +264,25 @@ struct DeleteNode {
 // ---------------------------------------------------------------------------------------------
 // Helpers shared by the builders and the compiler
 
-template <typename T> const T &as(const ExprNode &n) { return static_cast<const T &>(n); }
-template <typename T> const T &as(const FromNode &n) { return static_cast<const T &>(n); }
-template <typename T> const T &as(const QueryNode &n) { return static_cast<const T &>(n); }
+template <typename T> const T& as(const ExprNode& n) { return static_cast<const T&>(n); }
+template <typename T> const T& as(const FromNode& n) { return static_cast<const T&>(n); }
+template <typename T> const T& as(const QueryNode& n) { return static_cast<const T&>(n); }
 
 // The node of `e`; ArgumentError naming `what` when `e` is empty.
-const ExprNode &need(const Expr &e, const char *what);
+const ExprNode& need(const Expr& e, const char* what);
 
 // Adds the first column node of each FROM node that `e` refers to (not looking into
 // subqueries) to `out`, once per FROM node.
-void collect_froms(const Expr &e, std::vector<const ColumnNode *> &out);
+void collect_froms(const Expr& e, std::vector<const ColumnNode*>& out);
 
 // True for identifiers Retort accepts for function names: [A-Za-z_][A-Za-z0-9_]* with dots.
 bool is_function_name(std::string_view name);
 
 // The FROM node that excluded() columns belong to.
-const std::shared_ptr<const FromNode> &excluded_table();
+const std::shared_ptr<const FromNode>& excluded_table();
 
 // Column names a query yields (labels or column names); empty string where unnamed.
-std::vector<ColumnSpec> query_columns(const QueryNode &q);
+std::vector<ColumnSpec> query_columns(const QueryNode& q);
 
 // Builds a FromItem of a node whose column list is set, making its column expressions.
 FromItem make_from_item(std::shared_ptr<FromNode> node);

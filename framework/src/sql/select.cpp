@@ -10,8 +10,8 @@ using namespace detail;
 
 namespace {
 
-void add_cte(std::vector<FromItem> &ctes, const FromItem &item) {
-  const FromNode *n = item.node();
+void add_cte(std::vector<FromItem>& ctes, const FromItem& item) {
+  const FromNode* n = item.node();
   if (n->kind == FromKind::alias) {
     add_cte(ctes, as<AliasNode>(*n).target);
     return;
@@ -22,7 +22,7 @@ void add_cte(std::vector<FromItem> &ctes, const FromItem &item) {
     return;
   }
   if (n->kind != FromKind::cte) return;
-  for (const FromItem &c : ctes)
+  for (const FromItem& c : ctes)
     if (c.node() == n) return;
   ctes.push_back(item);
 }
@@ -31,25 +31,25 @@ void add_cte(std::vector<FromItem> &ctes, const FromItem &item) {
 
 Select::Select() : node_(std::make_shared<SelectNode>()) {}
 
-SelectNode &Select::mut() {
+SelectNode& Select::mut() {
   // Copy on write: a node shared with another Select, a subquery or a cache stays untouched.
   if (node_.use_count() > 1) node_ = std::make_shared<SelectNode>(*node_);
   return *node_;
 }
 
-void Select::push_column(const Expr &column) {
+void Select::push_column(const Expr& column) {
   detail::need(column, "selected column");
-  SelectNode &n = mut();
+  SelectNode& n = mut();
   n.columns.push_back(column);
   collect_froms(column, n.inferred);
 }
 
-void Select::push_column(const FromItem &from) {
+void Select::push_column(const FromItem& from) {
   if (!from.valid()) throw ArgumentError("select(): empty FROM item");
   if (from.columns().empty())
     throw ArgumentError("select(): '" + std::string(from.name()) + "' has no known columns");
-  SelectNode &n = mut();
-  for (const Expr &c : from.columns()) {
+  SelectNode& n = mut();
+  for (const Expr& c : from.columns()) {
     n.columns.push_back(c);
     collect_froms(c, n.inferred);
   }
@@ -60,30 +60,30 @@ Select Select::distinct() && {
   return std::move(*this);
 }
 
-Select Select::select_from(const FromItem &from) && {
+Select Select::select_from(const FromItem& from) && {
   if (!from.valid()) throw ArgumentError("select_from(): empty FROM item");
-  SelectNode &n = mut();
+  SelectNode& n = mut();
   n.froms.push_back(from);
   add_cte(n.ctes, from);
   return std::move(*this);
 }
 
-Select Select::join_impl(const FromItem &target, const Expr &on, JoinKind kind) && {
-  SelectNode &n = mut();
+Select Select::join_impl(const FromItem& target, const Expr& on, JoinKind kind) && {
+  SelectNode& n = mut();
   if (n.froms.empty()) {
     if (n.inferred.empty())
       throw ArgumentError("join(): nothing to join from; select columns or call select_from()");
     // The first table of the columns becomes the left side, as in SQLAlchemy.
-    const std::shared_ptr<const FromNode> &left = n.inferred.front()->from;
+    const std::shared_ptr<const FromNode>& left = n.inferred.front()->from;
     auto cols = std::make_shared<std::vector<Expr>>();
-    for (const ColumnSpec &spec : left->columns)
+    for (const ColumnSpec& spec : left->columns)
       cols->emplace_back(
           std::make_shared<const ColumnNode>(left, spec.name, spec.type, spec.typed));
     n.froms.push_back(FromItem(left, std::move(cols)));
     if (n.froms.empty())
       throw ArgumentError("join(): cannot tell what to join from; call select_from() first");
   }
-  FromItem &last = n.froms.back();
+  FromItem& last = n.froms.back();
   switch (kind) {
   case JoinKind::inner: last = last.join(target, on); break;
   case JoinKind::left: last = last.outerjoin(target, on); break;
@@ -93,46 +93,46 @@ Select Select::join_impl(const FromItem &target, const Expr &on, JoinKind kind) 
   return std::move(*this);
 }
 
-Select Select::join(const FromItem &target, const Expr &on) && {
+Select Select::join(const FromItem& target, const Expr& on) && {
   return std::move(*this).join_impl(target, on, JoinKind::inner);
 }
 
-Select Select::outerjoin(const FromItem &target, const Expr &on) && {
+Select Select::outerjoin(const FromItem& target, const Expr& on) && {
   return std::move(*this).join_impl(target, on, JoinKind::left);
 }
 
-Select Select::full_join(const FromItem &target, const Expr &on) && {
+Select Select::full_join(const FromItem& target, const Expr& on) && {
   return std::move(*this).join_impl(target, on, JoinKind::full);
 }
 
-Select Select::where(const Expr &criterion) && {
+Select Select::where(const Expr& criterion) && {
   detail::need(criterion, "WHERE criterion");
-  SelectNode &n = mut();
+  SelectNode& n = mut();
   n.where.push_back(criterion);
   collect_froms(criterion, n.inferred);
   return std::move(*this);
 }
 
 Select Select::group_by_list(std::vector<Expr> exprs) && {
-  for (const Expr &e : exprs)
+  for (const Expr& e : exprs)
     detail::need(e, "GROUP BY expression");
-  SelectNode &n = mut();
+  SelectNode& n = mut();
   n.group_by.insert(n.group_by.end(), exprs.begin(), exprs.end());
   return std::move(*this);
 }
 
-Select Select::having(const Expr &criterion) && {
+Select Select::having(const Expr& criterion) && {
   detail::need(criterion, "HAVING criterion");
-  SelectNode &n = mut();
+  SelectNode& n = mut();
   n.having.push_back(criterion);
   collect_froms(criterion, n.inferred);
   return std::move(*this);
 }
 
 Select Select::order_by_list(std::vector<Expr> exprs) && {
-  for (const Expr &e : exprs)
+  for (const Expr& e : exprs)
     detail::need(e, "ORDER BY expression");
-  SelectNode &n = mut();
+  SelectNode& n = mut();
   n.order_by.insert(n.order_by.end(), exprs.begin(), exprs.end());
   return std::move(*this);
 }
@@ -149,7 +149,7 @@ Select Select::offset(std::int64_t count) && {
   return std::move(*this);
 }
 
-Select Select::with(const FromItem &cte) && {
+Select Select::with(const FromItem& cte) && {
   if (!cte.valid() || cte.kind() != FromKind::cte)
     throw ArgumentError("with(): not a CTE (make one with Select::cte())");
   add_cte(mut().ctes, cte);
@@ -158,7 +158,7 @@ Select Select::with(const FromItem &cte) && {
 
 std::shared_ptr<const QueryNode> Select::query_node() const { return node_; }
 
-const std::vector<Expr> &Select::selected_columns() const { return node_->columns; }
+const std::vector<Expr>& Select::selected_columns() const { return node_->columns; }
 
 namespace {
 
@@ -169,7 +169,7 @@ FromItem named_query(std::shared_ptr<const QueryNode> q, FromKind kind, std::str
   auto node = std::make_shared<SubqueryNode>(kind, std::move(name), q, recursive);
   node->columns = query_columns(*q);
   // Unnamed result columns (expressions without a label) cannot be referenced from outside.
-  std::erase_if(node->columns, [](const ColumnSpec &c) { return c.name.empty(); });
+  std::erase_if(node->columns, [](const ColumnSpec& c) { return c.name.empty(); });
   return make_from_item(std::move(node));
 }
 
@@ -192,15 +192,15 @@ Expr Select::scalar_subquery() const {
 
 Expr Select::label(std::string name) const { return scalar_subquery().label(std::move(name)); }
 
-CompoundSelect Select::union_(const Select &other) const {
+CompoundSelect Select::union_(const Select& other) const {
   return CompoundSelect(CompoundOp::union_, {*this, other});
 }
 
-CompoundSelect Select::union_all(const Select &other) const {
+CompoundSelect Select::union_all(const Select& other) const {
   return CompoundSelect(CompoundOp::union_all, {*this, other});
 }
 
-Expr exists(const Select &query) {
+Expr exists(const Select& query) {
   return Expr(
       std::make_shared<const SubqueryExprNode>(ExprKind::exists, query.query_node(), false));
 }
@@ -212,7 +212,7 @@ CompoundSelect::CompoundSelect(CompoundOp op, std::vector<Select> parts)
   if (parts.size() < 2) throw ArgumentError("union/intersect/except: needs at least two SELECTs");
   node_->op = op;
   std::size_t width = parts.front().selected_columns().size();
-  for (const Select &p : parts) {
+  for (const Select& p : parts) {
     if (p.selected_columns().size() != width)
       throw ArgumentError("union/intersect/except: the SELECTs have different column counts (" +
                           std::to_string(width) + " and " +
@@ -222,7 +222,7 @@ CompoundSelect::CompoundSelect(CompoundOp op, std::vector<Select> parts)
 }
 
 CompoundSelect CompoundSelect::order_by_list(std::vector<Expr> exprs) const {
-  for (const Expr &e : exprs)
+  for (const Expr& e : exprs)
     detail::need(e, "ORDER BY expression");
   auto n = std::make_shared<CompoundNode>(*node_);
   n->order_by.insert(n->order_by.end(), exprs.begin(), exprs.end());
@@ -253,10 +253,10 @@ FromItem CompoundSelect::cte(std::string name, bool recursive) const {
 
 std::shared_ptr<const QueryNode> CompoundSelect::query_node() const { return node_; }
 
-FromItem recursive_union_all(const FromItem &cte, const Select &step) {
+FromItem recursive_union_all(const FromItem& cte, const Select& step) {
   if (!cte.valid() || cte.kind() != FromKind::cte)
     throw ArgumentError("recursive_union_all(): not a CTE");
-  const auto &n = as<SubqueryNode>(*cte.node());
+  const auto& n = as<SubqueryNode>(*cte.node());
   auto body = std::make_shared<CompoundNode>();
   body->op = CompoundOp::union_all;
   body->parts = {n.query, step.query_node()};

@@ -8,7 +8,7 @@ StatementCache::StatementCache(std::size_t capacity) : capacity_(capacity) {
 
 StatementCache::~StatementCache() = default;
 
-bool StatementCache::lookup(std::string_view key, std::string &sql) {
+bool StatementCache::lookup(std::string_view key, std::string& sql) {
   std::lock_guard lock(mutex_);
   auto it = index_.find(key);
   if (it == index_.end()) {

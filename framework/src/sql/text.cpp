@@ -103,10 +103,10 @@ TextClause::TextClause(std::string_view sql) : data_(parse(sql)) {
 }
 
 TextClause TextClause::bind(std::string_view name, Value value) && {
-  const auto &names = data_->distinct_names;
+  const auto& names = data_->distinct_names;
   if (std::find(names.begin(), names.end(), name) == names.end())
     throw ArgumentError("text(): the SQL has no parameter :" + std::string(name));
-  for (auto &[n, v] : binds_) {
+  for (auto& [n, v] : binds_) {
     if (n == name) {
       v = std::move(value);
       return std::move(*this);
@@ -117,16 +117,16 @@ TextClause TextClause::bind(std::string_view name, Value value) && {
 }
 
 TextClause TextClause::bind(std::initializer_list<std::pair<std::string_view, Value>> values) && {
-  for (const auto &[n, v] : values)
+  for (const auto& [n, v] : values)
     *this = std::move(*this).bind(n, v);
   return std::move(*this);
 }
 
-const std::vector<std::string> &TextClause::parameter_names() const {
+const std::vector<std::string>& TextClause::parameter_names() const {
   return data_->distinct_names;
 }
 
-const std::string &TextClause::sql() const { return data_->sql; }
+const std::string& TextClause::sql() const { return data_->sql; }
 
 Expr TextClause::as_expr() const {
   return Expr(std::make_shared<const TextExprNode>(data_, binds_));

@@ -15,7 +15,7 @@ namespace retort {
 enum class ReferentialAction : std::uint8_t { no_action, restrict, cascade, set_null, set_default };
 
 /// The SQL words of `action`, e.g. "SET NULL".
-RETORT_API const char *to_sql(ReferentialAction action);
+RETORT_API const char* to_sql(ReferentialAction action);
 
 /// PRIMARY KEY (columns...), for composite keys (or use Column::primary_key()).
 struct PrimaryKeyConstraint {

@@ -14,13 +14,13 @@ namespace retort {
 class RETORT_API MetaData {
 public:
   /// Registers `table`; ArgumentError when a table of that name is already there.
-  const Table &add(Table table);
+  const Table& add(Table table);
   /// The table `name`; ArgumentError when absent.
-  const Table &get(std::string_view name) const;
+  const Table& get(std::string_view name) const;
   /// The table `name`, or nullptr.
-  const Table *find(std::string_view name) const;
+  const Table* find(std::string_view name) const;
   /// Every table in registration order.
-  const std::vector<Table> &tables() const noexcept { return tables_; }
+  const std::vector<Table>& tables() const noexcept { return tables_; }
   /// Tables ordered so that each comes after the tables its foreign keys refer to
   /// (registration order otherwise). Foreign keys marked use_alter and self-references are
   /// not dependencies. ArgumentError naming the tables of a cycle otherwise.

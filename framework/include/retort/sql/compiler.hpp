@@ -23,34 +23,34 @@ struct CompiledSql {
 
 /// Compiles a SELECT. ArgumentError when the statement is malformed or needs more parameters
 /// than the dialect allows.
-RETORT_API CompiledSql compile(const Select &stmt, const SqlDialect &dialect,
-                               StatementCache *cache = nullptr);
+RETORT_API CompiledSql compile(const Select& stmt, const SqlDialect& dialect,
+                               StatementCache* cache = nullptr);
 /// Compiles a UNION / INTERSECT / EXCEPT.
-RETORT_API CompiledSql compile(const CompoundSelect &stmt, const SqlDialect &dialect,
-                               StatementCache *cache = nullptr);
+RETORT_API CompiledSql compile(const CompoundSelect& stmt, const SqlDialect& dialect,
+                               StatementCache* cache = nullptr);
 /// Compiles an INSERT as one statement (see compile_batches() for many rows).
-RETORT_API CompiledSql compile(const Insert &stmt, const SqlDialect &dialect,
-                               StatementCache *cache = nullptr);
+RETORT_API CompiledSql compile(const Insert& stmt, const SqlDialect& dialect,
+                               StatementCache* cache = nullptr);
 /// Compiles an UPDATE.
-RETORT_API CompiledSql compile(const Update &stmt, const SqlDialect &dialect,
-                               StatementCache *cache = nullptr);
+RETORT_API CompiledSql compile(const Update& stmt, const SqlDialect& dialect,
+                               StatementCache* cache = nullptr);
 /// Compiles a DELETE.
-RETORT_API CompiledSql compile(const Delete &stmt, const SqlDialect &dialect,
-                               StatementCache *cache = nullptr);
+RETORT_API CompiledSql compile(const Delete& stmt, const SqlDialect& dialect,
+                               StatementCache* cache = nullptr);
 /// Compiles textual SQL, turning :name parameters into the dialect's placeholders.
-RETORT_API CompiledSql compile(const TextClause &stmt, const SqlDialect &dialect,
-                               StatementCache *cache = nullptr);
+RETORT_API CompiledSql compile(const TextClause& stmt, const SqlDialect& dialect,
+                               StatementCache* cache = nullptr);
 /// Compiles any statement.
-RETORT_API CompiledSql compile(const Statement &stmt, const SqlDialect &dialect,
-                               StatementCache *cache = nullptr);
+RETORT_API CompiledSql compile(const Statement& stmt, const SqlDialect& dialect,
+                               StatementCache* cache = nullptr);
 
 /// Compiles a many-row INSERT as as few statements as the dialect allows: multi-row VALUES
 /// split so that none carries more than max_bound_parameters(), or one statement per row where
 /// multi-row VALUES is not supported. Full batches share one cached shape.
-RETORT_API std::vector<CompiledSql> compile_batches(const Insert &stmt, const SqlDialect &dialect,
-                                                    StatementCache *cache = nullptr);
+RETORT_API std::vector<CompiledSql> compile_batches(const Insert& stmt, const SqlDialect& dialect,
+                                                    StatementCache* cache = nullptr);
 
 /// The most rows of `stmt` that one statement can carry under `dialect`.
-RETORT_API std::size_t max_rows_per_statement(const Insert &stmt, const SqlDialect &dialect);
+RETORT_API std::size_t max_rows_per_statement(const Insert& stmt, const SqlDialect& dialect);
 
 } // namespace retort

@@ -33,8 +33,8 @@ template <typename T>
 concept ValueLike =
     std::constructible_from<Value, T> && !std::same_as<std::remove_cvref_t<T>, Expr> &&
     !std::same_as<std::decay_t<T>, std::nullptr_t> &&
-    (!std::is_pointer_v<std::decay_t<T>> || std::same_as<std::decay_t<T>, const char *> ||
-     std::same_as<std::decay_t<T>, char *>);
+    (!std::is_pointer_v<std::decay_t<T>> || std::same_as<std::decay_t<T>, const char*> ||
+     std::same_as<std::decay_t<T>, char*>);
 
 /// Binary operators of expressions.
 enum class BinaryOp : std::uint8_t {
@@ -88,10 +88,10 @@ public:
   Expr() = default;
   /// A bound parameter holding `value`.
   template <typename T>
-  requires ValueLike<T> Expr(T &&value) : Expr(bind(Value(std::forward<T>(value)))) {}
+  requires ValueLike<T> Expr(T&& value) : Expr(bind(Value(std::forward<T>(value)))) {}
   /// A bound parameter holding the optional's value, or NULL.
   template <typename T>
-  requires ValueLike<const T &> Expr(const std::optional<T> &value)
+  requires ValueLike<const T&> Expr(const std::optional<T>& value)
       : Expr(value ? bind(Value(*value)) : bind(Value())) {}
   /// Wraps a node (used by the sql layer and by typed wrappers built on top of it).
   explicit Expr(std::shared_ptr<const detail::ExprNode> node) : node_(std::move(node)) {}
@@ -106,9 +106,9 @@ public:
   /// The name a result column gets: the label, or the column's name; empty otherwise.
   std::string_view name() const;
   /// The node itself.
-  const detail::ExprNode *node() const noexcept { return node_.get(); }
+  const detail::ExprNode* node() const noexcept { return node_.get(); }
   /// The shared node.
-  const std::shared_ptr<const detail::ExprNode> &shared_node() const noexcept { return node_; }
+  const std::shared_ptr<const detail::ExprNode>& shared_node() const noexcept { return node_; }
 
   /// `expr IS NULL`.
   Expr is_null() const;
@@ -118,26 +118,26 @@ public:
   Expr in_(std::vector<Expr> items) const;
   /// `expr IN (...)` over any range of values, e.g. a std::vector<std::int64_t> of ids.
   template <typename R>
-  requires requires(const R &r) {
+  requires requires(const R& r) {
     std::begin(r);
     std::end(r);
-  } &&(!std::same_as<std::remove_cvref_t<R>, std::vector<Expr>>)Expr in_(const R &range) const {
+  } &&(!std::same_as<std::remove_cvref_t<R>, std::vector<Expr>>)Expr in_(const R& range) const {
     return in_(to_items(range));
   }
   /// `expr IN (SELECT ...)`.
-  Expr in_(const Select &query) const;
+  Expr in_(const Select& query) const;
   /// `expr NOT IN (?, ?, ...)`; an empty list is always true.
   Expr not_in(std::vector<Expr> items) const;
   /// `expr NOT IN (...)` over any range of values.
   template <typename R>
-  requires requires(const R &r) {
+  requires requires(const R& r) {
     std::begin(r);
     std::end(r);
-  } &&(!std::same_as<std::remove_cvref_t<R>, std::vector<Expr>>)Expr not_in(const R &range) const {
+  } &&(!std::same_as<std::remove_cvref_t<R>, std::vector<Expr>>)Expr not_in(const R& range) const {
     return not_in(to_items(range));
   }
   /// `expr NOT IN (SELECT ...)`.
-  Expr not_in(const Select &query) const;
+  Expr not_in(const Select& query) const;
   /// `expr BETWEEN low AND high`.
   Expr between(Expr low, Expr high) const;
   /// `expr NOT BETWEEN low AND high`.
@@ -155,7 +155,7 @@ public:
   /// `expr AS name` in a select list; ORDER BY / GROUP BY refer to it by name.
   Expr label(std::string name) const;
   /// `CAST(expr AS type)`.
-  Expr cast(const SqlType &type) const;
+  Expr cast(const SqlType& type) const;
   /// `DISTINCT expr`, as in count(col.distinct()).
   Expr distinct() const;
   /// Ascending order (for order_by).
@@ -168,49 +168,49 @@ public:
   Expr nulls_last() const;
 
   /// `a = b`; comparing with a NULL value gives `a IS NULL`.
-  friend Expr operator==(const Expr &a, const Expr &b) { return binary(BinaryOp::eq, a, b); }
+  friend Expr operator==(const Expr& a, const Expr& b) { return binary(BinaryOp::eq, a, b); }
   /// `a != b`; comparing with a NULL value gives `a IS NOT NULL`.
-  friend Expr operator!=(const Expr &a, const Expr &b) { return binary(BinaryOp::ne, a, b); }
+  friend Expr operator!=(const Expr& a, const Expr& b) { return binary(BinaryOp::ne, a, b); }
   /// `a < b`.
-  friend Expr operator<(const Expr &a, const Expr &b) { return binary(BinaryOp::lt, a, b); }
+  friend Expr operator<(const Expr& a, const Expr& b) { return binary(BinaryOp::lt, a, b); }
   /// `a <= b`.
-  friend Expr operator<=(const Expr &a, const Expr &b) { return binary(BinaryOp::le, a, b); }
+  friend Expr operator<=(const Expr& a, const Expr& b) { return binary(BinaryOp::le, a, b); }
   /// `a > b`.
-  friend Expr operator>(const Expr &a, const Expr &b) { return binary(BinaryOp::gt, a, b); }
+  friend Expr operator>(const Expr& a, const Expr& b) { return binary(BinaryOp::gt, a, b); }
   /// `a >= b`.
-  friend Expr operator>=(const Expr &a, const Expr &b) { return binary(BinaryOp::ge, a, b); }
+  friend Expr operator>=(const Expr& a, const Expr& b) { return binary(BinaryOp::ge, a, b); }
   /// `a + b`.
-  friend Expr operator+(const Expr &a, const Expr &b) { return binary(BinaryOp::add, a, b); }
+  friend Expr operator+(const Expr& a, const Expr& b) { return binary(BinaryOp::add, a, b); }
   /// `a - b`.
-  friend Expr operator-(const Expr &a, const Expr &b) { return binary(BinaryOp::sub, a, b); }
+  friend Expr operator-(const Expr& a, const Expr& b) { return binary(BinaryOp::sub, a, b); }
   /// `a * b`.
-  friend Expr operator*(const Expr &a, const Expr &b) { return binary(BinaryOp::mul, a, b); }
+  friend Expr operator*(const Expr& a, const Expr& b) { return binary(BinaryOp::mul, a, b); }
   /// `a / b`.
-  friend Expr operator/(const Expr &a, const Expr &b) { return binary(BinaryOp::div, a, b); }
+  friend Expr operator/(const Expr& a, const Expr& b) { return binary(BinaryOp::div, a, b); }
   /// `a % b`.
-  friend Expr operator%(const Expr &a, const Expr &b) { return binary(BinaryOp::mod, a, b); }
+  friend Expr operator%(const Expr& a, const Expr& b) { return binary(BinaryOp::mod, a, b); }
   /// `a AND b` (chains flatten into one list).
-  friend Expr operator&&(const Expr &a, const Expr &b) { return logical(false, a, b); }
+  friend Expr operator&&(const Expr& a, const Expr& b) { return logical(false, a, b); }
   /// `a OR b` (chains flatten into one list).
-  friend Expr operator||(const Expr &a, const Expr &b) { return logical(true, a, b); }
+  friend Expr operator||(const Expr& a, const Expr& b) { return logical(true, a, b); }
   /// `NOT a`; negates comparisons, IN, LIKE, BETWEEN, EXISTS and IS NULL in place.
-  friend Expr operator!(const Expr &a) { return negate(a); }
+  friend Expr operator!(const Expr& a) { return negate(a); }
   /// `-a`.
-  friend Expr operator-(const Expr &a) { return unary(UnaryOp::neg, a); }
+  friend Expr operator-(const Expr& a) { return unary(UnaryOp::neg, a); }
 
   /// A binary operator node (what the operators above build).
-  static Expr binary(BinaryOp op, const Expr &a, const Expr &b);
+  static Expr binary(BinaryOp op, const Expr& a, const Expr& b);
   /// A unary operator node.
-  static Expr unary(UnaryOp op, const Expr &a);
+  static Expr unary(UnaryOp op, const Expr& a);
   /// AND (is_or false) or OR of two expressions, flattening chains.
-  static Expr logical(bool is_or, const Expr &a, const Expr &b);
+  static Expr logical(bool is_or, const Expr& a, const Expr& b);
   /// The negation of `a`, folded into comparisons where SQL has a negated form.
-  static Expr negate(const Expr &a);
+  static Expr negate(const Expr& a);
 
 private:
-  template <typename R> static std::vector<Expr> to_items(const R &range) {
+  template <typename R> static std::vector<Expr> to_items(const R& range) {
     std::vector<Expr> items;
-    for (const auto &v : range)
+    for (const auto& v : range)
       items.emplace_back(v);
     return items;
   }
@@ -223,56 +223,56 @@ inline Expr literal(Value value) { return Expr::bind(std::move(value)); }
 /// The SQL keyword NULL (not a parameter), e.g. for SET col = NULL in a shape that never varies.
 RETORT_API Expr null();
 /// Ascending order of `e`.
-inline Expr asc(const Expr &e) { return e.asc(); }
+inline Expr asc(const Expr& e) { return e.asc(); }
 /// Descending order of `e`.
-inline Expr desc(const Expr &e) { return e.desc(); }
+inline Expr desc(const Expr& e) { return e.desc(); }
 /// `DISTINCT e`.
-inline Expr distinct(const Expr &e) { return e.distinct(); }
+inline Expr distinct(const Expr& e) { return e.distinct(); }
 /// `CAST(e AS type)`.
-inline Expr cast(const Expr &e, const SqlType &type) { return e.cast(type); }
+inline Expr cast(const Expr& e, const SqlType& type) { return e.cast(type); }
 /// `NOT e`.
-inline Expr not_(const Expr &e) { return !e; }
+inline Expr not_(const Expr& e) { return !e; }
 /// `a AND b AND ...` of a list (an empty list is rejected).
 RETORT_API Expr and_(std::vector<Expr> items);
 /// `a OR b OR ...` of a list (an empty list is rejected).
 RETORT_API Expr or_(std::vector<Expr> items);
 /// `a AND b AND ...`.
 template <typename... A>
-requires(sizeof...(A) > 1) Expr and_(A &&...items) {
+requires(sizeof...(A) > 1) Expr and_(A&&... items) {
   return and_(std::vector<Expr>{Expr(std::forward<A>(items))...});
 }
 /// `a OR b OR ...`.
 template <typename... A>
-requires(sizeof...(A) > 1) Expr or_(A &&...items) {
+requires(sizeof...(A) > 1) Expr or_(A&&... items) {
   return or_(std::vector<Expr>{Expr(std::forward<A>(items))...});
 }
 
 /// A call of the SQL function `name` (letters, digits, '_' and '.'; checked) with `args`.
 RETORT_API Expr call(std::string_view name, std::vector<Expr> args);
 /// A call of any SQL function: func("date", col), func("now").
-template <typename... A> Expr func(std::string_view name, A &&...args) {
+template <typename... A> Expr func(std::string_view name, A&&... args) {
   return call(name, std::vector<Expr>{Expr(std::forward<A>(args))...});
 }
 /// `count(*)`.
 RETORT_API Expr count();
 /// `count(e)`.
-inline Expr count(const Expr &e) { return call("count", {e}); }
+inline Expr count(const Expr& e) { return call("count", {e}); }
 /// `sum(e)`.
-inline Expr sum(const Expr &e) { return call("sum", {e}); }
+inline Expr sum(const Expr& e) { return call("sum", {e}); }
 /// `min(e)`.
-inline Expr min(const Expr &e) { return call("min", {e}); }
+inline Expr min(const Expr& e) { return call("min", {e}); }
 /// `max(e)`.
-inline Expr max(const Expr &e) { return call("max", {e}); }
+inline Expr max(const Expr& e) { return call("max", {e}); }
 /// `avg(e)`.
-inline Expr avg(const Expr &e) { return call("avg", {e}); }
+inline Expr avg(const Expr& e) { return call("avg", {e}); }
 /// `lower(e)`.
-inline Expr lower(const Expr &e) { return call("lower", {e}); }
+inline Expr lower(const Expr& e) { return call("lower", {e}); }
 /// `upper(e)`.
-inline Expr upper(const Expr &e) { return call("upper", {e}); }
+inline Expr upper(const Expr& e) { return call("upper", {e}); }
 /// `length(e)`.
-inline Expr length(const Expr &e) { return call("length", {e}); }
+inline Expr length(const Expr& e) { return call("length", {e}); }
 /// `coalesce(a, b, ...)`.
-template <typename... A> Expr coalesce(A &&...args) {
+template <typename... A> Expr coalesce(A&&... args) {
   return call("coalesce", std::vector<Expr>{Expr(std::forward<A>(args))...});
 }
 

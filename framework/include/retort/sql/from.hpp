@@ -42,25 +42,25 @@ public:
   /// The table name, alias or CTE name; empty for a join.
   std::string_view name() const;
   /// The column `name`, qualified by this item's name; ArgumentError for an unknown column.
-  const Expr &c(std::string_view name) const;
+  const Expr& c(std::string_view name) const;
   /// Every column in order (for a join: the left's, then the right's).
-  const std::vector<Expr> &columns() const;
+  const std::vector<Expr>& columns() const;
   /// Whether a column of that name exists.
   bool has_column(std::string_view name) const;
 
   /// `this JOIN right ON on`.
-  FromItem join(const FromItem &right, const Expr &on) const;
+  FromItem join(const FromItem& right, const Expr& on) const;
   /// `this LEFT OUTER JOIN right ON on`.
-  FromItem outerjoin(const FromItem &right, const Expr &on) const;
+  FromItem outerjoin(const FromItem& right, const Expr& on) const;
   /// `this FULL OUTER JOIN right ON on`.
-  FromItem full_join(const FromItem &right, const Expr &on) const;
+  FromItem full_join(const FromItem& right, const Expr& on) const;
   /// `table AS name`: the same table under another name, e.g. for self-joins.
   FromItem alias(std::string name) const;
 
   /// The node itself.
-  const detail::FromNode *node() const noexcept { return node_.get(); }
+  const detail::FromNode* node() const noexcept { return node_.get(); }
   /// The shared node.
-  const std::shared_ptr<const detail::FromNode> &shared_node() const noexcept { return node_; }
+  const std::shared_ptr<const detail::FromNode>& shared_node() const noexcept { return node_; }
 
 private:
   std::shared_ptr<const detail::FromNode> node_;
@@ -75,7 +75,7 @@ struct ColumnSpec {
   /// An untyped column.
   ColumnSpec(std::string n) : name(std::move(n)) {}
   /// An untyped column.
-  ColumnSpec(const char *n) : name(n) {}
+  ColumnSpec(const char* n) : name(n) {}
   /// A typed column.
   ColumnSpec(std::string n, SqlType t) : name(std::move(n)), type(t), typed(true) {}
 };
@@ -86,12 +86,12 @@ RETORT_API FromItem table(std::string name, std::vector<ColumnSpec> columns,
                           std::string schema = {});
 
 /// `a JOIN b ON on`.
-inline FromItem join(const FromItem &a, const FromItem &b, const Expr &on) { return a.join(b, on); }
+inline FromItem join(const FromItem& a, const FromItem& b, const Expr& on) { return a.join(b, on); }
 /// `a LEFT OUTER JOIN b ON on`.
-inline FromItem outerjoin(const FromItem &a, const FromItem &b, const Expr &on) {
+inline FromItem outerjoin(const FromItem& a, const FromItem& b, const Expr& on) {
   return a.outerjoin(b, on);
 }
 /// `a AS name`.
-inline FromItem alias(const FromItem &a, std::string name) { return a.alias(std::move(name)); }
+inline FromItem alias(const FromItem& a, std::string name) { return a.alias(std::move(name)); }
 
 } // namespace retort

@@ -29,11 +29,11 @@ public:
   /// A cache that holds at most `capacity` statements; 0 disables caching.
   explicit StatementCache(std::size_t capacity = 1024);
   ~StatementCache();
-  StatementCache(const StatementCache &) = delete;
-  StatementCache &operator=(const StatementCache &) = delete;
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
 
   /// Copies the SQL cached under `key` into `sql` and returns true; false on a miss.
-  bool lookup(std::string_view key, std::string &sql);
+  bool lookup(std::string_view key, std::string& sql);
   /// Remembers `sql` under `key`, evicting the least recently used entry when full.
   void insert(std::string_view key, std::string sql);
   /// Forgets every entry (counters are kept).

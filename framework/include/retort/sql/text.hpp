@@ -29,28 +29,28 @@ public:
 
   /// Binds `value` to every occurrence of `:name`; ArgumentError for a name the text lacks.
   TextClause bind(std::string_view name, Value value) &&;
-  TextClause bind(std::string_view name, Value value) const & {
+  TextClause bind(std::string_view name, Value value) const& {
     return TextClause(*this).bind(name, std::move(value));
   }
   /// Binds several parameters.
   TextClause bind(std::initializer_list<std::pair<std::string_view, Value>> values) &&;
-  TextClause bind(std::initializer_list<std::pair<std::string_view, Value>> values) const & {
+  TextClause bind(std::initializer_list<std::pair<std::string_view, Value>> values) const& {
     return TextClause(*this).bind(values);
   }
 
   /// The distinct parameter names, in order of first appearance.
-  const std::vector<std::string> &parameter_names() const;
+  const std::vector<std::string>& parameter_names() const;
   /// The original text.
-  const std::string &sql() const;
+  const std::string& sql() const;
   /// This text as an expression fragment (e.g. inside where()).
   Expr as_expr() const;
   /// This text as an expression fragment.
   operator Expr() const { return as_expr(); }
 
   /// The parsed text.
-  const detail::TextData &data() const noexcept { return *data_; }
+  const detail::TextData& data() const noexcept { return *data_; }
   /// The values bound so far.
-  const std::vector<std::pair<std::string, Value>> &bound() const noexcept { return binds_; }
+  const std::vector<std::pair<std::string, Value>>& bound() const noexcept { return binds_; }
 
 private:
   std::shared_ptr<const detail::TextData> data_;
