@@ -30,7 +30,7 @@ private:
 
 class FifoExternalPlugin final : public retort::PoolPlugin {
 public:
-  std::shared_ptr<retort::Pool> create_pool(const retort::PoolOptions &options,
+  std::shared_ptr<retort::Pool> create_pool(const retort::PoolOptions& options,
                                             retort::ConnectionFactory factory) const override {
     return std::make_shared<FifoLoggingPool>(options, std::move(factory));
   }

@@ -7,7 +7,7 @@ namespace {
 
 class NullPoolPlugin final : public retort::PoolPlugin {
 public:
-  std::shared_ptr<retort::Pool> create_pool(const retort::PoolOptions &options,
+  std::shared_ptr<retort::Pool> create_pool(const retort::PoolOptions& options,
                                             retort::ConnectionFactory factory) const override {
     auto unpooled = options;
     unpooled.size = 0;          // nothing is kept ...

@@ -7,7 +7,7 @@ namespace {
 
 class QueuePoolPlugin final : public retort::PoolPlugin {
 public:
-  std::shared_ptr<retort::Pool> create_pool(const retort::PoolOptions &options,
+  std::shared_ptr<retort::Pool> create_pool(const retort::PoolOptions& options,
                                             retort::ConnectionFactory factory) const override {
     return std::make_shared<retort::BasicPool>("queue", options, std::move(factory));
   }

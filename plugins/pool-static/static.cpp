@@ -8,7 +8,7 @@ namespace {
 
 class StaticPoolPlugin final : public retort::PoolPlugin {
 public:
-  std::shared_ptr<retort::Pool> create_pool(const retort::PoolOptions &options,
+  std::shared_ptr<retort::Pool> create_pool(const retort::PoolOptions& options,
                                             retort::ConnectionFactory factory) const override {
     auto single = options;
     single.size = 1;

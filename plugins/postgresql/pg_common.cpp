@@ -19,7 +19,7 @@ constexpr Oid oid_oid = 26;
 constexpr Oid float4_oid = 700;
 constexpr Oid float8_oid = 701;
 
-std::string trimmed(const char *text) {
+std::string trimmed(const char* text) {
   std::string out = text ? text : "";
   while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
     out.pop_back();
@@ -41,7 +41,7 @@ int hex_digit(char c) {
 
 // ---- Session ---------------------------------------------------------------------------------
 
-Session::Session(PGconn *conn, std::string password) noexcept
+Session::Session(PGconn* conn, std::string password) noexcept
     : conn_(conn), password_(std::move(password)) {}
 
 Session::~Session() { close(); }
@@ -55,7 +55,7 @@ bool Session::valid() const noexcept {
   return conn_ && !broken_ && PQstatus(conn_) == CONNECTION_OK;
 }
 
-PGconn *Session::usable(const std::string &sql) {
+PGconn* Session::usable(const std::string& sql) {
   if (!conn_) throw OperationalError("the connection is closed", "08003", 0, sql);
   if (broken_ || PQstatus(conn_) != CONNECTION_OK) {
     broken_ = true;
@@ -79,7 +79,7 @@ void Session::deallocate_forgotten() noexcept {
   if (PQtransactionStatus(conn_) != PQTRANS_IDLE || PQpipelineStatus(conn_) != PQ_PIPELINE_OFF)
     return;
   std::string sql;
-  for (const auto &name : forgotten_)
+  for (const auto& name : forgotten_)
     sql += "DEALLOCATE " + name + ";";
   forgotten_.clear();
   ResultPtr result(PQexec(conn_, sql.c_str()));
@@ -93,9 +93,9 @@ std::string Session::scrub(std::string text) const {
   return text;
 }
 
-std::exception_ptr Session::error_for(const PGresult *result, const std::string &sql) {
-  const char *state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-  const char *primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+std::exception_ptr Session::error_for(const PGresult* result, const std::string& sql) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   std::string sqlstate = state ? state : "";
   std::string message = primary  ? trimmed(primary)
                         : result ? trimmed(PQresultErrorMessage(result))
@@ -111,11 +111,11 @@ std::exception_ptr Session::error_for(const PGresult *result, const std::string 
   return make_database_error(sqlstate, std::move(message), sql);
 }
 
-void Session::raise(const PGresult *result, const std::string &sql) {
+void Session::raise(const PGresult* result, const std::string& sql) {
   std::rethrow_exception(error_for(result, sql));
 }
 
-std::exception_ptr make_database_error(const std::string &sqlstate, std::string message,
+std::exception_ptr make_database_error(const std::string& sqlstate, std::string message,
                                        std::string sql) {
   auto make = [&]<typename E>() {
     return std::make_exception_ptr(E(std::move(message), sqlstate, 0, std::move(sql)));
@@ -145,7 +145,7 @@ void Params::assign(std::span<const Value> params) {
   types_.assign(n, 0);
   char number[32];
   for (std::size_t i = 0; i < n; ++i) {
-    const Value &v = params[i];
+    const Value& v = params[i];
     offsets_[i] = arena_.size();
     switch (v.kind()) {
     case ValueKind::null: continue;
@@ -163,8 +163,8 @@ void Params::assign(std::span<const Value> params) {
     case ValueKind::text: arena_ += v.as_text(); break;
     case ValueKind::boolean: arena_ += v.as_bool() ? 't' : 'f'; break;
     case ValueKind::blob: {
-      const Blob &b = v.as_blob();
-      arena_.append(reinterpret_cast<const char *>(b.data()), b.size());
+      const Blob& b = v.as_blob();
+      arena_.append(reinterpret_cast<const char*>(b.data()), b.size());
       formats_[i] = 1;
       types_[i] = bytea_oid;
       break;
@@ -181,7 +181,7 @@ void Params::assign(std::span<const Value> params) {
 
 // ---- Rows ------------------------------------------------------------------------------------
 
-void Rows::reset(ResultPtr result, std::string *sql_for_errors) {
+void Rows::reset(ResultPtr result, std::string* sql_for_errors) {
   result_ = std::move(result);
   sql_ = sql_for_errors;
   rows_ = result_ ? PQntuples(result_.get()) : 0;
@@ -205,7 +205,7 @@ void Rows::check_cell(int i) const {
                         std::to_string(PQnfields(result_.get())) + " columns)");
 }
 
-void Rows::bad_cell(int i, const char *wanted) const {
+void Rows::bad_cell(int i, const char* wanted) const {
   throw DataError("column \"" + std::string(PQfname(result_.get(), i)) + "\" value '" +
                       std::string(get_text(i)) + "' is not " + wanted,
                   "22P02", 0, sql_ ? *sql_ : std::string());
@@ -258,7 +258,7 @@ bool Rows::get_bool(int i) const {
 std::span<const std::byte> Rows::get_blob(int i) const {
   std::string_view text = get_text(i);
   if (PQftype(result_.get(), i) != bytea_oid)
-    return {reinterpret_cast<const std::byte *>(text.data()), text.size()};
+    return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
   if (blobs_.size() < static_cast<std::size_t>(PQnfields(result_.get())))
     blobs_.resize(static_cast<std::size_t>(PQnfields(result_.get())));
   blobs_[static_cast<std::size_t>(i)] = decode_bytea(text);
@@ -286,7 +286,7 @@ Value Rows::get_value(int i) const {
 
 std::int64_t Rows::rows_affected() const {
   if (!result_) return 0;
-  const char *tuples = PQcmdTuples(result_.get());
+  const char* tuples = PQcmdTuples(result_.get());
   std::int64_t out = 0;
   std::from_chars(tuples, tuples + std::strlen(tuples), out);
   return out;
@@ -307,10 +307,10 @@ Blob decode_bytea(std::string_view text) {
   // Legacy "escape" output (bytea_output = escape): let libpq undo it.
   std::string zero_terminated(text);
   std::size_t length = 0;
-  unsigned char *raw =
-      PQunescapeBytea(reinterpret_cast<const unsigned char *>(zero_terminated.c_str()), &length);
+  unsigned char* raw =
+      PQunescapeBytea(reinterpret_cast<const unsigned char*>(zero_terminated.c_str()), &length);
   if (!raw) throw DataError("malformed bytea text", "22P02", 0, "");
-  const auto *bytes = reinterpret_cast<const std::byte *>(raw);
+  const auto* bytes = reinterpret_cast<const std::byte*>(raw);
   out.assign(bytes, bytes + length);
   PQfreemem(raw);
   return out;

@@ -19,7 +19,7 @@ namespace retort::pg {
 
 /// Frees a PGresult.
 struct ResultDeleter {
-  void operator()(PGresult *r) const noexcept { PQclear(r); }
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
 };
 /// An owned PGresult.
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
@@ -28,15 +28,15 @@ using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 /// statement outliving its connection finds the handle closed instead of dangling.
 class Session {
 public:
-  Session(PGconn *conn, std::string password) noexcept;
+  Session(PGconn* conn, std::string password) noexcept;
   ~Session();
-  Session(const Session &) = delete;
-  Session &operator=(const Session &) = delete;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   /// The handle; nullptr once closed.
-  PGconn *conn() const noexcept { return conn_; }
+  PGconn* conn() const noexcept { return conn_; }
   /// The handle; throws OperationalError when the connection is closed or known broken.
-  PGconn *usable(const std::string &sql);
+  PGconn* usable(const std::string& sql);
   /// Closes the handle (idempotent).
   void close() noexcept;
   /// False once the connection is closed or known broken.
@@ -52,14 +52,14 @@ public:
   void deallocate_forgotten() noexcept;
 
   /// Throws the typed DatabaseError for a failed `result` (nullptr: the connection's error).
-  [[noreturn]] void raise(const PGresult *result, const std::string &sql);
+  [[noreturn]] void raise(const PGresult* result, const std::string& sql);
   /// The typed DatabaseError for a failed `result`, marking the connection broken if needed.
-  std::exception_ptr error_for(const PGresult *result, const std::string &sql);
+  std::exception_ptr error_for(const PGresult* result, const std::string& sql);
   /// `text` with the connection's password replaced by ***.
   std::string scrub(std::string text) const;
 
 private:
-  PGconn *conn_;
+  PGconn* conn_;
   std::string password_;
   bool broken_ = false;
   std::uint64_t statements_named_ = 0;
@@ -67,7 +67,7 @@ private:
 };
 
 /// The typed DatabaseError for SQLSTATE `sqlstate` (DB-API classes; table in README.md).
-std::exception_ptr make_database_error(const std::string &sqlstate, std::string message,
+std::exception_ptr make_database_error(const std::string& sqlstate, std::string message,
                                        std::string sql);
 
 /// Parameters encoded for libpq: text format, except bytes in binary format.
@@ -76,16 +76,16 @@ public:
   /// Encodes `params`; the values are copied, so they need not outlive this object.
   void assign(std::span<const Value> params);
   int count() const noexcept { return static_cast<int>(values_.size()); }
-  const char *const *values() const noexcept { return values_.data(); }
-  const int *lengths() const noexcept { return lengths_.data(); }
-  const int *formats() const noexcept { return formats_.data(); }
+  const char* const* values() const noexcept { return values_.data(); }
+  const int* lengths() const noexcept { return lengths_.data(); }
+  const int* formats() const noexcept { return formats_.data(); }
   /// Type OIDs for unnamed statements: 0 (inferred by the server) except bytea for bytes.
-  const Oid *types() const noexcept { return types_.data(); }
+  const Oid* types() const noexcept { return types_.data(); }
 
 private:
   std::string arena_;
   std::vector<std::size_t> offsets_;
-  std::vector<const char *> values_;
+  std::vector<const char*> values_;
   std::vector<int> lengths_;
   std::vector<int> formats_;
   std::vector<Oid> types_;
@@ -95,7 +95,7 @@ private:
 class Rows {
 public:
   /// Takes `result` (may be null: no rows, no columns) and positions before the first row.
-  void reset(ResultPtr result, std::string *sql_for_errors);
+  void reset(ResultPtr result, std::string* sql_for_errors);
   /// Drops the result.
   void clear() noexcept;
   /// Rewinds to before the first row.
@@ -105,7 +105,7 @@ public:
     if (row_ < rows_) ++row_;
     return row_ < rows_;
   }
-  const PGresult *result() const noexcept { return result_.get(); }
+  const PGresult* result() const noexcept { return result_.get(); }
   int rows() const noexcept { return rows_; }
 
   int column_count() const noexcept;
@@ -121,12 +121,12 @@ public:
 
 private:
   void check_cell(int i) const;
-  [[noreturn]] void bad_cell(int i, const char *wanted) const;
+  [[noreturn]] void bad_cell(int i, const char* wanted) const;
 
   ResultPtr result_;
   int rows_ = 0;
   int row_ = -1;
-  std::string *sql_ = nullptr;
+  std::string* sql_ = nullptr;
   // Decoded bytea per column, valid until the next row, like the text it came from.
   mutable std::vector<Blob> blobs_;
 };

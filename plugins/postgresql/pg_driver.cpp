@@ -9,18 +9,18 @@ namespace retort::pg {
 
 namespace {
 
-std::string trimmed(const char *text) {
+std::string trimmed(const char* text) {
   std::string out = text ? text : "";
   while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
     out.pop_back();
   return out;
 }
 
-const std::set<std::string> &libpq_keywords() {
+const std::set<std::string>& libpq_keywords() {
   static const std::set<std::string> keywords = [] {
     std::set<std::string> out;
-    PQconninfoOption *defaults = PQconndefaults();
-    for (auto *o = defaults; o && o->keyword; ++o)
+    PQconninfoOption* defaults = PQconndefaults();
+    for (auto* o = defaults; o && o->keyword; ++o)
       out.insert(o->keyword);
     PQconninfoFree(defaults);
     return out;
@@ -28,8 +28,8 @@ const std::set<std::string> &libpq_keywords() {
   return keywords;
 }
 
-void put_parameter(std::map<std::string, std::string> &out, const std::string &key,
-                   const std::string &value, const char *origin) {
+void put_parameter(std::map<std::string, std::string>& out, const std::string& key,
+                   const std::string& value, const char* origin) {
   if (!libpq_keywords().contains(key))
     throw ArgumentError(std::string("unknown PostgreSQL connection parameter '") + key +
                         "' in the " + origin + " (libpq connection keywords are accepted)");
@@ -42,8 +42,8 @@ void put_parameter(std::map<std::string, std::string> &out, const std::string &k
 }
 
 // The target as text for error messages: never includes the password.
-std::string describe_target(const std::map<std::string, std::string> &p) {
-  auto get = [&](const char *key) {
+std::string describe_target(const std::map<std::string, std::string>& p) {
+  auto get = [&](const char* key) {
     auto found = p.find(key);
     return found == p.end() ? std::string() : found->second;
   };
@@ -55,16 +55,16 @@ std::string describe_target(const std::map<std::string, std::string> &p) {
   return out;
 }
 
-bool completed(const PGresult *r) {
+bool completed(const PGresult* r) {
   if (!r) return false;
   auto status = PQresultStatus(r);
   return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY;
 }
 
-void ignore_notice(void *, const char *) {}
+void ignore_notice(void*, const char*) {}
 
 // Reads the results of one pipelined request up to the nullptr that ends them; keeps the first.
-ResultPtr take_pipelined(PGconn *conn) {
+ResultPtr take_pipelined(PGconn* conn) {
   ResultPtr first(PQgetResult(conn));
   while (ResultPtr extra{PQgetResult(conn)}) {
   }
@@ -73,8 +73,8 @@ ResultPtr take_pipelined(PGconn *conn) {
 
 // Prepares `sql` as `name` and describes it (parameter count, result columns) in one round
 // trip by pipelining both requests; PQprepare followed by PQdescribePrepared would take two.
-std::pair<ResultPtr, ResultPtr> prepare_and_describe(PGconn *conn, const std::string &name,
-                                                     const std::string &sql) {
+std::pair<ResultPtr, ResultPtr> prepare_and_describe(PGconn* conn, const std::string& name,
+                                                     const std::string& sql) {
   if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF || !PQenterPipelineMode(conn))
     return {ResultPtr(PQprepare(conn, name.c_str(), sql.c_str(), 0, nullptr)), nullptr};
   ResultPtr prepared;
@@ -94,7 +94,7 @@ std::pair<ResultPtr, ResultPtr> prepare_and_describe(PGconn *conn, const std::st
 
 } // namespace
 
-std::map<std::string, std::string> connection_parameters(const Url &url, const Options &options) {
+std::map<std::string, std::string> connection_parameters(const Url& url, const Options& options) {
   std::map<std::string, std::string> p;
   // Dates and times travel as ISO-8601 text whatever the server's default DateStyle is.
   p["options"] = "-c DateStyle=ISO,YMD";
@@ -104,9 +104,9 @@ std::map<std::string, std::string> connection_parameters(const Url &url, const O
   if (!url.username.empty()) p["user"] = url.username;
   if (url.password) p["password"] = *url.password;
   if (!url.database.empty()) p["dbname"] = url.database;
-  for (const auto &[key, value] : url.query)
+  for (const auto& [key, value] : url.query)
     put_parameter(p, key, value, "URL query");
-  for (const auto &[key, value] : options)
+  for (const auto& [key, value] : options)
     put_parameter(p, key, value, "dialect options");
   return p;
 }
@@ -115,7 +115,7 @@ std::map<std::string, std::string> connection_parameters(const Url &url, const O
 
 Statement::Statement(std::shared_ptr<Session> session, std::string sql)
     : session_(std::move(session)), sql_(std::move(sql)) {
-  PGconn *conn = session_->usable(sql_);
+  PGconn* conn = session_->usable(sql_);
   name_ = session_->next_statement_name();
   auto [prepared, description] = prepare_and_describe(conn, name_, sql_);
   if (!completed(prepared.get())) session_->raise(prepared.get(), sql_);
@@ -143,7 +143,7 @@ void Statement::execute() {
   if (parameter_count_ > 0 && !bound_)
     throw ArgumentError("statement takes " + std::to_string(parameter_count_) +
                         " parameters, none bound: " + sql_);
-  PGconn *conn = session_->usable(sql_);
+  PGconn* conn = session_->usable(sql_);
   // Results come back in text format (0): parsing text is cheap and keeps every type readable.
   ResultPtr result(PQexecPrepared(conn, name_.c_str(), params_.count(), params_.values(),
                                   params_.lengths(), params_.formats(), 0));
@@ -177,7 +177,7 @@ std::string_view Statement::column_name(int i) const {
 
 namespace {
 
-ResultStatus status_of(const PGresult *r, bool failed) {
+ResultStatus status_of(const PGresult* r, bool failed) {
   if (failed) return ResultStatus::error;
   switch (PQresultStatus(r)) {
   case PGRES_TUPLES_OK:
@@ -214,11 +214,11 @@ bool AsyncResult::step() {
 
 // ---- Connection ------------------------------------------------------------------------------
 
-Connection::Connection(const Url &url, const Options &options) {
+Connection::Connection(const Url& url, const Options& options) {
   auto parameters = connection_parameters(url, options);
-  std::vector<const char *> keys;
-  std::vector<const char *> values;
-  for (const auto &[key, value] : parameters) {
+  std::vector<const char*> keys;
+  std::vector<const char*> values;
+  for (const auto& [key, value] : parameters) {
     keys.push_back(key.c_str());
     values.push_back(value.c_str());
   }
@@ -227,7 +227,7 @@ Connection::Connection(const Url &url, const Options &options) {
   auto password = parameters.find("password");
   session_ = std::make_shared<Session>(PQconnectdbParams(keys.data(), values.data(), 0),
                                        password == parameters.end() ? "" : password->second);
-  PGconn *conn = session_->conn();
+  PGconn* conn = session_->conn();
   if (!conn) throw OperationalError("libpq could not allocate a connection", "08001", 0, "");
   if (PQstatus(conn) != CONNECTION_OK)
     throw OperationalError(session_->scrub("could not connect to " + describe_target(parameters) +
@@ -242,14 +242,14 @@ Connection::~Connection() {
   session_->close();
 }
 
-std::unique_ptr<DriverStatement> Connection::prepare(const std::string &sql) {
+std::unique_ptr<DriverStatement> Connection::prepare(const std::string& sql) {
   session_->usable(sql);
   session_->deallocate_forgotten();
   return std::make_unique<Statement>(session_, sql);
 }
 
-void Connection::execute(const std::string &sql) {
-  PGconn *conn = session_->usable(sql);
+void Connection::execute(const std::string& sql) {
+  PGconn* conn = session_->usable(sql);
   ResultPtr result(PQexec(conn, sql.c_str()));
   if (!completed(result.get())) session_->raise(result.get(), sql);
 }
@@ -257,7 +257,7 @@ void Connection::execute(const std::string &sql) {
 void Connection::begin() { execute("BEGIN"); }
 
 void Connection::commit() {
-  PGconn *conn = session_->usable("COMMIT");
+  PGconn* conn = session_->usable("COMMIT");
   // PostgreSQL answers COMMIT of a failed transaction with a silent ROLLBACK; say so instead.
   if (PQtransactionStatus(conn) == PQTRANS_INERROR) {
     execute("ROLLBACK");
@@ -270,7 +270,7 @@ void Connection::commit() {
 void Connection::rollback() { execute("ROLLBACK"); }
 
 bool Connection::in_transaction() const {
-  PGconn *conn = session_->conn();
+  PGconn* conn = session_->conn();
   if (!conn) return false;
   auto status = PQtransactionStatus(conn);
   return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
@@ -278,7 +278,7 @@ bool Connection::in_transaction() const {
 
 bool Connection::ping() {
   if (!session_->valid()) return false;
-  PGconn *conn = session_->conn();
+  PGconn* conn = session_->conn();
   // With a non-blocking query in flight a round trip is impossible; the status must do.
   if (PQtransactionStatus(conn) == PQTRANS_ACTIVE || PQpipelineStatus(conn) != PQ_PIPELINE_OFF)
     return true;
@@ -292,20 +292,20 @@ bool Connection::ping() {
 // ---- Connection: non-blocking side -----------------------------------------------------------
 
 int Connection::socket() const {
-  PGconn *conn = session_->conn();
+  PGconn* conn = session_->conn();
   return conn ? PQsocket(conn) : -1;
 }
 
-PGconn *Connection::non_blocking_handle(const std::string &sql) {
-  PGconn *conn = session_->usable(sql);
+PGconn* Connection::non_blocking_handle(const std::string& sql) {
+  PGconn* conn = session_->usable(sql);
   if (!PQisnonblocking(conn) && PQsetnonblocking(conn, 1) != 0) session_->raise(nullptr, sql);
   return conn;
 }
 
-void Connection::send_failed(const std::string &sql) { session_->raise(nullptr, sql); }
+void Connection::send_failed(const std::string& sql) { session_->raise(nullptr, sql); }
 
-void Connection::send_query(const std::string &sql, std::span<const Value> params) {
-  PGconn *conn = non_blocking_handle(sql);
+void Connection::send_query(const std::string& sql, std::span<const Value> params) {
+  PGconn* conn = non_blocking_handle(sql);
   async_params_.assign(params);
   if (!PQsendQueryParams(conn, sql.c_str(), async_params_.count(), async_params_.types(),
                          async_params_.values(), async_params_.lengths(), async_params_.formats(),
@@ -314,17 +314,17 @@ void Connection::send_query(const std::string &sql, std::span<const Value> param
   in_flight_.push_back({sql, false});
 }
 
-void Connection::send_prepare(const std::string &name, const std::string &sql) {
-  PGconn *conn = non_blocking_handle(sql);
+void Connection::send_prepare(const std::string& name, const std::string& sql) {
+  PGconn* conn = non_blocking_handle(sql);
   if (!PQsendPrepare(conn, name.c_str(), sql.c_str(), 0, nullptr)) send_failed(sql);
   prepared_sql_[name] = sql;
   in_flight_.push_back({sql, false});
 }
 
-void Connection::send_prepared(const std::string &name, std::span<const Value> params) {
+void Connection::send_prepared(const std::string& name, std::span<const Value> params) {
   auto known = prepared_sql_.find(name);
   const std::string sql = known == prepared_sql_.end() ? "EXECUTE " + name : known->second;
-  PGconn *conn = non_blocking_handle(sql);
+  PGconn* conn = non_blocking_handle(sql);
   async_params_.assign(params);
   if (!PQsendQueryPrepared(conn, name.c_str(), async_params_.count(), async_params_.values(),
                            async_params_.lengths(), async_params_.formats(), 0))
@@ -333,25 +333,25 @@ void Connection::send_prepared(const std::string &name, std::span<const Value> p
 }
 
 bool Connection::flush() {
-  PGconn *conn = session_->usable("");
+  PGconn* conn = session_->usable("");
   int status = PQflush(conn);
   if (status < 0) session_->raise(nullptr, in_flight_.empty() ? "" : in_flight_.front().sql);
   return status == 0;
 }
 
 void Connection::consume_input() {
-  PGconn *conn = session_->usable("");
+  PGconn* conn = session_->usable("");
   if (!PQconsumeInput(conn))
     session_->raise(nullptr, in_flight_.empty() ? "" : in_flight_.front().sql);
 }
 
 bool Connection::is_busy() {
-  PGconn *conn = session_->conn();
+  PGconn* conn = session_->conn();
   return conn && PQisBusy(conn) != 0;
 }
 
 std::unique_ptr<NonBlockingResult> Connection::next_result() {
-  PGconn *conn = session_->conn();
+  PGconn* conn = session_->conn();
   if (!conn) throw OperationalError("the connection is closed", "08003", 0, "");
   ResultPtr result(PQgetResult(conn));
   if (!result) {
@@ -370,7 +370,7 @@ std::unique_ptr<NonBlockingResult> Connection::next_result() {
 }
 
 bool Connection::request_cancel() {
-  PGconn *conn = session_->conn();
+  PGconn* conn = session_->conn();
   if (!conn || !session_->valid()) return false;
   std::unique_ptr<PGcancel, decltype(&PQfreeCancel)> cancel(PQgetCancel(conn), PQfreeCancel);
   if (!cancel) return false;
@@ -379,25 +379,25 @@ bool Connection::request_cancel() {
 }
 
 void Connection::enter_pipeline_mode() {
-  PGconn *conn = non_blocking_handle("");
+  PGconn* conn = non_blocking_handle("");
   if (!PQenterPipelineMode(conn))
     throw InvalidStateError("cannot enter pipeline mode: " + trimmed(PQerrorMessage(conn)));
 }
 
 void Connection::pipeline_sync() {
-  PGconn *conn = session_->usable("");
+  PGconn* conn = session_->usable("");
   if (!PQpipelineSync(conn)) send_failed("");
   in_flight_.push_back({"", true});
 }
 
 void Connection::exit_pipeline_mode() {
-  PGconn *conn = session_->usable("");
+  PGconn* conn = session_->usable("");
   if (!PQexitPipelineMode(conn))
     throw InvalidStateError("cannot leave pipeline mode: " + trimmed(PQerrorMessage(conn)));
 }
 
 bool Connection::in_pipeline_mode() const {
-  PGconn *conn = session_->conn();
+  PGconn* conn = session_->conn();
   return conn && PQpipelineStatus(conn) != PQ_PIPELINE_OFF;
 }
 

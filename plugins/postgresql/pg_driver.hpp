@@ -16,7 +16,7 @@
 namespace retort::pg {
 
 /// libpq connection keywords for `url` and `options` (options and query keys override).
-std::map<std::string, std::string> connection_parameters(const Url &url, const Options &options);
+std::map<std::string, std::string> connection_parameters(const Url& url, const Options& options);
 
 /// A server-side prepared statement; executes with PQexecPrepared and walks its text rows.
 class Statement final : public DriverStatement {
@@ -37,7 +37,7 @@ public:
   bool get_bool(int i) const override { return rows_.get_bool(i); }
   Value get_value(int i) const override { return rows_.get_value(i); }
   std::int64_t rows_affected() const override { return rows_.rows_affected(); }
-  const std::string &sql() const override { return sql_; }
+  const std::string& sql() const override { return sql_; }
 
 private:
   void execute();
@@ -76,7 +76,7 @@ public:
   bool get_bool(int i) const override { return rows_.get_bool(i); }
   Value get_value(int i) const override { return rows_.get_value(i); }
   std::int64_t rows_affected() const override { return rows_.rows_affected(); }
-  const std::string &sql() const override { return sql_; }
+  const std::string& sql() const override { return sql_; }
 
 private:
   ResultStatus status_;
@@ -89,23 +89,23 @@ private:
 class Connection final : public DriverConnection, public NonBlockingConnection {
 public:
   /// Connects; throws OperationalError (without the password) on failure.
-  Connection(const Url &url, const Options &options);
+  Connection(const Url& url, const Options& options);
   ~Connection() override;
 
-  std::unique_ptr<DriverStatement> prepare(const std::string &sql) override;
-  void execute(const std::string &sql) override;
+  std::unique_ptr<DriverStatement> prepare(const std::string& sql) override;
+  void execute(const std::string& sql) override;
   void begin() override;
   void commit() override;
   void rollback() override;
   bool in_transaction() const override;
   bool ping() override;
   bool is_valid() const override { return session_->valid(); }
-  NonBlockingConnection *non_blocking() override { return this; }
+  NonBlockingConnection* non_blocking() override { return this; }
 
   int socket() const override;
-  void send_query(const std::string &sql, std::span<const Value> params) override;
-  void send_prepare(const std::string &name, const std::string &sql) override;
-  void send_prepared(const std::string &name, std::span<const Value> params) override;
+  void send_query(const std::string& sql, std::span<const Value> params) override;
+  void send_prepare(const std::string& name, const std::string& sql) override;
+  void send_prepared(const std::string& name, std::span<const Value> params) override;
   bool flush() override;
   void consume_input() override;
   bool is_busy() override;
@@ -117,8 +117,8 @@ public:
   bool in_pipeline_mode() const override;
 
 private:
-  PGconn *non_blocking_handle(const std::string &sql);
-  [[noreturn]] void send_failed(const std::string &sql);
+  PGconn* non_blocking_handle(const std::string& sql);
+  [[noreturn]] void send_failed(const std::string& sql);
 
   std::shared_ptr<Session> session_;
   // The SQL of each query sent on the non-blocking side whose results are not all read, in

@@ -75,11 +75,11 @@ int mode_flags(std::string_view value) {
   bad_option("mode", value, "ro, rw, rwc or memory");
 }
 
-std::map<std::string, std::string> merged_options(const Url &url, const Options &options) {
+std::map<std::string, std::string> merged_options(const Url& url, const Options& options) {
   std::map<std::string, std::string> all(url.query.begin(), url.query.end());
-  for (const auto &[key, value] : options)
+  for (const auto& [key, value] : options)
     all[key] = value;
-  for (const auto &[key, value] : all) {
+  for (const auto& [key, value] : all) {
     if (std::find(known_options.begin(), known_options.end(), key) != known_options.end()) continue;
     std::string known;
     for (auto name : known_options)
@@ -89,17 +89,17 @@ std::map<std::string, std::string> merged_options(const Url &url, const Options 
   return all;
 }
 
-std::string file_name(const Url &url, bool uri, const std::map<std::string, std::string> &all) {
+std::string file_name(const Url& url, bool uri, const std::map<std::string, std::string>& all) {
   std::string name = url.database.empty() ? std::string(":memory:") : url.database;
   if (!uri) {
-    for (const char *key : {"immutable", "nolock"})
+    for (const char* key : {"immutable", "nolock"})
       if (all.count(key) != 0)
         throw ConfigError(std::string("SQLite option ") + key + " needs uri=true");
     return name;
   }
   if (name.rfind("file:", 0) != 0) name = "file:" + name;
   char separator = name.find('?') == std::string::npos ? '?' : '&';
-  for (const char *key : {"immutable", "nolock"}) {
+  for (const char* key : {"immutable", "nolock"}) {
     auto found = all.find(key);
     if (found == all.end()) continue;
     name += separator + std::string(key) + "=" + (parse_bool(key, found->second) ? "1" : "0");
@@ -108,35 +108,35 @@ std::string file_name(const Url &url, bool uri, const std::map<std::string, std:
   return name;
 }
 
-Settings settings_for(const Url &url, const Options &options) {
+Settings settings_for(const Url& url, const Options& options) {
   if (!url.host.empty() || url.port || !url.username.empty())
     throw ArgumentError("SQLite URLs name no host or user: write sqlite:///relative.db, "
                         "sqlite:////absolute/path.db or sqlite:// for memory (got host '" +
                         url.host + "')");
   auto all = merged_options(url, options);
-  auto get = [&all](const char *key) -> const std::string * {
+  auto get = [&all](const char* key) -> const std::string* {
     auto found = all.find(key);
     return found == all.end() ? nullptr : &found->second;
   };
   Settings s;
   bool uri = false;
-  if (auto *v = get("uri")) uri = parse_bool("uri", *v);
-  if (auto *v = get("mode")) s.flags = mode_flags(*v);
+  if (auto* v = get("uri")) uri = parse_bool("uri", *v);
+  if (auto* v = get("mode")) s.flags = mode_flags(*v);
   if (uri) s.flags |= SQLITE_OPEN_URI;
-  if (auto *v = get("cache"))
+  if (auto* v = get("cache"))
     s.flags |= parse_word("cache", *v, {"shared", "private"}, "shared or private") == "shared"
                    ? SQLITE_OPEN_SHAREDCACHE
                    : SQLITE_OPEN_PRIVATECACHE;
-  if (auto *v = get("busy_timeout")) s.busy_timeout_ms = parse_milliseconds("busy_timeout", *v);
-  if (auto *v = get("foreign_keys")) s.foreign_keys = parse_bool("foreign_keys", *v);
-  if (auto *v = get("journal_mode"))
+  if (auto* v = get("busy_timeout")) s.busy_timeout_ms = parse_milliseconds("busy_timeout", *v);
+  if (auto* v = get("foreign_keys")) s.foreign_keys = parse_bool("foreign_keys", *v);
+  if (auto* v = get("journal_mode"))
     s.journal_mode =
         parse_word("journal_mode", *v, {"delete", "truncate", "persist", "memory", "wal", "off"},
                    "delete, truncate, persist, memory, wal or off");
-  if (auto *v = get("synchronous"))
+  if (auto* v = get("synchronous"))
     s.synchronous = parse_word("synchronous", *v, {"off", "normal", "full", "extra"},
                                "off, normal, full or extra");
-  if (auto *v = get("transaction_mode"))
+  if (auto* v = get("transaction_mode"))
     s.begin_sql =
         "BEGIN " + parse_word("transaction_mode", *v, {"deferred", "immediate", "exclusive"},
                               "deferred, immediate or exclusive");
@@ -144,8 +144,8 @@ Settings settings_for(const Url &url, const Options &options) {
   return s;
 }
 
-std::shared_ptr<Handle> open_handle(const Settings &s) {
-  sqlite3 *raw = nullptr;
+std::shared_ptr<Handle> open_handle(const Settings& s) {
+  sqlite3* raw = nullptr;
   // NOMUTEX: a connection is used by one thread at a time, so SQLite's own locking is waste.
   int rc = sqlite3_open_v2(s.filename.c_str(), &raw,
                            s.flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, nullptr);
@@ -163,14 +163,14 @@ std::shared_ptr<Handle> open_handle(const Settings &s) {
 
 } // namespace
 
-bool is_memory(const Url &url) {
-  const std::string &db = url.database;
+bool is_memory(const Url& url) {
+  const std::string& db = url.database;
   if (db.empty() || db == ":memory:" || db.rfind("file::memory:", 0) == 0) return true;
   auto mode = url.query.find("mode");
   return mode != url.query.end() && lower(mode->second) == "memory";
 }
 
-SqliteConnection::SqliteConnection(const Url &url, const Options &options) {
+SqliteConnection::SqliteConnection(const Url& url, const Options& options) {
   Settings s = settings_for(url, options);
   handle_ = open_handle(s);
   begin_sql_ = s.begin_sql;
@@ -180,7 +180,7 @@ SqliteConnection::SqliteConnection(const Url &url, const Options &options) {
     if (s.synchronous) execute("PRAGMA synchronous = " + *s.synchronous);
     // Reads the file header, so that a file which is no database fails here, not later.
     execute("PRAGMA schema_version");
-  } catch (const DatabaseError &e) {
+  } catch (const DatabaseError& e) {
     throw OperationalError("cannot open SQLite database '" + s.filename + "': " + e.message(),
                            std::string(), e.native_code(), e.sql());
   }
@@ -191,16 +191,16 @@ SqliteConnection::~SqliteConnection() {
   clear_statement_cache();
 }
 
-std::unique_ptr<DriverStatement> SqliteConnection::prepare(const std::string &sql) {
+std::unique_ptr<DriverStatement> SqliteConnection::prepare(const std::string& sql) {
   return std::make_unique<SqliteStatement>(handle_, prepare_one(*handle_, sql), sql);
 }
 
-void SqliteConnection::execute(const std::string &sql) {
-  sqlite3 *db = handle_->db;
-  const char *next = sql.c_str();
-  const char *end = next + sql.size();
+void SqliteConnection::execute(const std::string& sql) {
+  sqlite3* db = handle_->db;
+  const char* next = sql.c_str();
+  const char* end = next + sql.size();
   while (next < end) {
-    sqlite3_stmt *raw = nullptr;
+    sqlite3_stmt* raw = nullptr;
     int rc = sqlite3_prepare_v2(db, next, static_cast<int>(end - next), &raw, &next);
     StmtPtr stmt(raw);
     if (rc != SQLITE_OK) fail(*handle_, rc, Phase::prepare, sql);
@@ -214,7 +214,7 @@ void SqliteConnection::execute(const std::string &sql) {
   }
 }
 
-void SqliteConnection::run_kept(StmtPtr &stmt, const std::string &sql) {
+void SqliteConnection::run_kept(StmtPtr& stmt, const std::string& sql) {
   if (!stmt) stmt = prepare_one(*handle_, sql);
   int rc = SQLITE_OK;
   while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
@@ -251,7 +251,7 @@ bool SqliteConnection::ping() {
     static const std::string sql = "SELECT 1";
     run_kept(ping_, sql);
     return true;
-  } catch (const std::exception &) {
+  } catch (const std::exception&) {
     return false;
   }
 }

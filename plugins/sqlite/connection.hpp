@@ -13,18 +13,18 @@
 namespace retort::sqlite {
 
 /// True when `url` names an in-memory database (":memory:", empty, or a memory URI).
-bool is_memory(const Url &url);
+bool is_memory(const Url& url);
 
 /// One sqlite3 connection. Not thread-safe: a pool hands it to one thread at a time.
 class SqliteConnection final : public DriverConnection {
 public:
   /// Opens the database `url` names; URL query parameters and `options` (which win) accept
   /// busy_timeout (ms), foreign_keys, journal_mode, synchronous, mode, uri, transaction_mode.
-  SqliteConnection(const Url &url, const Options &options);
+  SqliteConnection(const Url& url, const Options& options);
   ~SqliteConnection() override;
 
-  std::unique_ptr<DriverStatement> prepare(const std::string &sql) override;
-  void execute(const std::string &sql) override;
+  std::unique_ptr<DriverStatement> prepare(const std::string& sql) override;
+  void execute(const std::string& sql) override;
   void begin() override;
   void commit() override;
   void rollback() override;
@@ -34,7 +34,7 @@ public:
 
 private:
   /// Runs a statement prepared once and kept (BEGIN, COMMIT, ROLLBACK).
-  void run_kept(StmtPtr &stmt, const std::string &sql);
+  void run_kept(StmtPtr& stmt, const std::string& sql);
 
   std::shared_ptr<Handle> handle_;
   std::string begin_sql_ = "BEGIN";

@@ -13,7 +13,7 @@ bool is_plain(std::string_view id) {
   return true;
 }
 
-void append_quoted(std::string &out, std::string_view id) {
+void append_quoted(std::string& out, std::string_view id) {
   out += '"';
   for (char c : id) {
     if (c == '"') out += '"';
@@ -31,7 +31,7 @@ SqliteDialect::SqliteDialect()
       full_outer_join_(sqlite3_libversion_number() >= 3039000),
       on_conflict_(sqlite3_libversion_number() >= 3024000) {}
 
-void SqliteDialect::quote_identifier(std::string &out, std::string_view identifier) const {
+void SqliteDialect::quote_identifier(std::string& out, std::string_view identifier) const {
   // SQLite knows ~150 keywords (WHERE, VALUES, SET, ...), more than the common list.
   if (is_plain(identifier) &&
       sqlite3_keyword_check(identifier.data(), static_cast<int>(identifier.size())) != 0) {
@@ -41,7 +41,7 @@ void SqliteDialect::quote_identifier(std::string &out, std::string_view identifi
   SqlDialect::quote_identifier(out, identifier);
 }
 
-void SqliteDialect::render_placeholder(std::string &out, std::size_t position) const {
+void SqliteDialect::render_placeholder(std::string& out, std::size_t position) const {
   (void)position;
   out += '?';
 }
@@ -50,7 +50,7 @@ std::string SqliteDialect::has_table_sql() const {
   return "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?";
 }
 
-std::string SqliteDialect::type_name(const SqlType &type) const {
+std::string SqliteDialect::type_name(const SqlType& type) const {
   switch (type.kind) {
   case TypeKind::integer: return "INTEGER";
   case TypeKind::big_integer: return "BIGINT";
@@ -71,7 +71,7 @@ std::string SqliteDialect::type_name(const SqlType &type) const {
   return "BLOB";
 }
 
-std::string SqliteDialect::autoincrement_type(const SqlType &type) const {
+std::string SqliteDialect::autoincrement_type(const SqlType& type) const {
   // Only a column declared exactly INTEGER (not BIGINT) with PRIMARY KEY, inline or as the
   // table's single-column PRIMARY KEY(id), becomes the rowid alias that numbers itself.
   (void)type;

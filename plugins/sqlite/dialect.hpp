@@ -11,10 +11,10 @@ public:
   SqliteDialect();
 
   std::string_view name() const override { return "sqlite"; }
-  void quote_identifier(std::string &out, std::string_view identifier) const override;
-  void render_placeholder(std::string &out, std::size_t position) const override;
-  std::string type_name(const SqlType &type) const override;
-  std::string autoincrement_type(const SqlType &type) const override;
+  void quote_identifier(std::string& out, std::string_view identifier) const override;
+  void render_placeholder(std::string& out, std::size_t position) const override;
+  std::string type_name(const SqlType& type) const override;
+  std::string autoincrement_type(const SqlType& type) const override;
   bool supports_returning() const override { return returning_; }
   bool supports_multi_values_insert() const override { return true; }
   bool supports_ilike() const override { return false; }

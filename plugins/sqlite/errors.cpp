@@ -57,7 +57,7 @@ void throw_error(int code, Phase phase, std::string message, std::string_view sq
   }
 }
 
-void throw_error(sqlite3 *db, int code, Phase phase, std::string_view sql) {
+void throw_error(sqlite3* db, int code, Phase phase, std::string_view sql) {
   // With extended result codes enabled the returned code is already extended; the handle's
   // code is a fallback for calls that return only the primary one.
   int extended = db != nullptr ? sqlite3_extended_errcode(db) : code;

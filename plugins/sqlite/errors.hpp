@@ -18,6 +18,6 @@ bool is_fatal(int code) noexcept;
 [[noreturn]] void throw_error(int code, Phase phase, std::string message, std::string_view sql);
 
 /// Throws the error for `code`, taking the message from `db` (sqlite3_errmsg).
-[[noreturn]] void throw_error(sqlite3 *db, int code, Phase phase, std::string_view sql);
+[[noreturn]] void throw_error(sqlite3* db, int code, Phase phase, std::string_view sql);
 
 } // namespace retort::sqlite

@@ -10,15 +10,15 @@ namespace retort::sqlite {
 /// The dialect plugin object the loader gets from retort_create_dialect.
 class SqliteDialectPlugin final : public DialectPlugin {
 public:
-  const SqlDialect &sql_dialect() const override { return dialect_; }
+  const SqlDialect& sql_dialect() const override { return dialect_; }
 
-  std::unique_ptr<DriverConnection> connect(const Url &url, const Options &options) const override {
+  std::unique_ptr<DriverConnection> connect(const Url& url, const Options& options) const override {
     return std::make_unique<SqliteConnection>(url, options);
   }
 
   // Every connection to :memory: is a separate empty database, so memory engines must keep
   // exactly one connection.
-  std::string default_pool(const Url &url) const override {
+  std::string default_pool(const Url& url) const override {
     return is_memory(url) ? "static" : "queue";
   }
 

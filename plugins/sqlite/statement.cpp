@@ -8,7 +8,7 @@ namespace retort::sqlite {
 
 namespace {
 
-bool only_space(const char *begin, const char *end) {
+bool only_space(const char* begin, const char* end) {
   for (; begin != end; ++begin)
     if (*begin != ';' && *begin != ' ' && *begin != '\t' && *begin != '\n' && *begin != '\r')
       return false;
@@ -17,9 +17,9 @@ bool only_space(const char *begin, const char *end) {
 
 // sqlite3_prepare silently ignores whatever follows the first statement; a second statement
 // there is a bug in the caller (or an injection), so it is refused.
-void check_tail(Handle &handle, const char *tail, const char *end, const std::string &sql) {
+void check_tail(Handle& handle, const char* tail, const char* end, const std::string& sql) {
   if (tail == nullptr || only_space(tail, end)) return;
-  sqlite3_stmt *rest = nullptr;
+  sqlite3_stmt* rest = nullptr;
   int rc = sqlite3_prepare_v2(handle.db, tail, static_cast<int>(end - tail), &rest, nullptr);
   sqlite3_finalize(rest);
   // A tail that is only comments prepares to no statement at all.
@@ -28,20 +28,20 @@ void check_tail(Handle &handle, const char *tail, const char *end, const std::st
                          std::string(), SQLITE_ERROR, sql);
 }
 
-bool is_boolean_decltype(const char *decl) {
+bool is_boolean_decltype(const char* decl) {
   return decl != nullptr && sqlite3_stricmp(decl, "BOOLEAN") == 0;
 }
 
 } // namespace
 
-void fail(Handle &handle, int code, Phase phase, std::string_view sql) {
+void fail(Handle& handle, int code, Phase phase, std::string_view sql) {
   if (is_fatal(code)) handle.valid.store(false, std::memory_order_relaxed);
   throw_error(handle.db, code, phase, sql);
 }
 
-StmtPtr prepare_one(Handle &handle, const std::string &sql) {
-  sqlite3_stmt *raw = nullptr;
-  const char *tail = nullptr;
+StmtPtr prepare_one(Handle& handle, const std::string& sql) {
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
   // Passing the length including the terminator lets SQLite skip copying the text.
   int rc = sqlite3_prepare_v3(handle.db, sql.c_str(), static_cast<int>(sql.size() + 1),
                               SQLITE_PREPARE_PERSISTENT, &raw, &tail);
@@ -63,12 +63,12 @@ void SqliteStatement::bind(std::span<const Value> params) {
                         " parameters, got " + std::to_string(params.size()) + ": " + sql_);
   if (state_ != State::ready) reset();
   int position = 1;
-  for (const Value &value : params)
+  for (const Value& value : params)
     bind_one(position++, value);
 }
 
-void SqliteStatement::bind_one(int position, const Value &value) {
-  sqlite3_stmt *stmt = stmt_.get();
+void SqliteStatement::bind_one(int position, const Value& value) {
+  sqlite3_stmt* stmt = stmt_.get();
   int rc = SQLITE_OK;
   // The Values may be temporaries that die before step(), so text and bytes are copied
   // (SQLITE_TRANSIENT) rather than referenced.
@@ -78,13 +78,13 @@ void SqliteStatement::bind_one(int position, const Value &value) {
   case ValueKind::real: rc = sqlite3_bind_double(stmt, position, value.as_double()); break;
   case ValueKind::boolean: rc = sqlite3_bind_int(stmt, position, value.as_bool() ? 1 : 0); break;
   case ValueKind::text: {
-    const std::string &text = value.as_text();
+    const std::string& text = value.as_text();
     rc = sqlite3_bind_text64(stmt, position, text.data(), text.size(), SQLITE_TRANSIENT,
                              SQLITE_UTF8);
     break;
   }
   case ValueKind::blob: {
-    const Blob &blob = value.as_blob();
+    const Blob& blob = value.as_blob();
     // A null data pointer would bind NULL, and an empty vector may have one.
     rc = blob.empty()
              ? sqlite3_bind_zeroblob(stmt, position, 0)
@@ -138,25 +138,25 @@ std::int64_t SqliteStatement::rows_affected() const {
 }
 
 std::string_view SqliteStatement::column_name(int i) const {
-  const char *name = sqlite3_column_name(stmt_.get(), i);
+  const char* name = sqlite3_column_name(stmt_.get(), i);
   return name != nullptr ? std::string_view(name) : std::string_view();
 }
 
 std::string_view SqliteStatement::get_text(int i) const {
   // column_text before column_bytes: the byte count is of the converted text.
-  const auto *text = reinterpret_cast<const char *>(sqlite3_column_text(stmt_.get(), i));
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), i));
   auto size = static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), i));
   return {text, text != nullptr ? size : 0};
 }
 
 std::span<const std::byte> SqliteStatement::get_blob(int i) const {
-  const auto *data = static_cast<const std::byte *>(sqlite3_column_blob(stmt_.get(), i));
+  const auto* data = static_cast<const std::byte*>(sqlite3_column_blob(stmt_.get(), i));
   auto size = static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), i));
   return {data, data != nullptr ? size : 0};
 }
 
 Value SqliteStatement::get_value(int i) const {
-  sqlite3_stmt *stmt = stmt_.get();
+  sqlite3_stmt* stmt = stmt_.get();
   switch (sqlite3_column_type(stmt, i)) {
   case SQLITE_INTEGER: {
     auto v = sqlite3_column_int64(stmt, i);

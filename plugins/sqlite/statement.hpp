@@ -15,28 +15,28 @@ namespace retort::sqlite {
 /// The open sqlite3 handle, shared by a connection and its statements so that a statement
 /// kept past its connection never outlives the handle; closed when the last owner goes.
 struct Handle {
-  explicit Handle(sqlite3 *db) noexcept : db(db) {}
+  explicit Handle(sqlite3* db) noexcept : db(db) {}
   ~Handle() { sqlite3_close_v2(db); }
-  Handle(const Handle &) = delete;
-  Handle &operator=(const Handle &) = delete;
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
 
-  sqlite3 *db;
+  sqlite3* db;
   /// Cleared after an error that leaves the database unusable (corrupt file, I/O error).
   std::atomic<bool> valid{true};
 };
 
 /// Finalizes a statement.
 struct StmtDeleter {
-  void operator()(sqlite3_stmt *stmt) const noexcept { sqlite3_finalize(stmt); }
+  void operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
 };
 using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
 
 /// Prepares exactly one statement from `sql`; throws ProgrammingError for bad or multiple
 /// statements.
-StmtPtr prepare_one(Handle &handle, const std::string &sql);
+StmtPtr prepare_one(Handle& handle, const std::string& sql);
 
 /// Throws the translated error for `code` and marks `handle` invalid when it is fatal.
-[[noreturn]] void fail(Handle &handle, int code, Phase phase, std::string_view sql);
+[[noreturn]] void fail(Handle& handle, int code, Phase phase, std::string_view sql);
 
 /// A statement over sqlite3_stmt; column access goes straight to sqlite3_column_*.
 class SqliteStatement final : public DriverStatement {
@@ -58,12 +58,12 @@ public:
   Value get_value(int i) const override;
   /// Known once step() has returned false; 0 while rows are still being read.
   std::int64_t rows_affected() const override;
-  const std::string &sql() const override { return sql_; }
+  const std::string& sql() const override { return sql_; }
 
 private:
   enum class State { ready, running, done };
 
-  void bind_one(int position, const Value &value);
+  void bind_one(int position, const Value& value);
   std::int64_t changes_since_start() const;
 
   std::shared_ptr<Handle> handle_;

@@ -19,8 +19,8 @@ const fs::path data_dir = CONFIG_DATA_DIR;
 struct ScopedEnv {
   std::string name;
   std::optional<std::string> old;
-  ScopedEnv(std::string n, const std::optional<std::string> &value) : name(std::move(n)) {
-    if (const char *v = std::getenv(name.c_str())) old = v;
+  ScopedEnv(std::string n, const std::optional<std::string>& value) : name(std::move(n)) {
+    if (const char* v = std::getenv(name.c_str())) old = v;
     if (value)
       ::setenv(name.c_str(), value->c_str(), 1);
     else
@@ -34,10 +34,10 @@ struct ScopedEnv {
   }
 };
 
-retort::ConfigError config_error(const std::string &file) {
+retort::ConfigError config_error(const std::string& file) {
   try {
     (void)retort::load_config(data_dir / file);
-  } catch (const retort::ConfigError &e) {
+  } catch (const retort::ConfigError& e) {
     return e;
   }
   FAIL("no ConfigError for " << file);
@@ -55,7 +55,7 @@ TEST_CASE("a full configuration is read with every key", "[config]") {
   CHECK(config.plugin_paths[0] == data_dir / "plugins-a");
   CHECK(config.plugin_paths[1] == "/opt/retort/plugins");
 
-  const auto &main = config.engine("main");
+  const auto& main = config.engine("main");
   CHECK(main.url == "postgresql://app:fallback@db.internal:5432/app");
   CHECK(main.echo);
   CHECK(main.plugin == (data_dir.parent_path() / "custom" / "retort-dialect-postgresql.so"));
@@ -73,7 +73,7 @@ TEST_CASE("a full configuration is read with every key", "[config]") {
   CHECK(main.options.at("busy_timeout") == "5000");
   CHECK(main.options.at("application_name") == "retort-${literal}");
 
-  const auto &plain = config.engine("plain");
+  const auto& plain = config.engine("plain");
   CHECK(plain.url == "sqlite://");
   CHECK_FALSE(plain.echo);
   CHECK(plain.pool.kind.empty());
@@ -144,7 +144,7 @@ TEST_CASE("an unset variable fails only the engine that uses it", "[config][env]
   try {
     (void)config.engine("needs_env");
     FAIL("no ConfigError for an unset variable");
-  } catch (const retort::ConfigError &e) {
+  } catch (const retort::ConfigError& e) {
     CHECK_THAT(e.what(), Catch::Contains("RETORT_TEST_UNSET_SECRET is not set"));
     CHECK(e.line() == 3);
     CHECK(e.column() == 10);

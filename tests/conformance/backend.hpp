@@ -15,7 +15,7 @@ namespace conformance {
 
 /// "sqlite_memory", "sqlite_file" or "postgresql".
 inline std::string backend() {
-  const char *name = std::getenv("RETORT_TEST_BACKEND");
+  const char* name = std::getenv("RETORT_TEST_BACKEND");
   return name ? name : "sqlite_memory";
 }
 
@@ -36,9 +36,9 @@ inline std::string backend_url() {
     return "sqlite:///" + path;
   }
   if (name == "postgresql") {
-    const char *url = std::getenv("RETORT_TEST_POSTGRES_URL");
+    const char* url = std::getenv("RETORT_TEST_POSTGRES_URL");
     if (url != nullptr && *url != '\0') return url;
-    const char *ci = std::getenv("CI");
+    const char* ci = std::getenv("CI");
     if (ci != nullptr && std::string(ci) == "true") {
       std::fprintf(stderr, "FATAL: CI=true but RETORT_TEST_POSTGRES_URL is not set: the "
                            "PostgreSQL conformance suite must run in CI\n");
@@ -53,7 +53,7 @@ inline std::string backend_url() {
 }
 
 /// The engine every test of this process uses.
-inline retort::Engine &engine() {
+inline retort::Engine& engine() {
   static retort::Engine instance = retort::create_engine(backend_url());
   return instance;
 }
@@ -76,7 +76,7 @@ public:
     retort::set_log_sink({});
   }
   std::size_t count() const { return statements_.size(); }
-  const std::vector<std::string> &statements() const { return statements_; }
+  const std::vector<std::string>& statements() const { return statements_; }
   void clear() { statements_.clear(); }
 
 private:

@@ -102,7 +102,7 @@ TEST_CASE("UPDATE sets only the changed columns", "[orm][unit-of-work]") {
   session.get<User>(user->id)->age = 8;
   session.flush();
   REQUIRE(counter.count() >= 1);
-  const std::string &update = counter.statements().back();
+  const std::string& update = counter.statements().back();
   CHECK(update.find("UPDATE") == 0);
   CHECK(update.find("age") != std::string::npos);
   CHECK(update.find("name") == std::string::npos);

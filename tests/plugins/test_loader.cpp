@@ -36,7 +36,7 @@ struct TempDir {
     std::error_code ignored;
     fs::remove_all(path, ignored);
   }
-  fs::path add(const fs::path &source, const std::string &name) const {
+  fs::path add(const fs::path& source, const std::string& name) const {
     fs::create_directories(path);
     fs::copy_file(source, path / name, fs::copy_options::overwrite_existing);
     return path / name;
@@ -47,8 +47,8 @@ struct TempDir {
 struct ScopedEnv {
   std::string name;
   std::optional<std::string> old;
-  ScopedEnv(std::string n, const std::optional<std::string> &value) : name(std::move(n)) {
-    if (const char *v = std::getenv(name.c_str())) old = v;
+  ScopedEnv(std::string n, const std::optional<std::string>& value) : name(std::move(n)) {
+    if (const char* v = std::getenv(name.c_str())) old = v;
     if (value)
       ::setenv(name.c_str(), value->c_str(), 1);
     else
@@ -87,30 +87,30 @@ private:
     ::close(saved_);
     saved_ = -1;
   }
-  std::FILE *file_;
+  std::FILE* file_;
   int saved_;
 };
 
-bool is_mapped(const fs::path &file) {
+bool is_mapped(const fs::path& file) {
   std::ifstream maps("/proc/self/maps");
   const std::string all((std::istreambuf_iterator<char>(maps)), std::istreambuf_iterator<char>());
   return all.find(file.string()) != std::string::npos;
 }
 
-std::string dialect_error(std::string_view scheme, const PluginSearch &search) {
+std::string dialect_error(std::string_view scheme, const PluginSearch& search) {
   try {
     (void)PluginRegistry::instance().dialect(scheme, search);
-  } catch (const retort::PluginError &e) {
+  } catch (const retort::PluginError& e) {
     return e.what();
   }
   FAIL("no PluginError for scheme " << scheme);
   return {};
 }
 
-std::string pool_error(std::string_view name, const PluginSearch &search) {
+std::string pool_error(std::string_view name, const PluginSearch& search) {
   try {
     (void)PluginRegistry::instance().pool(name, search);
-  } catch (const retort::PluginError &e) {
+  } catch (const retort::PluginError& e) {
     return e.what();
   }
   FAIL("no PluginError for pool " << name);
@@ -118,11 +118,11 @@ std::string pool_error(std::string_view name, const PluginSearch &search) {
 }
 
 // Every directory of the search appears with the file name and a reason.
-void check_every_path(const std::string &what, PluginKind kind, const std::string &name,
-                      const PluginSearch &search) {
+void check_every_path(const std::string& what, PluginKind kind, const std::string& name,
+                      const PluginSearch& search) {
   const auto dirs = retort::plugin_directories(search);
   REQUIRE(dirs.size() >= 3);
-  for (const auto &dir : dirs)
+  for (const auto& dir : dirs)
     CHECK_THAT(what, Catch::Contains((dir / retort::plugin_file_name(kind, name)).string() + ": "));
 }
 
@@ -247,17 +247,17 @@ namespace {
 class StaticSqlDialect final : public retort::SqlDialect {
 public:
   std::string_view name() const override { return "static"; }
-  void render_placeholder(std::string &out, std::size_t) const override { out += '?'; }
-  std::string type_name(const retort::SqlType &) const override { return "X"; }
-  std::string autoincrement_type(const retort::SqlType &) const override { return "X"; }
+  void render_placeholder(std::string& out, std::size_t) const override { out += '?'; }
+  std::string type_name(const retort::SqlType&) const override { return "X"; }
+  std::string autoincrement_type(const retort::SqlType&) const override { return "X"; }
   std::size_t max_bound_parameters() const override { return 1; }
 };
 
 class StaticDialectPlugin final : public retort::DialectPlugin {
 public:
-  const retort::SqlDialect &sql_dialect() const override { return dialect_; }
-  std::unique_ptr<retort::DriverConnection> connect(const retort::Url &,
-                                                    const retort::Options &) const override {
+  const retort::SqlDialect& sql_dialect() const override { return dialect_; }
+  std::unique_ptr<retort::DriverConnection> connect(const retort::Url&,
+                                                    const retort::Options&) const override {
     return std::make_unique<retort::testing::CountingConnection>(
         std::make_shared<retort::testing::ConnectionCounters>());
   }
@@ -268,7 +268,7 @@ private:
 
 class StaticPoolPlugin final : public retort::PoolPlugin {
 public:
-  std::shared_ptr<retort::Pool> create_pool(const retort::PoolOptions &,
+  std::shared_ptr<retort::Pool> create_pool(const retort::PoolOptions&,
                                             retort::ConnectionFactory) const override {
     return nullptr;
   }
@@ -277,7 +277,7 @@ public:
 } // namespace
 
 TEST_CASE("static registrations win over files", "[plugins]") {
-  auto &registry = PluginRegistry::instance();
+  auto& registry = PluginRegistry::instance();
   registry.register_dialect("fake-static", {"fake", "staticdb"},
                             [] { return std::make_unique<StaticDialectPlugin>(); });
   registry.register_pool("queue", [] { return std::make_unique<StaticPoolPlugin>(); });
@@ -285,12 +285,12 @@ TEST_CASE("static registrations win over files", "[plugins]") {
   auto by_scheme = registry.dialect("staticdb");
   CHECK(by_scheme->sql_dialect().name() == "static");
   CHECK(registry.dialect("fake", in_module_dir) == by_scheme); // the file is not even tried
-  CHECK(dynamic_cast<const StaticPoolPlugin *>(registry.pool("queue").get()) != nullptr);
+  CHECK(dynamic_cast<const StaticPoolPlugin*>(registry.pool("queue").get()) != nullptr);
 
   registry.unregister_dialect("fake-static");
   registry.unregister_pool("queue");
   CHECK(registry.dialect("fake", in_module_dir)->sql_dialect().name() == "fake-1");
-  CHECK(dynamic_cast<const StaticPoolPlugin *>(registry.pool("queue").get()) == nullptr);
+  CHECK(dynamic_cast<const StaticPoolPlugin*>(registry.pool("queue").get()) == nullptr);
   CHECK_THROWS_AS(registry.dialect("staticdb"), retort::PluginError);
 }
 
@@ -333,7 +333,7 @@ TEST_CASE("libretort does not link any database client library", "[plugins][laye
   const auto lib = fs::path(std::getenv("RETORT_TEST_BUILD_DIR")) / "framework" / "libretort.so";
   REQUIRE(fs::exists(lib));
   const auto command = "readelf -d '" + lib.string() + "'";
-  std::unique_ptr<std::FILE, int (*)(std::FILE *)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
   REQUIRE(pipe);
   std::string needed;
   char line[512];

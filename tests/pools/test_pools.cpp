@@ -22,7 +22,7 @@ namespace {
 struct Fixture {
   std::shared_ptr<ConnectionCounters> counters = std::make_shared<ConnectionCounters>();
 
-  std::shared_ptr<retort::Pool> make(const std::string &kind, PoolOptions options) {
+  std::shared_ptr<retort::Pool> make(const std::string& kind, PoolOptions options) {
     options.kind = kind;
     auto plugin = retort::PluginRegistry::instance().pool(kind);
     return plugin->create_pool(options, retort::testing::counting_factory(counters));
@@ -51,7 +51,7 @@ TEST_CASE_METHOD(Fixture, "queue pool: size plus overflow, then PoolTimeout", "[
   try {
     (void)pool->checkout();
     FAIL("a fifth checkout succeeded");
-  } catch (const retort::PoolTimeout &e) {
+  } catch (const retort::PoolTimeout& e) {
     const std::string what = e.what();
     CHECK_THAT(what, Catch::Contains("size 2"));
     CHECK_THAT(what, Catch::Contains("overflow 2"));
@@ -95,7 +95,7 @@ TEST_CASE_METHOD(Fixture, "queue pool: 8 threads never share a connection", "[po
     threads.emplace_back([&] {
       for (int i = 0; i < 300; ++i) {
         auto connection = pool->checkout();
-        auto &counted = counting(connection);
+        auto& counted = counting(connection);
         if (counted.in_use.exchange(true)) ++shared_detected;
         const int now = ++concurrent;
         int seen = max_concurrent.load();
@@ -108,7 +108,7 @@ TEST_CASE_METHOD(Fixture, "queue pool: 8 threads never share a connection", "[po
       }
     });
   }
-  for (auto &thread : threads)
+  for (auto& thread : threads)
     thread.join();
   CHECK(done == 8 * 300);
   CHECK(shared_detected == 0);
@@ -224,7 +224,7 @@ TEST_CASE_METHOD(Fixture, "FIFO hands out the oldest returned connection, LIFO t
     for (int i = 0; i < 3; ++i)
       held.push_back(pool->checkout());
     std::vector<int> returned;
-    for (auto &c : held) {
+    for (auto& c : held) {
       returned.push_back(counting(c).id());
       c.release(); // returned in order a, b, c
     }

@@ -62,13 +62,13 @@ TEST_CASE("8 threads share a queue pool of 2 + 2 SQLite file connections", "[poo
           connection.execute_sql("INSERT INTO hits (thread, n) VALUES (?, ?)", params);
           transaction.commit();
         }
-      } catch (const std::exception &e) {
+      } catch (const std::exception& e) {
         UNSCOPED_INFO("worker failed: " << e.what());
         ++failures;
       }
     });
   }
-  for (auto &worker : workers)
+  for (auto& worker : workers)
     worker.join();
   CHECK(failures == 0);
 

@@ -32,7 +32,7 @@ struct Loaded {
 };
 
 std::filesystem::path plugin_path() {
-  const char *dir = std::getenv("RETORT_PLUGIN_PATH");
+  const char* dir = std::getenv("RETORT_PLUGIN_PATH");
   if (dir == nullptr) throw std::runtime_error("RETORT_PLUGIN_PATH is not set");
   return std::filesystem::path(dir) / "retort-dialect-postgresql.so";
 }
@@ -45,7 +45,7 @@ void wait_for(int fd, short events) {
 
 } // namespace
 
-const DialectPlugin &pg_plugin() {
+const DialectPlugin& pg_plugin() {
   static Loaded loaded = [] {
     Loaded l;
     l.factory = boost::dll::import_alias<DialectFactory>(plugin_path(), "retort_create_dialect",
@@ -57,14 +57,14 @@ const DialectPlugin &pg_plugin() {
 }
 
 std::optional<std::string> pg_url() {
-  const char *url = std::getenv("RETORT_TEST_POSTGRES_URL");
+  const char* url = std::getenv("RETORT_TEST_POSTGRES_URL");
   if (url == nullptr || *url == '\0') return std::nullopt;
   return std::string(url);
 }
 
 bool pg_available() {
   if (pg_url()) return true;
-  const char *ci = std::getenv("CI");
+  const char* ci = std::getenv("CI");
   if (ci != nullptr && std::string(ci) == "true")
     FAIL("RETORT_TEST_POSTGRES_URL is not set on CI; start a server with "
          "eval \"$(tests/pg-server.sh start)\"");
@@ -78,35 +78,35 @@ bool pg_available() {
   return false;
 }
 
-std::unique_ptr<DriverConnection> pg_connect(const Options &options) {
+std::unique_ptr<DriverConnection> pg_connect(const Options& options) {
   return pg_connect_url(*pg_url(), options);
 }
 
-std::unique_ptr<DriverConnection> pg_connect_url(const std::string &url, const Options &options) {
+std::unique_ptr<DriverConnection> pg_connect_url(const std::string& url, const Options& options) {
   return pg_plugin().connect(Url::parse(url), options);
 }
 
-std::vector<std::vector<Value>> query(DriverConnection &conn, const std::string &sql,
-                                      const std::vector<Value> &params) {
-  DriverStatement &st = conn.cached_statement(sql);
+std::vector<std::vector<Value>> query(DriverConnection& conn, const std::string& sql,
+                                      const std::vector<Value>& params) {
+  DriverStatement& st = conn.cached_statement(sql);
   st.bind(params);
   std::vector<std::vector<Value>> rows;
   while (st.step()) {
-    auto &row = rows.emplace_back();
+    auto& row = rows.emplace_back();
     for (int i = 0; i < st.column_count(); ++i)
       row.push_back(st.get_value(i));
   }
   return rows;
 }
 
-Value scalar(DriverConnection &conn, const std::string &sql, const std::vector<Value> &params) {
+Value scalar(DriverConnection& conn, const std::string& sql, const std::vector<Value>& params) {
   auto rows = query(conn, sql, params);
   REQUIRE(!rows.empty());
   REQUIRE(!rows.front().empty());
   return rows.front().front();
 }
 
-void flush_all(NonBlockingConnection &nb) {
+void flush_all(NonBlockingConnection& nb) {
   while (!nb.flush()) {
     // libpq: while output is pending, input must be read too, or the server may stall on us.
     pollfd p{nb.socket(), POLLIN | POLLOUT, 0};
@@ -115,7 +115,7 @@ void flush_all(NonBlockingConnection &nb) {
   }
 }
 
-std::unique_ptr<NonBlockingResult> await_result(NonBlockingConnection &nb) {
+std::unique_ptr<NonBlockingResult> await_result(NonBlockingConnection& nb) {
   while (nb.is_busy()) {
     wait_for(nb.socket(), POLLIN);
     nb.consume_input();

@@ -18,7 +18,7 @@
 namespace retort::test {
 
 /// The plugin object, loaded once per process and kept until exit.
-const DialectPlugin &pg_plugin();
+const DialectPlugin& pg_plugin();
 
 /// The test server's URL, or nothing when RETORT_TEST_POSTGRES_URL is unset.
 std::optional<std::string> pg_url();
@@ -28,24 +28,24 @@ std::optional<std::string> pg_url();
 bool pg_available();
 
 /// A connection to the test server (RETORT_TEST_POSTGRES_URL).
-std::unique_ptr<DriverConnection> pg_connect(const Options &options = {});
+std::unique_ptr<DriverConnection> pg_connect(const Options& options = {});
 
 /// A connection to `url`.
-std::unique_ptr<DriverConnection> pg_connect_url(const std::string &url,
-                                                 const Options &options = {});
+std::unique_ptr<DriverConnection> pg_connect_url(const std::string& url,
+                                                 const Options& options = {});
 
 /// Runs `sql` with `params` through the statement cache and returns every row as Values.
-std::vector<std::vector<Value>> query(DriverConnection &conn, const std::string &sql,
-                                      const std::vector<Value> &params = {});
+std::vector<std::vector<Value>> query(DriverConnection& conn, const std::string& sql,
+                                      const std::vector<Value>& params = {});
 
 /// The first column of the first row of `sql`.
-Value scalar(DriverConnection &conn, const std::string &sql, const std::vector<Value> &params = {});
+Value scalar(DriverConnection& conn, const std::string& sql, const std::vector<Value>& params = {});
 
 /// Waits until everything queued on `nb` is sent (the libpq flush protocol).
-void flush_all(NonBlockingConnection &nb);
+void flush_all(NonBlockingConnection& nb);
 
 /// Waits until the next result is available without blocking, then returns it (or nullptr).
-std::unique_ptr<NonBlockingResult> await_result(NonBlockingConnection &nb);
+std::unique_ptr<NonBlockingResult> await_result(NonBlockingConnection& nb);
 
 } // namespace retort::test
 

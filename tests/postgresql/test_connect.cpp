@@ -12,7 +12,7 @@ namespace {
 
 Url server_url() { return Url::parse(*test::pg_url()); }
 
-std::string text_of(DriverConnection &conn, const std::string &sql) {
+std::string text_of(DriverConnection& conn, const std::string& sql) {
   return test::scalar(conn, sql).as_text();
 }
 
@@ -42,7 +42,7 @@ TEST_CASE("postgresql connect: a wrong password is refused without echoing it",
   try {
     test::pg_plugin().connect(url, {});
     FAIL("connecting with a wrong password succeeded");
-  } catch (const OperationalError &e) {
+  } catch (const OperationalError& e) {
     std::string what = e.what();
     INFO(what);
     CHECK(what.find("password authentication failed") != std::string::npos);
@@ -64,7 +64,7 @@ TEST_CASE("postgresql connect: the real password never appears in a connection e
   try {
     test::pg_plugin().connect(url, {});
     FAIL("connecting to a missing database succeeded");
-  } catch (const OperationalError &e) {
+  } catch (const OperationalError& e) {
     std::string what = e.what();
     INFO(what);
     CHECK(what.find("does not exist") != std::string::npos);
@@ -115,7 +115,7 @@ TEST_CASE("postgresql connect: unknown parameters and unreachable servers",
   try {
     test::pg_plugin().connect(closed, {});
     FAIL("connecting to a closed port succeeded");
-  } catch (const OperationalError &e) {
+  } catch (const OperationalError& e) {
     CHECK(std::string(e.what()).find(":1/") != std::string::npos);
     CHECK(std::string(e.what()).find(*server_url().password) == std::string::npos);
   }
@@ -123,7 +123,7 @@ TEST_CASE("postgresql connect: unknown parameters and unreachable servers",
 
 TEST_CASE("postgresql connect: unix socket directory as ?host=", "[postgresql][connect]") {
   REQUIRE_PG_SERVER();
-  const char *base = std::getenv("RETORT_TEST_PG_BASE");
+  const char* base = std::getenv("RETORT_TEST_PG_BASE");
   if (base == nullptr) {
     WARN("RETORT_TEST_PG_BASE unset: unix socket connection not tested");
     return;
@@ -136,7 +136,7 @@ TEST_CASE("postgresql connect: unix socket directory as ?host=", "[postgresql][c
   CHECK(text_of(*conn, "SELECT current_user") == url.username);
 
   // The same as URL text, the way a configuration file writes it; the socket is trusted.
-  const char *port = std::getenv("RETORT_TEST_PG_PORT");
+  const char* port = std::getenv("RETORT_TEST_PG_PORT");
   REQUIRE(port != nullptr);
   auto from_text = test::pg_connect_url("postgresql://" + url.username + "@/" + url.database +
                                         "?host=" + base + "&port=" + port);

@@ -17,7 +17,7 @@ std::string quoted(std::string_view id) {
 } // namespace
 
 TEST_CASE("postgresql dialect: name, placeholders and capabilities", "[postgresql][dialect]") {
-  const SqlDialect &d = test::pg_plugin().sql_dialect();
+  const SqlDialect& d = test::pg_plugin().sql_dialect();
   CHECK(d.name() == "postgresql");
   std::string out = "a = ";
   d.render_placeholder(out, 1);
@@ -50,7 +50,7 @@ TEST_CASE("postgresql dialect: identifier quoting", "[postgresql][dialect]") {
 }
 
 TEST_CASE("postgresql dialect: type names", "[postgresql][dialect]") {
-  const SqlDialect &d = test::pg_plugin().sql_dialect();
+  const SqlDialect& d = test::pg_plugin().sql_dialect();
   CHECK(d.type_name(Integer) == "INTEGER");
   CHECK(d.type_name(BigInteger) == "BIGINT");
   CHECK(d.type_name(SmallInteger) == "SMALLINT");
@@ -71,7 +71,7 @@ TEST_CASE("postgresql dialect: type names", "[postgresql][dialect]") {
 }
 
 TEST_CASE("postgresql dialect: savepoint SQL", "[postgresql][dialect]") {
-  const SqlDialect &d = test::pg_plugin().sql_dialect();
+  const SqlDialect& d = test::pg_plugin().sql_dialect();
   CHECK(d.savepoint_sql("sp_1") == "SAVEPOINT sp_1");
   CHECK(d.release_savepoint_sql("sp_1") == "RELEASE SAVEPOINT sp_1");
   CHECK(d.rollback_to_savepoint_sql("sp_1") == "ROLLBACK TO SAVEPOINT sp_1");

@@ -19,7 +19,7 @@ Blob bytes(std::initializer_list<int> values) {
   return out;
 }
 
-std::int64_t count_rows(DriverConnection &conn, const std::string &table) {
+std::int64_t count_rows(DriverConnection& conn, const std::string& table) {
   return test::scalar(conn, "SELECT count(*) FROM " + table).as_int();
 }
 
@@ -28,7 +28,7 @@ std::int64_t count_rows(DriverConnection &conn, const std::string &table) {
 TEST_CASE("postgresql driver: every value kind round-trips", "[postgresql][driver]") {
   REQUIRE_PG_SERVER();
   auto conn = test::pg_connect();
-  const SqlDialect &d = test::pg_plugin().sql_dialect();
+  const SqlDialect& d = test::pg_plugin().sql_dialect();
   conn->execute("DROP TABLE IF EXISTS pgt_values");
   conn->execute("CREATE TABLE pgt_values (id " + d.autoincrement_type(Integer) +
                 " PRIMARY KEY, i " + d.type_name(BigInteger) + ", s " + d.type_name(SmallInteger) +
@@ -61,7 +61,7 @@ TEST_CASE("postgresql driver: every value kind round-trips", "[postgresql][drive
   std::int64_t null_id = test::scalar(*conn, insert, nulls).as_int();
   CHECK(null_id == 2);
 
-  DriverStatement &st = conn->cached_statement(
+  DriverStatement& st = conn->cached_statement(
       "SELECT i, s, f, t, v, b, bin, n, day, ts, tstz, tod FROM pgt_values WHERE id = $1");
   std::vector<Value> key = {Value(id)};
   st.bind(key);
@@ -144,7 +144,7 @@ TEST_CASE("postgresql driver: every value kind round-trips", "[postgresql][drive
 TEST_CASE("postgresql driver: typed access rejects what it cannot read", "[postgresql][driver]") {
   REQUIRE_PG_SERVER();
   auto conn = test::pg_connect();
-  DriverStatement &st = conn->cached_statement("SELECT 'abc'::text, 42");
+  DriverStatement& st = conn->cached_statement("SELECT 'abc'::text, 42");
   REQUIRE(st.step());
   CHECK_THROWS_AS(st.get_int64(0), DataError);
   CHECK_THROWS_AS(st.get_double(0), DataError);
@@ -154,7 +154,7 @@ TEST_CASE("postgresql driver: typed access rejects what it cannot read", "[postg
   CHECK_THROWS_AS(st.get_int64(1), InvalidStateError);
 
   // Binding the wrong number of parameters is caught before the server sees it.
-  DriverStatement &two = conn->cached_statement("SELECT $1::int + $2::int");
+  DriverStatement& two = conn->cached_statement("SELECT $1::int + $2::int");
   std::vector<Value> one = {Value(1)};
   CHECK_THROWS_AS(two.bind(one), ArgumentError);
   CHECK_THROWS_AS(two.step(), ArgumentError);
@@ -179,7 +179,7 @@ TEST_CASE("postgresql driver: RETURNING and rows affected", "[postgresql][driver
   CHECK(ids[0] == std::vector<Value>{Value(1), Value("a")});
   CHECK(ids[2] == std::vector<Value>{Value(3), Value("c")});
 
-  DriverStatement &update =
+  DriverStatement& update =
       conn->cached_statement("UPDATE pgt_returning SET name = $1 WHERE id >= $2");
   std::vector<Value> params = {Value("z"), Value(2)};
   update.bind(params);
@@ -187,7 +187,7 @@ TEST_CASE("postgresql driver: RETURNING and rows affected", "[postgresql][driver
   CHECK(update.rows_affected() == 2);
   CHECK(update.column_count() == 0);
 
-  DriverStatement &del =
+  DriverStatement& del =
       conn->cached_statement("DELETE FROM pgt_returning WHERE name = $1 RETURNING id");
   std::vector<Value> z = {Value("z")};
   del.bind(z);
@@ -204,7 +204,7 @@ TEST_CASE("postgresql driver: a 1000-row multi-VALUES insert with RETURNING",
           "[postgresql][driver][batch]") {
   REQUIRE_PG_SERVER();
   auto conn = test::pg_connect();
-  const SqlDialect &d = test::pg_plugin().sql_dialect();
+  const SqlDialect& d = test::pg_plugin().sql_dialect();
   conn->execute("DROP TABLE IF EXISTS pgt_bulk");
   conn->execute("CREATE TABLE pgt_bulk (id " + d.autoincrement_type(Integer) +
                 " PRIMARY KEY, name TEXT NOT NULL, score DOUBLE PRECISION)");
@@ -223,7 +223,7 @@ TEST_CASE("postgresql driver: a 1000-row multi-VALUES insert with RETURNING",
   sql += " RETURNING id, name";
   REQUIRE(params.size() * 1 <= d.max_bound_parameters());
 
-  DriverStatement &insert = conn->cached_statement(sql);
+  DriverStatement& insert = conn->cached_statement(sql);
   insert.bind(params);
   std::vector<std::int64_t> ids;
   while (insert.step()) {
@@ -240,7 +240,7 @@ TEST_CASE("postgresql driver: a 1000-row multi-VALUES insert with RETURNING",
 
   // The same shape again reuses the prepared statement.
   auto before = conn->statements_prepared();
-  DriverStatement &again = conn->cached_statement(sql);
+  DriverStatement& again = conn->cached_statement(sql);
   again.bind(params);
   int returned = 0;
   while (again.step())
@@ -284,7 +284,7 @@ TEST_CASE("postgresql driver: transactions", "[postgresql][driver][transaction]"
   try {
     conn->commit();
     FAIL("commit of a failed transaction succeeded");
-  } catch (const DatabaseError &e) {
+  } catch (const DatabaseError& e) {
     CHECK(e.sqlstate() == "25P02");
   }
   CHECK_FALSE(conn->in_transaction());
@@ -295,7 +295,7 @@ TEST_CASE("postgresql driver: transactions", "[postgresql][driver][transaction]"
 TEST_CASE("postgresql driver: savepoints", "[postgresql][driver][transaction]") {
   REQUIRE_PG_SERVER();
   auto conn = test::pg_connect();
-  const SqlDialect &d = test::pg_plugin().sql_dialect();
+  const SqlDialect& d = test::pg_plugin().sql_dialect();
   conn->execute("DROP TABLE IF EXISTS pgt_sp");
   conn->execute("CREATE TABLE pgt_sp (id INTEGER PRIMARY KEY)");
   const std::string insert = "INSERT INTO pgt_sp (id) VALUES ($1)";
@@ -338,7 +338,7 @@ TEST_CASE("postgresql driver: the statement cache prepares each shape once",
   for (int k = 0; k < 50; ++k)
     CHECK(test::scalar(*conn, sql, {Value(k)}) == Value(2 * k));
   CHECK(conn->statements_prepared() == 1);
-  DriverStatement *first = &conn->cached_statement(sql);
+  DriverStatement* first = &conn->cached_statement(sql);
   CHECK(first == &conn->cached_statement(sql));
 
   auto server_statements = [&] {
@@ -357,7 +357,7 @@ TEST_CASE("postgresql driver: the statement cache prepares each shape once",
 
   // Outside the cache, a prepared statement can be kept and reused directly.
   auto own = conn->prepare("SELECT $1::text");
-  for (const char *word : {"one", "two"}) {
+  for (const char* word : {"one", "two"}) {
     std::vector<Value> p = {Value(word)};
     own->bind(p);
     REQUIRE(own->step());
@@ -375,7 +375,7 @@ TEST_CASE("postgresql dialect against the server: has_table_sql and DDL literals
           "[postgresql][driver][dialect]") {
   REQUIRE_PG_SERVER();
   auto conn = test::pg_connect();
-  const SqlDialect &d = test::pg_plugin().sql_dialect();
+  const SqlDialect& d = test::pg_plugin().sql_dialect();
   conn->execute("DROP TABLE IF EXISTS pgt_literals");
   CHECK(test::query(*conn, d.has_table_sql(), {Value("pgt_literals")}).empty());
 
@@ -383,7 +383,7 @@ TEST_CASE("postgresql dialect against the server: has_table_sql and DDL literals
   const std::vector<Value> defaults = {
       Value(-42),  Value(2.5), Value("it's \\ \"x\""),      Value(true),
       Value(blob), Value{},    Value(std::int64_t{1} << 40)};
-  const char *types[] = {"INTEGER", "DOUBLE PRECISION", "TEXT", "BOOLEAN", "BYTEA", "TEXT",
+  const char* types[] = {"INTEGER", "DOUBLE PRECISION", "TEXT", "BOOLEAN", "BYTEA", "TEXT",
                          "BIGINT"};
   std::string ddl = "CREATE TABLE pgt_literals (id INTEGER PRIMARY KEY";
   for (std::size_t k = 0; k < defaults.size(); ++k) {

@@ -9,13 +9,13 @@ namespace {
 
 // Runs `sql` and checks that it raises `Expected` with `sqlstate`, its SQL and a message.
 template <typename Expected>
-void expect_error(DriverConnection &conn, const std::string &sql, const std::vector<Value> &params,
-                  const std::string &sqlstate, const std::string &message_part) {
+void expect_error(DriverConnection& conn, const std::string& sql, const std::vector<Value>& params,
+                  const std::string& sqlstate, const std::string& message_part) {
   INFO(sql);
   try {
     test::query(conn, sql, params);
     FAIL("no error raised");
-  } catch (const Expected &e) {
+  } catch (const Expected& e) {
     CHECK(e.sqlstate() == sqlstate);
     CHECK(e.sql() == sql);
     CHECK(e.message().find(message_part) != std::string::npos);
@@ -66,10 +66,10 @@ TEST_CASE("postgresql errors: SQLSTATE classes", "[postgresql][errors]") {
   try {
     test::query(*conn, "DO $$ BEGIN RAISE EXCEPTION 'custom' USING ERRCODE = 'P0001'; END $$");
     FAIL("no error raised");
-  } catch (const DatabaseError &e) {
+  } catch (const DatabaseError& e) {
     CHECK(e.sqlstate() == "P0001");
-    CHECK(dynamic_cast<const IntegrityError *>(&e) == nullptr);
-    CHECK(dynamic_cast<const OperationalError *>(&e) == nullptr);
+    CHECK(dynamic_cast<const IntegrityError*>(&e) == nullptr);
+    CHECK(dynamic_cast<const OperationalError*>(&e) == nullptr);
   }
   CHECK(conn->ping());
 
@@ -86,7 +86,7 @@ TEST_CASE("postgresql errors: a cancelled statement is operational and keeps the
   try {
     test::query(*conn, "SELECT pg_sleep(5)");
     FAIL("no error raised");
-  } catch (const OperationalError &e) {
+  } catch (const OperationalError& e) {
     CHECK(e.sqlstate() == "57014");
   }
   conn->execute("SET statement_timeout = 0");

@@ -13,7 +13,7 @@ using namespace retort;
 namespace {
 
 // pg_ctl refuses to run as root; as in tests/pg-server.sh it runs as postgres from /.
-void restart_server(const std::string &base) {
+void restart_server(const std::string& base) {
   const std::string pg_ctl = "/usr/lib/postgresql/15/bin/pg_ctl -D " + base + "/data -l " + base +
                              "/server.log -m fast -w -t 60 restart >/dev/null 2>&1";
   const std::string command =
@@ -26,7 +26,7 @@ void restart_server(const std::string &base) {
 TEST_CASE("postgresql connection loss: a server restart under live connections",
           "[postgresql][restart]") {
   REQUIRE_PG_SERVER();
-  const char *base = std::getenv("RETORT_TEST_PG_BASE");
+  const char* base = std::getenv("RETORT_TEST_PG_BASE");
   if (base == nullptr) {
     WARN("RETORT_TEST_PG_BASE unset: the server restart test needs tests/pg-server.sh's server");
     return;
@@ -34,7 +34,7 @@ TEST_CASE("postgresql connection loss: a server restart under live connections",
   auto idle = test::pg_connect();
   CHECK(test::scalar(*idle, "SELECT $1::int", {Value(1)}) == Value(1));
   auto busy = test::pg_connect();
-  NonBlockingConnection &nb = *busy->non_blocking();
+  NonBlockingConnection& nb = *busy->non_blocking();
   nb.send_query("SELECT pg_sleep(60)", {});
   test::flush_all(nb);
 
@@ -45,7 +45,7 @@ TEST_CASE("postgresql connection loss: a server restart under live connections",
   try {
     while (auto result = test::await_result(nb))
       result->throw_if_error();
-  } catch (const OperationalError &e) {
+  } catch (const OperationalError& e) {
     ++operational_errors;
     CHECK(e.sql() == "SELECT pg_sleep(60)");
   }
@@ -77,7 +77,7 @@ TEST_CASE("postgresql connection loss: terminated by the server", "[postgresql][
   try {
     test::scalar(*victim, "SELECT 1");
     FAIL("statement on a terminated connection succeeded");
-  } catch (const OperationalError &e) {
+  } catch (const OperationalError& e) {
     INFO(e.what());
     CHECK((e.sqlstate() == "57P01" || e.sqlstate().starts_with("08")));
   }

@@ -31,12 +31,12 @@ struct Loaded {
 } // namespace
 
 std::filesystem::path sqlite_plugin_path() {
-  const char *dir = std::getenv("RETORT_PLUGIN_PATH");
+  const char* dir = std::getenv("RETORT_PLUGIN_PATH");
   if (dir == nullptr) throw std::runtime_error("RETORT_PLUGIN_PATH is not set");
   return std::filesystem::path(dir) / "retort-dialect-sqlite.so";
 }
 
-const DialectPlugin &sqlite_plugin() {
+const DialectPlugin& sqlite_plugin() {
   static Loaded loaded = [] {
     Loaded l;
     l.factory = boost::dll::import_alias<DialectFactory>(sqlite_plugin_path(),
@@ -47,7 +47,7 @@ const DialectPlugin &sqlite_plugin() {
   return *loaded.plugin;
 }
 
-std::unique_ptr<DriverConnection> connect(const std::string &url, const Options &options) {
+std::unique_ptr<DriverConnection> connect(const std::string& url, const Options& options) {
   return sqlite_plugin().connect(Url::parse(url), options);
 }
 

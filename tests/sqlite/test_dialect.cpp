@@ -25,7 +25,7 @@ std::string quote_id(std::string_view id) {
 }
 
 // All rows of a one-column integer query.
-std::vector<std::int64_t> ints(DriverConnection &c, const std::string &sql) {
+std::vector<std::int64_t> ints(DriverConnection& c, const std::string& sql) {
   auto stmt = c.prepare(sql);
   std::vector<std::int64_t> out;
   while (stmt->step())
@@ -39,7 +39,7 @@ TEST_CASE("the module exports a manifest for the sqlite schemes", "[sqlite][plug
   boost::dll::shared_library lib(retort::test::sqlite_plugin_path(),
                                  boost::dll::load_mode::rtld_now);
   REQUIRE(lib.has("retort_plugin_manifest"));
-  const auto &manifest = lib.get<const PluginManifest>("retort_plugin_manifest");
+  const auto& manifest = lib.get<const PluginManifest>("retort_plugin_manifest");
   CHECK(manifest.abi_version == plugin_abi_version);
   CHECK(std::strcmp(manifest.abi_tag, RETORT_ABI_TAG) == 0);
   CHECK(manifest.kind == PluginKind::dialect);
@@ -52,7 +52,7 @@ TEST_CASE("the module exports a manifest for the sqlite schemes", "[sqlite][plug
 }
 
 TEST_CASE("default pool is static for memory databases and queue for files", "[sqlite][plugin]") {
-  const auto &plugin = sqlite_plugin();
+  const auto& plugin = sqlite_plugin();
   CHECK(plugin.default_pool(Url::parse("sqlite://")) == "static");
   CHECK(plugin.default_pool(Url::parse("sqlite:///:memory:")) == "static");
   CHECK(plugin.default_pool(Url::parse("sqlite:///file::memory:?cache=shared&uri=true")) ==
@@ -62,7 +62,7 @@ TEST_CASE("default pool is static for memory databases and queue for files", "[s
 }
 
 TEST_CASE("sqlite dialect rendering rules", "[sqlite][dialect]") {
-  const SqlDialect &d = sqlite_plugin().sql_dialect();
+  const SqlDialect& d = sqlite_plugin().sql_dialect();
   CHECK(d.name() == "sqlite");
   std::string out;
   d.render_placeholder(out, 1);
@@ -106,7 +106,7 @@ TEST_CASE("identifiers are quoted when SQLite needs it", "[sqlite][dialect]") {
 }
 
 TEST_CASE("type names for every SqlType", "[sqlite][dialect]") {
-  const SqlDialect &d = sqlite_plugin().sql_dialect();
+  const SqlDialect& d = sqlite_plugin().sql_dialect();
   CHECK(d.type_name(Integer) == "INTEGER");
   CHECK(d.type_name(BigInteger) == "BIGINT");
   CHECK(d.type_name(SmallInteger) == "SMALLINT");
@@ -127,7 +127,7 @@ TEST_CASE("type names for every SqlType", "[sqlite][dialect]") {
 }
 
 TEST_CASE("type names give the intended storage affinity", "[sqlite][dialect]") {
-  const SqlDialect &d = sqlite_plugin().sql_dialect();
+  const SqlDialect& d = sqlite_plugin().sql_dialect();
   auto c = connect("sqlite://");
   c->execute("CREATE TABLE t (i " + d.type_name(BigInteger) + ", f " + d.type_name(Float) + ", s " +
              d.type_name(String(5)) + ", n " + d.type_name(Numeric(10, 2)) + ")");
@@ -143,7 +143,7 @@ TEST_CASE("type names give the intended storage affinity", "[sqlite][dialect]") 
 
 TEST_CASE("autoincrement_type makes a rowid alias, inline or as table PRIMARY KEY",
           "[sqlite][dialect]") {
-  const SqlDialect &d = sqlite_plugin().sql_dialect();
+  const SqlDialect& d = sqlite_plugin().sql_dialect();
   auto c = connect("sqlite://");
   std::string id = d.autoincrement_type(BigInteger);
   c->execute("CREATE TABLE a (id " + id + " PRIMARY KEY, v TEXT)");
@@ -204,11 +204,11 @@ TEST_CASE("the features the dialect claims work in the linked SQLite", "[sqlite]
 }
 
 TEST_CASE("has_table_sql finds tables and only tables", "[sqlite][dialect]") {
-  const SqlDialect &d = sqlite_plugin().sql_dialect();
+  const SqlDialect& d = sqlite_plugin().sql_dialect();
   auto c = connect("sqlite://");
   c->execute("CREATE TABLE present (x INTEGER); CREATE VIEW a_view AS SELECT 1;"
              "CREATE INDEX an_index ON present (x)");
-  auto &stmt = c->cached_statement(d.has_table_sql());
+  auto& stmt = c->cached_statement(d.has_table_sql());
   auto exists = [&stmt](std::string name) {
     std::vector<Value> params{Value(std::move(name))};
     stmt.bind(params);
@@ -224,7 +224,7 @@ TEST_CASE("has_table_sql finds tables and only tables", "[sqlite][dialect]") {
 }
 
 TEST_CASE("literals rendered for DDL defaults read back as the same values", "[sqlite][dialect]") {
-  const SqlDialect &d = sqlite_plugin().sql_dialect();
+  const SqlDialect& d = sqlite_plugin().sql_dialect();
   auto c = connect("sqlite://");
   Blob blob{std::byte{0}, std::byte{0xab}, std::byte{0x7f}};
   std::vector<Value> values{Value(),       Value(-42), Value(2.5),  Value(3.0),
@@ -246,7 +246,7 @@ TEST_CASE("literals rendered for DDL defaults read back as the same values", "[s
 }
 
 TEST_CASE("ON CONFLICT exists, ALTER TABLE ADD CONSTRAINT does not", "[sqlite][dialect]") {
-  const SqlDialect &d = sqlite_plugin().sql_dialect();
+  const SqlDialect& d = sqlite_plugin().sql_dialect();
   auto c = connect("sqlite://");
   c->execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER); CREATE TABLE other (id INTEGER)");
   CHECK(d.supports_on_conflict());

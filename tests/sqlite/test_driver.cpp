@@ -23,8 +23,8 @@ Blob bytes(std::string_view text) {
   return out;
 }
 
-std::int64_t scalar(DriverConnection &c, const std::string &sql, std::vector<Value> params = {}) {
-  auto &stmt = c.cached_statement(sql);
+std::int64_t scalar(DriverConnection& c, const std::string& sql, std::vector<Value> params = {}) {
+  auto& stmt = c.cached_statement(sql);
   stmt.bind(params);
   REQUIRE(stmt.step());
   std::int64_t value = stmt.get_int64(0);
@@ -33,8 +33,8 @@ std::int64_t scalar(DriverConnection &c, const std::string &sql, std::vector<Val
   return value;
 }
 
-void run(DriverConnection &c, const std::string &sql, std::vector<Value> params) {
-  auto &stmt = c.cached_statement(sql);
+void run(DriverConnection& c, const std::string& sql, std::vector<Value> params) {
+  auto& stmt = c.cached_statement(sql);
   stmt.bind(params);
   while (stmt.step()) {
   }
@@ -58,7 +58,7 @@ TEST_CASE("every Value kind binds and reads back typed and boxed", "[sqlite][dri
       {3, small, 1e300, "", bytes("x"), true, "not null"},
       {4, -1, std::numeric_limits<double>::infinity(), with_nul, blob, false, Null{}},
   };
-  for (const auto &row : rows) {
+  for (const auto& row : rows) {
     insert->bind(row);
     CHECK_FALSE(insert->step());
     CHECK(insert->rows_affected() == 1);
@@ -68,7 +68,7 @@ TEST_CASE("every Value kind binds and reads back typed and boxed", "[sqlite][dri
   REQUIRE(select->column_count() == 7);
   CHECK(select->column_name(0) == "id");
   CHECK(select->column_name(6) == "n");
-  for (const auto &row : rows) {
+  for (const auto& row : rows) {
     REQUIRE(select->step());
     CHECK(select->get_int64(1) == row[1].as_int());
     CHECK(select->get_double(2) == row[2].as_double());
@@ -182,7 +182,7 @@ TEST_CASE("rows_affected counts only the statement's own changes", "[sqlite][dri
 TEST_CASE("INSERT ... RETURNING gives generated keys", "[sqlite][driver]") {
   auto c = connect("sqlite://");
   c->execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
-  auto &stmt = c->cached_statement("INSERT INTO users (name) VALUES (?), (?) RETURNING id, name");
+  auto& stmt = c->cached_statement("INSERT INTO users (name) VALUES (?), (?) RETURNING id, name");
   std::vector<Value> names{"ann", "bob"};
   stmt.bind(names);
   REQUIRE(stmt.step());
@@ -194,7 +194,7 @@ TEST_CASE("INSERT ... RETURNING gives generated keys", "[sqlite][driver]") {
   CHECK_FALSE(stmt.step());
   CHECK(stmt.rows_affected() == 2);
 
-  auto &again = c->cached_statement("INSERT INTO users (name) VALUES (?), (?) RETURNING id, name");
+  auto& again = c->cached_statement("INSERT INTO users (name) VALUES (?), (?) RETURNING id, name");
   std::vector<Value> more{"cy", "di"};
   again.bind(more);
   REQUIRE(again.step());
@@ -235,18 +235,18 @@ TEST_CASE("a statement is reset and rebound for each execution", "[sqlite][drive
 TEST_CASE("the statement cache prepares each SQL text once", "[sqlite][driver]") {
   auto c = connect("sqlite://");
   CHECK(c->statements_prepared() == 0);
-  auto &first = c->cached_statement("SELECT ?");
-  auto &second = c->cached_statement("SELECT ?");
+  auto& first = c->cached_statement("SELECT ?");
+  auto& second = c->cached_statement("SELECT ?");
   CHECK(&first == &second);
   CHECK(c->statements_prepared() == 1);
   c->cached_statement("SELECT ? + 1");
   CHECK(c->statements_prepared() == 2);
   // Returned reset, even when the last user left it mid-result.
-  auto &s = c->cached_statement("SELECT value FROM json_each('[1,2,3]')");
+  auto& s = c->cached_statement("SELECT value FROM json_each('[1,2,3]')");
   std::vector<Value> none;
   s.bind(none);
   REQUIRE(s.step());
-  auto &again = c->cached_statement("SELECT value FROM json_each('[1,2,3]')");
+  auto& again = c->cached_statement("SELECT value FROM json_each('[1,2,3]')");
   REQUIRE(again.step());
   CHECK(again.get_int64(0) == 1);
   c->clear_statement_cache();
@@ -302,7 +302,7 @@ TEST_CASE("savepoints through execute", "[sqlite][driver]") {
   CHECK_THROWS_AS(c->execute("RELEASE SAVEPOINT nope"), ProgrammingError);
 
   // The dialect's savepoint SQL runs as is.
-  const SqlDialect &d = test::sqlite_plugin().sql_dialect();
+  const SqlDialect& d = test::sqlite_plugin().sql_dialect();
   c->begin();
   c->execute(d.savepoint_sql("sp_1"));
   run(*c, "INSERT INTO t VALUES (?)", {5});
@@ -380,7 +380,7 @@ TEST_CASE("file databases persist and are shared between connections", "[sqlite]
   }
   REQUIRE(std::filesystem::exists(dir.path() / "app.db"));
   auto reader = connect(url);
-  auto &stmt = reader->cached_statement("SELECT v FROM t");
+  auto& stmt = reader->cached_statement("SELECT v FROM t");
   REQUIRE(stmt.step());
   CHECK(stmt.get_text(0) == "kept");
   stmt.reset();

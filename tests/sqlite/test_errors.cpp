@@ -18,8 +18,8 @@ using retort::test::TempDir;
 
 namespace {
 
-void run(DriverConnection &c, const std::string &sql, std::vector<Value> params = {}) {
-  auto &stmt = c.cached_statement(sql);
+void run(DriverConnection& c, const std::string& sql, std::vector<Value> params = {}) {
+  auto& stmt = c.cached_statement(sql);
   stmt.bind(params);
   while (stmt.step()) {
   }
@@ -27,10 +27,10 @@ void run(DriverConnection &c, const std::string &sql, std::vector<Value> params 
 
 // Runs `sql` and returns the error it must throw, typed as E.
 template <typename E>
-E error_of(DriverConnection &c, const std::string &sql, std::vector<Value> params = {}) {
+E error_of(DriverConnection& c, const std::string& sql, std::vector<Value> params = {}) {
   try {
     run(c, sql, std::move(params));
-  } catch (const E &e) {
+  } catch (const E& e) {
     return e;
   }
   FAIL("no " << typeid(E).name() << " from: " << sql);
@@ -87,7 +87,7 @@ TEST_CASE("constraint violations are IntegrityErrors with the extended code", "[
   }
   // A failed statement leaves the connection and the statement usable.
   run(*c, "INSERT INTO users (name) VALUES (?)", {"bob"});
-  auto &count = c->cached_statement("SELECT count(*) FROM users WHERE name = ?");
+  auto& count = c->cached_statement("SELECT count(*) FROM users WHERE name = ?");
   std::vector<Value> bob{"bob"};
   count.bind(bob);
   REQUIRE(count.step());
@@ -114,7 +114,7 @@ TEST_CASE("bad SQL is a ProgrammingError naming the statement", "[sqlite][errors
     try {
       c->prepare(sql);
       FAIL("no error");
-    } catch (const ProgrammingError &e) {
+    } catch (const ProgrammingError& e) {
       CHECK(e.sql() == sql);
       CHECK(e.native_code() == SQLITE_ERROR);
       CHECK_THAT(e.message(), Catch::Contains("syntax error"));
@@ -132,7 +132,7 @@ TEST_CASE("bad SQL is a ProgrammingError naming the statement", "[sqlite][errors
     try {
       c->execute(script);
       FAIL("no error");
-    } catch (const ProgrammingError &e) {
+    } catch (const ProgrammingError& e) {
       CHECK(e.sql() == script);
     }
   }
@@ -187,7 +187,7 @@ TEST_CASE("opening and file errors are OperationalErrors", "[sqlite][errors]") {
     try {
       connect(dir.url("missing/dir/x.db"));
       FAIL("no error");
-    } catch (const OperationalError &e) {
+    } catch (const OperationalError& e) {
       CHECK((e.native_code() & 0xff) == SQLITE_CANTOPEN);
       CHECK_THAT(e.what(), Catch::Contains("missing/dir/x.db"));
     }
@@ -202,7 +202,7 @@ TEST_CASE("opening and file errors are OperationalErrors", "[sqlite][errors]") {
     try {
       connect(dir.url("text.db"));
       FAIL("no error");
-    } catch (const OperationalError &e) {
+    } catch (const OperationalError& e) {
       CHECK(e.native_code() == SQLITE_NOTADB);
       CHECK_THAT(e.what(), Catch::Contains("text.db"));
     }

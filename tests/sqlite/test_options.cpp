@@ -13,7 +13,7 @@ using retort::test::TempDir;
 
 namespace {
 
-std::string pragma_text(DriverConnection &c, const std::string &pragma) {
+std::string pragma_text(DriverConnection& c, const std::string& pragma) {
   auto stmt = c.prepare("PRAGMA " + pragma);
   REQUIRE(stmt->step());
   return std::string(stmt->get_text(0));
@@ -22,13 +22,13 @@ std::string pragma_text(DriverConnection &c, const std::string &pragma) {
 // Changes the working directory for the life of the object.
 class WorkingDirectory {
 public:
-  explicit WorkingDirectory(const std::filesystem::path &dir)
+  explicit WorkingDirectory(const std::filesystem::path& dir)
       : saved_(std::filesystem::current_path()) {
     std::filesystem::current_path(dir);
   }
   ~WorkingDirectory() { std::filesystem::current_path(saved_); }
-  WorkingDirectory(const WorkingDirectory &) = delete;
-  WorkingDirectory &operator=(const WorkingDirectory &) = delete;
+  WorkingDirectory(const WorkingDirectory&) = delete;
+  WorkingDirectory& operator=(const WorkingDirectory&) = delete;
 
 private:
   std::filesystem::path saved_;
@@ -111,10 +111,10 @@ TEST_CASE("transaction_mode=immediate takes the write lock at begin", "[sqlite][
 }
 
 TEST_CASE("invalid options are ConfigErrors naming the option", "[sqlite][options]") {
-  auto error_for = [](const std::string &url, const Options &options = {}) -> std::string {
+  auto error_for = [](const std::string& url, const Options& options = {}) -> std::string {
     try {
       connect(url, options);
-    } catch (const ConfigError &e) {
+    } catch (const ConfigError& e) {
       return e.what();
     }
     return "no ConfigError";
@@ -137,7 +137,7 @@ TEST_CASE("a host in an SQLite URL is refused", "[sqlite][options]") {
   try {
     connect("sqlite://app.db");
     FAIL("no error");
-  } catch (const ArgumentError &e) {
+  } catch (const ArgumentError& e) {
     CHECK_THAT(e.what(), Catch::Contains("sqlite:///relative.db") && Catch::Contains("app.db"));
   }
 }

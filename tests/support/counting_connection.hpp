@@ -60,10 +60,10 @@ public:
   /// Set while a holder has it, to catch a pool handing one connection to two holders.
   std::atomic<bool> in_use{false};
 
-  std::unique_ptr<DriverStatement> prepare(const std::string &sql) override {
+  std::unique_ptr<DriverStatement> prepare(const std::string& sql) override {
     throw NotSupportedError("CountingConnection cannot prepare", "", 0, sql);
   }
-  void execute(const std::string &) override {}
+  void execute(const std::string&) override {}
   void begin() override { in_transaction_ = true; }
   void commit() override { in_transaction_ = false; }
   void rollback() override {
@@ -89,8 +89,8 @@ inline ConnectionFactory counting_factory(std::shared_ptr<ConnectionCounters> co
 }
 
 /// The CountingConnection behind a pooled connection.
-inline CountingConnection &counting(const PooledConnection &pooled) {
-  return dynamic_cast<CountingConnection &>(*pooled);
+inline CountingConnection& counting(const PooledConnection& pooled) {
+  return dynamic_cast<CountingConnection&>(*pooled);
 }
 
 } // namespace retort::testing

@@ -9,10 +9,10 @@ using retort::Url;
 
 namespace {
 
-std::string parse_error(const std::string &text) {
+std::string parse_error(const std::string& text) {
   try {
     (void)Url::parse(text);
-  } catch (const retort::ArgumentError &e) {
+  } catch (const retort::ArgumentError& e) {
     return e.what();
   }
   FAIL("no ArgumentError for " << text);

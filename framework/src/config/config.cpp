@@ -29,9 +29,9 @@ struct Entry {
 
 using Entries = std::map<std::string, Entry, std::less<>>;
 
-std::string join(const std::vector<std::string> &items) {
+std::string join(const std::vector<std::string>& items) {
   std::string out;
-  for (const auto &item : items)
+  for (const auto& item : items)
     out += (out.empty() ? "" : ", ") + item;
   return out;
 }
@@ -40,14 +40,14 @@ class Reader {
 public:
   explicit Reader(fs::path file) : file_(std::move(file)) {}
 
-  [[noreturn]] void fail(const YAML::Node &at, const std::string &what) const {
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
     const auto mark = at.Mark();
     if (mark.line < 0) throw ConfigError(what, file_.string());
     throw ConfigError(what, file_.string(), mark.line + 1, mark.column + 1);
   }
 
   // A mapping with unique scalar keys; `allowed` empty means any key.
-  Entries map(const YAML::Node &node, const YAML::Node &owner, const std::string &where,
+  Entries map(const YAML::Node& node, const YAML::Node& owner, const std::string& where,
               std::initializer_list<std::string_view> allowed = {}) const {
     if (!node.IsMap()) fail(node.IsNull() ? owner : node, where + ": expected a mapping");
     Entries entries;
@@ -56,7 +56,7 @@ public:
       const YAML::Node key = it->first;
       const YAML::Node value = it->second;
       if (!key.IsScalar()) fail(key, where + ": keys must be plain names");
-      const auto &name = key.Scalar();
+      const auto& name = key.Scalar();
       if (auto seen = entries.find(name); seen != entries.end())
         fail(key, where + ": duplicate key '" + name + "' (first at line " +
                       std::to_string(seen->second.key.Mark().line + 1) + ")");
@@ -71,8 +71,8 @@ public:
 
   // The scalar with ${...} substituted. Messages show the text as written (never the value of a
   // variable) with any URL password masked.
-  std::string scalar(const Entry &entry, const std::string &where) const {
-    const auto &node = entry.value;
+  std::string scalar(const Entry& entry, const std::string& where) const {
+    const auto& node = entry.value;
     if (node.IsNull()) fail(entry.key, where + ": expected a value, got nothing");
     if (!node.IsScalar()) fail(node, where + ": expected a single value, not a list or mapping");
     std::string missing, malformed;
@@ -90,22 +90,22 @@ public:
   }
 
   template <typename T>
-  T typed(const Entry &entry, const std::string &where, config::Parsed<T> parsed) const {
+  T typed(const Entry& entry, const std::string& where, config::Parsed<T> parsed) const {
     if (parsed.value) return *parsed.value;
     fail(entry.value, where + ": expected " + parsed.expected + ", got '" +
                           mask_password(entry.value.Scalar()) + "'");
   }
 
-  bool boolean(const Entry &entry, const std::string &where) const {
+  bool boolean(const Entry& entry, const std::string& where) const {
     return typed(entry, where, config::parse_bool(scalar(entry, where)));
   }
-  int integer(const Entry &entry, const std::string &where, int min, int max) const {
+  int integer(const Entry& entry, const std::string& where, int min, int max) const {
     return typed(entry, where, config::parse_int(scalar(entry, where), min, max));
   }
-  std::chrono::milliseconds duration(const Entry &entry, const std::string &where) const {
+  std::chrono::milliseconds duration(const Entry& entry, const std::string& where) const {
     return typed(entry, where, config::parse_duration(scalar(entry, where)));
   }
-  fs::path path(const Entry &entry, const std::string &where) const {
+  fs::path path(const Entry& entry, const std::string& where) const {
     fs::path p = scalar(entry, where);
     return p.is_absolute() ? p : (file_.parent_path() / p).lexically_normal();
   }
@@ -116,7 +116,7 @@ public:
     defer_missing_ = on;
     missing_.reset();
   }
-  const std::optional<ConfigError> &missing_variable() const { return missing_; }
+  const std::optional<ConfigError>& missing_variable() const { return missing_; }
 
 private:
   fs::path file_;
@@ -124,24 +124,24 @@ private:
   mutable std::optional<ConfigError> missing_;
 };
 
-YAML::Node parse_file(const fs::path &file) {
+YAML::Node parse_file(const fs::path& file) {
   std::ifstream in(file);
   if (!in) throw ConfigError("cannot read the configuration file", file.string());
   std::stringstream text;
   text << in.rdbuf();
   try {
     return YAML::Load(text.str());
-  } catch (const YAML::Exception &e) {
+  } catch (const YAML::Exception& e) {
     if (e.mark.line < 0) throw ConfigError("YAML error: " + e.msg, file.string());
     throw ConfigError("YAML syntax error: " + e.msg, file.string(), e.mark.line + 1,
                       e.mark.column + 1);
   }
 }
 
-void read_pool(const Reader &reader, const Entry &entry, const std::string &where,
-               EngineConfig &engine) {
-  auto &pool = engine.pool;
-  for (const auto &[key, value] :
+void read_pool(const Reader& reader, const Entry& entry, const std::string& where,
+               EngineConfig& engine) {
+  auto& pool = engine.pool;
+  for (const auto& [key, value] :
        reader.map(entry.value, entry.key, where,
                   {"kind", "size", "max_overflow", "timeout", "recycle", "idle_timeout", "pre_ping",
                    "reset_on_return", "lifo", "plugin"})) {
@@ -169,7 +169,7 @@ void read_pool(const Reader &reader, const Entry &entry, const std::string &wher
   }
 }
 
-EngineConfig read_engine(const Reader &reader, const std::string &name, const Entry &entry) {
+EngineConfig read_engine(const Reader& reader, const std::string& name, const Entry& entry) {
   const auto where = "engines." + name;
   EngineConfig engine;
   const auto keys =
@@ -179,10 +179,10 @@ EngineConfig read_engine(const Reader &reader, const std::string &name, const En
   engine.url = reader.scalar(url->second, where + ".url");
   try {
     if (!reader.missing_variable()) (void)Url::parse(engine.url);
-  } catch (const ArgumentError &e) {
+  } catch (const ArgumentError& e) {
     reader.fail(url->second.value, where + ".url: " + e.what());
   }
-  for (const auto &[key, value] : keys) {
+  for (const auto& [key, value] : keys) {
     const auto at = where + "." + key;
     if (key == "echo")
       engine.echo = reader.boolean(value, at);
@@ -191,7 +191,7 @@ EngineConfig read_engine(const Reader &reader, const std::string &name, const En
     else if (key == "plugin")
       engine.plugin = reader.path(value, at);
     else if (key == "options")
-      for (const auto &[option, option_value] : reader.map(value.value, value.key, at))
+      for (const auto& [option, option_value] : reader.map(value.value, value.key, at))
         engine.options[option] = reader.scalar(option_value, at + "." + option);
   }
   return engine;
@@ -199,20 +199,20 @@ EngineConfig read_engine(const Reader &reader, const std::string &name, const En
 
 } // namespace
 
-const EngineConfig &Configuration::engine(std::string_view name) const {
+const EngineConfig& Configuration::engine(std::string_view name) const {
   if (auto it = engines.find(name); it != engines.end()) return it->second;
   if (auto it = unresolved.find(name); it != unresolved.end()) throw it->second;
   std::vector<std::string> known;
-  for (const auto &[known_name, ignored] : engines)
+  for (const auto& [known_name, ignored] : engines)
     known.push_back(known_name);
-  for (const auto &[known_name, ignored] : unresolved)
+  for (const auto& [known_name, ignored] : unresolved)
     known.push_back(known_name);
   std::sort(known.begin(), known.end());
   throw ConfigError("no engine '" + std::string(name) + "'; known engines: " + join(known),
                     file.string());
 }
 
-Configuration load_config(const fs::path &path) {
+Configuration load_config(const fs::path& path) {
   const auto file = fs::absolute(path).lexically_normal();
   const auto root = parse_file(file);
   const Reader reader(file);
@@ -225,7 +225,7 @@ Configuration load_config(const fs::path &path) {
   if (auto plugins = top.find("plugins"); plugins != top.end()) {
     const auto keys = reader.map(plugins->second.value, plugins->second.key, "plugins", {"paths"});
     if (auto paths = keys.find("paths"); paths != keys.end()) {
-      const auto &list = paths->second.value;
+      const auto& list = paths->second.value;
       if (!list.IsSequence()) reader.fail(list, "plugins.paths: expected a list of directories");
       for (std::size_t i = 0; i < list.size(); ++i)
         config.plugin_paths.push_back(reader.path(Entry{paths->second.key, list[i]},
@@ -234,11 +234,11 @@ Configuration load_config(const fs::path &path) {
   }
   const auto engines = top.find("engines");
   if (engines == top.end()) reader.fail(root, "top level: missing key 'engines'");
-  for (const auto &[name, entry] :
+  for (const auto& [name, entry] :
        reader.map(engines->second.value, engines->second.key, "engines")) {
     reader.defer_missing_variables(true);
     auto engine = read_engine(reader, name, entry);
-    if (const auto &missing = reader.missing_variable()) {
+    if (const auto& missing = reader.missing_variable()) {
       config.unresolved.emplace(name, *missing);
       continue;
     }
@@ -251,7 +251,7 @@ Configuration load_config(const fs::path &path) {
   return config;
 }
 
-Engine engine_from_config(const fs::path &path, std::string_view name) {
+Engine engine_from_config(const fs::path& path, std::string_view name) {
   const auto config = load_config(path);
   return create_engine(config.engine(name));
 }

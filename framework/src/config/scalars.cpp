@@ -25,7 +25,7 @@ bool valid_name(std::string_view name) {
 
 } // namespace
 
-std::string substitute_env(std::string_view text, std::string &missing, std::string &malformed) {
+std::string substitute_env(std::string_view text, std::string& missing, std::string& malformed) {
   std::string out;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -50,7 +50,7 @@ std::string substitute_env(std::string_view text, std::string &missing, std::str
       malformed = "'${" + std::string(name) + "...}' is not a variable name";
       return {};
     }
-    const char *value = std::getenv(std::string(name).c_str());
+    const char* value = std::getenv(std::string(name).c_str());
     if (sep != std::string_view::npos && (!value || !*value))
       out += inner.substr(sep + 2);
     else if (value)

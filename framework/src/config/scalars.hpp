@@ -16,7 +16,7 @@ template <typename T> struct Parsed {
 
 /// Replaces ${NAME} and ${NAME:-default} from the environment ("$${" is a literal "${").
 /// Returns the name of an unset variable without default in `missing` (value left empty).
-std::string substitute_env(std::string_view text, std::string &missing, std::string &malformed);
+std::string substitute_env(std::string_view text, std::string& missing, std::string& malformed);
 
 /// "30s", "500ms", "2m", "1h", or a bare number of seconds ("1.5").
 Parsed<std::chrono::milliseconds> parse_duration(std::string_view text);

@@ -15,8 +15,10 @@ std::string located(const std::string& what, const std::string& file, int line, 
 std::string database_what(const std::string& message, const std::string& sqlstate, int code,
                           const std::string& sql) {
   std::string out = message;
-  if (!sqlstate.empty()) out += " [SQLSTATE " + sqlstate + "]";
-  else if (code != 0) out += " [code " + std::to_string(code) + "]";
+  if (!sqlstate.empty())
+    out += " [SQLSTATE " + sqlstate + "]";
+  else if (code != 0)
+    out += " [code " + std::to_string(code) + "]";
   if (!sql.empty()) out += "\n[SQL: " + sql + "]";
   return out;
 }

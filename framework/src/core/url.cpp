@@ -12,7 +12,7 @@ namespace retort {
 
 namespace {
 
-[[noreturn]] void fail(std::string_view text, const std::string &why) {
+[[noreturn]] void fail(std::string_view text, const std::string& why) {
   throw ArgumentError("invalid database URL '" + mask_password(text) + "': " + why);
 }
 
@@ -24,7 +24,7 @@ int hex_value(char c) {
 }
 
 // `what` names the component in the error; `plus_is_space` follows form encoding (query only).
-std::string decode(std::string_view url, std::string_view part, const char *what,
+std::string decode(std::string_view url, std::string_view part, const char* what,
                    bool plus_is_space = false) {
   std::string out;
   out.reserve(part.size());
@@ -69,7 +69,7 @@ bool is_scheme_char(char c) {
          c == '-';
 }
 
-void parse_scheme(std::string_view text, std::string_view scheme, Url &url) {
+void parse_scheme(std::string_view text, std::string_view scheme, Url& url) {
   if (scheme.empty()) fail(text, "the dialect name before '://' is empty");
   for (const char c : scheme)
     if (!is_scheme_char(c)) fail(text, "the dialect name contains '" + std::string(1, c) + "'");
@@ -81,7 +81,7 @@ void parse_scheme(std::string_view text, std::string_view scheme, Url &url) {
     fail(text, "expected dialect+driver before '://'");
 }
 
-void parse_port(std::string_view text, std::string_view port, Url &url) {
+void parse_port(std::string_view text, std::string_view port, Url& url) {
   if (port.empty() || port.size() > 5) fail(text, "the port must be a number from 1 to 65535");
   int value = 0;
   for (const char c : port) {
@@ -93,7 +93,7 @@ void parse_port(std::string_view text, std::string_view port, Url &url) {
   url.port = value;
 }
 
-void parse_host_port(std::string_view text, std::string_view hostport, Url &url) {
+void parse_host_port(std::string_view text, std::string_view hostport, Url& url) {
   std::string_view rest;
   if (!hostport.empty() && hostport.front() == '[') {
     const auto close = hostport.find(']');
@@ -111,7 +111,7 @@ void parse_host_port(std::string_view text, std::string_view hostport, Url &url)
   if (!rest.empty()) parse_port(text, rest.substr(1), url);
 }
 
-void parse_authority(std::string_view text, std::string_view authority, Url &url) {
+void parse_authority(std::string_view text, std::string_view authority, Url& url) {
   // The last '@' ends the user part, so an unencoded '@' in a password still parses.
   const auto at = authority.rfind('@');
   if (at != std::string_view::npos) {
@@ -125,7 +125,7 @@ void parse_authority(std::string_view text, std::string_view authority, Url &url
   parse_host_port(text, authority, url);
 }
 
-void parse_query(std::string_view text, std::string_view query, Url &url) {
+void parse_query(std::string_view text, std::string_view query, Url& url) {
   while (!query.empty()) {
     const auto amp = query.find('&');
     const auto pair = query.substr(0, amp);
@@ -195,7 +195,7 @@ std::string Url::render(bool hide_password) const {
   if (port) out += ":" + std::to_string(*port);
   if (!database.empty()) out += "/" + encode(database, "?#");
   char sep = '?';
-  for (const auto &[key, value] : query) {
+  for (const auto& [key, value] : query) {
     out += sep;
     sep = '&';
     out += encode(key, "&=+?#") + "=" +

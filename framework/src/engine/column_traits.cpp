@@ -5,7 +5,7 @@
 
 namespace retort {
 
-void throw_unexpected_null(const DriverStatement &statement, int column) {
+void throw_unexpected_null(const DriverStatement& statement, int column) {
   throw DataError("column '" + std::string(statement.column_name(column)) +
                       "' is NULL but is read into a non-optional type; map it as std::optional",
                   "", 0, statement.sql());
@@ -20,7 +20,7 @@ struct Cursor {
   std::string_view text;
   std::size_t pos = 0;
 
-  bool digits(std::size_t count, int &out) {
+  bool digits(std::size_t count, int& out) {
     if (pos + count > text.size()) return false;
     auto begin = text.data() + pos;
     auto [end, ec] = std::from_chars(begin, begin + count, out);
@@ -42,7 +42,7 @@ struct Cursor {
                   "");
 }
 
-bool read_date(Cursor &c, sys_days &out) {
+bool read_date(Cursor& c, sys_days& out) {
   int y = 0, m = 0, d = 0;
   if (!(c.digits(4, y) && c.literal('-') && c.digits(2, m) && c.literal('-') && c.digits(2, d)))
     return false;
@@ -52,7 +52,7 @@ bool read_date(Cursor &c, sys_days &out) {
   return true;
 }
 
-bool read_time(Cursor &c, microseconds &out) {
+bool read_time(Cursor& c, microseconds& out) {
   int h = 0, mi = 0, s = 0;
   if (!(c.digits(2, h) && c.literal(':') && c.digits(2, mi))) return false;
   if (c.literal(':') && !c.digits(2, s)) return false;
@@ -71,7 +71,7 @@ bool read_time(Cursor &c, microseconds &out) {
 }
 
 // "+05", "+05:30", "-0800" or "Z"; returns the offset to subtract to reach UTC.
-bool read_offset(Cursor &c, minutes &out) {
+bool read_offset(Cursor& c, minutes& out) {
   if (c.at_end()) return true;
   if (c.literal('Z')) return true;
   const char sign = c.peek();

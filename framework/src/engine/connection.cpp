@@ -6,7 +6,7 @@
 
 namespace retort {
 
-DriverConnection &ConnectionState::driver() {
+DriverConnection& ConnectionState::driver() {
   if (!pooled) throw InvalidStateError("the connection is closed");
   return *pooled;
 }
@@ -17,7 +17,7 @@ void ConnectionState::note_failure() noexcept {
 
 namespace {
 
-void echo_statement(const std::string &sql, std::span<const Value> params) {
+void echo_statement(const std::string& sql, std::span<const Value> params) {
   log_line(sql);
   std::string line = "[";
   for (std::size_t i = 0; i < params.size(); ++i) {
@@ -35,10 +35,10 @@ Connection::Connection(Engine engine, PooledConnection pooled)
 
 Connection::~Connection() = default;
 
-Result Connection::execute_sql(const std::string &sql, std::span<const Value> params) {
-  DriverConnection &driver = state_->driver();
+Result Connection::execute_sql(const std::string& sql, std::span<const Value> params) {
+  DriverConnection& driver = state_->driver();
   if (state_->engine.echo()) echo_statement(sql, params);
-  DriverStatement *statement = driver.find_cached_statement(sql);
+  DriverStatement* statement = driver.find_cached_statement(sql);
   std::unique_ptr<DriverStatement> owned;
   try {
     if (statement != nullptr && state_->busy.contains(statement)) {
@@ -58,8 +58,8 @@ Result Connection::execute_sql(const std::string &sql, std::span<const Value> pa
   }
 }
 
-void Connection::execute_ddl(const std::string &sql) {
-  DriverConnection &driver = state_->driver();
+void Connection::execute_ddl(const std::string& sql) {
+  DriverConnection& driver = state_->driver();
   if (state_->engine.echo()) echo_statement(sql, {});
   try {
     driver.execute(sql);
@@ -70,7 +70,7 @@ void Connection::execute_ddl(const std::string &sql) {
 }
 
 Transaction Connection::begin() {
-  DriverConnection &driver = state_->driver();
+  DriverConnection& driver = state_->driver();
   if (driver.in_transaction())
     throw InvalidStateError("begin(): a transaction is already open on this connection; use "
                             "begin_nested() for a savepoint");
@@ -85,7 +85,7 @@ Transaction Connection::begin() {
 }
 
 Transaction Connection::begin_nested() {
-  DriverConnection &driver = state_->driver();
+  DriverConnection& driver = state_->driver();
   if (!driver.in_transaction()) driver.begin();
   std::string name = "retort_sp_" + std::to_string(++state_->savepoint_counter);
   execute_ddl(state_->engine.dialect().savepoint_sql(name));
@@ -93,8 +93,8 @@ Transaction Connection::begin_nested() {
 }
 
 bool Connection::in_transaction() const { return state_->driver().in_transaction(); }
-const Engine &Connection::engine() const { return state_->engine; }
-DriverConnection &Connection::driver() const { return state_->driver(); }
+const Engine& Connection::engine() const { return state_->engine; }
+DriverConnection& Connection::driver() const { return state_->driver(); }
 
 void Connection::close() noexcept {
   if (!state_) return;

@@ -15,11 +15,11 @@ struct ConnectionState {
   PooledConnection pooled;
   // Cached statements stepped by a live Result; executing the same SQL again meanwhile gets a
   // private statement instead of resetting the one being read.
-  std::unordered_set<DriverStatement *> busy;
+  std::unordered_set<DriverStatement*> busy;
   int savepoint_counter = 0;
 
   /// The driver connection; throws InvalidStateError once closed.
-  DriverConnection &driver();
+  DriverConnection& driver();
   /// After a failure: a connection the driver reports broken is discarded by the pool.
   void note_failure() noexcept;
 };

@@ -12,10 +12,10 @@ DriverConnection::~DriverConnection() {
   clear_statement_cache();
 }
 
-DriverStatement &DriverConnection::cached_statement(const std::string &sql) {
+DriverStatement& DriverConnection::cached_statement(const std::string& sql) {
   if (auto found = by_sql_.find(sql); found != by_sql_.end()) {
     lru_.splice(lru_.begin(), lru_, found->second);
-    DriverStatement &statement = *found->second->second;
+    DriverStatement& statement = *found->second->second;
     statement.reset();
     return statement;
   }
@@ -30,7 +30,7 @@ DriverStatement &DriverConnection::cached_statement(const std::string &sql) {
   return *lru_.front().second;
 }
 
-DriverStatement *DriverConnection::find_cached_statement(const std::string &sql) noexcept {
+DriverStatement* DriverConnection::find_cached_statement(const std::string& sql) noexcept {
   auto found = by_sql_.find(sql);
   return found == by_sql_.end() ? nullptr : found->second->second.get();
 }

@@ -29,11 +29,11 @@ Engine::Engine(std::shared_ptr<const DialectPlugin> plugin, std::shared_ptr<Pool
 }
 
 Connection Engine::connect() const { return Connection(*this, state_->pool->checkout()); }
-const SqlDialect &Engine::dialect() const { return state_->plugin->sql_dialect(); }
-const DialectPlugin &Engine::plugin() const { return *state_->plugin; }
-const Url &Engine::url() const { return state_->url; }
-Pool &Engine::pool() const { return *state_->pool; }
-StatementCache &Engine::statement_cache() const { return state_->statements; }
+const SqlDialect& Engine::dialect() const { return state_->plugin->sql_dialect(); }
+const DialectPlugin& Engine::plugin() const { return *state_->plugin; }
+const Url& Engine::url() const { return state_->url; }
+Pool& Engine::pool() const { return *state_->pool; }
+StatementCache& Engine::statement_cache() const { return state_->statements; }
 bool Engine::echo() const { return state_->echo.load(std::memory_order_relaxed); }
 void Engine::set_echo(bool on) const { state_->echo.store(on, std::memory_order_relaxed); }
 void Engine::dispose() const { state_->pool->dispose(); }

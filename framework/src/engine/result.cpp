@@ -23,17 +23,17 @@ std::vector<Value> Row::values() const {
   return out;
 }
 
-Result::Result(std::shared_ptr<ConnectionState> connection, DriverStatement *statement,
+Result::Result(std::shared_ptr<ConnectionState> connection, DriverStatement* statement,
                std::unique_ptr<DriverStatement> owned, bool has_row)
     : connection_(std::move(connection)), statement_(statement), owned_(std::move(owned)),
       has_row_(has_row) {}
 
-Result::Result(Result &&other) noexcept
+Result::Result(Result&& other) noexcept
     : connection_(std::move(other.connection_)),
       statement_(std::exchange(other.statement_, nullptr)), owned_(std::move(other.owned_)),
       has_row_(std::exchange(other.has_row_, false)) {}
 
-Result &Result::operator=(Result &&other) noexcept {
+Result& Result::operator=(Result&& other) noexcept {
   if (this == &other) return *this;
   close();
   connection_ = std::move(other.connection_);

@@ -12,11 +12,11 @@ namespace retort {
 Transaction::Transaction(std::shared_ptr<ConnectionState> connection, std::string savepoint)
     : connection_(std::move(connection)), savepoint_(std::move(savepoint)), active_(true) {}
 
-Transaction::Transaction(Transaction &&other) noexcept
+Transaction::Transaction(Transaction&& other) noexcept
     : connection_(std::move(other.connection_)), savepoint_(std::move(other.savepoint_)),
       active_(std::exchange(other.active_, false)) {}
 
-Transaction &Transaction::operator=(Transaction &&other) noexcept {
+Transaction& Transaction::operator=(Transaction&& other) noexcept {
   if (this == &other) return *this;
   if (active_) {
     try {
@@ -44,7 +44,7 @@ Transaction::~Transaction() {
 void Transaction::commit() {
   if (!active_) throw InvalidStateError("commit(): the transaction is no longer active");
   active_ = false;
-  DriverConnection &driver = connection_->driver();
+  DriverConnection& driver = connection_->driver();
   const bool echo = connection_->engine.echo();
   try {
     if (is_nested()) {
@@ -71,11 +71,11 @@ void Transaction::commit() {
 void Transaction::rollback() {
   if (!active_) return;
   active_ = false;
-  DriverConnection &driver = connection_->driver();
+  DriverConnection& driver = connection_->driver();
   const bool echo = connection_->engine.echo();
   try {
     if (is_nested()) {
-      const SqlDialect &dialect = connection_->engine.dialect();
+      const SqlDialect& dialect = connection_->engine.dialect();
       std::string sql = dialect.rollback_to_savepoint_sql(savepoint_);
       if (echo) log_line(sql);
       driver.execute(sql);

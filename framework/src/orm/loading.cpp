@@ -17,7 +17,7 @@ namespace {
 // parameter limit, long enough that round trips stay rare.
 constexpr std::size_t in_chunk = 500;
 
-PlanStep compiled_step(SessionCore &session, const Select &select, RowSink *sink) {
+PlanStep compiled_step(SessionCore& session, const Select& select, RowSink* sink) {
   CompiledSql compiled =
       compile(select, session.engine().dialect(), &session.engine().statement_cache());
   PlanStep step;
@@ -27,14 +27,14 @@ PlanStep compiled_step(SessionCore &session, const Select &select, RowSink *sink
   return step;
 }
 
-std::string key_of(const Value &value) {
+std::string key_of(const Value& value) {
   std::string key;
   encode_identity(value, key);
   return key;
 }
 
-Expr order_of(const FromItem &from, const RelationshipInfo &rel) {
-  const Expr &column = from.c(rel.order_column);
+Expr order_of(const FromItem& from, const RelationshipInfo& rel) {
+  const Expr& column = from.c(rel.order_column);
   return rel.order_descending ? column.desc() : column.asc();
 }
 
@@ -42,15 +42,15 @@ Expr order_of(const FromItem &from, const RelationshipInfo &rel) {
 /// (plus none at all for many-to-one targets already in the identity map).
 class RelationshipLoader final : public RowSink {
 public:
-  RelationshipLoader(SessionCore &session, const MapperBase &mapper, std::size_t index,
-                     std::vector<InstanceState *> parents)
+  RelationshipLoader(SessionCore& session, const MapperBase& mapper, std::size_t index,
+                     std::vector<InstanceState*> parents)
       : session_(session), mapper_(mapper), index_(index), rel_(mapper.relationships()[index]),
         target_(rel_.target_mapper()), parents_(std::move(parents)) {
     prepare();
   }
 
   /// The next SELECT, or false when every chunk has run (then the results are assigned).
-  bool next(PlanStep &step) {
+  bool next(PlanStep& step) {
     if (position_ >= keys_.size()) {
       finish();
       return false;
@@ -63,7 +63,7 @@ public:
     return true;
   }
 
-  void row(const DriverStatement &row) override {
+  void row(const DriverStatement& row) override {
     auto object = session_.object_from_row(target_, row, 0);
     if (!object) return;
     Value link;
@@ -84,7 +84,7 @@ public:
 private:
   void prepare() {
     std::unordered_set<std::string> seen;
-    for (InstanceState *parent : parents_) {
+    for (InstanceState* parent : parents_) {
       Value key = mapper_.column_value(parent->object, rel_.local_column);
       if (key.is_null()) continue;
       std::string encoded = key_of(key);
@@ -95,10 +95,10 @@ private:
 
   // A many-to-one target referenced by its primary key may already be loaded: no SQL then,
   // as SQLAlchemy's lazy loader does for simple many-to-ones.
-  bool from_identity_map(const std::string &encoded, const Value &) {
+  bool from_identity_map(const std::string& encoded, const Value&) {
     if (target_.primary_key().size() != 1 || target_.primary_key().front() != rel_.remote_column)
       return false;
-    auto &map = session_.identity_map(target_);
+    auto& map = session_.identity_map(target_);
     auto hit = map.find(encoded);
     if (hit == map.end() || hit->second.state->expired) return false;
     found_[encoded].push_back(hit->second.object);
@@ -106,10 +106,10 @@ private:
   }
 
   Select select_for(std::vector<Expr> keys) const {
-    const FromItem &target = target_.table();
+    const FromItem& target = target_.table();
     Select select = retort::select(target);
     if (rel_.kind == RelationshipKind::many_to_many) {
-      const FromItem &link = rel_.secondary_table;
+      const FromItem& link = rel_.secondary_table;
       select = std::move(select)
                    .add_columns(link.c(rel_.secondary_local))
                    .join(link, link.c(rel_.secondary_remote) ==
@@ -125,7 +125,7 @@ private:
 
   void finish() {
     const int back = rel_.back_index;
-    for (InstanceState *parent : parents_) {
+    for (InstanceState* parent : parents_) {
       Value key = mapper_.column_value(parent->object, rel_.local_column);
       std::vector<std::shared_ptr<void>> items;
       if (!key.is_null())
@@ -133,8 +133,8 @@ private:
       // A back reference of a one-to-many is the parent itself: set it without SQL.
       if (rel_.kind == RelationshipKind::one_to_many && back >= 0)
         if (auto self = parent->self.lock())
-          for (const auto &item : items) {
-            InstanceState *child = target_.state_of(item);
+          for (const auto& item : items) {
+            InstanceState* child = target_.state_of(item);
             if (child == nullptr) continue;
             target_.relationships()[std::size_t(back)].assign(child->object, {self});
             child->loaded_relationships |= 1ull << back;
@@ -144,12 +144,12 @@ private:
     }
   }
 
-  SessionCore &session_;
-  const MapperBase &mapper_;
+  SessionCore& session_;
+  const MapperBase& mapper_;
   std::size_t index_;
-  const RelationshipInfo &rel_;
-  const MapperBase &target_;
-  std::vector<InstanceState *> parents_;
+  const RelationshipInfo& rel_;
+  const MapperBase& target_;
+  std::vector<InstanceState*> parents_;
   std::vector<Expr> keys_;
   std::size_t position_ = 0;
   std::unordered_map<std::string, std::vector<std::shared_ptr<void>>> found_;
@@ -158,20 +158,20 @@ private:
 /// The main SELECT of a query, then its selectin loads.
 class LoadPlan final : public Plan, public RowSink {
 public:
-  LoadPlan(SessionCore &session, const Select &select, const std::vector<EntitySpec> &entities,
-           const std::vector<EagerSpec> &eager, std::size_t chunk,
-           const std::function<void(EntityRows &)> *consume)
+  LoadPlan(SessionCore& session, const Select& select, const std::vector<EntitySpec>& entities,
+           const std::vector<EagerSpec>& eager, std::size_t chunk,
+           const std::function<void(EntityRows&)>* consume)
       : session_(session), select_(select), entities_(entities), eager_(eager), chunk_(chunk),
         consume_(consume) {
-    for (const auto &spec : eager_)
+    for (const auto& spec : eager_)
       if (spec.strategy == LoadStrategy::joined) joined_.push_back(spec);
     offsets_.push_back(0);
-    for (const auto &e : entities_)
+    for (const auto& e : entities_)
       offsets_.push_back(offsets_.back() + static_cast<int>(e.mapper->columns().size()));
     add_joined_columns();
   }
 
-  bool next(PlanStep &step) override {
+  bool next(PlanStep& step) override {
     if (!main_done_) {
       main_done_ = true;
       step = compiled_step(session_, select_, this);
@@ -181,7 +181,7 @@ public:
       if (loader_ && loader_->next(step)) return true;
       loader_.reset();
       if (next_eager_ >= eager_.size()) return false;
-      const EagerSpec &spec = eager_[next_eager_++];
+      const EagerSpec& spec = eager_[next_eager_++];
       if (spec.strategy != LoadStrategy::selectin) continue;
       auto parents = parents_of(spec.entity);
       if (parents.empty()) continue;
@@ -190,7 +190,7 @@ public:
     }
   }
 
-  void row(const DriverStatement &row) override {
+  void row(const DriverStatement& row) override {
     std::vector<std::shared_ptr<void>> objects;
     objects.reserve(entities_.size());
     for (std::size_t i = 0; i < entities_.size(); ++i)
@@ -217,12 +217,12 @@ public:
 private:
   void add_joined_columns() {
     for (std::size_t k = 0; k < joined_.size(); ++k) {
-      const EagerSpec &spec = joined_[k];
-      const MapperBase &mapper = *entities_[spec.entity].mapper;
-      const RelationshipInfo &rel = mapper.relationships()[spec.relationship];
-      const MapperBase &target = rel.target_mapper();
+      const EagerSpec& spec = joined_[k];
+      const MapperBase& mapper = *entities_[spec.entity].mapper;
+      const RelationshipInfo& rel = mapper.relationships()[spec.relationship];
+      const MapperBase& target = rel.target_mapper();
       FromItem alias = target.table().alias(target.table_name() + "_j" + std::to_string(k + 1));
-      const FromItem &parent = entities_[spec.entity].from;
+      const FromItem& parent = entities_[spec.entity].from;
       Expr on;
       if (rel.kind == RelationshipKind::one_to_many)
         on = alias.c(target.columns()[rel.remote_column].name) ==
@@ -238,15 +238,15 @@ private:
     }
   }
 
-  void read_joined(const DriverStatement &row, const std::vector<std::shared_ptr<void>> &objects) {
+  void read_joined(const DriverStatement& row, const std::vector<std::shared_ptr<void>>& objects) {
     for (std::size_t k = 0; k < joined_.size(); ++k) {
-      const EagerSpec &spec = joined_[k];
-      const auto &parent = objects[spec.entity];
+      const EagerSpec& spec = joined_[k];
+      const auto& parent = objects[spec.entity];
       if (!parent) continue;
-      const RelationshipInfo &rel =
+      const RelationshipInfo& rel =
           entities_[spec.entity].mapper->relationships()[spec.relationship];
       auto child = session_.object_from_row(rel.target_mapper(), row, joined_offsets_[k]);
-      auto &items = joined_found_[k][parent.get()];
+      auto& items = joined_found_[k][parent.get()];
       if (child && std::find(items.begin(), items.end(), child) == items.end())
         items.push_back(std::move(child));
     }
@@ -254,18 +254,18 @@ private:
 
   void finish_joined() {
     for (std::size_t k = 0; k < joined_.size(); ++k) {
-      const EagerSpec &spec = joined_[k];
-      const MapperBase &mapper = *entities_[spec.entity].mapper;
-      const RelationshipInfo &rel = mapper.relationships()[spec.relationship];
-      for (const auto &objects : all_parents(spec.entity)) {
-        InstanceState *state = mapper.state_of(objects);
+      const EagerSpec& spec = joined_[k];
+      const MapperBase& mapper = *entities_[spec.entity].mapper;
+      const RelationshipInfo& rel = mapper.relationships()[spec.relationship];
+      for (const auto& objects : all_parents(spec.entity)) {
+        InstanceState* state = mapper.state_of(objects);
         if (state == nullptr) continue;
         auto found = joined_found_[k].find(objects.get());
         std::vector<std::shared_ptr<void>> items;
         if (found != joined_found_[k].end()) items = found->second;
         if (rel.kind == RelationshipKind::one_to_many && rel.back_index >= 0)
-          for (const auto &item : items)
-            if (InstanceState *child = rel.target_mapper().state_of(item)) {
+          for (const auto& item : items)
+            if (InstanceState* child = rel.target_mapper().state_of(item)) {
               rel.target_mapper().relationships()[std::size_t(rel.back_index)].assign(child->object,
                                                                                       {objects});
               child->loaded_relationships |= 1ull << rel.back_index;
@@ -278,31 +278,31 @@ private:
 
   std::vector<std::shared_ptr<void>> all_parents(std::size_t entity) const {
     std::vector<std::shared_ptr<void>> out;
-    std::unordered_set<const void *> unique;
-    for (const auto &row : rows_)
+    std::unordered_set<const void*> unique;
+    for (const auto& row : rows_)
       if (row[entity] && unique.insert(row[entity].get()).second) out.push_back(row[entity]);
     return out;
   }
 
-  std::vector<InstanceState *> parents_of(std::size_t entity) const {
-    std::vector<InstanceState *> out;
-    const MapperBase &mapper = *entities_[entity].mapper;
-    for (const auto &object : all_parents(entity))
-      if (InstanceState *state = mapper.state_of(object)) out.push_back(state);
+  std::vector<InstanceState*> parents_of(std::size_t entity) const {
+    std::vector<InstanceState*> out;
+    const MapperBase& mapper = *entities_[entity].mapper;
+    for (const auto& object : all_parents(entity))
+      if (InstanceState* state = mapper.state_of(object)) out.push_back(state);
     return out;
   }
 
-  SessionCore &session_;
+  SessionCore& session_;
   Select select_;
-  const std::vector<EntitySpec> &entities_;
+  const std::vector<EntitySpec>& entities_;
   std::vector<EagerSpec> eager_;
   std::vector<EagerSpec> joined_;
   std::vector<int> offsets_;
   std::vector<int> joined_offsets_;
-  std::vector<std::unordered_map<const void *, std::vector<std::shared_ptr<void>>>> joined_found_;
-  std::unordered_set<const void *> seen_;
+  std::vector<std::unordered_map<const void*, std::vector<std::shared_ptr<void>>>> joined_found_;
+  std::unordered_set<const void*> seen_;
   std::size_t chunk_;
-  const std::function<void(EntityRows &)> *consume_;
+  const std::function<void(EntityRows&)>* consume_;
   EntityRows rows_;
   bool main_done_ = false;
   bool main_finished_ = false;
@@ -313,9 +313,9 @@ private:
 /// Lazy load of one relationship of one parent: a RelationshipLoader as a plan.
 class LazyPlan final : public Plan {
 public:
-  LazyPlan(SessionCore &session, InstanceState &owner, std::size_t index)
+  LazyPlan(SessionCore& session, InstanceState& owner, std::size_t index)
       : loader_(session, *owner.mapper, index, {&owner}) {}
-  bool next(PlanStep &step) override { return loader_.next(step); }
+  bool next(PlanStep& step) override { return loader_.next(step); }
 
 private:
   RelationshipLoader loader_;
@@ -323,13 +323,13 @@ private:
 
 } // namespace
 
-std::shared_ptr<void> SessionCore::object_from_row(const MapperBase &mapper,
-                                                   const DriverStatement &row, int first) {
+std::shared_ptr<void> SessionCore::object_from_row(const MapperBase& mapper,
+                                                   const DriverStatement& row, int first) {
   thread_local std::string key;
   if (!mapper.row_identity(row, first, key)) return nullptr;
-  auto &map = identity_map(mapper);
+  auto& map = identity_map(mapper);
   if (auto hit = map.find(key); hit != map.end()) {
-    InstanceState &state = *hit->second.state;
+    InstanceState& state = *hit->second.state;
     // Expired objects take the database's values, unless the application changed them since:
     // then its changes win and are flushed, as with SQLAlchemy's modified attributes.
     if (state.expired) {
@@ -338,7 +338,7 @@ std::shared_ptr<void> SessionCore::object_from_row(const MapperBase &mapper,
     }
     return hit->second.object;
   }
-  InstanceState *state = nullptr;
+  InstanceState* state = nullptr;
   auto object = mapper.load_new(row, first, state);
   mapper.take_snapshot(*state);
   state->identity = key;
@@ -348,15 +348,15 @@ std::shared_ptr<void> SessionCore::object_from_row(const MapperBase &mapper,
   return object;
 }
 
-std::vector<EagerSpec> SessionCore::eager_loads(const std::vector<EntitySpec> &entities,
-                                                const std::vector<LoaderOption> &options) const {
+std::vector<EagerSpec> SessionCore::eager_loads(const std::vector<EntitySpec>& entities,
+                                                const std::vector<LoaderOption>& options) const {
   std::vector<EagerSpec> out;
   for (std::size_t e = 0; e < entities.size(); ++e) {
-    const MapperBase &mapper = *entities[e].mapper;
-    const auto &relationships = mapper.relationships();
+    const MapperBase& mapper = *entities[e].mapper;
+    const auto& relationships = mapper.relationships();
     for (std::size_t r = 0; r < relationships.size(); ++r) {
       LoadStrategy strategy = relationships[r].strategy;
-      for (const auto &option : options)
+      for (const auto& option : options)
         if (option.mapper == &mapper && option.relationship == r) strategy = option.strategy;
       if (strategy == LoadStrategy::selectin || strategy == LoadStrategy::joined)
         out.push_back({e, r, strategy});
@@ -365,8 +365,8 @@ std::vector<EagerSpec> SessionCore::eager_loads(const std::vector<EntitySpec> &e
   return out;
 }
 
-EntityRows SessionCore::load(const Select &select, const std::vector<EntitySpec> &entities,
-                             const std::vector<EagerSpec> &eager) {
+EntityRows SessionCore::load(const Select& select, const std::vector<EntitySpec>& entities,
+                             const std::vector<EagerSpec>& eager) {
   check_usable();
   autoflush();
   LoadPlan plan(*this, select, entities, eager, 0, nullptr);
@@ -374,9 +374,8 @@ EntityRows SessionCore::load(const Select &select, const std::vector<EntitySpec>
   return plan.take_rows();
 }
 
-void SessionCore::load_chunked(const Select &select, const std::vector<EntitySpec> &entities,
-                               std::size_t chunk,
-                               const std::function<void(EntityRows &)> &consume) {
+void SessionCore::load_chunked(const Select& select, const std::vector<EntitySpec>& entities,
+                               std::size_t chunk, const std::function<void(EntityRows&)>& consume) {
   check_usable();
   autoflush();
   if (chunk == 0) throw ArgumentError("yield_per(): the chunk size must be positive");
@@ -386,7 +385,7 @@ void SessionCore::load_chunked(const Select &select, const std::vector<EntitySpe
   if (!rest.empty()) consume(rest);
 }
 
-void SessionCore::load_relationship(InstanceState &owner, std::size_t index) {
+void SessionCore::load_relationship(InstanceState& owner, std::size_t index) {
   check_usable();
   if (owner.status == ObjectState::pending || owner.identity.empty()) {
     owner.loaded_relationships |= 1ull << index; // nothing in the database yet
@@ -397,23 +396,23 @@ void SessionCore::load_relationship(InstanceState &owner, std::size_t index) {
   run(plan);
 }
 
-std::shared_ptr<void> SessionCore::get(const MapperBase &mapper, std::span<const Value> key) {
+std::shared_ptr<void> SessionCore::get(const MapperBase& mapper, std::span<const Value> key) {
   check_usable();
-  const auto &pk = mapper.primary_key();
+  const auto& pk = mapper.primary_key();
   if (key.size() != pk.size())
     throw ArgumentError("get(): '" + mapper.table_name() + "' has a primary key of " +
                         std::to_string(pk.size()) + " column(s) but " + std::to_string(key.size()) +
                         " value(s) were given");
   std::string encoded;
-  for (const auto &v : key)
+  for (const auto& v : key)
     encode_identity(v, encoded);
-  auto &map = identity_map(mapper);
+  auto& map = identity_map(mapper);
   if (auto hit = map.find(encoded); hit != map.end()) {
-    const InstanceState &state = *hit->second.state;
+    const InstanceState& state = *hit->second.state;
     if (state.status == ObjectState::deleted) return nullptr;
     if (!state.expired) return hit->second.object;
   }
-  const FromItem &table = mapper.table();
+  const FromItem& table = mapper.table();
   Select select = retort::select(table);
   for (std::size_t i = 0; i < pk.size(); ++i)
     select = std::move(select).where(table.c(mapper.columns()[pk[i]].name) == Expr(key[i]));
@@ -422,8 +421,8 @@ std::shared_ptr<void> SessionCore::get(const MapperBase &mapper, std::span<const
   return rows.front().front();
 }
 
-void SessionCore::refresh(const MapperBase &mapper, const std::shared_ptr<void> &object) {
-  InstanceState &state = state_for(mapper, object);
+void SessionCore::refresh(const MapperBase& mapper, const std::shared_ptr<void>& object) {
+  InstanceState& state = state_for(mapper, object);
   if (state.session != this || state.status != ObjectState::persistent)
     throw InvalidStateError("refresh(): the object is not persistent in this session");
   state.expired = true;
@@ -439,7 +438,7 @@ void SessionCore::refresh(const MapperBase &mapper, const std::shared_ptr<void> 
                         "' no longer exists in the database");
 }
 
-std::shared_ptr<void> SessionCore::merge(const MapperBase &mapper, const void *object) {
+std::shared_ptr<void> SessionCore::merge(const MapperBase& mapper, const void* object) {
   check_usable();
   std::vector<Value> key;
   bool has_key = true;
@@ -452,12 +451,12 @@ std::shared_ptr<void> SessionCore::merge(const MapperBase &mapper, const void *o
   }
   std::shared_ptr<void> target = has_key ? get(mapper, key) : nullptr;
   if (!target) {
-    InstanceState *state = nullptr;
+    InstanceState* state = nullptr;
     auto copy = mapper.adopt_copy(object, state);
     add(mapper, copy);
     return copy;
   }
-  InstanceState &state = state_for(mapper, target);
+  InstanceState& state = state_for(mapper, target);
   for (std::size_t i = 0; i < mapper.columns().size(); ++i)
     mapper.set_column_value(state.object, i, mapper.column_value(object, i));
   return target;

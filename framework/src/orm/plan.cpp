@@ -6,7 +6,7 @@ namespace retort {
 RowSink::~RowSink() = default;
 Plan::~Plan() = default;
 
-void run_plan(Plan &plan, Connection &connection) {
+void run_plan(Plan& plan, Connection& connection) {
   PlanStep step;
   while (plan.next(step)) {
     Result result = connection.execute_sql(step.sql, step.params);

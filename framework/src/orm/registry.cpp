@@ -6,24 +6,24 @@ namespace retort {
 
 MetaData ModelRegistry::tables() const {
   MetaData out;
-  for (const auto *mapper : registered_mappers())
+  for (const auto* mapper : registered_mappers())
     out.add(mapper->schema_table());
-  for (const auto &table : extra_)
+  for (const auto& table : extra_)
     if (out.find(table.name()) == nullptr) out.add(table);
   return out;
 }
 
-void ModelRegistry::add(const Table &table) { extra_.push_back(table); }
+void ModelRegistry::add(const Table& table) { extra_.push_back(table); }
 
-void ModelRegistry::create_all(const Engine &engine, bool checkfirst) const {
+void ModelRegistry::create_all(const Engine& engine, bool checkfirst) const {
   retort::create_all(engine, tables(), checkfirst);
 }
 
-void ModelRegistry::drop_all(const Engine &engine, bool checkfirst) const {
+void ModelRegistry::drop_all(const Engine& engine, bool checkfirst) const {
   retort::drop_all(engine, tables(), checkfirst);
 }
 
-ModelRegistry &metadata() {
+ModelRegistry& metadata() {
   static ModelRegistry registry;
   return registry;
 }

@@ -20,23 +20,23 @@ void SessionCore::check_usable() const {
                             "flush; call rollback() before using the session again");
 }
 
-std::unordered_map<std::string, SessionCore::Entry> &
-SessionCore::identity_map(const MapperBase &mapper) {
+std::unordered_map<std::string, SessionCore::Entry>&
+SessionCore::identity_map(const MapperBase& mapper) {
   return maps_[&mapper];
 }
 
 std::size_t SessionCore::identity_map_size() const noexcept {
   std::size_t n = 0;
-  for (const auto &[mapper, map] : maps_)
+  for (const auto& [mapper, map] : maps_)
     n += map.size();
   return n;
 }
 
-InstanceState &SessionCore::state_for(const MapperBase &mapper,
-                                      const std::shared_ptr<void> &object) {
+InstanceState& SessionCore::state_for(const MapperBase& mapper,
+                                      const std::shared_ptr<void>& object) {
   if (!object) throw ArgumentError("a null object was given to the session");
-  if (InstanceState *state = mapper.state_of(object)) return *state;
-  auto &external = external_[object.get()];
+  if (InstanceState* state = mapper.state_of(object)) return *state;
+  auto& external = external_[object.get()];
   if (!external) {
     external = mapper.make_state();
     external->object = object.get();
@@ -45,10 +45,10 @@ InstanceState &SessionCore::state_for(const MapperBase &mapper,
   return *external;
 }
 
-ObjectState SessionCore::state_of(const MapperBase &mapper,
-                                  const std::shared_ptr<void> &object) const {
+ObjectState SessionCore::state_of(const MapperBase& mapper,
+                                  const std::shared_ptr<void>& object) const {
   if (!object) throw ArgumentError("state_of(): null object");
-  const InstanceState *state = mapper.state_of(object);
+  const InstanceState* state = mapper.state_of(object);
   if (state == nullptr) {
     auto found = external_.find(object.get());
     if (found == external_.end()) return ObjectState::transient;
@@ -58,18 +58,18 @@ ObjectState SessionCore::state_of(const MapperBase &mapper,
   return state->status;
 }
 
-void SessionCore::attach(InstanceState &state, const std::shared_ptr<void> &object) {
+void SessionCore::attach(InstanceState& state, const std::shared_ptr<void>& object) {
   state.session = this;
   if (state.self.expired()) state.self = object;
-  const auto &relationships = state.mapper->relationships();
+  const auto& relationships = state.mapper->relationships();
   for (std::size_t i = 0; i < relationships.size(); ++i)
     relationships[i].set_hook(state.object,
                               RelationshipHook{&state, static_cast<std::uint16_t>(i)});
 }
 
-void SessionCore::add(const MapperBase &mapper, const std::shared_ptr<void> &object) {
+void SessionCore::add(const MapperBase& mapper, const std::shared_ptr<void>& object) {
   check_usable();
-  InstanceState &state = state_for(mapper, object);
+  InstanceState& state = state_for(mapper, object);
   if (state.session == this) {
     if (state.status == ObjectState::deleted) return; // add() does not undelete; rollback does
     return;
@@ -90,7 +90,7 @@ void SessionCore::add(const MapperBase &mapper, const std::shared_ptr<void> &obj
   case ObjectState::detached:
   case ObjectState::persistent:
   case ObjectState::deleted: {
-    auto &map = identity_map(mapper);
+    auto& map = identity_map(mapper);
     auto [it, inserted] = map.try_emplace(state.identity, Entry{object, &state});
     if (!inserted && it->second.object != object)
       throw InvalidStateError(std::string("another object with the same primary key is already "
@@ -104,15 +104,15 @@ void SessionCore::add(const MapperBase &mapper, const std::shared_ptr<void> &obj
   cascade_add(mapper, state);
 }
 
-void SessionCore::cascade_add(const MapperBase &mapper, InstanceState &state) {
-  const auto &relationships = mapper.relationships();
+void SessionCore::cascade_add(const MapperBase& mapper, InstanceState& state) {
+  const auto& relationships = mapper.relationships();
   auto owner = state.self.lock();
   for (std::size_t i = 0; i < relationships.size(); ++i) {
-    const RelationshipInfo &rel = relationships[i];
+    const RelationshipInfo& rel = relationships[i];
     if (!(state.loaded_relationships & (1ull << i))) continue;
-    const MapperBase &target = rel.target_mapper();
-    for (const auto &item : rel.items(state.object)) {
-      InstanceState &item_state = state_for(target, item);
+    const MapperBase& target = rel.target_mapper();
+    for (const auto& item : rel.items(state.object)) {
+      InstanceState& item_state = state_for(target, item);
       // Keep the other side in step for graphs built before add() (no hooks then).
       if (rel.back_index >= 0 && owner)
         target.relationships()[std::size_t(rel.back_index)].mirror(item_state.object, owner, true);
@@ -123,9 +123,9 @@ void SessionCore::cascade_add(const MapperBase &mapper, InstanceState &state) {
   }
 }
 
-void SessionCore::remove(const MapperBase &mapper, const std::shared_ptr<void> &object) {
+void SessionCore::remove(const MapperBase& mapper, const std::shared_ptr<void>& object) {
   check_usable();
-  InstanceState &state = state_for(mapper, object);
+  InstanceState& state = state_for(mapper, object);
   if (state.session != this)
     throw InvalidStateError(std::string("remove(): the object of '") + mapper.table_name() +
                             "' is " + to_string(state.status) + " and not in this session");
@@ -140,23 +140,23 @@ void SessionCore::remove(const MapperBase &mapper, const std::shared_ptr<void> &
   cascade_remove(mapper, state);
 }
 
-void SessionCore::cascade_remove(const MapperBase &mapper, InstanceState &state) {
-  const auto &relationships = mapper.relationships();
+void SessionCore::cascade_remove(const MapperBase& mapper, InstanceState& state) {
+  const auto& relationships = mapper.relationships();
   for (std::size_t i = 0; i < relationships.size(); ++i) {
-    const RelationshipInfo &rel = relationships[i];
+    const RelationshipInfo& rel = relationships[i];
     if (rel.kind == RelationshipKind::many_to_one) continue;
     const bool cascade = rel.cascade & cascade_delete;
     // Children must be known either to delete them or to null their foreign key (SQLAlchemy
     // loads them too, unless passive_deletes is set).
     if (!(state.loaded_relationships & (1ull << i))) load_relationship(state, i);
     auto owner = state.self.lock();
-    for (const auto &item : rel.items(state.object)) {
+    for (const auto& item : rel.items(state.object)) {
       if (rel.kind == RelationshipKind::many_to_many) {
         associations_.push_back({&mapper, i, owner, item, false});
         continue;
       }
-      const MapperBase &target = rel.target_mapper();
-      InstanceState &child = state_for(target, item);
+      const MapperBase& target = rel.target_mapper();
+      InstanceState& child = state_for(target, item);
       if (cascade) {
         if (child.session == this) remove(target, item);
       } else if (child.session == this && child.status == ObjectState::persistent) {
@@ -166,11 +166,11 @@ void SessionCore::cascade_remove(const MapperBase &mapper, InstanceState &state)
   }
 }
 
-void SessionCore::expunge(const MapperBase &mapper, const std::shared_ptr<void> &object) {
-  InstanceState &state = state_for(mapper, object);
+void SessionCore::expunge(const MapperBase& mapper, const std::shared_ptr<void>& object) {
+  InstanceState& state = state_for(mapper, object);
   if (state.session != this) return;
-  auto drop = [&](std::vector<Entry> &list) {
-    std::erase_if(list, [&](const Entry &e) { return e.state == &state; });
+  auto drop = [&](std::vector<Entry>& list) {
+    std::erase_if(list, [&](const Entry& e) { return e.state == &state; });
   };
   drop(pending_);
   drop(deleted_);
@@ -180,8 +180,8 @@ void SessionCore::expunge(const MapperBase &mapper, const std::shared_ptr<void> 
   external_.erase(object.get());
 }
 
-void SessionCore::expire(const MapperBase &mapper, const std::shared_ptr<void> &object) {
-  InstanceState &state = state_for(mapper, object);
+void SessionCore::expire(const MapperBase& mapper, const std::shared_ptr<void>& object) {
+  InstanceState& state = state_for(mapper, object);
   if (state.session != this || state.status != ObjectState::persistent)
     throw InvalidStateError("expire(): the object is not persistent in this session");
   state.expired = true;
@@ -189,34 +189,34 @@ void SessionCore::expire(const MapperBase &mapper, const std::shared_ptr<void> &
 }
 
 void SessionCore::expire_all() {
-  for (auto &[mapper, map] : maps_)
-    for (auto &[key, entry] : map) {
+  for (auto& [mapper, map] : maps_)
+    for (auto& [key, entry] : map) {
       entry.state->expired = true;
       entry.state->loaded_relationships = 0;
     }
 }
 
-void SessionCore::make_persistent(const std::shared_ptr<void> &object, InstanceState &state) {
-  auto &map = identity_map(*state.mapper);
+void SessionCore::make_persistent(const std::shared_ptr<void>& object, InstanceState& state) {
+  auto& map = identity_map(*state.mapper);
   map.insert_or_assign(state.identity, Entry{object, &state});
   state.status = ObjectState::persistent;
   if (state.session != this) attach(state, object);
 }
 
-Connection &SessionCore::connection() {
+Connection& SessionCore::connection() {
   check_usable();
   if (!connection_) connection_.emplace(engine_.connect());
   if (!transaction_) transaction_.emplace(connection_->begin());
   return *connection_;
 }
 
-void SessionCore::run(Plan &plan) {
-  Connection &conn = connection();
+void SessionCore::run(Plan& plan) {
+  Connection& conn = connection();
   struct Counting final : Plan {
-    Plan &inner;
-    std::uint64_t &count;
-    Counting(Plan &p, std::uint64_t &c) : inner(p), count(c) {}
-    bool next(PlanStep &step) override {
+    Plan& inner;
+    std::uint64_t& count;
+    Counting(Plan& p, std::uint64_t& c) : inner(p), count(c) {}
+    bool next(PlanStep& step) override {
       if (!inner.next(step)) return false;
       ++count;
       return true;
@@ -228,8 +228,8 @@ void SessionCore::run(Plan &plan) {
 bool SessionCore::has_changes() {
   if (!pending_.empty() || !deleted_.empty() || !associations_.empty() || !orphans_.empty())
     return true;
-  for (auto &[mapper, map] : maps_)
-    for (auto &[key, entry] : map)
+  for (auto& [mapper, map] : maps_)
+    for (auto& [key, entry] : map)
       if (entry.state->status == ObjectState::persistent && mapper->changed_columns(*entry.state))
         return true;
   return false;
@@ -270,8 +270,8 @@ void SessionCore::rollback() {
   needs_rollback_ = false;
   // Objects inserted in this transaction no longer exist in the database: back to transient
   // (SQLAlchemy expunges them), with their generated keys undone.
-  for (auto &entry : inserted_) {
-    InstanceState &state = *entry.state;
+  for (auto& entry : inserted_) {
+    InstanceState& state = *entry.state;
     if (state.session != this) continue;
     identity_map(*state.mapper).erase(state.identity);
     if (auto column = state.mapper->autoincrement_column())
@@ -283,44 +283,44 @@ void SessionCore::rollback() {
   }
   inserted_.clear();
   // Objects deleted in this transaction exist again.
-  for (auto &entry : deleted_in_tx_) {
-    InstanceState &state = *entry.state;
+  for (auto& entry : deleted_in_tx_) {
+    InstanceState& state = *entry.state;
     identity_map(*state.mapper).try_emplace(state.identity, entry);
     state.status = ObjectState::persistent;
     state.session = this;
   }
   deleted_in_tx_.clear();
-  for (auto &entry : deleted_)
+  for (auto& entry : deleted_)
     entry.state->status = ObjectState::persistent;
   deleted_.clear();
   // Pending objects never reached the database: they leave the session as transient.
-  for (auto &entry : pending_) {
+  for (auto& entry : pending_) {
     entry.state->session = nullptr;
     entry.state->status = ObjectState::transient;
   }
   pending_.clear();
   associations_.clear();
   orphans_.clear();
-  std::erase_if(external_, [this](const auto &item) { return item.second->session != this; });
+  std::erase_if(external_, [this](const auto& item) { return item.second->session != this; });
   expire_all();
 }
 
 void SessionCore::detach_all(bool) {
-  for (auto &[mapper, map] : maps_)
-    for (auto &[key, entry] : map) {
-      InstanceState &state = *entry.state;
+  for (auto& [mapper, map] : maps_)
+    for (auto& [key, entry] : map) {
+      InstanceState& state = *entry.state;
       state.session = nullptr;
       state.status = ObjectState::detached;
       // Many-to-many collections hold both sides strongly; clearing them here breaks the
       // cycle, so objects nobody else holds are freed. A later access raises "detached".
-      const auto &relationships = mapper->relationships();
+      const auto& relationships = mapper->relationships();
       for (std::size_t i = 0; i < relationships.size(); ++i) {
         if (relationships[i].kind != RelationshipKind::many_to_many) continue;
         relationships[i].assign(state.object, {});
         state.loaded_relationships &= ~(1ull << i);
       }
     }
-  for (auto &entry : pending_) {
+  for (auto& entry : pending_) {
     entry.state->session = nullptr;
     entry.state->status = ObjectState::transient;
   }
@@ -348,14 +348,14 @@ void SessionCore::close() {
   closed_ = true;
 }
 
-void SessionCore::relationship_changed(InstanceState &owner, std::size_t index,
-                                       const std::shared_ptr<void> &target, bool added) {
-  const RelationshipInfo &rel = owner.mapper->relationships()[index];
-  const MapperBase &target_mapper = rel.target_mapper();
-  InstanceState &target_state = state_for(target_mapper, target);
+void SessionCore::relationship_changed(InstanceState& owner, std::size_t index,
+                                       const std::shared_ptr<void>& target, bool added) {
+  const RelationshipInfo& rel = owner.mapper->relationships()[index];
+  const MapperBase& target_mapper = rel.target_mapper();
+  InstanceState& target_state = state_for(target_mapper, target);
   auto owner_object = owner.self.lock();
   if (rel.back_index >= 0 && owner_object) {
-    const auto &back = target_mapper.relationships()[std::size_t(rel.back_index)];
+    const auto& back = target_mapper.relationships()[std::size_t(rel.back_index)];
     // Mirror only into a side that is in memory; an unloaded one will load the truth.
     if (target_state.session != this ||
         (target_state.loaded_relationships & (1ull << rel.back_index)))
@@ -374,10 +374,10 @@ void SessionCore::relationship_changed(InstanceState &owner, std::size_t index,
 
 namespace retort::detail {
 
-void load_relationship(const RelationshipHook &hook) {
+void load_relationship(const RelationshipHook& hook) {
   if (hook.owner == nullptr) return;
-  InstanceState &owner = *hook.owner;
-  const RelationshipInfo &rel = owner.mapper->relationships()[hook.index];
+  InstanceState& owner = *hook.owner;
+  const RelationshipInfo& rel = owner.mapper->relationships()[hook.index];
   if (owner.session == nullptr)
     throw InvalidStateError("lazy load of '" + owner.mapper->table_name() + "." + rel.name +
                             "' on a " + to_string(owner.status) +
@@ -389,13 +389,13 @@ void load_relationship(const RelationshipHook &hook) {
   owner.session->load_relationship(owner, hook.index);
 }
 
-void relationship_changed(const RelationshipHook &hook, const std::shared_ptr<void> &target,
+void relationship_changed(const RelationshipHook& hook, const std::shared_ptr<void>& target,
                           bool added) {
   if (hook.owner == nullptr || hook.owner->session == nullptr || !target) return;
   hook.owner->session->relationship_changed(*hook.owner, hook.index, target, added);
 }
 
-bool relationship_loaded(const RelationshipHook &hook) noexcept {
+bool relationship_loaded(const RelationshipHook& hook) noexcept {
   if (hook.owner == nullptr) return true;
   return (hook.owner->loaded_relationships >> hook.index) & 1u;
 }

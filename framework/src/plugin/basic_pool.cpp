@@ -11,13 +11,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string describe_limits(const std::string &kind, const PoolOptions &options) {
+std::string describe_limits(const std::string& kind, const PoolOptions& options) {
   const std::string overflow =
       options.max_overflow < 0 ? "unlimited" : std::to_string(options.max_overflow);
   return kind + " pool of size " + std::to_string(options.size) + " overflow " + overflow;
 }
 
-void validate(const std::string &kind, const PoolOptions &options) {
+void validate(const std::string& kind, const PoolOptions& options) {
   if (options.size < 0) throw ArgumentError(kind + " pool: size must not be negative");
   if (options.size == 0 && options.max_overflow == 0)
     throw ArgumentError(describe_limits(kind, options) + " could never hand out a connection");
@@ -54,13 +54,13 @@ bool BasicPool::has_room() const noexcept {
   return total < options_.size + options_.max_overflow;
 }
 
-bool BasicPool::is_stale(const ConnectionRecord &record, Clock::time_point now) const {
+bool BasicPool::is_stale(const ConnectionRecord& record, Clock::time_point now) const {
   if (options_.recycle && now - record.created >= *options_.recycle) return true;
   if (options_.idle_timeout && now - record.returned >= *options_.idle_timeout) return true;
   return false;
 }
 
-std::unique_ptr<DriverConnection> BasicPool::open(ConnectionRecord &record) {
+std::unique_ptr<DriverConnection> BasicPool::open(ConnectionRecord& record) {
   auto connection = factory_();
   if (!connection) throw InterfaceError("connection factory returned no connection", "", 0, "");
   record.created = record.returned = Clock::now();
@@ -72,8 +72,8 @@ std::unique_ptr<DriverConnection> BasicPool::open(ConnectionRecord &record) {
 
 // A connection taken from the idle set is handed out only when it is still usable; otherwise it
 // is closed here and the caller opens a replacement in the same slot.
-std::unique_ptr<DriverConnection> BasicPool::usable_or_null(Idle &idle) {
-  auto &connection = idle.connection;
+std::unique_ptr<DriverConnection> BasicPool::usable_or_null(Idle& idle) {
+  auto& connection = idle.connection;
   const bool usable = connection->is_valid() && !is_stale(idle.record, Clock::now()) &&
                       (!options_.pre_ping || connection->ping());
   if (usable) return std::move(connection);
@@ -110,7 +110,7 @@ PooledConnection BasicPool::checkout() {
     }
     ++checked_out_;
     if (!idle_.empty()) {
-      auto &slot = options_.lifo ? idle_.back() : idle_.front();
+      auto& slot = options_.lifo ? idle_.back() : idle_.front();
       taken.emplace(std::move(slot));
       if (options_.lifo)
         idle_.pop_back();

@@ -13,9 +13,9 @@ Engine create_engine(std::string_view url, EngineConfig config) {
   return create_engine(config);
 }
 
-Engine create_engine(const EngineConfig &config) {
+Engine create_engine(const EngineConfig& config) {
   auto url = Url::parse(config.url);
-  auto &registry = PluginRegistry::instance();
+  auto& registry = PluginRegistry::instance();
   auto dialect = registry.dialect(url.scheme(), PluginSearch{config.plugin, config.plugin_paths});
 
   auto pool_options = config.pool;

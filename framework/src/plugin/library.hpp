@@ -28,12 +28,12 @@ struct PoolLoad {
 /// True when RETORT_DEBUG_PLUGINS asks for a trace of the search.
 bool debug_plugins();
 /// Prints one line of the search trace to stderr.
-void debug_line(const std::string &line);
+void debug_line(const std::string& line);
 
 /// Why a dialect plugin serving `schemes` is refused for `scheme`.
-std::string scheme_not_served(std::string_view scheme, const std::vector<std::string> &schemes);
+std::string scheme_not_served(std::string_view scheme, const std::vector<std::string>& schemes);
 
-DialectLoad load_dialect(const std::filesystem::path &file, std::string_view scheme);
-PoolLoad load_pool(const std::filesystem::path &file);
+DialectLoad load_dialect(const std::filesystem::path& file, std::string_view scheme);
+PoolLoad load_pool(const std::filesystem::path& file);
 
 } // namespace retort::detail

@@ -33,7 +33,7 @@ boost::dll::load_mode::type load_mode() {
 
 // Boost.DLL's error codes are fixed (EBADF/ESPIPE); the real reason is dlerror's text, which it
 // embeds in what(). The text starts with the path, which the caller already prints.
-std::string system_loader_reason(const std::system_error &error, const fs::path &file) {
+std::string system_loader_reason(const std::system_error& error, const fs::path& file) {
   std::string what = error.what();
   static constexpr std::string_view marker = "dlerror system message: ";
   const auto from = what.find(marker);
@@ -45,9 +45,9 @@ std::string system_loader_reason(const std::system_error &error, const fs::path 
   return what;
 }
 
-std::string or_null(const char *text) { return text ? text : "(null)"; }
+std::string or_null(const char* text) { return text ? text : "(null)"; }
 
-const char *kind_name(PluginKind kind) {
+const char* kind_name(PluginKind kind) {
   switch (kind) {
   case PluginKind::dialect: return "dialect";
   case PluginKind::pool: return "pool";
@@ -55,27 +55,27 @@ const char *kind_name(PluginKind kind) {
   return "unknown";
 }
 
-std::vector<std::string> schemes_of(const PluginManifest &manifest) {
+std::vector<std::string> schemes_of(const PluginManifest& manifest) {
   std::vector<std::string> schemes;
   for (auto it = manifest.schemes; it && *it; ++it)
     schemes.emplace_back(*it);
   return schemes;
 }
 
-std::string join(const std::vector<std::string> &items) {
+std::string join(const std::vector<std::string>& items) {
   std::string out;
-  for (const auto &item : items)
+  for (const auto& item : items)
     out += (out.empty() ? "" : ", ") + item;
   return out.empty() ? "none" : out;
 }
 
 // Opens `file` and checks the manifest against `kind`; returns the library, or sets `failure`.
-std::shared_ptr<Library> open_checked(const fs::path &file, PluginKind kind,
-                                      const PluginManifest *&manifest, std::string &failure) {
+std::shared_ptr<Library> open_checked(const fs::path& file, PluginKind kind,
+                                      const PluginManifest*& manifest, std::string& failure) {
   auto library = std::make_shared<Library>();
   try {
     library->load(file, load_mode());
-  } catch (const std::system_error &error) {
+  } catch (const std::system_error& error) {
     failure = system_loader_reason(error, file);
     return nullptr;
   }
@@ -105,7 +105,7 @@ std::shared_ptr<Library> open_checked(const fs::path &file, PluginKind kind,
 // Destroys the plugin object before its library can be unloaded.
 template <typename T> struct Unloader {
   mutable std::shared_ptr<Library> library;
-  void operator()(const T *object) const noexcept {
+  void operator()(const T* object) const noexcept {
     std::default_delete<const T>{}(object);
     library.reset();
   }
@@ -117,7 +117,7 @@ template <typename T> struct Unloader {
 struct PoolKeeper {
   mutable std::shared_ptr<Pool> pool;
   mutable std::shared_ptr<Library> library;
-  void operator()(Pool *) const noexcept {
+  void operator()(Pool*) const noexcept {
     if (pool.use_count() > 1 && library) {
       const auto path = library->location().string();
       (void)::dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
@@ -134,13 +134,13 @@ public:
   LoadedPoolPlugin(std::shared_ptr<Library> library, std::unique_ptr<PoolPlugin> plugin)
       : library_(std::move(library)), plugin_(std::move(plugin)) {}
 
-  std::shared_ptr<Pool> create_pool(const PoolOptions &options,
+  std::shared_ptr<Pool> create_pool(const PoolOptions& options,
                                     ConnectionFactory factory) const override {
     auto pool = plugin_->create_pool(options, std::move(factory));
     if (!pool) throw PluginError("pool plugin " + library_->location().string() + " made no pool");
-    Pool *raw = pool.get();
+    Pool* raw = pool.get();
     std::shared_ptr<Pool> owner(raw, PoolKeeper{std::move(pool), library_});
-    if (auto *basic = dynamic_cast<BasicPool *>(raw)) basic->set_owner(owner);
+    if (auto* basic = dynamic_cast<BasicPool*>(raw)) basic->set_owner(owner);
     return owner;
   }
 
@@ -151,7 +151,7 @@ private:
 };
 
 template <typename Factory>
-Factory *entry_point(Library &library, const char *alias, std::string &failure) {
+Factory* entry_point(Library& library, const char* alias, std::string& failure) {
   if (!library.has(alias)) {
     failure = std::string("missing entry point ") + alias;
     return nullptr;
@@ -160,12 +160,12 @@ Factory *entry_point(Library &library, const char *alias, std::string &failure) 
 }
 
 template <typename Made, typename Factory>
-std::unique_ptr<Made> call(Factory *factory, std::string &failure) {
+std::unique_ptr<Made> call(Factory* factory, std::string& failure) {
   try {
     auto made = factory();
     if (!made) failure = "the factory returned nothing";
     return made;
-  } catch (const std::exception &error) {
+  } catch (const std::exception& error) {
     failure = std::string("the factory threw: ") + error.what();
   } catch (...) {
     failure = "the factory threw an unknown exception";
@@ -173,11 +173,11 @@ std::unique_ptr<Made> call(Factory *factory, std::string &failure) {
   return nullptr;
 }
 
-void trace(const fs::path &file, const std::string &outcome) {
+void trace(const fs::path& file, const std::string& outcome) {
   if (detail::debug_plugins()) detail::debug_line("  " + file.string() + ": " + outcome);
 }
 
-void append_unique(std::vector<fs::path> &dirs, const fs::path &dir) {
+void append_unique(std::vector<fs::path>& dirs, const fs::path& dir) {
   if (dir.empty()) return;
   const auto normal = fs::absolute(dir).lexically_normal();
   if (std::find(dirs.begin(), dirs.end(), normal) == dirs.end()) dirs.push_back(normal);
@@ -188,19 +188,19 @@ void append_unique(std::vector<fs::path> &dirs, const fs::path &dir) {
 namespace detail {
 
 bool debug_plugins() {
-  const char *value = std::getenv("RETORT_DEBUG_PLUGINS");
+  const char* value = std::getenv("RETORT_DEBUG_PLUGINS");
   return value && *value && std::string_view(value) != "0";
 }
 
-void debug_line(const std::string &line) { std::cerr << "retort plugins: " << line << std::endl; }
+void debug_line(const std::string& line) { std::cerr << "retort plugins: " << line << std::endl; }
 
-std::string scheme_not_served(std::string_view scheme, const std::vector<std::string> &schemes) {
+std::string scheme_not_served(std::string_view scheme, const std::vector<std::string>& schemes) {
   return "scheme not served: " + std::string(scheme) + " (serves " + join(schemes) + ")";
 }
 
-DialectLoad load_dialect(const fs::path &file, std::string_view scheme) {
+DialectLoad load_dialect(const fs::path& file, std::string_view scheme) {
   DialectLoad out;
-  const PluginManifest *manifest = nullptr;
+  const PluginManifest* manifest = nullptr;
   auto library = open_checked(file, PluginKind::dialect, manifest, out.failure);
   if (library) {
     out.schemes = schemes_of(*manifest);
@@ -222,9 +222,9 @@ DialectLoad load_dialect(const fs::path &file, std::string_view scheme) {
   return out;
 }
 
-PoolLoad load_pool(const fs::path &file) {
+PoolLoad load_pool(const fs::path& file) {
   PoolLoad out;
-  const PluginManifest *manifest = nullptr;
+  const PluginManifest* manifest = nullptr;
   auto library = open_checked(file, PluginKind::pool, manifest, out.failure);
   if (library) {
     if (auto factory = entry_point<PoolFactory>(*library, "retort_create_pool", out.failure)) {
@@ -248,11 +248,11 @@ std::string dialect_name_of_scheme(std::string_view scheme) {
   return std::string(scheme.substr(0, scheme.find('+')));
 }
 
-std::vector<fs::path> plugin_directories(const PluginSearch &search) {
+std::vector<fs::path> plugin_directories(const PluginSearch& search) {
   std::vector<fs::path> dirs;
-  for (const auto &dir : search.paths)
+  for (const auto& dir : search.paths)
     append_unique(dirs, dir);
-  if (const char *env = std::getenv("RETORT_PLUGIN_PATH")) {
+  if (const char* env = std::getenv("RETORT_PLUGIN_PATH")) {
     std::string_view rest = env;
     while (!rest.empty()) {
       const auto colon = rest.find(':');
@@ -272,7 +272,7 @@ std::vector<fs::path> plugin_directories(const PluginSearch &search) {
   return dirs;
 }
 
-std::shared_ptr<const DialectPlugin> load_dialect_plugin(const fs::path &file,
+std::shared_ptr<const DialectPlugin> load_dialect_plugin(const fs::path& file,
                                                          std::string_view scheme) {
   auto loaded = detail::load_dialect(file, scheme);
   if (!loaded.plugin)
@@ -281,7 +281,7 @@ std::shared_ptr<const DialectPlugin> load_dialect_plugin(const fs::path &file,
   return loaded.plugin;
 }
 
-std::shared_ptr<const PoolPlugin> load_pool_plugin(const fs::path &file) {
+std::shared_ptr<const PoolPlugin> load_pool_plugin(const fs::path& file) {
   auto loaded = detail::load_pool(file);
   if (!loaded.plugin)
     throw PluginError("cannot load pool plugin " + file.string() + ": " + loaded.failure);

@@ -32,22 +32,22 @@ struct CachedDialect {
   std::vector<std::string> schemes;
 };
 
-std::string cache_key(const fs::path &file) {
+std::string cache_key(const fs::path& file) {
   std::error_code ignored;
   auto canonical = fs::weakly_canonical(file, ignored);
   return (canonical.empty() ? file : canonical).string();
 }
 
-bool serves(const std::vector<std::string> &schemes, std::string_view scheme) {
+bool serves(const std::vector<std::string>& schemes, std::string_view scheme) {
   return std::find(schemes.begin(), schemes.end(), scheme) != schemes.end();
 }
 
 // The candidate files for a plugin: the explicit file alone, or one per search directory.
 std::vector<fs::path> candidates(PluginKind kind, std::string_view name,
-                                 const PluginSearch &search) {
+                                 const PluginSearch& search) {
   if (!search.explicit_path.empty()) return {fs::absolute(search.explicit_path)};
   std::vector<fs::path> files;
-  for (const auto &dir : plugin_directories(search))
+  for (const auto& dir : plugin_directories(search))
     files.push_back(dir / plugin_file_name(kind, name));
   return files;
 }
@@ -55,12 +55,12 @@ std::vector<fs::path> candidates(PluginKind kind, std::string_view name,
 // One line per path tried, so that a user can see where Retort looked and why each one failed.
 class Attempts {
 public:
-  void add(const fs::path &file, std::string why) { lines_ += "\n  " + file.string() + ": " + why; }
-  void not_found(const fs::path &file) {
+  void add(const fs::path& file, std::string why) { lines_ += "\n  " + file.string() + ": " + why; }
+  void not_found(const fs::path& file) {
     add(file, "not found");
     if (detail::debug_plugins()) detail::debug_line("  " + file.string() + ": not found");
   }
-  [[noreturn]] void fail(const std::string &wanted) const {
+  [[noreturn]] void fail(const std::string& wanted) const {
     throw PluginError("no usable " + wanted + "; tried:" + lines_ +
                       "\n(search order: the configuration's plugin path or plugins.paths, "
                       "RETORT_PLUGIN_PATH, the installed plugin directory, the directory of "
@@ -71,7 +71,7 @@ private:
   std::string lines_;
 };
 
-bool exists_as_entry(const fs::path &file) {
+bool exists_as_entry(const fs::path& file) {
   std::error_code ignored;
   return fs::exists(fs::symlink_status(file, ignored));
 }
@@ -89,7 +89,7 @@ struct PluginRegistry::State {
 PluginRegistry::PluginRegistry() : state_(std::make_unique<State>()) {}
 PluginRegistry::~PluginRegistry() = default;
 
-PluginRegistry &PluginRegistry::instance() {
+PluginRegistry& PluginRegistry::instance() {
   static PluginRegistry registry;
   return registry;
 }
@@ -98,8 +98,8 @@ void PluginRegistry::register_dialect(std::string name, std::vector<std::string>
                                       DialectMaker make) {
   if (!make) throw ArgumentError("register_dialect(" + name + "): no factory");
   std::lock_guard lock(state_->mutex);
-  auto &list = state_->static_dialects;
-  std::erase_if(list, [&](const StaticDialect &d) { return d.name == name; });
+  auto& list = state_->static_dialects;
+  std::erase_if(list, [&](const StaticDialect& d) { return d.name == name; });
   list.push_back(StaticDialect{std::move(name), std::move(schemes), std::move(make), nullptr});
 }
 
@@ -111,7 +111,7 @@ void PluginRegistry::register_pool(std::string name, PoolMaker make) {
 
 void PluginRegistry::unregister_dialect(std::string_view name) {
   std::lock_guard lock(state_->mutex);
-  std::erase_if(state_->static_dialects, [&](const StaticDialect &d) { return d.name == name; });
+  std::erase_if(state_->static_dialects, [&](const StaticDialect& d) { return d.name == name; });
 }
 
 void PluginRegistry::unregister_pool(std::string_view name) {
@@ -121,14 +121,14 @@ void PluginRegistry::unregister_pool(std::string_view name) {
 }
 
 std::shared_ptr<const DialectPlugin> PluginRegistry::dialect(std::string_view scheme,
-                                                             const PluginSearch &search) {
+                                                             const PluginSearch& search) {
   const auto name = dialect_name_of_scheme(scheme);
   const auto wanted = "dialect plugin '" + name + "' for URL scheme '" + std::string(scheme) + "'";
   // Held for the whole search so that two threads never load the same file twice.
   std::lock_guard lock(state_->mutex);
   if (detail::debug_plugins()) detail::debug_line("looking for " + wanted);
 
-  for (auto &entry : state_->static_dialects) {
+  for (auto& entry : state_->static_dialects) {
     if (!serves(entry.schemes, scheme)) continue;
     if (!entry.instance) entry.instance = entry.make();
     if (!entry.instance) throw PluginError("static " + wanted + " made no plugin");
@@ -137,7 +137,7 @@ std::shared_ptr<const DialectPlugin> PluginRegistry::dialect(std::string_view sc
   }
 
   Attempts attempts;
-  for (const auto &file : candidates(PluginKind::dialect, name, search)) {
+  for (const auto& file : candidates(PluginKind::dialect, name, search)) {
     const auto key = cache_key(file);
     if (auto it = state_->dialect_files.find(key); it != state_->dialect_files.end()) {
       if (auto plugin = it->second.plugin.lock()) {
@@ -166,13 +166,13 @@ std::shared_ptr<const DialectPlugin> PluginRegistry::dialect(std::string_view sc
 }
 
 std::shared_ptr<const PoolPlugin> PluginRegistry::pool(std::string_view name,
-                                                       const PluginSearch &search) {
+                                                       const PluginSearch& search) {
   const auto wanted = "pool plugin '" + std::string(name) + "'";
   std::lock_guard lock(state_->mutex);
   if (detail::debug_plugins()) detail::debug_line("looking for " + wanted);
 
   if (auto it = state_->static_pools.find(name); it != state_->static_pools.end()) {
-    auto &entry = it->second;
+    auto& entry = it->second;
     if (!entry.instance) entry.instance = entry.make();
     if (!entry.instance) throw PluginError("static " + wanted + " made no plugin");
     if (detail::debug_plugins()) detail::debug_line("  statically registered");
@@ -180,7 +180,7 @@ std::shared_ptr<const PoolPlugin> PluginRegistry::pool(std::string_view name,
   }
 
   Attempts attempts;
-  for (const auto &file : candidates(PluginKind::pool, name, search)) {
+  for (const auto& file : candidates(PluginKind::pool, name, search)) {
     const auto key = cache_key(file);
     if (auto it = state_->pool_files.find(key); it != state_->pool_files.end())
       if (auto plugin = it->second.lock()) {

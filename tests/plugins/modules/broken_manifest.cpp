@@ -19,7 +19,7 @@
 
 namespace {
 
-const char *const schemes[] = {MANIFEST_SCHEME, nullptr};
+const char* const schemes[] = {MANIFEST_SCHEME, nullptr};
 
 [[maybe_unused]] std::unique_ptr<retort::DialectPlugin> create() { std::abort(); }
 

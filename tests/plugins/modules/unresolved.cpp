@@ -8,7 +8,7 @@ void retort_test_missing_function();
 
 namespace {
 
-const char *const schemes[] = {"unresolved", nullptr};
+const char* const schemes[] = {"unresolved", nullptr};
 
 std::unique_ptr<retort::DialectPlugin> create() {
   retort_test_missing_function();

@@ -27,14 +27,14 @@ struct RETORT_API Configuration {
   std::map<std::string, ConfigError, std::less<>> unresolved;
 
   /// The engine called `name`; throws ConfigError listing the known names when there is none.
-  const EngineConfig &engine(std::string_view name) const;
+  const EngineConfig& engine(std::string_view name) const;
 };
 
 /// Reads and validates `path`; `${VAR}` and `${VAR:-default}` in values are taken from the
 /// environment. Throws ConfigError with file:line:column; secrets never appear in messages.
-RETORT_API Configuration load_config(const std::filesystem::path &path);
+RETORT_API Configuration load_config(const std::filesystem::path& path);
 
 /// An Engine for the engine called `name` in the configuration file `path`.
-RETORT_API Engine engine_from_config(const std::filesystem::path &path, std::string_view name);
+RETORT_API Engine engine_from_config(const std::filesystem::path& path, std::string_view name);
 
 } // namespace retort

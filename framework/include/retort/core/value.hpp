@@ -35,8 +35,8 @@ public:
   Value(Null) {}
   /// An integer; every integral type but bool widens to 64 bits.
   template <typename I>
-    requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
-  Value(I v) : data_(static_cast<std::int64_t>(v)) {}
+  requires(std::is_integral_v<I> && !std::is_same_v<I, bool>) Value(I v)
+      : data_(static_cast<std::int64_t>(v)) {}
   /// A boolean.
   Value(bool v) : data_(v) {}
   /// A floating-point number.

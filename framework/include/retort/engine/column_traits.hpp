@@ -26,7 +26,7 @@ template <typename T> struct ColumnTraits;
 
 /// A type Retort knows how to read and bind.
 template <typename T>
-concept Mappable = requires(const DriverStatement &s, const T &v) {
+concept Mappable = requires(const DriverStatement& s, const T& v) {
   { ColumnTraits<T>::read(s, 0) } -> std::convertible_to<T>;
   { ColumnTraits<T>::to_value(v) } -> std::convertible_to<Value>;
   ColumnTraits<T>::sql_type;
@@ -34,7 +34,7 @@ concept Mappable = requires(const DriverStatement &s, const T &v) {
 
 // Reading NULL into a non-optional member is an error rather than a silent zero: it means the
 // model says NOT NULL while the database disagrees.
-[[noreturn]] RETORT_API void throw_unexpected_null(const DriverStatement &statement, int column);
+[[noreturn]] RETORT_API void throw_unexpected_null(const DriverStatement& statement, int column);
 
 /// Integral types except bool.
 template <typename T>
@@ -43,7 +43,7 @@ requires(std::is_integral_v<T> && !std::is_same_v<T, bool>) struct ColumnTraits<
                                       : sizeof(T) <= 2 ? SmallInteger
                                                        : Integer;
   static constexpr bool nullable = false;
-  static T read(const DriverStatement &s, int i) {
+  static T read(const DriverStatement& s, int i) {
     if (s.is_null(i)) throw_unexpected_null(s, i);
     return static_cast<T>(s.get_int64(i));
   }
@@ -54,7 +54,7 @@ requires(std::is_integral_v<T> && !std::is_same_v<T, bool>) struct ColumnTraits<
 template <> struct ColumnTraits<bool> {
   static constexpr SqlType sql_type = Boolean;
   static constexpr bool nullable = false;
-  static bool read(const DriverStatement &s, int i) {
+  static bool read(const DriverStatement& s, int i) {
     if (s.is_null(i)) throw_unexpected_null(s, i);
     return s.get_bool(i);
   }
@@ -65,7 +65,7 @@ template <> struct ColumnTraits<bool> {
 template <std::floating_point T> struct ColumnTraits<T> {
   static constexpr SqlType sql_type = Float;
   static constexpr bool nullable = false;
-  static T read(const DriverStatement &s, int i) {
+  static T read(const DriverStatement& s, int i) {
     if (s.is_null(i)) throw_unexpected_null(s, i);
     return static_cast<T>(s.get_double(i));
   }
@@ -76,34 +76,34 @@ template <std::floating_point T> struct ColumnTraits<T> {
 template <> struct ColumnTraits<std::string> {
   static constexpr SqlType sql_type = String();
   static constexpr bool nullable = false;
-  static std::string read(const DriverStatement &s, int i) {
+  static std::string read(const DriverStatement& s, int i) {
     if (s.is_null(i)) throw_unexpected_null(s, i);
     return std::string(s.get_text(i));
   }
-  static Value to_value(const std::string &v) { return Value(v); }
+  static Value to_value(const std::string& v) { return Value(v); }
 };
 
 /// Bytes.
 template <> struct ColumnTraits<Blob> {
   static constexpr SqlType sql_type = LargeBinary;
   static constexpr bool nullable = false;
-  static Blob read(const DriverStatement &s, int i) {
+  static Blob read(const DriverStatement& s, int i) {
     if (s.is_null(i)) throw_unexpected_null(s, i);
     auto bytes = s.get_blob(i);
     return Blob(bytes.begin(), bytes.end());
   }
-  static Value to_value(const Blob &v) { return Value(v); }
+  static Value to_value(const Blob& v) { return Value(v); }
 };
 
 /// A nullable column.
 template <typename T> struct ColumnTraits<std::optional<T>> {
   static constexpr SqlType sql_type = ColumnTraits<T>::sql_type;
   static constexpr bool nullable = true;
-  static std::optional<T> read(const DriverStatement &s, int i) {
+  static std::optional<T> read(const DriverStatement& s, int i) {
     if (s.is_null(i)) return std::nullopt;
     return ColumnTraits<T>::read(s, i);
   }
-  static Value to_value(const std::optional<T> &v) {
+  static Value to_value(const std::optional<T>& v) {
     if (!v) return Value();
     return ColumnTraits<T>::to_value(*v);
   }
@@ -133,7 +133,7 @@ RETORT_API SqlTime parse_time(std::string_view text);
 template <> struct ColumnTraits<SqlDate> {
   static constexpr SqlType sql_type = Date;
   static constexpr bool nullable = false;
-  static SqlDate read(const DriverStatement &s, int i) {
+  static SqlDate read(const DriverStatement& s, int i) {
     if (s.is_null(i)) throw_unexpected_null(s, i);
     return parse_date(s.get_text(i));
   }
@@ -144,7 +144,7 @@ template <> struct ColumnTraits<SqlDate> {
 template <> struct ColumnTraits<SqlDateTime> {
   static constexpr SqlType sql_type = DateTime;
   static constexpr bool nullable = false;
-  static SqlDateTime read(const DriverStatement &s, int i) {
+  static SqlDateTime read(const DriverStatement& s, int i) {
     if (s.is_null(i)) throw_unexpected_null(s, i);
     return parse_date_time(s.get_text(i));
   }
@@ -155,7 +155,7 @@ template <> struct ColumnTraits<SqlDateTime> {
 template <> struct ColumnTraits<SqlTime> {
   static constexpr SqlType sql_type = Time;
   static constexpr bool nullable = false;
-  static SqlTime read(const DriverStatement &s, int i) {
+  static SqlTime read(const DriverStatement& s, int i) {
     if (s.is_null(i)) throw_unexpected_null(s, i);
     return parse_time(s.get_text(i));
   }
@@ -163,11 +163,11 @@ template <> struct ColumnTraits<SqlTime> {
 };
 
 /// Reads column `i` of the current row as T.
-template <Mappable T> T read_column(const DriverStatement &statement, int i) {
+template <Mappable T> T read_column(const DriverStatement& statement, int i) {
   return ColumnTraits<T>::read(statement, i);
 }
 
 /// Converts `v` into a bound-parameter Value.
-template <Mappable T> Value to_value(const T &v) { return ColumnTraits<T>::to_value(v); }
+template <Mappable T> Value to_value(const T& v) { return ColumnTraits<T>::to_value(v); }
 
 } // namespace retort

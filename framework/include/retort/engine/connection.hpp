@@ -24,26 +24,26 @@ class RETORT_API Connection {
 public:
   /// Made by Engine::connect().
   Connection(Engine engine, PooledConnection pooled);
-  Connection(Connection &&) noexcept = default;
-  Connection &operator=(Connection &&) noexcept = default;
+  Connection(Connection&&) noexcept = default;
+  Connection& operator=(Connection&&) noexcept = default;
   ~Connection();
 
   /// Executes raw SQL text with positional parameters in the dialect's placeholder style.
-  Result execute_sql(const std::string &sql, std::span<const Value> params = {});
+  Result execute_sql(const std::string& sql, std::span<const Value> params = {});
   /// Compiles a Core statement (select, insert, update, delete, text) through the engine's
   /// statement cache and executes it.
   /// Include <retort/sql/compiler.hpp> to use it.
   template <typename Statement>
-  requires requires(const Statement &s, const SqlDialect &d, StatementCache *c) {
+  requires requires(const Statement& s, const SqlDialect& d, StatementCache* c) {
     compile(s, d, c).sql;
     compile(s, d, c).params;
   }
-  Result execute(const Statement &statement) {
+  Result execute(const Statement& statement) {
     auto compiled = compile(statement, engine().dialect(), &engine().statement_cache());
     return execute_sql(compiled.sql, compiled.params);
   }
   /// Executes raw SQL with no parameters and no rows (DDL, PRAGMA).
-  void execute_ddl(const std::string &sql);
+  void execute_ddl(const std::string& sql);
 
   /// Starts a transaction; rolled back when the returned object dies uncommitted.
   Transaction begin();
@@ -53,9 +53,9 @@ public:
   bool in_transaction() const;
 
   /// The engine this connection came from.
-  const Engine &engine() const;
+  const Engine& engine() const;
   /// The driver connection (for the SPI level: non-blocking side, statistics).
-  DriverConnection &driver() const;
+  DriverConnection& driver() const;
   /// Returns the connection to its pool; the object is unusable afterwards.
   void close() noexcept;
   /// Marks the connection broken so that the pool discards it.

@@ -52,7 +52,7 @@ public:
   /// Rows inserted, updated or deleted by the last execution.
   virtual std::int64_t rows_affected() const = 0;
   /// The SQL text this statement was prepared from.
-  virtual const std::string &sql() const = 0;
+  virtual const std::string& sql() const = 0;
 };
 
 /// One open database connection. The base class keeps a per-connection cache of prepared
@@ -61,13 +61,13 @@ class RETORT_API DriverConnection {
 public:
   DriverConnection();
   virtual ~DriverConnection();
-  DriverConnection(const DriverConnection &) = delete;
-  DriverConnection &operator=(const DriverConnection &) = delete;
+  DriverConnection(const DriverConnection&) = delete;
+  DriverConnection& operator=(const DriverConnection&) = delete;
 
   /// Prepares `sql`; throws DatabaseError (ProgrammingError for bad SQL).
-  virtual std::unique_ptr<DriverStatement> prepare(const std::string &sql) = 0;
+  virtual std::unique_ptr<DriverStatement> prepare(const std::string& sql) = 0;
   /// Runs `sql` without parameters or result rows (DDL, BEGIN, SAVEPOINT ...).
-  virtual void execute(const std::string &sql) = 0;
+  virtual void execute(const std::string& sql) = 0;
   /// Starts a transaction.
   virtual void begin() = 0;
   /// Commits the current transaction.
@@ -81,13 +81,13 @@ public:
   /// False once the connection is known broken; a pool then discards it.
   virtual bool is_valid() const = 0;
   /// The non-blocking side of the driver, or nullptr when the database cannot do it.
-  virtual NonBlockingConnection *non_blocking() { return nullptr; }
+  virtual NonBlockingConnection* non_blocking() { return nullptr; }
 
   /// The cached prepared statement for `sql`, preparing it on first use. The statement is reset
   /// and owned by the connection; callers must not keep it past the connection's life.
-  DriverStatement &cached_statement(const std::string &sql);
+  DriverStatement& cached_statement(const std::string& sql);
   /// The cached statement for `sql` without resetting it, or nullptr when none is cached.
-  DriverStatement *find_cached_statement(const std::string &sql) noexcept;
+  DriverStatement* find_cached_statement(const std::string& sql) noexcept;
   /// Drops every cached statement (e.g. after a schema change).
   void clear_statement_cache() noexcept;
   /// Number of statements prepared on this connection so far (for tests and benchmarks).

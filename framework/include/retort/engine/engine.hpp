@@ -36,15 +36,15 @@ public:
   /// A connection checked out of the pool; returned when the Connection is destroyed.
   Connection connect() const;
   /// The SQL rendering rules of this database.
-  const SqlDialect &dialect() const;
+  const SqlDialect& dialect() const;
   /// The dialect plugin (rendering and driver).
-  const DialectPlugin &plugin() const;
+  const DialectPlugin& plugin() const;
   /// The URL this engine connects to.
-  const Url &url() const;
+  const Url& url() const;
   /// The connection pool.
-  Pool &pool() const;
+  Pool& pool() const;
   /// Compiled SQL by statement shape, shared by every connection of the engine.
-  StatementCache &statement_cache() const;
+  StatementCache& statement_cache() const;
   /// Whether statements are logged.
   bool echo() const;
   /// Turns statement logging on or off.

@@ -59,12 +59,12 @@ public:
   /// The socket to wait on; read it again before every wait, since it may change.
   virtual int socket() const = 0;
   /// Queues `sql` with `params` bound to $1..$n (unnamed statement); call flush() next.
-  virtual void send_query(const std::string &sql, std::span<const Value> params) = 0;
+  virtual void send_query(const std::string& sql, std::span<const Value> params) = 0;
   /// Queues the preparation of `sql` as server-side statement `name`; its result is a command.
   /// Names starting with "retort_" are reserved for the driver's own statement cache.
-  virtual void send_prepare(const std::string &name, const std::string &sql) = 0;
+  virtual void send_prepare(const std::string& name, const std::string& sql) = 0;
   /// Queues an execution of the prepared statement `name` with `params`.
-  virtual void send_prepared(const std::string &name, std::span<const Value> params) = 0;
+  virtual void send_prepared(const std::string& name, std::span<const Value> params) = 0;
   /// Sends what is queued; true when everything went out, false when the socket must become
   /// writable before calling it again. Throws OperationalError when the connection is lost.
   virtual bool flush() = 0;

@@ -24,7 +24,7 @@ struct ConnectionState;
 class RETORT_API Row {
 public:
   /// Wraps the current row of `statement`.
-  explicit Row(const DriverStatement &statement) : statement_(&statement) {}
+  explicit Row(const DriverStatement& statement) : statement_(&statement) {}
 
   /// Column `i` (0-based) as T; std::optional<T> reads NULL as nullopt.
   template <Mappable T> T get(int i) const { return read_column<T>(*statement_, i); }
@@ -43,22 +43,22 @@ public:
   /// The row copied into Values.
   std::vector<Value> values() const;
   /// The underlying driver statement, for mappers reading many columns.
-  const DriverStatement &statement() const { return *statement_; }
+  const DriverStatement& statement() const { return *statement_; }
 
 private:
-  const DriverStatement *statement_;
+  const DriverStatement* statement_;
 };
 
 /// Rows of one executed statement, stepped lazily. Move-only; keeps its connection alive.
 class RETORT_API Result {
 public:
   /// Made by Connection::execute.
-  Result(std::shared_ptr<ConnectionState> connection, DriverStatement *statement,
+  Result(std::shared_ptr<ConnectionState> connection, DriverStatement* statement,
          std::unique_ptr<DriverStatement> owned, bool has_row);
-  Result(Result &&other) noexcept;
-  Result &operator=(Result &&other) noexcept;
-  Result(const Result &) = delete;
-  Result &operator=(const Result &) = delete;
+  Result(Result&& other) noexcept;
+  Result& operator=(Result&& other) noexcept;
+  Result(const Result&) = delete;
+  Result& operator=(const Result&) = delete;
   ~Result();
 
   /// Advances to the next row; false at the end. The first row is current after execute.
@@ -95,17 +95,17 @@ public:
     using value_type = Row;
     using difference_type = std::ptrdiff_t;
     Iterator() = default;
-    explicit Iterator(Result *result) : result_(result->has_row() ? result : nullptr) {}
+    explicit Iterator(Result* result) : result_(result->has_row() ? result : nullptr) {}
     Row operator*() const { return result_->row(); }
-    Iterator &operator++() {
+    Iterator& operator++() {
       if (!result_->next()) result_ = nullptr;
       return *this;
     }
     void operator++(int) { ++*this; }
-    friend bool operator==(const Iterator &a, const Iterator &b) { return a.result_ == b.result_; }
+    friend bool operator==(const Iterator& a, const Iterator& b) { return a.result_ == b.result_; }
 
   private:
-    Result *result_ = nullptr;
+    Result* result_ = nullptr;
   };
   /// Iterator to the current row.
   Iterator begin() { return Iterator(this); }
@@ -114,7 +114,7 @@ public:
 
 private:
   std::shared_ptr<ConnectionState> connection_;
-  DriverStatement *statement_ = nullptr;
+  DriverStatement* statement_ = nullptr;
   std::unique_ptr<DriverStatement> owned_;
   bool has_row_ = false;
 };

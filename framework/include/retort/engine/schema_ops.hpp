@@ -12,9 +12,9 @@ namespace retort {
 /// Creates every table of `metadata` (parents first) and its indexes, in one transaction
 /// where the database allows DDL in transactions. With `checkfirst`, existing tables are
 /// skipped.
-RETORT_API void create_all(const Engine &engine, const MetaData &metadata, bool checkfirst = true);
+RETORT_API void create_all(const Engine& engine, const MetaData& metadata, bool checkfirst = true);
 /// Drops every table of `metadata` (children first). With `checkfirst`, missing tables are
 /// skipped.
-RETORT_API void drop_all(const Engine &engine, const MetaData &metadata, bool checkfirst = true);
+RETORT_API void drop_all(const Engine& engine, const MetaData& metadata, bool checkfirst = true);
 
 } // namespace retort

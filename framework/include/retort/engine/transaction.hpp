@@ -16,10 +16,10 @@ class RETORT_API Transaction {
 public:
   /// Made by Connection::begin() / begin_nested().
   Transaction(std::shared_ptr<ConnectionState> connection, std::string savepoint);
-  Transaction(Transaction &&other) noexcept;
-  Transaction &operator=(Transaction &&other) noexcept;
-  Transaction(const Transaction &) = delete;
-  Transaction &operator=(const Transaction &) = delete;
+  Transaction(Transaction&& other) noexcept;
+  Transaction& operator=(Transaction&& other) noexcept;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
   /// Rolls back if still active.
   ~Transaction();
 

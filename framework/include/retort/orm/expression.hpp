@@ -56,7 +56,7 @@ public:
   /// The untyped expression (for select(), order_by(), ...).
   operator Expr() const { return expr_; }
   /// The untyped expression.
-  const Expr &expr() const noexcept { return expr_; }
+  const Expr& expr() const noexcept { return expr_; }
 
   /// Ascending order.
   Expr asc() const { return expr_.asc(); }
@@ -79,27 +79,27 @@ public:
   /// `IN (values...)` with values of a compatible type.
   template <typename R>
   requires(detail::family_of<std::ranges::range_value_t<R>>() ==
-           detail::family_of<T>()) TypedExpr<bool> in_(const R &values)
+           detail::family_of<T>()) TypedExpr<bool> in_(const R& values)
   const {
     std::vector<Expr> items;
-    for (const auto &v : values)
+    for (const auto& v : values)
       items.emplace_back(to_value(v));
     return TypedExpr<bool>(expr_.in_(std::move(items)));
   }
   /// `BETWEEN low AND high`.
   template <typename L, typename H>
   requires(detail::family_of<L>() == detail::family_of<T>() &&
-           detail::family_of<H>() == detail::family_of<T>()) TypedExpr<bool> between(const L &low,
-                                                                                     const H &high)
+           detail::family_of<H>() == detail::family_of<T>()) TypedExpr<bool> between(const L& low,
+                                                                                     const H& high)
   const { return TypedExpr<bool>(expr_.between(operand(low), operand(high))); }
   /// A label in a select list.
   TypedExpr label(std::string name) const { return TypedExpr(expr_.label(std::move(name))); }
 
   /// Turns a C++ value or typed expression into an operand.
-  template <typename V> static Expr operand(const V &v) {
+  template <typename V> static Expr operand(const V& v) {
     if constexpr (requires { v.expr(); })
       return v.expr();
-    else if constexpr (std::is_convertible_v<const V &, std::string_view>)
+    else if constexpr (std::is_convertible_v<const V&, std::string_view>)
       return Expr(std::string(std::string_view(v)));
     else if constexpr (Mappable<V>)
       return Expr(retort::to_value(v));
@@ -133,13 +133,13 @@ concept arithmetic = comparable<A, B> && family_of<typename operand_type<A>::typ
 #define RETORT_TYPED_COMPARISON(op)                                                                \
   template <typename T, typename V>                                                                \
   requires detail::comparable<TypedExpr<T>, V> TypedExpr<bool>                                     \
-  operator op(const TypedExpr<T> &a, const V &b) {                                                 \
+  operator op(const TypedExpr<T>& a, const V& b) {                                                 \
     return TypedExpr<bool>(a.expr() op TypedExpr<T>::operand(b));                                  \
   }                                                                                                \
   template <typename V, typename T>                                                                \
   requires(!detail::is_typed_expr<V>::value && detail::comparable<TypedExpr<T>, V>)                \
       TypedExpr<bool>                                                                              \
-  operator op(const V &a, const TypedExpr<T> &b) {                                                 \
+  operator op(const V& a, const TypedExpr<T>& b) {                                                 \
     return TypedExpr<bool>(TypedExpr<T>::operand(a) op b.expr());                                  \
   }
 
@@ -153,18 +153,18 @@ RETORT_TYPED_COMPARISON(>=)
 #undef RETORT_TYPED_COMPARISON
 
 /// `col == std::nullopt` is `IS NULL`.
-template <typename T> TypedExpr<bool> operator==(const TypedExpr<T> &a, std::nullopt_t) {
+template <typename T> TypedExpr<bool> operator==(const TypedExpr<T>& a, std::nullopt_t) {
   return a.is_null();
 }
 /// `col != std::nullopt` is `IS NOT NULL`.
-template <typename T> TypedExpr<bool> operator!=(const TypedExpr<T> &a, std::nullopt_t) {
+template <typename T> TypedExpr<bool> operator!=(const TypedExpr<T>& a, std::nullopt_t) {
   return a.is_not_null();
 }
 
 #define RETORT_TYPED_ARITHMETIC(op)                                                                \
   template <typename T, typename V>                                                                \
   requires detail::arithmetic<TypedExpr<T>, V> TypedExpr<T>                                        \
-  operator op(const TypedExpr<T> &a, const V &b) {                                                 \
+  operator op(const TypedExpr<T>& a, const V& b) {                                                 \
     return TypedExpr<T>(a.expr() op TypedExpr<T>::operand(b));                                     \
   }
 
@@ -176,20 +176,20 @@ RETORT_TYPED_ARITHMETIC(/)
 #undef RETORT_TYPED_ARITHMETIC
 
 /// `a AND b`.
-inline TypedExpr<bool> operator&&(const TypedExpr<bool> &a, const TypedExpr<bool> &b) {
+inline TypedExpr<bool> operator&&(const TypedExpr<bool>& a, const TypedExpr<bool>& b) {
   return TypedExpr<bool>(a.expr() && b.expr());
 }
 /// `a OR b`.
-inline TypedExpr<bool> operator||(const TypedExpr<bool> &a, const TypedExpr<bool> &b) {
+inline TypedExpr<bool> operator||(const TypedExpr<bool>& a, const TypedExpr<bool>& b) {
   return TypedExpr<bool>(a.expr() || b.expr());
 }
 /// `NOT a`.
-inline TypedExpr<bool> operator!(const TypedExpr<bool> &a) { return TypedExpr<bool>(!a.expr()); }
+inline TypedExpr<bool> operator!(const TypedExpr<bool>& a) { return TypedExpr<bool>(!a.expr()); }
 
 /// The column mapped to `member`, as a typed expression: col(&User::age).
 template <typename C, typename M>
 requires Mapped<C> TypedExpr<M> col(M C::*member) {
-  const auto &mapper = typed_mapper_of<C>();
+  const auto& mapper = typed_mapper_of<C>();
   return TypedExpr<M>(mapper.table().c(mapper.columns()[mapper.column_of(member)].name));
 }
 
@@ -200,11 +200,11 @@ public:
   explicit Aliased(std::string name) : from_(mapper_of<T>().table().alias(std::move(name))) {}
   /// The column mapped to `member`, qualified by the alias.
   template <typename M> TypedExpr<M> operator()(M T::*member) const {
-    const auto &mapper = typed_mapper_of<T>();
+    const auto& mapper = typed_mapper_of<T>();
     return TypedExpr<M>(from_.c(mapper.columns()[mapper.column_of(member)].name));
   }
   /// The alias as a FROM item.
-  const FromItem &from() const noexcept { return from_; }
+  const FromItem& from() const noexcept { return from_; }
 
 private:
   FromItem from_;
@@ -216,26 +216,26 @@ template <Mapped T> Aliased<T> aliased(std::string name) { return Aliased<T>(std
 /// count(*) as a typed integer expression.
 inline TypedExpr<std::int64_t> count_all() { return TypedExpr<std::int64_t>(count()); }
 /// count(e).
-template <typename T> TypedExpr<std::int64_t> count_of(const TypedExpr<T> &e) {
+template <typename T> TypedExpr<std::int64_t> count_of(const TypedExpr<T>& e) {
   return TypedExpr<std::int64_t>(count(e.expr()));
 }
 /// sum(e); NULL over no rows.
 template <typename T>
-TypedExpr<std::optional<typename detail::unwrap_optional<T>::type>> sum_of(const TypedExpr<T> &e) {
+TypedExpr<std::optional<typename detail::unwrap_optional<T>::type>> sum_of(const TypedExpr<T>& e) {
   return TypedExpr<std::optional<typename detail::unwrap_optional<T>::type>>(sum(e.expr()));
 }
 /// avg(e); NULL over no rows.
-template <typename T> TypedExpr<std::optional<double>> avg_of(const TypedExpr<T> &e) {
+template <typename T> TypedExpr<std::optional<double>> avg_of(const TypedExpr<T>& e) {
   return TypedExpr<std::optional<double>>(avg(e.expr()));
 }
 /// min(e); NULL over no rows.
 template <typename T>
-TypedExpr<std::optional<typename detail::unwrap_optional<T>::type>> min_of(const TypedExpr<T> &e) {
+TypedExpr<std::optional<typename detail::unwrap_optional<T>::type>> min_of(const TypedExpr<T>& e) {
   return TypedExpr<std::optional<typename detail::unwrap_optional<T>::type>>(min(e.expr()));
 }
 /// max(e); NULL over no rows.
 template <typename T>
-TypedExpr<std::optional<typename detail::unwrap_optional<T>::type>> max_of(const TypedExpr<T> &e) {
+TypedExpr<std::optional<typename detail::unwrap_optional<T>::type>> max_of(const TypedExpr<T>& e) {
   return TypedExpr<std::optional<typename detail::unwrap_optional<T>::type>>(max(e.expr()));
 }
 

@@ -33,26 +33,26 @@ enum class ObjectState : std::uint8_t {
 };
 
 /// Name of a state, for messages.
-RETORT_API const char *to_string(ObjectState state) noexcept;
+RETORT_API const char* to_string(ObjectState state) noexcept;
 
 /// What the ORM knows about one object. Internal to the ORM but reachable through inspect().
 struct RETORT_API InstanceState {
   InstanceState() = default;
-  InstanceState(const InstanceState &) = delete;
-  InstanceState &operator=(const InstanceState &) = delete;
-  InstanceState(InstanceState &&) noexcept = default;
-  InstanceState &operator=(InstanceState &&) noexcept = default;
+  InstanceState(const InstanceState&) = delete;
+  InstanceState& operator=(const InstanceState&) = delete;
+  InstanceState(InstanceState&&) noexcept = default;
+  InstanceState& operator=(InstanceState&&) noexcept = default;
   virtual ~InstanceState();
 
   /// The mapper of the object's class.
-  const MapperBase *mapper = nullptr;
+  const MapperBase* mapper = nullptr;
   /// The object itself (a T*).
-  void *object = nullptr;
+  void* object = nullptr;
   /// The owning pointer's control block, for handing the object to the other side of a
   /// relationship (empty for objects the application made and owns itself).
   std::weak_ptr<void> self;
   /// The session the object belongs to, or nullptr.
-  detail::SessionCore *session = nullptr;
+  detail::SessionCore* session = nullptr;
   /// Lifecycle state.
   ObjectState status = ObjectState::transient;
   /// The encoded primary key (identity map key) once known.

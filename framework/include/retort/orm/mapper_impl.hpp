@@ -17,11 +17,11 @@
 
 namespace retort {
 
-template <Mapped T> const MapperBase &mapper_of();
+template <Mapped T> const MapperBase& mapper_of();
 
 namespace detail {
 
-template <typename T> constexpr const auto &model_fields() { return Model<T>::fields.items; }
+template <typename T> constexpr const auto& model_fields() { return Model<T>::fields.items; }
 
 template <typename T>
 inline constexpr std::size_t field_count =
@@ -45,7 +45,7 @@ template <typename T> constexpr auto column_positions() {
 template <typename T> inline constexpr auto column_positions_v = column_positions<T>();
 template <typename T> inline constexpr std::size_t column_count = column_positions_v<T>.second;
 template <typename T, std::size_t K>
-inline constexpr const auto &
+inline constexpr const auto&
     column_field = std::get<column_positions_v<T>.first[K]>(model_fields<T>());
 
 template <typename T, std::size_t K>
@@ -62,7 +62,7 @@ using snapshot_t = typename SnapshotOf<T, std::make_index_sequence<column_count<
 /// The deleter of every ORM-made object: also where its state and snapshot live.
 template <typename T> struct TrackedDeleter final : InstanceState {
   std::optional<snapshot_t<T>> snapshot;
-  void operator()(T *object) const noexcept { std::default_delete<T>{}(object); }
+  void operator()(T* object) const noexcept { std::default_delete<T>{}(object); }
 };
 
 template <typename T, typename Member> struct MemberKind;
@@ -75,7 +75,7 @@ template <typename T, typename U> struct MemberKind<T, Ref<U>> {
   static constexpr bool collection = false;
 };
 
-template <typename T, typename F> ColumnInfo make_column_info(const F &f) {
+template <typename T, typename F> ColumnInfo make_column_info(const F& f) {
   using M = typename F::Member;
   ColumnInfo c;
   c.name = f.name;
@@ -101,14 +101,14 @@ template <typename T, typename F> ColumnInfo make_column_info(const F &f) {
   return c;
 }
 
-template <typename Target, typename Order> std::string order_column_name(const Order &order) {
+template <typename Target, typename Order> std::string order_column_name(const Order& order) {
   if constexpr (std::is_same_v<Order, NoOrder>) {
     return {};
   } else {
     std::string name;
     constexpr std::size_t n = column_count<Target>;
     [&]<std::size_t... K>(std::index_sequence<K...>) {
-      auto check = [&](const auto &f) {
+      auto check = [&](const auto& f) {
         if constexpr (std::is_same_v<decltype(f.member), decltype(order.member)>)
           if (f.member == order.member) name = f.name;
       };
@@ -123,7 +123,7 @@ template <typename Target, typename Order> std::string order_column_name(const O
 }
 
 template <typename T, std::size_t J> RelationshipInfo make_relationship_info() {
-  constexpr const auto &f = std::get<J>(model_fields<T>());
+  constexpr const auto& f = std::get<J>(model_fields<T>());
   using F = std::remove_cvref_t<decltype(f)>;
   using M = typename F::Member;
   using Kind = MemberKind<T, M>;
@@ -142,41 +142,41 @@ template <typename T, std::size_t J> RelationshipInfo make_relationship_info() {
     r.order_column = order_column_name<U>(f.order);
     r.order_descending = f.order.descending;
   }
-  r.set_hook = [](void *owner, RelationshipHook hook) {
-    (static_cast<T *>(owner)->*member).set_hook(hook);
+  r.set_hook = [](void* owner, RelationshipHook hook) {
+    (static_cast<T*>(owner)->*member).set_hook(hook);
   };
   if constexpr (Kind::collection) {
-    r.items = [](void *owner) {
-      auto &raw = (static_cast<T *>(owner)->*member).raw();
+    r.items = [](void* owner) {
+      auto& raw = (static_cast<T*>(owner)->*member).raw();
       return std::vector<std::shared_ptr<void>>(raw.begin(), raw.end());
     };
-    r.assign = [](void *owner, std::vector<std::shared_ptr<void>> items) {
-      auto &raw = (static_cast<T *>(owner)->*member).raw();
+    r.assign = [](void* owner, std::vector<std::shared_ptr<void>> items) {
+      auto& raw = (static_cast<T*>(owner)->*member).raw();
       raw.clear();
       raw.reserve(items.size());
-      for (auto &item : items)
+      for (auto& item : items)
         raw.push_back(std::static_pointer_cast<U>(std::move(item)));
     };
-    r.mirror = [](void *owner, const std::shared_ptr<void> &item, bool added) {
-      auto &raw = (static_cast<T *>(owner)->*member).raw();
+    r.mirror = [](void* owner, const std::shared_ptr<void>& item, bool added) {
+      auto& raw = (static_cast<T*>(owner)->*member).raw();
       auto typed = std::static_pointer_cast<U>(item);
       auto found = std::find(raw.begin(), raw.end(), typed);
       if (added && found == raw.end()) raw.push_back(typed);
       if (!added && found != raw.end()) raw.erase(found);
     };
   } else {
-    r.items = [](void *owner) {
-      auto target = (static_cast<T *>(owner)->*member).raw();
+    r.items = [](void* owner) {
+      auto target = (static_cast<T*>(owner)->*member).raw();
       std::vector<std::shared_ptr<void>> out;
       if (target) out.push_back(std::move(target));
       return out;
     };
-    r.assign = [](void *owner, std::vector<std::shared_ptr<void>> items) {
-      auto &ref = static_cast<T *>(owner)->*member;
+    r.assign = [](void* owner, std::vector<std::shared_ptr<void>> items) {
+      auto& ref = static_cast<T*>(owner)->*member;
       ref.set_raw(items.empty() ? nullptr : std::static_pointer_cast<U>(items.front()));
     };
-    r.mirror = [](void *owner, const std::shared_ptr<void> &item, bool added) {
-      auto &ref = static_cast<T *>(owner)->*member;
+    r.mirror = [](void* owner, const std::shared_ptr<void>& item, bool added) {
+      auto& ref = static_cast<T*>(owner)->*member;
       if (added)
         ref.set_raw(std::static_pointer_cast<U>(item));
       else if (ref.raw() == item)
@@ -200,21 +200,21 @@ template <Mapped T> class Mapper final : public MapperBase {
 public:
   Mapper() : MapperBase(Model<T>::table, column_infos(), relationship_infos()) {}
 
-  const char *class_name() const noexcept override { return typeid(T).name(); }
+  const char* class_name() const noexcept override { return typeid(T).name(); }
 
-  std::shared_ptr<void> load_new(const DriverStatement &row, int first,
-                                 InstanceState *&state) const override {
+  std::shared_ptr<void> load_new(const DriverStatement& row, int first,
+                                 InstanceState*& state) const override {
     auto object = std::make_unique<T>();
     hydrate(*object, row, first, Columns{});
     return track(std::move(object), state);
   }
 
-  void load_into(InstanceState &state, const DriverStatement &row, int first) const override {
-    hydrate(*static_cast<T *>(state.object), row, first, Columns{});
+  void load_into(InstanceState& state, const DriverStatement& row, int first) const override {
+    hydrate(*static_cast<T*>(state.object), row, first, Columns{});
     take_snapshot(state);
   }
 
-  bool row_identity(const DriverStatement &row, int first, std::string &key) const override {
+  bool row_identity(const DriverStatement& row, int first, std::string& key) const override {
     key.clear();
     for (std::size_t k : primary_key()) {
       const int i = first + static_cast<int>(k);
@@ -224,62 +224,62 @@ public:
     return true;
   }
 
-  void object_identity(const void *object, std::string &key) const override {
+  void object_identity(const void* object, std::string& key) const override {
     key.clear();
     for (std::size_t k : primary_key())
       encode_identity(column_value(object, k), key);
   }
 
-  Value column_value(const void *object, std::size_t column) const override {
+  Value column_value(const void* object, std::size_t column) const override {
     Value out;
     with_column(column, [&]<std::size_t K>() {
-      out = to_value(static_cast<const T *>(object)->*member<K>);
+      out = to_value(static_cast<const T*>(object)->*member<K>);
     });
     return out;
   }
 
-  void set_column_value(void *object, std::size_t column, const Value &value) const override {
+  void set_column_value(void* object, std::size_t column, const Value& value) const override {
     ValueRow row(std::span<const Value>(&value, 1));
     with_column(column, [&]<std::size_t K>() {
       using M = detail::column_member_t<T, K>;
-      static_cast<T *>(object)->*member<K> = ColumnTraits<M>::read(row, 0);
+      static_cast<T*>(object)->*member<K> = ColumnTraits<M>::read(row, 0);
     });
   }
 
-  void reset_column(void *object, std::size_t column) const override {
+  void reset_column(void* object, std::size_t column) const override {
     with_column(column, [&]<std::size_t K>() {
       using M = detail::column_member_t<T, K>;
-      static_cast<T *>(object)->*member<K> = M{};
+      static_cast<T*>(object)->*member<K> = M{};
     });
   }
 
-  void set_column_from_row(void *object, std::size_t column, const DriverStatement &row,
+  void set_column_from_row(void* object, std::size_t column, const DriverStatement& row,
                            int i) const override {
     with_column(column, [&]<std::size_t K>() {
       using M = detail::column_member_t<T, K>;
-      static_cast<T *>(object)->*member<K> = ColumnTraits<M>::read(row, i);
+      static_cast<T*>(object)->*member<K> = ColumnTraits<M>::read(row, i);
     });
   }
 
-  std::uint64_t changed_columns(const InstanceState &state) const override {
-    const auto &tracked = static_cast<const Deleter &>(state);
+  std::uint64_t changed_columns(const InstanceState& state) const override {
+    const auto& tracked = static_cast<const Deleter&>(state);
     if (!tracked.snapshot) return columns_n == 64 ? ~0ull : ((1ull << columns_n) - 1);
-    return diff(*static_cast<const T *>(state.object), *tracked.snapshot, Columns{});
+    return diff(*static_cast<const T*>(state.object), *tracked.snapshot, Columns{});
   }
 
-  void take_snapshot(InstanceState &state) const override {
-    auto &tracked = static_cast<Deleter &>(state);
-    tracked.snapshot.emplace(snapshot_of(*static_cast<const T *>(state.object), Columns{}));
+  void take_snapshot(InstanceState& state) const override {
+    auto& tracked = static_cast<Deleter&>(state);
+    tracked.snapshot.emplace(snapshot_of(*static_cast<const T*>(state.object), Columns{}));
     state.has_snapshot = true;
   }
 
-  void restore_snapshot(InstanceState &state) const override {
-    auto &tracked = static_cast<Deleter &>(state);
+  void restore_snapshot(InstanceState& state) const override {
+    auto& tracked = static_cast<Deleter&>(state);
     if (!tracked.snapshot) return;
-    restore(*static_cast<T *>(state.object), *tracked.snapshot, Columns{});
+    restore(*static_cast<T*>(state.object), *tracked.snapshot, Columns{});
   }
 
-  InstanceState *state_of(const std::shared_ptr<void> &object) const noexcept override {
+  InstanceState* state_of(const std::shared_ptr<void>& object) const noexcept override {
     return std::get_deleter<Deleter>(object);
   }
 
@@ -289,15 +289,15 @@ public:
     return state;
   }
 
-  std::shared_ptr<void> adopt_copy(const void *object, InstanceState *&state) const override {
-    return track(std::make_unique<T>(*static_cast<const T *>(object)), state);
+  std::shared_ptr<void> adopt_copy(const void* object, InstanceState*& state) const override {
+    return track(std::make_unique<T>(*static_cast<const T*>(object)), state);
   }
 
   /// Wraps a new object into a tracked shared_ptr whose control block holds its state.
-  std::shared_ptr<T> track(std::unique_ptr<T> object, InstanceState *&state) const {
+  std::shared_ptr<T> track(std::unique_ptr<T> object, InstanceState*& state) const {
     std::shared_ptr<T> out(object.get(), Deleter{});
     object.release(); // now owned by `out`
-    auto *tracked = std::get_deleter<Deleter>(out);
+    auto* tracked = std::get_deleter<Deleter>(out);
     tracked->mapper = this;
     tracked->object = out.get();
     tracked->self = out;
@@ -330,8 +330,10 @@ public:
       auto check = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
         using F = detail::field_type<T, J>;
         if constexpr (is_relationship_field<F>::value) {
-          if constexpr (std::is_same_v<decltype(std::get<J>(detail::model_fields<T>()).member),
-                                       M T::*const>) {
+          if constexpr (std::is_same_v<
+                            std::remove_cv_t<std::remove_reference_t<
+                                decltype(std::get<J>(detail::model_fields<T>()).member)>>,
+                            M T::*>) {
             if (!ok && std::get<J>(detail::model_fields<T>()).member == m) {
               found = index;
               ok = true;
@@ -373,14 +375,14 @@ private:
     return out;
   }
 
-  template <typename F> static void with_column(std::size_t column, F &&f) {
+  template <typename F> static void with_column(std::size_t column, F&& f) {
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       ((column == K ? (f.template operator()<K>(), 0) : 0), ...);
     }
     (Columns{});
   }
 
-  Value row_key_value(const DriverStatement &row, int i, std::size_t column) const {
+  Value row_key_value(const DriverStatement& row, int i, std::size_t column) const {
     Value out;
     with_column(column, [&]<std::size_t K>() {
       using M = detail::column_member_t<T, K>;
@@ -390,20 +392,20 @@ private:
   }
 
   template <std::size_t... K>
-  static void hydrate(T &object, const DriverStatement &row, int first, std::index_sequence<K...>) {
+  static void hydrate(T& object, const DriverStatement& row, int first, std::index_sequence<K...>) {
     ((object.*member<K> = ColumnTraits<detail::column_member_t<T, K>>::read(row, first + int(K))),
      ...);
   }
   template <std::size_t... K>
-  static Snapshot snapshot_of(const T &object, std::index_sequence<K...>) {
+  static Snapshot snapshot_of(const T& object, std::index_sequence<K...>) {
     return Snapshot(object.*member<K>...);
   }
   template <std::size_t... K>
-  static void restore(T &object, const Snapshot &snapshot, std::index_sequence<K...>) {
+  static void restore(T& object, const Snapshot& snapshot, std::index_sequence<K...>) {
     ((object.*member<K> = std::get<K>(snapshot)), ...);
   }
   template <std::size_t... K>
-  static std::uint64_t diff(const T &object, const Snapshot &snapshot, std::index_sequence<K...>) {
+  static std::uint64_t diff(const T& object, const Snapshot& snapshot, std::index_sequence<K...>) {
     std::uint64_t mask = 0;
     ((mask |= (object.*member<K> == std::get<K>(snapshot) ? 0ull : (1ull << K))), ...);
     return mask;
@@ -417,7 +419,7 @@ template <Mapped T> struct AutoRegister { static inline const bool done = (mappe
 } // namespace detail
 
 /// The one mapper of T, built on first use and registered with metadata().
-template <Mapped T> const MapperBase &mapper_of() {
+template <Mapped T> const MapperBase& mapper_of() {
   (void)&detail::AutoRegister<T>::done;
   static const Mapper<T> instance;
   static const bool registered = (register_mapper(instance), true);
@@ -426,8 +428,8 @@ template <Mapped T> const MapperBase &mapper_of() {
 }
 
 /// The typed mapper of T.
-template <Mapped T> const Mapper<T> &typed_mapper_of() {
-  return static_cast<const Mapper<T> &>(mapper_of<T>());
+template <Mapped T> const Mapper<T>& typed_mapper_of() {
+  return static_cast<const Mapper<T>&>(mapper_of<T>());
 }
 
 } // namespace retort

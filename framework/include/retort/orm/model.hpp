@@ -63,12 +63,12 @@ inline constexpr NotNullOption not_null{};
 
 /// FOREIGN KEY to "table.column".
 struct ForeignKeyOption {
-  const char *target = nullptr;
+  const char* target = nullptr;
   ReferentialAction on_delete = ReferentialAction::no_action;
   ReferentialAction on_update = ReferentialAction::no_action;
 };
 /// A foreign key referencing "table.column".
-constexpr ForeignKeyOption foreign_key(const char *target,
+constexpr ForeignKeyOption foreign_key(const char* target,
                                        ReferentialAction on_delete = ReferentialAction::no_action,
                                        ReferentialAction on_update = ReferentialAction::no_action) {
   return {target, on_delete, on_update};
@@ -76,16 +76,16 @@ constexpr ForeignKeyOption foreign_key(const char *target,
 
 /// DEFAULT <sql> in the DDL, evaluated by the database (e.g. "CURRENT_TIMESTAMP").
 struct ServerDefaultOption {
-  const char *sql = nullptr;
+  const char* sql = nullptr;
 };
 /// A server-side default given as SQL text (trusted: it is DDL written by the programmer).
-constexpr ServerDefaultOption server_default(const char *sql) { return {sql}; }
+constexpr ServerDefaultOption server_default(const char* sql) { return {sql}; }
 
 /// A mapped column: name, member, type and flags.
 template <typename C, typename M> struct ColumnField {
   using Class = C;
   using Member = M;
-  const char *name;
+  const char* name;
   M C::*member;
   SqlType type;
   std::uint32_t flags;
@@ -95,32 +95,32 @@ template <typename C, typename M> struct ColumnField {
 
 namespace detail {
 
-template <typename C, typename M> constexpr void apply_option(ColumnField<C, M> &f, SqlType t) {
+template <typename C, typename M> constexpr void apply_option(ColumnField<C, M>& f, SqlType t) {
   f.type = t;
 }
 template <typename C, typename M>
-constexpr void apply_option(ColumnField<C, M> &f, PrimaryKeyOption) {
+constexpr void apply_option(ColumnField<C, M>& f, PrimaryKeyOption) {
   f.flags |= column_primary_key;
 }
-template <typename C, typename M> constexpr void apply_option(ColumnField<C, M> &f, UniqueOption) {
+template <typename C, typename M> constexpr void apply_option(ColumnField<C, M>& f, UniqueOption) {
   f.flags |= column_unique;
 }
-template <typename C, typename M> constexpr void apply_option(ColumnField<C, M> &f, IndexOption) {
+template <typename C, typename M> constexpr void apply_option(ColumnField<C, M>& f, IndexOption) {
   f.flags |= column_index;
 }
 template <typename C, typename M>
-constexpr void apply_option(ColumnField<C, M> &f, NoAutoincrementOption) {
+constexpr void apply_option(ColumnField<C, M>& f, NoAutoincrementOption) {
   f.flags |= column_no_autoincrement;
 }
-template <typename C, typename M> constexpr void apply_option(ColumnField<C, M> &f, NotNullOption) {
+template <typename C, typename M> constexpr void apply_option(ColumnField<C, M>& f, NotNullOption) {
   f.flags |= column_not_null;
 }
 template <typename C, typename M>
-constexpr void apply_option(ColumnField<C, M> &f, ForeignKeyOption fk) {
+constexpr void apply_option(ColumnField<C, M>& f, ForeignKeyOption fk) {
   f.foreign_key = fk;
 }
 template <typename C, typename M>
-constexpr void apply_option(ColumnField<C, M> &f, ServerDefaultOption d) {
+constexpr void apply_option(ColumnField<C, M>& f, ServerDefaultOption d) {
   f.server_default = d;
 }
 
@@ -131,7 +131,7 @@ constexpr void apply_option(ColumnField<C, M> &f, ServerDefaultOption d) {
 /// Nullability follows the member: std::optional<T> is NULL-able, anything else NOT NULL.
 template <typename C, typename M, typename... Options>
 requires Mappable<M>
-constexpr ColumnField<C, M> column(const char *name, M C::*member, Options... options) {
+constexpr ColumnField<C, M> column(const char* name, M C::*member, Options... options) {
   ColumnField<C, M> f{name, member, ColumnTraits<M>::sql_type, 0, {}, {}};
   (detail::apply_option(f, options), ...);
   return f;
@@ -159,10 +159,10 @@ enum CascadeFlags : std::uint8_t {
 
 /// The other side's relationship attribute name kept in sync in memory.
 struct BackPopulatesOption {
-  const char *name;
+  const char* name;
 };
 /// Names the relationship on the other class that mirrors this one.
-constexpr BackPopulatesOption back_populates(const char *name) { return {name}; }
+constexpr BackPopulatesOption back_populates(const char* name) { return {name}; }
 
 /// Ordering of a collection by a member of the target class.
 template <typename T, typename M> struct OrderByOption {
@@ -180,10 +180,10 @@ template <typename T, typename M> constexpr OrderByOption<T, M> order_by_desc(M 
 
 /// The association table of a many-to-many relationship.
 struct SecondaryOption {
-  const char *table;
+  const char* table;
 };
 /// Many-to-many through the association table `table` (declare it with Model or a Core Table).
-constexpr SecondaryOption secondary(const char *table) { return {table}; }
+constexpr SecondaryOption secondary(const char* table) { return {table}; }
 
 /// Cascades, e.g. cascade(cascade_save_update | cascade_delete | cascade_delete_orphan).
 struct CascadeOption {
@@ -204,10 +204,10 @@ constexpr LazyOption lazy(LoadStrategy strategy) { return {strategy}; }
 
 /// The foreign-key column of this side to use when several reach the target (by name).
 struct ForeignKeysOption {
-  const char *column;
+  const char* column;
 };
 /// Disambiguates which foreign-key column the relationship follows.
-constexpr ForeignKeysOption via(const char *column) { return {column}; }
+constexpr ForeignKeysOption via(const char* column) { return {column}; }
 
 namespace detail {
 struct NoOrder {};
@@ -217,27 +217,27 @@ struct NoOrder {};
 template <typename C, typename M, typename Order = detail::NoOrder> struct RelationshipField {
   using Class = C;
   using Member = M;
-  const char *name;
+  const char* name;
   M C::*member;
-  const char *back_populates = nullptr;
+  const char* back_populates = nullptr;
   Order order{};
   bool has_order = false;
-  const char *secondary = nullptr;
+  const char* secondary = nullptr;
   std::uint8_t cascade = cascade_save_update | cascade_merge;
   LoadStrategy strategy = LoadStrategy::lazy;
-  const char *via = nullptr;
+  const char* via = nullptr;
 };
 
 namespace detail {
 
-template <typename R> constexpr void apply_rel(R &r, BackPopulatesOption o) {
+template <typename R> constexpr void apply_rel(R& r, BackPopulatesOption o) {
   r.back_populates = o.name;
 }
-template <typename R> constexpr void apply_rel(R &r, SecondaryOption o) { r.secondary = o.table; }
-template <typename R> constexpr void apply_rel(R &r, CascadeOption o) { r.cascade = o.flags; }
-template <typename R> constexpr void apply_rel(R &r, LazyOption o) { r.strategy = o.strategy; }
-template <typename R> constexpr void apply_rel(R &r, ForeignKeysOption o) { r.via = o.column; }
-template <typename R, typename T, typename M> constexpr void apply_rel(R &, OrderByOption<T, M>) {}
+template <typename R> constexpr void apply_rel(R& r, SecondaryOption o) { r.secondary = o.table; }
+template <typename R> constexpr void apply_rel(R& r, CascadeOption o) { r.cascade = o.flags; }
+template <typename R> constexpr void apply_rel(R& r, LazyOption o) { r.strategy = o.strategy; }
+template <typename R> constexpr void apply_rel(R& r, ForeignKeysOption o) { r.via = o.column; }
+template <typename R, typename T, typename M> constexpr void apply_rel(R&, OrderByOption<T, M>) {}
 
 template <typename... O> struct FindOrder { using type = NoOrder; };
 template <typename T, typename M, typename... Rest> struct FindOrder<OrderByOption<T, M>, Rest...> {
@@ -246,7 +246,7 @@ template <typename T, typename M, typename... Rest> struct FindOrder<OrderByOpti
 template <typename First, typename... Rest>
 struct FindOrder<First, Rest...> : FindOrder<Rest...> {};
 
-template <typename Order, typename O> constexpr void set_order(Order &out, bool &has, const O &o) {
+template <typename Order, typename O> constexpr void set_order(Order& out, bool& has, const O& o) {
   if constexpr (std::is_same_v<Order, O>) {
     out = o;
     has = true;
@@ -259,7 +259,7 @@ template <typename Order, typename O> constexpr void set_order(Order &out, bool 
 /// order_by(&Address::id))`. Options: back_populates, order_by / order_by_desc, secondary,
 /// cascade, lazy, via.
 template <typename C, typename M, typename... Options>
-constexpr auto relationship(const char *name, M C::*member, Options... options) {
+constexpr auto relationship(const char* name, M C::*member, Options... options) {
   using Order = typename detail::FindOrder<Options...>::type;
   RelationshipField<C, M, Order> r{name, member};
   (detail::apply_rel(r, options), ...);

@@ -22,7 +22,7 @@ class RETORT_API RowSink {
 public:
   virtual ~RowSink();
   /// One result row.
-  virtual void row(const DriverStatement &row) = 0;
+  virtual void row(const DriverStatement& row) = 0;
   /// The step finished; `rows_affected` as reported by the driver.
   virtual void done(std::int64_t rows_affected) { (void)rows_affected; }
 };
@@ -32,7 +32,7 @@ struct PlanStep {
   std::string sql;
   std::vector<Value> params;
   /// Where the rows go; nullptr when the statement returns none that matter.
-  RowSink *sink = nullptr;
+  RowSink* sink = nullptr;
 };
 
 /// A sequence of statements decided by the ORM.
@@ -41,10 +41,10 @@ public:
   virtual ~Plan();
   /// Fills `step` with the next statement; false when the plan is complete. Called only after
   /// the previous step's rows and completion were delivered.
-  virtual bool next(PlanStep &step) = 0;
+  virtual bool next(PlanStep& step) = 0;
 };
 
 /// Runs `plan` to completion on `connection`, blocking.
-RETORT_API void run_plan(Plan &plan, Connection &connection);
+RETORT_API void run_plan(Plan& plan, Connection& connection);
 
 } // namespace retort

@@ -50,84 +50,84 @@ public:
                                  std::tuple<std::shared_ptr<T>...>>;
 
   /// A query over the entities' tables.
-  explicit Query(detail::SessionCore &session)
+  explicit Query(detail::SessionCore& session)
       : session_(&session), entities_{
                                 detail::EntitySpec{&mapper_of<T>(), mapper_of<T>().table()}...} {}
   /// A query over an aliased entity.
-  Query(detail::SessionCore &session, const FromItem &from) requires(sizeof...(T) == 1)
+  Query(detail::SessionCore& session, const FromItem& from) requires(sizeof...(T) == 1)
       : session_(&session), entities_{detail::EntitySpec{&mapper_of<T>(), from}...} {}
 
   /// Adds a WHERE criterion (several are ANDed): filter(col(&User::age) < 30).
-  Query &filter(const Expr &criterion) {
+  Query& filter(const Expr& criterion) {
     where_.push_back(criterion);
     return *this;
   }
   /// WHERE member = value, type-checked: filter_by(&User::name, "John").
   template <Mapped C, typename M, typename V>
-  requires detail::comparable<TypedExpr<M>, V> Query &filter_by(M C::*member, const V &value) {
+  requires detail::comparable<TypedExpr<M>, V> Query& filter_by(M C::*member, const V& value) {
     return filter(col(member) == value);
   }
   /// ORDER BY.
-  template <typename... E> Query &order_by(const E &...exprs) {
+  template <typename... E> Query& order_by(const E&... exprs) {
     (order_.push_back(Expr(exprs)), ...);
     return *this;
   }
   /// LIMIT.
-  Query &limit(std::int64_t n) {
+  Query& limit(std::int64_t n) {
     limit_ = n;
     return *this;
   }
   /// OFFSET.
-  Query &offset(std::int64_t n) {
+  Query& offset(std::int64_t n) {
     offset_ = n;
     return *this;
   }
   /// SELECT DISTINCT.
-  Query &distinct() {
+  Query& distinct() {
     distinct_ = true;
     return *this;
   }
   /// GROUP BY.
-  template <typename... E> Query &group_by(const E &...exprs) {
+  template <typename... E> Query& group_by(const E&... exprs) {
     (group_.push_back(Expr(exprs)), ...);
     return *this;
   }
   /// HAVING.
-  Query &having(const Expr &criterion) {
+  Query& having(const Expr& criterion) {
     having_.push_back(criterion);
     return *this;
   }
   /// Eager-loading options: options(selectinload(&User::addresses)).
-  template <typename... O> Query &options(const O &...loader_options) {
+  template <typename... O> Query& options(const O&... loader_options) {
     (loader_options_.push_back(loader_options), ...);
     return *this;
   }
 
   /// INNER JOIN along a relationship: join(&User::addresses).
-  template <Mapped C, typename M> Query &join(M C::*relationship) {
+  template <Mapped C, typename M> Query& join(M C::*relationship) {
     return join_relationship<C>(relationship, false);
   }
   /// LEFT OUTER JOIN along a relationship.
-  template <Mapped C, typename M> Query &outerjoin(M C::*relationship) {
+  template <Mapped C, typename M> Query& outerjoin(M C::*relationship) {
     return join_relationship<C>(relationship, true);
   }
   /// INNER JOIN of U's table with an explicit ON clause: join<Address>(on).
-  template <Mapped U> Query &join(const Expr &on) {
+  template <Mapped U> Query& join(const Expr& on) {
     joins_.push_back({mapper_of<U>().table(), on, false});
     return *this;
   }
   /// LEFT OUTER JOIN of U's table with an explicit ON clause.
-  template <Mapped U> Query &outerjoin(const Expr &on) {
+  template <Mapped U> Query& outerjoin(const Expr& on) {
     joins_.push_back({mapper_of<U>().table(), on, true});
     return *this;
   }
   /// INNER JOIN of an aliased entity.
-  template <Mapped U> Query &join(const Aliased<U> &alias, const Expr &on) {
+  template <Mapped U> Query& join(const Aliased<U>& alias, const Expr& on) {
     joins_.push_back({alias.from(), on, false});
     return *this;
   }
   /// LEFT OUTER JOIN of an aliased entity.
-  template <Mapped U> Query &outerjoin(const Aliased<U> &alias, const Expr &on) {
+  template <Mapped U> Query& outerjoin(const Aliased<U>& alias, const Expr& on) {
     joins_.push_back({alias.from(), on, true});
     return *this;
   }
@@ -137,7 +137,7 @@ public:
     auto rows = session_->load(statement(), entities_, eager());
     std::vector<Row> out;
     out.reserve(rows.size());
-    for (auto &row : rows)
+    for (auto& row : rows)
       out.push_back(convert(row));
     return out;
   }
@@ -177,18 +177,18 @@ public:
   }
   /// Streams results in chunks of `n` (SQLAlchemy's yield_per): `consume` gets each chunk and
   /// may drop it, so memory stays bounded whatever the result size.
-  void yield_per(std::size_t n, const std::function<void(std::vector<Row> &)> &consume) const {
-    session_->load_chunked(statement(), entities_, n, [&](detail::EntityRows &rows) {
+  void yield_per(std::size_t n, const std::function<void(std::vector<Row>&)>& consume) const {
+    session_->load_chunked(statement(), entities_, n, [&](detail::EntityRows& rows) {
       std::vector<Row> chunk;
       chunk.reserve(rows.size());
-      for (auto &row : rows)
+      for (auto& row : rows)
         chunk.push_back(convert(row));
       consume(chunk);
     });
   }
   /// Typed columns instead of entities: values(col(&User::name), count_all()) → tuples.
   template <typename... V>
-  std::vector<std::tuple<V...>> values(const TypedExpr<V> &...exprs) const {
+  std::vector<std::tuple<V...>> values(const TypedExpr<V>&... exprs) const {
     Select s = retort::select(exprs.expr()...);
     s = decorate(std::move(s));
     session_->autoflush();
@@ -201,7 +201,7 @@ public:
   /// The SELECT this query runs.
   Select statement() const {
     Select s;
-    for (const auto &e : entities_)
+    for (const auto& e : entities_)
       s = std::move(s).add_columns(e.from);
     return decorate(std::move(s));
   }
@@ -213,16 +213,16 @@ private:
     bool outer;
   };
 
-  template <Mapped C, typename M> Query &join_relationship(M C::*member, bool outer) {
-    const MapperBase &mapper = mapper_of<C>();
-    const RelationshipInfo &rel =
+  template <Mapped C, typename M> Query& join_relationship(M C::*member, bool outer) {
+    const MapperBase& mapper = mapper_of<C>();
+    const RelationshipInfo& rel =
         mapper.relationships()[typed_mapper_of<C>().relationship_of(member)];
-    const MapperBase &target = rel.target_mapper();
-    const FromItem &source = mapper.table();
-    const std::string &local = mapper.columns()[rel.local_column].name;
-    const std::string &remote = target.columns()[rel.remote_column].name;
+    const MapperBase& target = rel.target_mapper();
+    const FromItem& source = mapper.table();
+    const std::string& local = mapper.columns()[rel.local_column].name;
+    const std::string& remote = target.columns()[rel.remote_column].name;
     if (rel.kind == RelationshipKind::many_to_many) {
-      const FromItem &link = rel.secondary_table;
+      const FromItem& link = rel.secondary_table;
       joins_.push_back({link, link.c(rel.secondary_local) == source.c(local), outer});
       joins_.push_back(
           {target.table(), target.table().c(remote) == link.c(rel.secondary_remote), outer});
@@ -233,12 +233,12 @@ private:
   }
 
   Select decorate(Select s) const {
-    for (const auto &j : joins_)
+    for (const auto& j : joins_)
       s = j.outer ? std::move(s).outerjoin(j.target, j.on) : std::move(s).join(j.target, j.on);
-    for (const auto &w : where_)
+    for (const auto& w : where_)
       s = std::move(s).where(w);
     if (!group_.empty()) s = std::move(s).group_by_list(group_);
-    for (const auto &h : having_)
+    for (const auto& h : having_)
       s = std::move(s).having(h);
     if (!order_.empty()) s = std::move(s).order_by_list(order_);
     if (limit_) s = std::move(s).limit(*limit_);
@@ -252,7 +252,7 @@ private:
     // A joined collection load repeats parent rows, which LIMIT/OFFSET would cut wrongly:
     // such loads fall back to selectin (SQLAlchemy wraps the query in a subquery instead).
     if (limit_ || offset_)
-      for (auto &spec : specs)
+      for (auto& spec : specs)
         if (spec.strategy == LoadStrategy::joined) spec.strategy = LoadStrategy::selectin;
     return specs;
   }
@@ -266,20 +266,20 @@ private:
     return rows.front();
   }
 
-  template <typename V> V scalar(const Select &s) const {
+  template <typename V> V scalar(const Select& s) const {
     session_->autoflush();
     Result result = session_->connection().execute(s);
     return result.scalar<V>();
   }
 
-  template <typename... V> static std::tuple<V...> read_tuple(const retort::Row &row) {
+  template <typename... V> static std::tuple<V...> read_tuple(const retort::Row& row) {
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
       return std::tuple<V...>(row.get<V>(static_cast<int>(I))...);
     }
     (std::index_sequence_for<V...>{});
   }
 
-  static Row convert(const std::vector<std::shared_ptr<void>> &row) {
+  static Row convert(const std::vector<std::shared_ptr<void>>& row) {
     if constexpr (sizeof...(T) == 1) {
       using U = std::tuple_element_t<0, std::tuple<T...>>;
       return std::static_pointer_cast<U>(row.front());
@@ -291,7 +291,7 @@ private:
     }
   }
 
-  detail::SessionCore *session_;
+  detail::SessionCore* session_;
   std::vector<detail::EntitySpec> entities_;
   std::vector<Expr> where_;
   std::vector<Expr> order_;

@@ -15,17 +15,17 @@ public:
   /// A MetaData with every mapped table and every added Core table.
   MetaData tables() const;
   /// Adds a Core table (e.g. one a classical mapping or a many-to-many uses).
-  void add(const Table &table);
+  void add(const Table& table);
   /// CREATE TABLE for every table, parents first; existing ones are skipped with checkfirst.
-  void create_all(const Engine &engine, bool checkfirst = true) const;
+  void create_all(const Engine& engine, bool checkfirst = true) const;
   /// DROP TABLE for every table, children first; missing ones are skipped with checkfirst.
-  void drop_all(const Engine &engine, bool checkfirst = true) const;
+  void drop_all(const Engine& engine, bool checkfirst = true) const;
 
 private:
   std::vector<Table> extra_;
 };
 
 /// The process-wide model registry.
-RETORT_API ModelRegistry &metadata();
+RETORT_API ModelRegistry& metadata();
 
 } // namespace retort

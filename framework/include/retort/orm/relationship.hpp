@@ -19,18 +19,18 @@ namespace detail {
 
 /// Where a relationship member lives: its owner's state and the relationship's index.
 struct RelationshipHook {
-  InstanceState *owner = nullptr;
+  InstanceState* owner = nullptr;
   std::uint16_t index = 0;
 };
 
 /// Loads a relationship of `owner` through its session (lazy loading); throws
 /// InvalidStateError for a detached owner or a "raise" relationship.
-RETORT_API void load_relationship(const RelationshipHook &hook);
+RETORT_API void load_relationship(const RelationshipHook& hook);
 /// Mirrors an assignment on the other side (back_populates): `added` joined or left.
-RETORT_API void relationship_changed(const RelationshipHook &hook,
-                                     const std::shared_ptr<void> &target, bool added);
+RETORT_API void relationship_changed(const RelationshipHook& hook,
+                                     const std::shared_ptr<void>& target, bool added);
 /// True when the relationship's loaded bit is set (or no hook: a transient owner).
-RETORT_API bool relationship_loaded(const RelationshipHook &hook) noexcept;
+RETORT_API bool relationship_loaded(const RelationshipHook& hook) noexcept;
 
 } // namespace detail
 
@@ -46,13 +46,13 @@ public:
   /// A transient collection of `items`.
   Collection(std::initializer_list<std::shared_ptr<T>> items) : items_(items) {}
   // A copy is a plain value: it belongs to no object, so it drops the hook.
-  Collection(const Collection &other) : items_(other.items_) {}
-  Collection &operator=(const Collection &other) {
+  Collection(const Collection& other) : items_(other.items_) {}
+  Collection& operator=(const Collection& other) {
     replace(other.items_);
     return *this;
   }
-  Collection(Collection &&) = default;
-  Collection &operator=(Collection &&other) {
+  Collection(Collection&&) = default;
+  Collection& operator=(Collection&& other) {
     replace(std::move(other.items_));
     return *this;
   }
@@ -70,9 +70,9 @@ public:
   /// True when there are none.
   bool empty() const { return load().empty(); }
   /// The i-th related object.
-  const std::shared_ptr<T> &operator[](std::size_t i) const { return load()[i]; }
+  const std::shared_ptr<T>& operator[](std::size_t i) const { return load()[i]; }
   /// The related objects as a vector.
-  const std::vector<std::shared_ptr<T>> &items() const { return load(); }
+  const std::vector<std::shared_ptr<T>>& items() const { return load(); }
 
   /// Adds `item`; back_populates sets the item's reference to the owner.
   void push_back(std::shared_ptr<T> item) {
@@ -81,7 +81,7 @@ public:
     detail::relationship_changed(hook_, item, true);
   }
   /// Removes `item`; with delete-orphan it is deleted at the next flush.
-  void remove(const std::shared_ptr<T> &item) {
+  void remove(const std::shared_ptr<T>& item) {
     load();
     auto found = std::find(items_.begin(), items_.end(), item);
     if (found == items_.end()) return;
@@ -92,7 +92,7 @@ public:
   void clear() {
     auto old = load();
     items_.clear();
-    for (const auto &item : old)
+    for (const auto& item : old)
       detail::relationship_changed(hook_, item, false);
   }
   /// True when the items are in memory (no SQL will be emitted on access).
@@ -100,21 +100,21 @@ public:
 
   // Internal: used by the mapper; not part of the application API.
   /// The items without triggering a load.
-  std::vector<std::shared_ptr<T>> &raw() noexcept { return items_; }
+  std::vector<std::shared_ptr<T>>& raw() noexcept { return items_; }
   /// Binds the collection to its owner.
   void set_hook(detail::RelationshipHook hook) noexcept { hook_ = hook; }
 
 private:
-  std::vector<std::shared_ptr<T>> &load() const {
+  std::vector<std::shared_ptr<T>>& load() const {
     if (!detail::relationship_loaded(hook_)) detail::load_relationship(hook_);
     return items_;
   }
-  template <typename Items> void replace(Items &&items) {
+  template <typename Items> void replace(Items&& items) {
     auto old = load();
     items_ = std::forward<Items>(items);
-    for (const auto &item : old)
+    for (const auto& item : old)
       detail::relationship_changed(hook_, item, false);
-    for (const auto &item : items_)
+    for (const auto& item : items_)
       detail::relationship_changed(hook_, item, true);
   }
 
@@ -130,15 +130,15 @@ template <typename T> class Ref {
 public:
   Ref() = default;
   /// A reference to `target`.
-  Ref(const std::shared_ptr<T> &target) : target_(target), has_target_(target != nullptr) {}
+  Ref(const std::shared_ptr<T>& target) : target_(target), has_target_(target != nullptr) {}
   // A copy is a plain value: it belongs to no object, so it drops the hook.
-  Ref(const Ref &other) : target_(other.target_), has_target_(other.has_target_) {}
-  Ref &operator=(const Ref &other) { return *this = other.target_.lock(); }
-  Ref(Ref &&) = default;
-  Ref &operator=(Ref &&other) { return *this = other.target_.lock(); }
+  Ref(const Ref& other) : target_(other.target_), has_target_(other.has_target_) {}
+  Ref& operator=(const Ref& other) { return *this = other.target_.lock(); }
+  Ref(Ref&&) = default;
+  Ref& operator=(Ref&& other) { return *this = other.target_.lock(); }
 
   /// Points at `target` (or nothing); back_populates adds the owner to the target's collection.
-  Ref &operator=(const std::shared_ptr<T> &target) {
+  Ref& operator=(const std::shared_ptr<T>& target) {
     auto old = get();
     if (old == target) return *this;
     target_ = target;
@@ -158,9 +158,9 @@ public:
     return target;
   }
   /// Member access on the related object.
-  T *operator->() const { return get().get(); }
+  T* operator->() const { return get().get(); }
   /// The related object.
-  T &operator*() const { return *get(); }
+  T& operator*() const { return *get(); }
   /// True when there is a related object.
   explicit operator bool() const { return get() != nullptr; }
   /// True when the target is in memory.
@@ -170,7 +170,7 @@ public:
   /// The target without triggering a load (nullptr when none or freed).
   std::shared_ptr<T> raw() const noexcept { return target_.lock(); }
   /// Sets the target without back_populates (loading).
-  void set_raw(const std::shared_ptr<T> &target) noexcept {
+  void set_raw(const std::shared_ptr<T>& target) noexcept {
     target_ = target;
     has_target_ = target != nullptr;
   }

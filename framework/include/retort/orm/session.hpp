@@ -21,63 +21,63 @@ class RETORT_API Session {
 public:
   /// A session on `engine`; no connection is taken until the first statement.
   explicit Session(Engine engine, SessionOptions options = {});
-  Session(Session &&) noexcept;
-  Session &operator=(Session &&) noexcept;
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
   /// Closes the session (rolling back anything uncommitted).
   ~Session();
 
   /// Adds a new object (moved in) and returns the session's pointer to it.
   template <Mapped T> std::shared_ptr<T> add(T object) {
-    InstanceState *state = nullptr;
+    InstanceState* state = nullptr;
     auto tracked = typed_mapper_of<T>().track(std::make_unique<T>(std::move(object)), state);
     core().add(mapper_of<T>(), tracked);
     return tracked;
   }
   /// Adds an object the application holds (pending, or re-attached when detached).
-  template <Mapped T> const std::shared_ptr<T> &add(const std::shared_ptr<T> &object) {
+  template <Mapped T> const std::shared_ptr<T>& add(const std::shared_ptr<T>& object) {
     core().add(mapper_of<T>(), object);
     return object;
   }
   /// Adds several objects.
-  template <Mapped T> void add_all(const std::vector<std::shared_ptr<T>> &objects) {
-    for (const auto &o : objects)
+  template <Mapped T> void add_all(const std::vector<std::shared_ptr<T>>& objects) {
+    for (const auto& o : objects)
       core().add(mapper_of<T>(), o);
   }
   /// Marks an object for deletion at the next flush (SQLAlchemy's session.delete()).
-  template <Mapped T> void remove(const std::shared_ptr<T> &object) {
+  template <Mapped T> void remove(const std::shared_ptr<T>& object) {
     core().remove(mapper_of<T>(), object);
   }
   /// The object with this primary key: from the identity map without SQL when loaded, else
   /// SELECTed; nullptr when there is no such row. A composite key takes one value per column.
-  template <Mapped T, typename... K> std::shared_ptr<T> get(const K &...key) {
+  template <Mapped T, typename... K> std::shared_ptr<T> get(const K&... key) {
     const Value values[] = {to_key(key)...};
     return std::static_pointer_cast<T>(core().get(mapper_of<T>(), values));
   }
   /// A query for one or more entities.
   template <Mapped... T> Query<T...> query() { return Query<T...>(core()); }
   /// A query for an aliased entity.
-  template <Mapped T> Query<T> query(const Aliased<T> &alias) {
+  template <Mapped T> Query<T> query(const Aliased<T>& alias) {
     return Query<T>(core(), alias.from());
   }
   /// Copies `object`'s values onto the session's object with the same key (or a new pending
   /// one) and returns that.
-  template <Mapped T> std::shared_ptr<T> merge(const T &object) {
+  template <Mapped T> std::shared_ptr<T> merge(const T& object) {
     return std::static_pointer_cast<T>(core().merge(mapper_of<T>(), &object));
   }
   /// Reloads an object now, discarding unflushed changes.
-  template <Mapped T> void refresh(const std::shared_ptr<T> &object) {
+  template <Mapped T> void refresh(const std::shared_ptr<T>& object) {
     core().refresh(mapper_of<T>(), object);
   }
   /// Marks an object stale: the next load overwrites it and get() goes to the database.
-  template <Mapped T> void expire(const std::shared_ptr<T> &object) {
+  template <Mapped T> void expire(const std::shared_ptr<T>& object) {
     core().expire(mapper_of<T>(), object);
   }
   /// Removes an object from the session.
-  template <Mapped T> void expunge(const std::shared_ptr<T> &object) {
+  template <Mapped T> void expunge(const std::shared_ptr<T>& object) {
     core().expunge(mapper_of<T>(), object);
   }
   /// The object's lifecycle state as this session sees it.
-  template <Mapped T> ObjectState state_of(const std::shared_ptr<T> &object) const {
+  template <Mapped T> ObjectState state_of(const std::shared_ptr<T>& object) const {
     return core_->state_of(mapper_of<T>(), object);
   }
 
@@ -93,29 +93,29 @@ public:
   /// Expires every object.
   void expire_all();
   /// Runs a Core statement in the session's transaction (after autoflush).
-  template <typename Statement> Result execute(const Statement &statement) {
+  template <typename Statement> Result execute(const Statement& statement) {
     core().autoflush();
     return core().connection().execute(statement);
   }
   /// The session's connection, with its transaction begun.
-  Connection &connection();
+  Connection& connection();
   /// The engine.
-  const Engine &engine() const;
+  const Engine& engine() const;
   /// Number of objects in the identity map.
   std::size_t identity_map_size() const noexcept;
   /// Statements the session has sent so far (tests and benchmarks count SQL with it).
   std::uint64_t statements_executed() const noexcept;
 
 private:
-  template <typename K> static Value to_key(const K &key) {
-    if constexpr (std::is_convertible_v<const K &, std::string_view>)
+  template <typename K> static Value to_key(const K& key) {
+    if constexpr (std::is_convertible_v<const K&, std::string_view>)
       return Value(std::string(std::string_view(key)));
     else if constexpr (Mappable<K>)
       return to_value(key);
     else
       return Value(key);
   }
-  detail::SessionCore &core();
+  detail::SessionCore& core();
 
   std::unique_ptr<detail::SessionCore> core_;
 };

@@ -30,7 +30,7 @@ public:
   bool get_bool(int i) const override { return values_[std::size_t(i)].as_bool(); }
   Value get_value(int i) const override { return values_[std::size_t(i)]; }
   std::int64_t rows_affected() const override { return 0; }
-  const std::string &sql() const override;
+  const std::string& sql() const override;
 
 private:
   std::span<const Value> values_;

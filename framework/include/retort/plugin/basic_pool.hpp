@@ -39,7 +39,7 @@ public:
   void dispose() noexcept override;
 
   /// The options in force.
-  const PoolOptions &options() const noexcept { return options_; }
+  const PoolOptions& options() const noexcept { return options_; }
   /// Called by the plugin loader: checked-out connections then hold `owner` (which also keeps
   /// the plugin library loaded) instead of this object's own shared_ptr.
   void set_owner(std::weak_ptr<Pool> owner) noexcept;
@@ -51,9 +51,9 @@ private:
   };
   bool unlimited() const noexcept { return options_.max_overflow < 0; }
   bool has_room() const noexcept;
-  bool is_stale(const ConnectionRecord &record, std::chrono::steady_clock::time_point now) const;
-  std::unique_ptr<DriverConnection> open(ConnectionRecord &record);
-  std::unique_ptr<DriverConnection> usable_or_null(Idle &idle);
+  bool is_stale(const ConnectionRecord& record, std::chrono::steady_clock::time_point now) const;
+  std::unique_ptr<DriverConnection> open(ConnectionRecord& record);
+  std::unique_ptr<DriverConnection> usable_or_null(Idle& idle);
   void give_back_slot() noexcept;
   [[noreturn]] void throw_timeout() const;
   std::shared_ptr<Pool> handle();

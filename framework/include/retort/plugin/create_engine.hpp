@@ -15,6 +15,6 @@ RETORT_API Engine create_engine(std::string_view url);
 /// An engine for `url` (which replaces config.url) with the settings of `config`.
 RETORT_API Engine create_engine(std::string_view url, EngineConfig config);
 /// An engine for config.url with the settings of `config`.
-RETORT_API Engine create_engine(const EngineConfig &config);
+RETORT_API Engine create_engine(const EngineConfig& config);
 
 } // namespace retort

@@ -26,15 +26,15 @@ RETORT_API std::string plugin_file_name(PluginKind kind, std::string_view name);
 
 /// The directories searched, in order: `search.paths`, RETORT_PLUGIN_PATH, the installed plugin
 /// directory, and the directory of libretort itself (duplicates removed).
-RETORT_API std::vector<std::filesystem::path> plugin_directories(const PluginSearch &search);
+RETORT_API std::vector<std::filesystem::path> plugin_directories(const PluginSearch& search);
 
 /// Loads `file` as a dialect plugin serving `scheme`; throws PluginError naming the file and why.
 /// The returned object keeps the library loaded.
 RETORT_API std::shared_ptr<const DialectPlugin>
-load_dialect_plugin(const std::filesystem::path &file, std::string_view scheme);
+load_dialect_plugin(const std::filesystem::path& file, std::string_view scheme);
 
 /// Loads `file` as a pool plugin; pools it creates keep the library loaded too.
-RETORT_API std::shared_ptr<const PoolPlugin> load_pool_plugin(const std::filesystem::path &file);
+RETORT_API std::shared_ptr<const PoolPlugin> load_pool_plugin(const std::filesystem::path& file);
 
 /// The dialect part of a URL scheme, which names the plugin file: "postgresql+libpq" ->
 /// "postgresql".

@@ -24,7 +24,7 @@ using PoolMaker = std::function<std::unique_ptr<PoolPlugin>()>;
 class RETORT_API PluginRegistry {
 public:
   /// The process-wide registry.
-  static PluginRegistry &instance();
+  static PluginRegistry& instance();
 
   /// Registers a dialect serving `schemes`; it wins over any file for those schemes.
   void register_dialect(std::string name, std::vector<std::string> schemes, DialectMaker make);
@@ -38,12 +38,12 @@ public:
   /// The dialect plugin serving the URL `scheme` ("sqlite", "postgresql+libpq"); throws
   /// PluginError naming the plugin, every path tried and why each failed.
   std::shared_ptr<const DialectPlugin> dialect(std::string_view scheme,
-                                               const PluginSearch &search = {});
+                                               const PluginSearch& search = {});
   /// The pool plugin called `name` ("queue", "null", "static", ...); throws PluginError.
-  std::shared_ptr<const PoolPlugin> pool(std::string_view name, const PluginSearch &search = {});
+  std::shared_ptr<const PoolPlugin> pool(std::string_view name, const PluginSearch& search = {});
 
-  PluginRegistry(const PluginRegistry &) = delete;
-  PluginRegistry &operator=(const PluginRegistry &) = delete;
+  PluginRegistry(const PluginRegistry&) = delete;
+  PluginRegistry& operator=(const PluginRegistry&) = delete;
 
 private:
   PluginRegistry();

@@ -66,9 +66,13 @@ public:
   /// Rendering rules.
   virtual const SqlDialect& sql_dialect() const = 0;
   /// Opens a connection to `url`; throws OperationalError (password masked) on failure.
-  virtual std::unique_ptr<DriverConnection> connect(const Url& url, const Options& options) const = 0;
+  virtual std::unique_ptr<DriverConnection> connect(const Url& url,
+                                                    const Options& options) const = 0;
   /// The pool kind used when the configuration names none, e.g. "static" for :memory:.
-  virtual std::string default_pool(const Url& url) const { (void)url; return "queue"; }
+  virtual std::string default_pool(const Url& url) const {
+    (void)url;
+    return "queue";
+  }
 };
 
 /// A pool plugin: makes pools.
@@ -76,7 +80,8 @@ class RETORT_API PoolPlugin {
 public:
   virtual ~PoolPlugin();
   /// A new pool opening connections with `factory`.
-  virtual std::shared_ptr<Pool> create_pool(const PoolOptions& options, ConnectionFactory factory) const = 0;
+  virtual std::shared_ptr<Pool> create_pool(const PoolOptions& options,
+                                            ConnectionFactory factory) const = 0;
 };
 
 /// Factory signature exported by dialect plugins under the alias retort_create_dialect.
@@ -91,19 +96,28 @@ using PoolFactory = std::unique_ptr<PoolPlugin>();
 #define RETORT_DIALECT_PLUGIN(Class, plugin_name, plugin_version, ...)                             \
   namespace {                                                                                      \
   const char* const retort_plugin_schemes_[] = {__VA_ARGS__, nullptr};                             \
-  std::unique_ptr<::retort::DialectPlugin> retort_make_dialect_() { return std::make_unique<Class>(); } \
+  std::unique_ptr<::retort::DialectPlugin> retort_make_dialect_() {                                \
+    return std::make_unique<Class>();                                                              \
   }                                                                                                \
-  extern "C" __attribute__((visibility("default"))) const ::retort::PluginManifest                \
-      retort_plugin_manifest{::retort::plugin_abi_version, RETORT_ABI_TAG,                         \
-                             ::retort::PluginKind::dialect, plugin_name, plugin_version,           \
-                             retort_plugin_schemes_};                                              \
+  }                                                                                                \
+  extern "C" __attribute__((visibility("default")))                                                \
+  const ::retort::PluginManifest retort_plugin_manifest{::retort::plugin_abi_version,              \
+                                                        RETORT_ABI_TAG,                            \
+                                                        ::retort::PluginKind::dialect,             \
+                                                        plugin_name,                               \
+                                                        plugin_version,                            \
+                                                        retort_plugin_schemes_};                   \
   BOOST_DLL_ALIAS(retort_make_dialect_, retort_create_dialect)
 
 #define RETORT_POOL_PLUGIN(Class, plugin_name, plugin_version)                                     \
   namespace {                                                                                      \
   std::unique_ptr<::retort::PoolPlugin> retort_make_pool_() { return std::make_unique<Class>(); }  \
   }                                                                                                \
-  extern "C" __attribute__((visibility("default"))) const ::retort::PluginManifest                \
-      retort_plugin_manifest{::retort::plugin_abi_version, RETORT_ABI_TAG,                         \
-                             ::retort::PluginKind::pool, plugin_name, plugin_version, nullptr};   \
+  extern "C" __attribute__((visibility("default")))                                                \
+  const ::retort::PluginManifest retort_plugin_manifest{::retort::plugin_abi_version,              \
+                                                        RETORT_ABI_TAG,                            \
+                                                        ::retort::PluginKind::pool,                \
+                                                        plugin_name,                               \
+                                                        plugin_version,                            \
+                                                        nullptr};                                  \
   BOOST_DLL_ALIAS(retort_make_pool_, retort_create_pool)

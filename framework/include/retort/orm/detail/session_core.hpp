@@ -37,7 +37,7 @@ namespace detail {
 
 /// One entity column group in a query's SELECT list.
 struct EntitySpec {
-  const MapperBase *mapper = nullptr;
+  const MapperBase* mapper = nullptr;
   /// The table or its alias the columns come from.
   FromItem from;
 };
@@ -51,7 +51,7 @@ struct EagerSpec {
 
 /// A loader option given on a query: relationship of a class (by mapper) and strategy.
 struct LoaderOption {
-  const MapperBase *mapper = nullptr;
+  const MapperBase* mapper = nullptr;
   std::size_t relationship = 0;
   LoadStrategy strategy = LoadStrategy::selectin;
 };
@@ -64,33 +64,33 @@ class RETORT_API SessionCore {
 public:
   SessionCore(Engine engine, SessionOptions options);
   ~SessionCore();
-  SessionCore(const SessionCore &) = delete;
-  SessionCore &operator=(const SessionCore &) = delete;
+  SessionCore(const SessionCore&) = delete;
+  SessionCore& operator=(const SessionCore&) = delete;
 
   /// The engine.
-  const Engine &engine() const noexcept { return engine_; }
+  const Engine& engine() const noexcept { return engine_; }
   /// The options.
-  const SessionOptions &options() const noexcept { return options_; }
+  const SessionOptions& options() const noexcept { return options_; }
 
   /// Adds `object` (any shared_ptr to a mapped object) as pending, or re-attaches it.
-  void add(const MapperBase &mapper, const std::shared_ptr<void> &object);
+  void add(const MapperBase& mapper, const std::shared_ptr<void>& object);
   /// Marks `object` for deletion at the next flush.
-  void remove(const MapperBase &mapper, const std::shared_ptr<void> &object);
+  void remove(const MapperBase& mapper, const std::shared_ptr<void>& object);
   /// The object with primary key `key`, from the identity map or the database.
-  std::shared_ptr<void> get(const MapperBase &mapper, std::span<const Value> key);
+  std::shared_ptr<void> get(const MapperBase& mapper, std::span<const Value> key);
   /// Copies `object`'s state onto the persistent object with the same key (loading it if
   /// needed) or onto a new pending object; returns the session's object.
-  std::shared_ptr<void> merge(const MapperBase &mapper, const void *object);
+  std::shared_ptr<void> merge(const MapperBase& mapper, const void* object);
   /// Removes `object` from the session; it becomes detached (or transient if never flushed).
-  void expunge(const MapperBase &mapper, const std::shared_ptr<void> &object);
+  void expunge(const MapperBase& mapper, const std::shared_ptr<void>& object);
   /// Expires one object: its values are replaced by the next load; get() reloads it.
-  void expire(const MapperBase &mapper, const std::shared_ptr<void> &object);
+  void expire(const MapperBase& mapper, const std::shared_ptr<void>& object);
   /// Expires every object.
   void expire_all();
   /// Reloads one object from the database now.
-  void refresh(const MapperBase &mapper, const std::shared_ptr<void> &object);
+  void refresh(const MapperBase& mapper, const std::shared_ptr<void>& object);
   /// The lifecycle state of `object` as this session sees it.
-  ObjectState state_of(const MapperBase &mapper, const std::shared_ptr<void> &object) const;
+  ObjectState state_of(const MapperBase& mapper, const std::shared_ptr<void>& object) const;
 
   /// Writes every pending change (unit of work), inside the session's transaction.
   void flush();
@@ -106,24 +106,24 @@ public:
   /// Flushes when autoflush is on and there is something to flush.
   void autoflush();
   /// The session's connection, with a transaction begun.
-  Connection &connection();
+  Connection& connection();
 
   /// Runs `select` (whose columns start with each entity's columns, in order) and turns rows
   /// into objects through the identity map, then runs the eager loads.
-  EntityRows load(const Select &select, const std::vector<EntitySpec> &entities,
-                  const std::vector<EagerSpec> &eager);
+  EntityRows load(const Select& select, const std::vector<EntitySpec>& entities,
+                  const std::vector<EagerSpec>& eager);
   /// Like load(), but hands over rows in chunks of `chunk` objects (yield_per).
-  void load_chunked(const Select &select, const std::vector<EntitySpec> &entities,
-                    std::size_t chunk, const std::function<void(EntityRows &)> &consume);
+  void load_chunked(const Select& select, const std::vector<EntitySpec>& entities,
+                    std::size_t chunk, const std::function<void(EntityRows&)>& consume);
   /// The eager loads that apply to `entities` given per-query options and mapped defaults.
-  std::vector<EagerSpec> eager_loads(const std::vector<EntitySpec> &entities,
-                                     const std::vector<LoaderOption> &options) const;
+  std::vector<EagerSpec> eager_loads(const std::vector<EntitySpec>& entities,
+                                     const std::vector<LoaderOption>& options) const;
 
   /// Loads one relationship of `owner` (lazy loading).
-  void load_relationship(InstanceState &owner, std::size_t relationship);
+  void load_relationship(InstanceState& owner, std::size_t relationship);
   /// Records a change of a relationship member and mirrors it on the other side.
-  void relationship_changed(InstanceState &owner, std::size_t relationship,
-                            const std::shared_ptr<void> &target, bool added);
+  void relationship_changed(InstanceState& owner, std::size_t relationship,
+                            const std::shared_ptr<void>& target, bool added);
 
   /// Number of objects in the identity map (for tests).
   std::size_t identity_map_size() const noexcept;
@@ -131,23 +131,23 @@ public:
   std::uint64_t statements_executed() const noexcept { return statements_; }
 
   /// The state of `object`, creating and recording one for an object made outside the ORM.
-  InstanceState &state_for(const MapperBase &mapper, const std::shared_ptr<void> &object);
+  InstanceState& state_for(const MapperBase& mapper, const std::shared_ptr<void>& object);
   /// Runs a plan on the session's connection, counting statements.
-  void run(Plan &plan);
+  void run(Plan& plan);
 
   struct Entry {
     std::shared_ptr<void> object;
-    InstanceState *state = nullptr;
+    InstanceState* state = nullptr;
   };
   struct AssociationChange {
-    const MapperBase *mapper;
+    const MapperBase* mapper;
     std::size_t relationship;
     std::shared_ptr<void> owner;
     std::shared_ptr<void> target;
     bool added;
   };
   struct Orphan {
-    const MapperBase *parent_mapper;
+    const MapperBase* parent_mapper;
     std::size_t relationship;
     std::shared_ptr<void> child;
     Value parent_key;
@@ -155,41 +155,41 @@ public:
 
   // Used by the unit of work and loaders (same library).
   /// The identity map of one mapper.
-  std::unordered_map<std::string, Entry> &identity_map(const MapperBase &mapper);
+  std::unordered_map<std::string, Entry>& identity_map(const MapperBase& mapper);
   /// Objects added and not yet flushed, in order.
-  std::vector<Entry> &pending() noexcept { return pending_; }
+  std::vector<Entry>& pending() noexcept { return pending_; }
   /// Objects marked for deletion.
-  std::vector<Entry> &deleted() noexcept { return deleted_; }
+  std::vector<Entry>& deleted() noexcept { return deleted_; }
   /// Association rows to write.
-  std::vector<AssociationChange> &association_changes() noexcept { return associations_; }
+  std::vector<AssociationChange>& association_changes() noexcept { return associations_; }
   /// Children removed from a collection.
-  std::vector<Orphan> &orphans() noexcept { return orphans_; }
+  std::vector<Orphan>& orphans() noexcept { return orphans_; }
   /// Every identity map.
-  std::unordered_map<const MapperBase *, std::unordered_map<std::string, Entry>> &maps() noexcept {
+  std::unordered_map<const MapperBase*, std::unordered_map<std::string, Entry>>& maps() noexcept {
     return maps_;
   }
   /// Puts a just-loaded or just-inserted object in the identity map as persistent.
-  void make_persistent(const std::shared_ptr<void> &object, InstanceState &state);
+  void make_persistent(const std::shared_ptr<void>& object, InstanceState& state);
   /// Finds or loads the object of a row: identity map first, then a new object.
-  std::shared_ptr<void> object_from_row(const MapperBase &mapper, const DriverStatement &row,
+  std::shared_ptr<void> object_from_row(const MapperBase& mapper, const DriverStatement& row,
                                         int first);
   /// Objects that were inserted by a flush of the current transaction.
-  std::vector<Entry> &inserted_in_transaction() noexcept { return inserted_; }
+  std::vector<Entry>& inserted_in_transaction() noexcept { return inserted_; }
   /// Objects deleted by a flush of the current transaction.
-  std::vector<Entry> &deleted_in_transaction() noexcept { return deleted_in_tx_; }
+  std::vector<Entry>& deleted_in_transaction() noexcept { return deleted_in_tx_; }
 
 private:
   void check_usable() const;
-  void attach(InstanceState &state, const std::shared_ptr<void> &object);
-  void cascade_add(const MapperBase &mapper, InstanceState &state);
+  void attach(InstanceState& state, const std::shared_ptr<void>& object);
+  void cascade_add(const MapperBase& mapper, InstanceState& state);
   void detach_all(bool to_transient_pending);
   void end_transaction() noexcept;
-  void cascade_remove(const MapperBase &mapper, InstanceState &state);
+  void cascade_remove(const MapperBase& mapper, InstanceState& state);
   bool has_changes();
 
   Engine engine_;
   SessionOptions options_;
-  std::unordered_map<const MapperBase *, std::unordered_map<std::string, Entry>> maps_;
+  std::unordered_map<const MapperBase*, std::unordered_map<std::string, Entry>> maps_;
   std::vector<Entry> pending_;
   std::vector<Entry> deleted_;
   std::vector<Entry> inserted_;
@@ -197,7 +197,7 @@ private:
   std::vector<AssociationChange> associations_;
   std::vector<Orphan> orphans_;
   // States of objects the application made itself (not through the ORM), by address.
-  std::unordered_map<const void *, std::unique_ptr<InstanceState>> external_;
+  std::unordered_map<const void*, std::unique_ptr<InstanceState>> external_;
   std::optional<Connection> connection_;
   std::optional<Transaction> transaction_;
   std::uint64_t insert_counter_ = 0;
