@@ -135,7 +135,8 @@ private:
         if (auto self = parent->self.lock())
           for (const auto& item : items) {
             InstanceState* child = target_.state_of(item);
-            if (child == nullptr) continue;
+            // A reference the application already holds (maybe reassigned) stays as it is.
+            if (child == nullptr || (child->loaded_relationships & (1ull << back))) continue;
             target_.relationships()[std::size_t(back)].assign(child->object, {self});
             child->loaded_relationships |= 1ull << back;
           }
@@ -210,6 +211,7 @@ public:
     if (main_finished_) return;
     main_finished_ = true;
     finish_joined();
+    mark_strategies();
   }
 
   EntityRows take_rows() { return std::move(rows_); }
@@ -265,7 +267,8 @@ private:
         if (found != joined_found_[k].end()) items = found->second;
         if (rel.kind == RelationshipKind::one_to_many && rel.back_index >= 0)
           for (const auto& item : items)
-            if (InstanceState* child = rel.target_mapper().state_of(item)) {
+            if (InstanceState* child = rel.target_mapper().state_of(item);
+                child != nullptr && !(child->loaded_relationships & (1ull << rel.back_index))) {
               rel.target_mapper().relationships()[std::size_t(rel.back_index)].assign(child->object,
                                                                                       {objects});
               child->loaded_relationships |= 1ull << rel.back_index;
@@ -273,6 +276,21 @@ private:
         rel.assign(state->object, std::move(items));
         state->loaded_relationships |= 1ull << spec.relationship;
       }
+    }
+  }
+
+  // Per-query raiseload()/lazyload() decide how these objects' relationships behave on access.
+  void mark_strategies() {
+    for (const auto& spec : eager_) {
+      if (spec.strategy != LoadStrategy::raise && spec.strategy != LoadStrategy::lazy) continue;
+      const MapperBase& mapper = *entities_[spec.entity].mapper;
+      for (const auto& object : all_parents(spec.entity))
+        if (InstanceState* state = mapper.state_of(object)) {
+          if (spec.strategy == LoadStrategy::raise)
+            state->raise_relationships |= 1ull << spec.relationship;
+          else
+            state->raise_relationships &= ~(1ull << spec.relationship);
+        }
     }
   }
 
@@ -358,7 +376,9 @@ std::vector<EagerSpec> SessionCore::eager_loads(const std::vector<EntitySpec>& e
       LoadStrategy strategy = relationships[r].strategy;
       for (const auto& option : options)
         if (option.mapper == &mapper && option.relationship == r) strategy = option.strategy;
-      if (strategy == LoadStrategy::selectin || strategy == LoadStrategy::joined)
+      const bool overridden = strategy != relationships[r].strategy;
+      if (strategy == LoadStrategy::selectin || strategy == LoadStrategy::joined ||
+          (overridden && (strategy == LoadStrategy::raise || strategy == LoadStrategy::lazy)))
         out.push_back({e, r, strategy});
     }
   }

@@ -141,6 +141,12 @@ void SessionCore::remove(const MapperBase& mapper, const std::shared_ptr<void>& 
 }
 
 void SessionCore::cascade_remove(const MapperBase& mapper, InstanceState& state) {
+  // Loading the children must not flush the deletion under way before they are known.
+  ++no_autoflush_;
+  struct Restore {
+    int& depth;
+    ~Restore() { --depth; }
+  } restore{no_autoflush_};
   const auto& relationships = mapper.relationships();
   for (std::size_t i = 0; i < relationships.size(); ++i) {
     const RelationshipInfo& rel = relationships[i];
@@ -225,18 +231,47 @@ void SessionCore::run(Plan& plan) {
   run_plan(counting, conn);
 }
 
+// A many-to-one reference that was assigned decides its foreign key.
+void SessionCore::sync_references(InstanceState& state) {
+  const MapperBase& mapper = *state.mapper;
+  const auto& rels = mapper.relationships();
+  for (std::size_t i = 0; i < rels.size(); ++i) {
+    const RelationshipInfo& rel = rels[i];
+    if (rel.kind != RelationshipKind::many_to_one) continue;
+    if (!(state.loaded_relationships & (1ull << i))) continue;
+    auto targets = rel.items(state.object);
+    Value key;
+    if (!targets.empty()) {
+      const MapperBase& target = rel.target_mapper();
+      InstanceState& target_state = state_for(target, targets.front());
+      // A reference to an object being deleted cannot stand: the key becomes NULL.
+      if (target_state.status != ObjectState::deleted)
+        key = target.column_value(target_state.object, rel.remote_column);
+      if (target_state.status == ObjectState::pending && target_state.identity.empty())
+        throw InvalidStateError("flush: '" + mapper.table_name() + "." + rel.name +
+                                "' refers to a pending '" + target.table_name() +
+                                "' that is not flushed before it");
+    }
+    if (!(mapper.column_value(state.object, rel.local_column) == key))
+      mapper.set_column_value(state.object, rel.local_column, key);
+  }
+}
+
 bool SessionCore::has_changes() {
   if (!pending_.empty() || !deleted_.empty() || !associations_.empty() || !orphans_.empty())
     return true;
   for (auto& [mapper, map] : maps_)
-    for (auto& [key, entry] : map)
-      if (entry.state->status == ObjectState::persistent && mapper->changed_columns(*entry.state))
-        return true;
+    for (auto& [key, entry] : map) {
+      if (entry.state->status != ObjectState::persistent) continue;
+      // A reassigned reference is a change too, though no column was written yet.
+      sync_references(*entry.state);
+      if (mapper->changed_columns(*entry.state)) return true;
+    }
   return false;
 }
 
 void SessionCore::autoflush() {
-  if (!options_.autoflush || flushing_) return;
+  if (!options_.autoflush || flushing_ || no_autoflush_ > 0) return;
   if (has_changes()) flush();
 }
 
@@ -382,7 +417,7 @@ void load_relationship(const RelationshipHook& hook) {
     throw InvalidStateError("lazy load of '" + owner.mapper->table_name() + "." + rel.name +
                             "' on a " + to_string(owner.status) +
                             " object: it belongs to no session; load it eagerly or attach it");
-  if (rel.strategy == LoadStrategy::raise)
+  if (rel.strategy == LoadStrategy::raise || (owner.raise_relationships & (1ull << hook.index)))
     throw InvalidStateError("'" + owner.mapper->table_name() + "." + rel.name +
                             "' is not loaded and its loader strategy is raise; use "
                             "selectinload() or joinedload() in the query");

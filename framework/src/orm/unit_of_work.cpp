@@ -281,32 +281,6 @@ private:
     }
   }
 
-  // A many-to-one reference that was assigned decides its foreign key.
-  void sync_references(InstanceState& state) {
-    const MapperBase& mapper = *state.mapper;
-    const auto& rels = mapper.relationships();
-    for (std::size_t i = 0; i < rels.size(); ++i) {
-      const RelationshipInfo& rel = rels[i];
-      if (rel.kind != RelationshipKind::many_to_one) continue;
-      if (!(state.loaded_relationships & (1ull << i))) continue;
-      auto targets = rel.items(state.object);
-      Value key;
-      if (!targets.empty()) {
-        const MapperBase& target = rel.target_mapper();
-        InstanceState& target_state = session_.state_for(target, targets.front());
-        // A reference to an object being deleted cannot stand: the key becomes NULL.
-        if (target_state.status != ObjectState::deleted)
-          key = key_value(target_state, rel.remote_column);
-        if (target_state.status == ObjectState::pending && target_state.identity.empty())
-          throw InvalidStateError("flush: '" + mapper.table_name() + "." + rel.name +
-                                  "' refers to a pending '" + target.table_name() +
-                                  "' that is not flushed before it");
-      }
-      if (!(mapper.column_value(state.object, rel.local_column) == key))
-        mapper.set_column_value(state.object, rel.local_column, key);
-    }
-  }
-
   bool next_insert(PlanStep& step) {
     while (insert_group_ < inserts_.size()) {
       InsertGroup& group = inserts_[insert_group_];
@@ -352,7 +326,7 @@ private:
     const auto& columns = mapper.columns();
     // Rows that share the omitted columns go into one multi-row statement.
     InstanceState& first = *group.objects[insert_position_].state;
-    sync_references(first);
+    session_.sync_references(first);
     const std::uint64_t omitted = omitted_columns(first);
     std::vector<std::size_t> inserted_columns;
     for (std::size_t i = 0; i < columns.size(); ++i)
@@ -376,7 +350,7 @@ private:
     check_required(first, omitted);
     while (batch_.size() < limit && insert_position_ + batch_.size() < group.objects.size()) {
       const Entry& next = group.objects[insert_position_ + batch_.size()];
-      sync_references(*next.state);
+      session_.sync_references(*next.state);
       if (omitted_columns(*next.state) != omitted) break;
       check_required(*next.state, omitted);
       batch_.push_back(next);
@@ -450,7 +424,7 @@ private:
       for (auto& [key, entry] : map) {
         InstanceState& state = *entry.state;
         if (state.status != ObjectState::persistent) continue;
-        sync_references(state);
+        session_.sync_references(state);
         const std::uint64_t mask = mapper->changed_columns(state);
         if (mask == 0) continue;
         for (std::size_t k : mapper->primary_key())

@@ -63,6 +63,8 @@ struct RETORT_API InstanceState {
   bool has_snapshot = false;
   /// One bit per relationship: loaded (or assigned) since the last expiry.
   std::uint64_t loaded_relationships = 0;
+  /// One bit per relationship whose access must raise (a query's raiseload() option).
+  std::uint64_t raise_relationships = 0;
   /// Position in the session's list of objects added but not yet flushed.
   std::uint64_t insert_order = 0;
 };

@@ -173,6 +173,8 @@ public:
   /// Finds or loads the object of a row: identity map first, then a new object.
   std::shared_ptr<void> object_from_row(const MapperBase& mapper, const DriverStatement& row,
                                         int first);
+  /// Sets the foreign keys of `state` from its loaded many-to-one references.
+  void sync_references(InstanceState& state);
   /// Objects that were inserted by a flush of the current transaction.
   std::vector<Entry>& inserted_in_transaction() noexcept { return inserted_; }
   /// Objects deleted by a flush of the current transaction.
@@ -202,6 +204,7 @@ private:
   std::optional<Transaction> transaction_;
   std::uint64_t insert_counter_ = 0;
   std::uint64_t statements_ = 0;
+  int no_autoflush_ = 0;
   bool needs_rollback_ = false;
   bool closed_ = false;
   bool flushing_ = false;
