@@ -112,7 +112,6 @@ TEST_CASE("lazy loading emits one SELECT per relationship; selectin two for N pa
     CHECK(counter.count() == 0); // the users came with the query's second statement
   }
 }
-}
 
 TEST_CASE("raise loader and detached objects give typed errors", "[orm][relationships][errors]") {
   conformance::FreshSchema schema;
