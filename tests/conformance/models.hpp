@@ -91,6 +91,12 @@ struct Sample {
   std::optional<double> maybe_number;
 };
 
+// A column the type allows to be empty but the table does not.
+struct Ticket {
+  std::int64_t id{};
+  std::optional<std::string> code;
+};
+
 } // namespace models
 
 template <> struct retort::Model<models::User> {
@@ -183,6 +189,12 @@ template <> struct retort::Model<models::Sample> {
       column("maybe_number", &models::Sample::maybe_number));
 };
 
+template <> struct retort::Model<models::Ticket> {
+  static constexpr auto table = "tickets";
+  static constexpr auto fields = fields_of(column("id", &models::Ticket::id, primary_key),
+                                           column("code", &models::Ticket::code, not_null));
+};
+
 namespace conformance {
 
 /// Fresh tables for every ORM test case.
@@ -199,6 +211,7 @@ struct FreshSchema {
     (void)retort::mapper_of<models::Enrollment>();
     (void)retort::mapper_of<models::OrderLine>();
     (void)retort::mapper_of<models::Sample>();
+    (void)retort::mapper_of<models::Ticket>();
     retort::metadata().drop_all(engine());
     retort::metadata().create_all(engine());
   }

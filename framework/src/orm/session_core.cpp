@@ -240,6 +240,9 @@ void SessionCore::sync_references(InstanceState& state) {
     if (rel.kind != RelationshipKind::many_to_one) continue;
     if (!(state.loaded_relationships & (1ull << i))) continue;
     auto targets = rel.items(state.object);
+    const bool assigned = state.assigned_references & (1ull << i);
+    state.assigned_references &= ~(1ull << i);
+    if (targets.empty() && !assigned) continue;
     Value key;
     if (!targets.empty()) {
       const MapperBase& target = rel.target_mapper();
@@ -388,13 +391,17 @@ void SessionCore::relationship_changed(InstanceState& owner, std::size_t index,
   const RelationshipInfo& rel = owner.mapper->relationships()[index];
   const MapperBase& target_mapper = rel.target_mapper();
   InstanceState& target_state = state_for(target_mapper, target);
+  if (rel.kind == RelationshipKind::many_to_one) owner.assigned_references |= 1ull << index;
   auto owner_object = owner.self.lock();
   if (rel.back_index >= 0 && owner_object) {
     const auto& back = target_mapper.relationships()[std::size_t(rel.back_index)];
     // Mirror only into a side that is in memory; an unloaded one will load the truth.
     if (target_state.session != this ||
-        (target_state.loaded_relationships & (1ull << rel.back_index)))
+        (target_state.loaded_relationships & (1ull << rel.back_index))) {
       back.mirror(target_state.object, owner_object, added);
+      if (back.kind == RelationshipKind::many_to_one)
+        target_state.assigned_references |= 1ull << rel.back_index;
+    }
   }
   if (rel.kind == RelationshipKind::many_to_many)
     associations_.push_back({owner.mapper, index, owner_object, target, added});

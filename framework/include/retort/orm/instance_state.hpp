@@ -63,6 +63,9 @@ struct RETORT_API InstanceState {
   bool has_snapshot = false;
   /// One bit per relationship: loaded (or assigned) since the last expiry.
   std::uint64_t loaded_relationships = 0;
+  /// One bit per many-to-one reference assigned since the last flush (so that clearing one
+  /// writes NULL, while a reference never touched leaves its foreign key member alone).
+  std::uint64_t assigned_references = 0;
   /// One bit per relationship whose access must raise (a query's raiseload() option).
   std::uint64_t raise_relationships = 0;
   /// Position in the session's list of objects added but not yet flushed.

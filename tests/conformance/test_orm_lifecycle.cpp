@@ -1,0 +1,182 @@
+// Rollback and failure, refresh/expire/expunge/merge, composite keys, every member type, and
+// misuse that must give typed errors.
+#include "models.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace retort;
+using namespace models;
+
+TEST_CASE("a failed flush rolls back everything and the session recovers", "[orm][failure]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine());
+  auto first = session.add(OrderLine{.order_id = 1, .line_no = 1, .product = "a", .price = 1.5});
+  session.commit();
+
+  auto user = session.add(User{.name = "new", .age = 3});
+  session.add(OrderLine{.order_id = 1, .line_no = 2, .product = "b", .price = 2});
+  session.add(OrderLine{.order_id = 1, .line_no = 1, .product = "dup", .price = 0}); // same key
+  CHECK_THROWS_AS(session.flush(), IntegrityError);
+  CHECK(user->id == 0);                                              // the generated key was undone
+  CHECK_THROWS_AS(session.query<User>().count(), InvalidStateError); // rollback() first
+  session.rollback();
+  CHECK(session.state_of(user) == ObjectState::transient); // as SQLAlchemy: pending → transient
+  CHECK(session.query<User>().count() == 0);               // nothing partial was left
+  CHECK(session.query<OrderLine>().count() == 1);
+  session.add(user);
+  session.commit();
+  CHECK(session.query<User>().count() == 1);
+}
+
+TEST_CASE("rollback restores deleted objects and expires changed ones", "[orm][failure]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine());
+  auto ann = session.add(User{.name = "ann", .age = 1});
+  auto bob = session.add(User{.name = "bob", .age = 2});
+  session.commit();
+  ann->age = 99;
+  session.remove(bob);
+  session.flush();
+  session.rollback();
+  CHECK(session.state_of(bob) == ObjectState::persistent);
+  CHECK(session.query<User>().count() == 2);
+  auto again = session.get<User>(ann->id); // expired: reloaded from the database
+  CHECK(again == ann);
+  CHECK(ann->age == 1);
+}
+
+TEST_CASE("refresh, expire, expunge and merge", "[orm][lifecycle]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine(), SessionOptions{.expire_on_commit = false});
+  auto user = session.add(User{.name = "x", .age = 5});
+  session.commit();
+  {
+    Session other(conformance::engine());
+    other.get<User>(user->id)->age = 6;
+    other.commit();
+  }
+  CHECK(session.get<User>(user->id)->age == 5); // identity map: no SQL, old value
+  session.refresh(user);
+  CHECK(user->age == 6);
+  user->name = "local change";
+  session.refresh(user); // discards unflushed changes
+  CHECK(user->name == "x");
+
+  session.expire(user);
+  CHECK(session.get<User>(user->id) == user); // reloaded, same object
+
+  session.expunge(user);
+  CHECK(session.state_of(user) == ObjectState::detached);
+  auto fresh = session.get<User>(user->id);
+  CHECK(fresh != user);
+
+  User detached_copy = *fresh;
+  detached_copy.age = 77;
+  auto merged = session.merge(detached_copy);
+  CHECK(merged == fresh);
+  CHECK(fresh->age == 77);
+  auto created = session.merge(User{.name = "merged-new", .age = 1});
+  CHECK(session.state_of(created) == ObjectState::pending);
+  session.commit();
+  CHECK(created->id > 0);
+}
+
+TEST_CASE("composite primary keys", "[orm][identity][composite]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine());
+  session.add(OrderLine{.order_id = 7, .line_no = 1, .product = "p1", .price = 1});
+  session.add(OrderLine{.order_id = 7, .line_no = 2, .product = "p2", .price = 2});
+  session.commit();
+  auto line = session.get<OrderLine>(7, 2);
+  REQUIRE(line);
+  CHECK(line->product == "p2");
+  CHECK(session.get<OrderLine>(7, 2) == line);
+  CHECK_THROWS_AS(session.get<OrderLine>(7), ArgumentError); // wrong arity
+  line->price = 3.25;
+  session.commit();
+  Session other(conformance::engine());
+  CHECK(other.get<OrderLine>(7, 2)->price == 3.25);
+  other.remove(other.get<OrderLine>(7, 1));
+  other.commit();
+  CHECK(other.query<OrderLine>().count() == 1);
+}
+
+TEST_CASE("every member type round-trips", "[orm][types]") {
+  conformance::FreshSchema schema;
+  using namespace std::chrono;
+  const SqlDate day = sys_days(year{2024} / 2 / 29);
+  const SqlDateTime moment =
+      sys_days(year{2023} / 12 / 31) + hours(23) + minutes(59) + seconds(58) + microseconds(123456);
+  const SqlTime clock = hours(7) + minutes(6) + seconds(5) + microseconds(4);
+  std::int64_t id = 0;
+  {
+    Session session(conformance::engine());
+    auto s = session.add(Sample{.small = -32768,
+                                .medium = 2147483647,
+                                .ratio = 0.125,
+                                .flag = true,
+                                .text = "it's \"quoted\" ünïcode",
+                                .maybe_text = std::nullopt,
+                                .bytes = Blob{std::byte{0}, std::byte{0xff}, std::byte{0x5c}},
+                                .day = day,
+                                .moment = moment,
+                                .clock = clock,
+                                .maybe_number = 2.5});
+    session.commit();
+    id = s->id;
+  }
+  Session session(conformance::engine());
+  auto s = session.get<Sample>(id);
+  REQUIRE(s);
+  CHECK(s->small == -32768);
+  CHECK(s->medium == 2147483647);
+  CHECK(s->ratio == 0.125);
+  CHECK(s->flag);
+  CHECK(s->text == "it's \"quoted\" ünïcode");
+  CHECK_FALSE(s->maybe_text);
+  CHECK(s->bytes == Blob{std::byte{0}, std::byte{0xff}, std::byte{0x5c}});
+  CHECK(s->day == day);
+  CHECK(s->moment == moment);
+  CHECK(s->clock == clock);
+  CHECK(s->maybe_number == 2.5);
+  // Unchanged after load: no UPDATE at flush.
+  conformance::StatementCounter counter;
+  session.flush();
+  CHECK(counter.count() == 0);
+}
+
+TEST_CASE("misuse gets typed errors", "[orm][errors]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine());
+  auto user = session.add(User{.name = "x"});
+  session.commit();
+  session.close();
+  CHECK_THROWS_AS(session.query<User>().all(), InvalidStateError);
+  CHECK_THROWS_AS(session.add(User{.name = "late"}), InvalidStateError);
+
+  Session fresh(conformance::engine());
+  auto loaded = fresh.get<User>(user->id);
+  fresh.close();
+  CHECK_THROWS_AS(loaded->addresses.size(), InvalidStateError); // lazy load on detached
+
+  Session another(conformance::engine());
+  CHECK_THROWS_AS(another.get<User>(1, 2), ArgumentError); // key arity
+  auto other = another.get<User>(user->id);
+  other->id = 12345;
+  CHECK_THROWS_AS(another.flush(), ArgumentError); // primary keys are not updated
+}
+
+TEST_CASE("a required column left NULL is refused before any SQL", "[orm][errors]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine());
+  session.add(models::Ticket{.code = std::nullopt});
+  conformance::StatementCounter counter;
+  CHECK_THROWS_AS(session.flush(), InvalidStateError);
+  CHECK(counter.count() == 0);
+  session.rollback();
+  // A NOT NULL foreign key the database checks: IntegrityError from the database itself.
+  session.add(Child{.name = "orphan", .parent_id = 424242});
+  CHECK_THROWS_AS(session.flush(), IntegrityError);
+  session.rollback();
+  CHECK(session.query<Child>().count() == 0);
+}
