@@ -9,22 +9,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-PACKAGES=(meson ninja-build pkg-config g++ libboost-dev libboost-filesystem-dev libyaml-cpp-dev
-          catch2 libsqlite3-dev libpq-dev postgresql binutils python3)
-
-install_missing() {
-  local missing=()
-  for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  echo "run-all: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # --no-upgrade keeps an already installed libpq/postgresql at its version.
-  apt-get install -y -qq --no-upgrade "${missing[@]}" >/dev/null
-}
-
 build() { # dir, extra meson options...
   local dir=$1
   shift
@@ -40,7 +24,7 @@ stop_pg() {
 }
 trap stop_pg EXIT
 
-install_missing
+bash tests/install-deps.sh
 
 eval "$(bash tests/pg-server.sh start)"
 PG_BASE=$RETORT_TEST_PG_BASE
