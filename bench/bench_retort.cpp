@@ -1,0 +1,300 @@
+// Retort doing each workload through the ORM (Session) or the Core, timed the same way as
+// bench_raw. Usage: bench_retort <workload> <backend> [variant] [n=] [small_n=] [path=] [url=]
+#include "common.hpp"
+
+#include <retort/orm.hpp>
+#include <retort/plugin/create_engine.hpp>
+#include <retort/sql/compiler.hpp>
+#include <retort/sql/insert.hpp>
+#include <retort/sql/select.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using bench::Args;
+using bench::chunk;
+using bench::Customer;
+using bench::Report;
+
+template <> struct retort::Model<Customer> {
+  static constexpr auto table = "customer";
+  static constexpr auto fields = fields_of(
+      column("id", &Customer::id, primary_key), column("name", &Customer::name, String(255)),
+      column("description", &Customer::description, String(255)), column("q", &Customer::q),
+      column("p", &Customer::p));
+};
+
+namespace {
+
+using namespace retort;
+
+std::string url_of(const Args& a) {
+  if (a.backend == "sqlite_memory") return "sqlite:///:memory:";
+  // WAL and synchronous=normal, as in bench_raw: otherwise every commit of single_inserts waits
+  // for fsync and the disk, not the library, is measured.
+  if (a.backend == "sqlite_file")
+    return "sqlite:///" + a.path + "?journal_mode=wal&synchronous=normal";
+  if (a.backend == "postgresql") return a.url;
+  throw std::runtime_error("unknown backend " + a.backend);
+}
+
+const Table& customers() { return mapper_of<Customer>().schema_table(); }
+
+const std::vector<std::string>& data_columns() {
+  static const std::vector<std::string> names{"name", "description", "q", "p"};
+  return names;
+}
+
+// Untimed: rows 1..n with explicit keys through the Core.
+void prefill(const Engine& engine, std::int32_t n) {
+  Connection conn = engine.connect();
+  Transaction tx = conn.begin();
+  for (std::int32_t at = 0; at < n; at += chunk) {
+    std::vector<Value> flat;
+    for (std::int32_t i = at + 1; i <= std::min(n, at + chunk); ++i) {
+      Customer c = bench::make_customer(i, i);
+      flat.emplace_back(c.id);
+      flat.emplace_back(std::move(c.name));
+      flat.emplace_back(std::move(c.description));
+      flat.emplace_back(c.q);
+      flat.emplace_back(c.p);
+    }
+    conn.execute(
+        insert(customers()).columns({"id", "name", "description", "q", "p"}).rows(std::move(flat)));
+  }
+  tx.commit();
+  if (engine.url().dialect == "postgresql") conn.execute_ddl("ANALYZE customer");
+}
+
+std::uint64_t table_checksum(const Engine& engine, std::int64_t& rows) {
+  Connection conn = engine.connect();
+  Result result = conn.execute_sql("SELECT id, name, description, q, p FROM customer");
+  std::uint64_t sum = 0;
+  rows = 0;
+  for (const Row& row : result) {
+    sum +=
+        bench::row_hash(row.get<std::int64_t>(0), row.get<std::string>(1), row.get<std::string>(2),
+                        row.get<std::int64_t>(3), row.get<std::int64_t>(4));
+    ++rows;
+  }
+  return sum;
+}
+
+template <typename Objects> std::uint64_t objects_checksum(const Objects& objects) {
+  std::uint64_t sum = 0;
+  for (const auto& o : objects)
+    sum += bench::row_hash(*o);
+  return sum;
+}
+
+template <typename Objects>
+void memory_figures(Report& r, const Objects& objects, std::size_t before) {
+  r.bytes_per_object =
+      static_cast<double>(bench::heap_in_use() - before) / static_cast<double>(objects.size());
+  for (const auto& o : objects)
+    r.footprint += bench::own_footprint(*o);
+  r.footprint /= static_cast<double>(objects.size());
+}
+
+Report bulk_insert(const Engine& engine, const Args& a) {
+  Report r;
+  auto input = bench::make_input(a.n);
+  std::vector<std::shared_ptr<Customer>> objects;
+  objects.reserve(input.size());
+  bench::Stopwatch clock;
+  Session session(engine);
+  clock.start();
+  for (std::size_t at = 0; at < input.size(); at += chunk) {
+    const std::size_t end = std::min(input.size(), at + chunk);
+    for (std::size_t i = at; i < end; ++i)
+      objects.push_back(session.add(std::move(input[i])));
+    session.flush();
+  }
+  session.commit();
+  clock.stop();
+  r.seconds = clock.seconds();
+  r.statements = session.statements_executed();
+  r.objects = objects_checksum(objects);
+  r.table = table_checksum(engine, r.rows);
+  return r;
+}
+
+Report load_rows(const Engine& engine, const Args& a) {
+  prefill(engine, a.n);
+  Report r;
+  bench::Stopwatch clock;
+  Session session(engine);
+  const std::size_t before = bench::heap_in_use();
+  clock.start();
+  auto objects = session.query<Customer>().all();
+  clock.stop();
+  memory_figures(r, objects, before);
+  r.seconds = clock.seconds();
+  r.statements = session.statements_executed();
+  r.rows = static_cast<std::int64_t>(objects.size());
+  r.objects = objects_checksum(objects);
+  return r;
+}
+
+Report short_selects(const Engine& engine, const Args& a) {
+  prefill(engine, a.n);
+  Report r;
+  std::vector<std::shared_ptr<Customer>> got;
+  got.reserve(static_cast<std::size_t>(a.small_n));
+  bench::Stopwatch clock;
+  clock.start();
+  for (std::int32_t k = 0; k < a.small_n; ++k) {
+    Session session(engine);
+    auto c = session.get<Customer>(bench::select_key(k, a.n));
+    if (!c) throw std::runtime_error("get: no row");
+    got.push_back(std::move(c));
+    r.statements += session.statements_executed();
+  }
+  clock.stop();
+  r.seconds = clock.seconds();
+  r.rows = static_cast<std::int64_t>(got.size());
+  r.objects = objects_checksum(got);
+  return r;
+}
+
+Report single_inserts(const Engine& engine, const Args& a) {
+  Report r;
+  auto input = bench::make_input(a.small_n);
+  std::vector<std::shared_ptr<Customer>> objects;
+  objects.reserve(input.size());
+  bench::Stopwatch clock;
+  clock.start();
+  for (auto& c : input) {
+    Session session(engine);
+    objects.push_back(session.add(std::move(c)));
+    session.commit();
+    r.statements += session.statements_executed();
+  }
+  clock.stop();
+  r.seconds = clock.seconds();
+  r.objects = objects_checksum(objects);
+  r.table = table_checksum(engine, r.rows);
+  return r;
+}
+
+Report bulk_update(const Engine& engine, const Args& a) {
+  prefill(engine, a.n);
+  Report r;
+  bench::Stopwatch clock;
+  Session session(engine);
+  clock.start();
+  std::int32_t last = 0;
+  for (;;) {
+    auto batch = session.query<Customer>()
+                     .filter(col(&Customer::id) > last)
+                     .order_by(col(&Customer::id))
+                     .limit(chunk)
+                     .all();
+    if (batch.empty()) break;
+    for (auto& c : batch)
+      c->q += 1;
+    session.flush();
+    last = batch.back()->id;
+  }
+  session.commit();
+  clock.stop();
+  r.seconds = clock.seconds();
+  r.statements = session.statements_executed();
+  r.table = table_checksum(engine, r.rows);
+  return r;
+}
+
+Report core_insert(const Engine& engine, const Args& a) {
+  Report r;
+  auto input = bench::make_input(a.n);
+  bench::Stopwatch clock;
+  clock.start();
+  {
+    // Scoped: a :memory: engine has one connection, which table_checksum() needs back.
+    Connection conn = engine.connect();
+    Transaction tx = conn.begin();
+    for (std::size_t at = 0; at < input.size(); at += chunk) {
+      const std::size_t end = std::min(input.size(), at + chunk);
+      std::vector<Value> flat;
+      flat.reserve((end - at) * 4);
+      for (std::size_t i = at; i < end; ++i) {
+        flat.emplace_back(std::move(input[i].name));
+        flat.emplace_back(std::move(input[i].description));
+        flat.emplace_back(input[i].q);
+        flat.emplace_back(input[i].p);
+      }
+      conn.execute(insert(customers()).columns(data_columns()).rows(std::move(flat)));
+    }
+    tx.commit();
+  }
+  clock.stop();
+  r.seconds = clock.seconds();
+  r.table = table_checksum(engine, r.rows);
+  return r;
+}
+
+Report core_select(const Engine& engine, const Args& a) {
+  prefill(engine, a.n);
+  Report r;
+  bench::Stopwatch clock;
+  std::vector<Customer> rows;
+  const std::size_t before = bench::heap_in_use();
+  clock.start();
+  {
+    Connection conn = engine.connect();
+    Result result = conn.execute(select(customers()));
+    for (const Row& row : result)
+      rows.push_back(Customer{row.get<std::int32_t>(0), row.get<std::string>(1),
+                              row.get<std::string>(2), row.get<std::int32_t>(3),
+                              row.get<std::int32_t>(4)});
+  }
+  clock.stop();
+  r.bytes_per_object =
+      static_cast<double>(bench::heap_in_use() - before) / static_cast<double>(rows.size());
+  for (const auto& c : rows) {
+    r.objects += bench::row_hash(c);
+    r.footprint += bench::own_footprint(c);
+  }
+  r.footprint /= static_cast<double>(rows.size());
+  r.seconds = clock.seconds();
+  r.rows = static_cast<std::int64_t>(rows.size());
+  return r;
+}
+
+Report run(const Args& a) {
+  Engine engine = create_engine(url_of(a));
+  // Untimed: the plugin is loaded and the pool holds an open connection before the clock starts.
+  metadata().drop_all(engine);
+  metadata().create_all(engine);
+  const std::string& w = a.workload;
+  if (w == "bulk_insert") return bulk_insert(engine, a);
+  if (w == "load_rows") return load_rows(engine, a);
+  if (w == "short_selects") return short_selects(engine, a);
+  if (w == "single_inserts") return single_inserts(engine, a);
+  if (w == "bulk_update") return bulk_update(engine, a);
+  if (w == "core_insert") return core_insert(engine, a);
+  if (w == "core_select") return core_select(engine, a);
+  throw std::runtime_error("unknown workload " + w);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const Args args = bench::parse_args(argc, argv);
+    if (args.backend == "sqlite_file")
+      for (const char* suffix : {"", "-wal", "-shm"})
+        std::remove((args.path + suffix).c_str());
+    run(args).print();
+    if (args.backend == "sqlite_file")
+      for (const char* suffix : {"", "-wal", "-shm"})
+        std::remove((args.path + suffix).c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_retort: %s\n", e.what());
+    return 1;
+  }
+}
