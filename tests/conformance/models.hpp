@@ -97,7 +97,30 @@ struct Ticket {
   std::optional<std::string> code;
 };
 
+// Classical mapping: the table is a Core Table defined on its own, with a CHECK constraint.
+struct Tag {
+  std::int64_t id{};
+  std::string label;
+  int weight{};
+};
+
+inline const retort::Table& tags_table() {
+  using namespace retort;
+  static const Table table(
+      "tags", Column("id", Integer).primary_key(), Column("label", String(20)).not_null().unique(),
+      Column("weight", Integer).not_null(), CheckConstraint{"weight >= 0", "ck_tags_weight"});
+  return table;
+}
+
 } // namespace models
+
+template <> struct retort::Model<models::Tag> {
+  static const Table& schema() { return models::tags_table(); }
+  static constexpr auto table = "tags";
+  static constexpr auto fields =
+      fields_of(column("id", &models::Tag::id), column("label", &models::Tag::label),
+                column("weight", &models::Tag::weight));
+};
 
 template <> struct retort::Model<models::User> {
   static constexpr auto table = "users";
@@ -212,6 +235,7 @@ struct FreshSchema {
     (void)retort::mapper_of<models::OrderLine>();
     (void)retort::mapper_of<models::Sample>();
     (void)retort::mapper_of<models::Ticket>();
+    (void)retort::mapper_of<models::Tag>();
     retort::metadata().drop_all(engine());
     retort::metadata().create_all(engine());
   }

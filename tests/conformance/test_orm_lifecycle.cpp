@@ -180,3 +180,26 @@ TEST_CASE("a required column left NULL is refused before any SQL", "[orm][errors
   session.rollback();
   CHECK(session.query<Child>().count() == 0);
 }
+
+TEST_CASE("classical mapping onto a Core table", "[orm][mapping]") {
+  conformance::FreshSchema schema;
+  const MapperBase& mapper = mapper_of<Tag>();
+  REQUIRE(mapper.columns().size() == 3);
+  CHECK(mapper.columns()[0].primary_key);
+  CHECK(mapper.autoincrement_column() == std::size_t{0});
+  CHECK(mapper.columns()[1].unique);
+  CHECK(mapper.columns()[1].type == String(20));
+  CHECK_FALSE(mapper.columns()[2].nullable);
+
+  Session session(conformance::engine());
+  auto tag = session.add(Tag{.label = "red", .weight = 3});
+  session.commit();
+  CHECK(tag->id > 0);
+  CHECK(session.query<Tag>().filter(col(&Tag::weight) > 2).one() == tag);
+  session.add(Tag{.label = "negative", .weight = -1});
+  CHECK_THROWS_AS(session.flush(), IntegrityError); // the Core table's CHECK constraint
+  session.rollback();
+  session.add(Tag{.label = "red", .weight = 1});
+  CHECK_THROWS_AS(session.flush(), IntegrityError); // its UNIQUE constraint
+  session.rollback();
+}

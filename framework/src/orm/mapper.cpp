@@ -54,7 +54,7 @@ Registry& registry() {
 } // namespace
 
 MapperBase::MapperBase(std::string table_name, std::vector<ColumnInfo> columns,
-                       std::vector<RelationshipInfo> relationships)
+                       std::vector<RelationshipInfo> relationships, const Table* classical)
     : table_name_(std::move(table_name)), columns_(std::move(columns)),
       relationships_(std::move(relationships)) {
   for (std::size_t i = 0; i < columns_.size(); ++i)
@@ -72,7 +72,7 @@ MapperBase::MapperBase(std::string table_name, std::vector<ColumnInfo> columns,
   }
   for (auto& c : columns_)
     if (!autoincrement_ || &c != &columns_[*autoincrement_]) c.autoincrement = false;
-  schema_ = schema_table_of(table_name_, columns_);
+  schema_ = classical != nullptr ? *classical : schema_table_of(table_name_, columns_);
   table_ = schema_.from();
 }
 
@@ -157,6 +157,30 @@ void MapperBase::resolve(RelationshipInfo& rel) const {
   }
   if (!rel.back_populates.empty())
     rel.back_index = static_cast<int>(target.relationship_index(rel.back_populates));
+}
+
+ColumnInfo column_info_from_table(const Table& table, const std::string& name) {
+  if (!table.has_column(name))
+    throw ArgumentError("classical mapping: table '" + table.name() + "' has no column '" + name +
+                        "'");
+  const Column& column = table.column(name);
+  ColumnInfo info;
+  info.name = name;
+  info.type = column.type();
+  info.primary_key = column.is_primary_key();
+  info.nullable = column.is_nullable() && !info.primary_key;
+  info.unique = column.is_unique();
+  info.index = column.is_indexed();
+  info.server_default = column.server_default();
+  info.autoincrement = info.primary_key && column.autoincrement_mode() != Autoincrement::never;
+  for (const auto& fk : table.foreign_keys()) {
+    if (fk.columns.size() != 1 || fk.columns.front() != name) continue;
+    info.fk_table = fk.referred_table;
+    info.fk_column = fk.referred_columns.front();
+    info.on_delete = fk.on_delete.value_or(ReferentialAction::no_action);
+    info.on_update = fk.on_update.value_or(ReferentialAction::no_action);
+  }
+  return info;
 }
 
 void encode_identity(const Value& value, std::string& key) {

@@ -165,8 +165,9 @@ public:
 
 protected:
   /// For derived mappers: fills the description.
+  /// `classical`, when given, is the Core table the class is mapped onto (kept as is for DDL).
   MapperBase(std::string table_name, std::vector<ColumnInfo> columns,
-             std::vector<RelationshipInfo> relationships);
+             std::vector<RelationshipInfo> relationships, const Table* classical = nullptr);
 
 private:
   void resolve_relationships() const;
@@ -193,6 +194,10 @@ private:
   mutable std::mutex sql_mutex_;
   mutable std::unordered_map<SqlKey, std::string, SqlKeyHash> sql_cache_;
 };
+
+/// The ColumnInfo of column `name` of a Core table (classical mapping); ArgumentError when the
+/// table has no such column.
+RETORT_API ColumnInfo column_info_from_table(const Table& table, const std::string& name);
 
 /// Encodes primary key values into an identity-map key.
 RETORT_API void encode_identity(const Value& value, std::string& key);

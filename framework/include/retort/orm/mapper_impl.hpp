@@ -198,7 +198,7 @@ template <Mapped T> class Mapper final : public MapperBase {
   using Columns = std::make_index_sequence<columns_n>;
 
 public:
-  Mapper() : MapperBase(Model<T>::table, column_infos(), relationship_infos()) {}
+  Mapper() : MapperBase(Model<T>::table, column_infos(), relationship_infos(), classical()) {}
 
   const char* class_name() const noexcept override { return typeid(T).name(); }
 
@@ -352,12 +352,23 @@ public:
   }
 
 private:
+  static const Table* classical() {
+    if constexpr (requires { Model<T>::schema(); })
+      return &Model<T>::schema();
+    else
+      return nullptr;
+  }
+
   static std::vector<ColumnInfo> column_infos() {
     std::vector<ColumnInfo> out;
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (out.push_back(detail::make_column_info<T>(detail::column_field<T, K>)), ...);
     }
     (Columns{});
+    // Classical mapping: the Table defined on its own is the truth about every column.
+    if constexpr (requires { Model<T>::schema(); })
+      for (auto& info : out)
+        info = column_info_from_table(Model<T>::schema(), info.name);
     return out;
   }
 

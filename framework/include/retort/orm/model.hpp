@@ -10,6 +10,17 @@
 //         relationship("addresses", &User::addresses, back_populates("user"),
 //                      order_by(&Address::id)));
 //   };
+//
+// Classical mapping: define the Table on its own, then map the class onto it by column names;
+// types, keys and constraints then come from the Table (both styles build the same mapper):
+//
+//   const retort::Table& tags_table();   // Table("tags", Column("id", Integer).primary_key(), ...)
+//   template <> struct retort::Model<Tag> {
+//     static const Table& schema() { return tags_table(); }
+//     static constexpr auto table = "tags";
+//     static constexpr auto fields = fields_of(column("id", &Tag::id), column("label",
+//     &Tag::label));
+//   };
 #pragma once
 
 #include <retort/core/types.hpp>
