@@ -190,8 +190,10 @@ public:
     out += "'::bytea";
   }
 
-  // The wire protocol counts parameters in 16 bits.
-  std::size_t max_bound_parameters() const override { return 65535; }
+  // The wire protocol counts parameters in 16 bits, but the driver describes every prepared
+  // statement and libpq (up to at least 15) drops the connection ("lost synchronization") on a
+  // ParameterDescription message over 30000 bytes: 4 + 2 + 4 * n <= 30000.
+  std::size_t max_bound_parameters() const override { return 7498; }
 };
 
 class PgDialectPlugin final : public DialectPlugin {

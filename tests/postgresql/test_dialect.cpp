@@ -30,7 +30,7 @@ TEST_CASE("postgresql dialect: name, placeholders and capabilities", "[postgresq
   CHECK(d.supports_nulls_ordering());
   CHECK(d.supports_full_outer_join());
   CHECK_FALSE(d.requires_limit_with_offset());
-  CHECK(d.max_bound_parameters() == 65535);
+  CHECK(d.max_bound_parameters() == 7498); // libpq's ParameterDescription limit
   CHECK(test::pg_plugin().default_pool(Url::parse("postgresql://u@h/db")) == "queue");
 }
 
