@@ -406,3 +406,23 @@ TEST_CASE("echo logs statements and parameters, never the password", "[core][ech
   CHECK(mask_password("connecting to postgresql://u:topsecret@h/db") ==
         "connecting to postgresql://u:***@h/db");
 }
+
+TEST_CASE("a statement may carry the dialect's max_bound_parameters()", "[core][limits]") {
+  Schema s;
+  Table items = items_table(s.md);
+  s.create();
+  auto conn = engine().connect();
+  conn.execute(insert(items).columns({"name", "qty"}).rows({"a", 1, "b", 2}));
+  const std::size_t max = engine().dialect().max_bound_parameters();
+  std::vector<std::int64_t> wanted;
+  for (std::size_t i = 0; i < max; ++i)
+    wanted.push_back(static_cast<std::int64_t>(i) * 2 + 1); // 1, 3, 5...: matches qty 1 only
+  auto query = select(items.c("name")).where(items.c("qty").in_(wanted));
+  REQUIRE(compile(query, engine().dialect()).params.size() == max);
+  CHECK(fetch<std::string>(conn, query) == std::vector<std::string>{"a"});
+  // One more is refused before it reaches the database.
+  wanted.push_back(0);
+  CHECK_THROWS_AS(conn.execute(select(items.c("name")).where(items.c("qty").in_(wanted))),
+                  ArgumentError);
+  CHECK(count_rows(conn, items) == 2); // the connection survived
+}
