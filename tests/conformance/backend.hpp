@@ -67,6 +67,10 @@ public:
       // echo logs each statement, then its parameters in [...]; count the statements only,
       // not the transaction control around them.
       if (line.empty() || line.front() == '[') return;
+      if (line.rfind("-- pipeline", 0) == 0) {
+        ++pipelines_;
+        return;
+      }
       if (line == "BEGIN" || line == "COMMIT" || line == "ROLLBACK") return;
       statements_.emplace_back(line);
     });
@@ -76,11 +80,14 @@ public:
     retort::set_log_sink({});
   }
   std::size_t count() const { return statements_.size(); }
+  /// Pipelines sent (several statements in one round trip).
+  std::size_t pipelines() const { return pipelines_; }
   const std::vector<std::string>& statements() const { return statements_; }
   void clear() { statements_.clear(); }
 
 private:
   std::vector<std::string> statements_;
+  std::size_t pipelines_ = 0;
 };
 
 } // namespace conformance

@@ -107,3 +107,31 @@ TEST_CASE("UPDATE sets only the changed columns", "[orm][unit-of-work]") {
   CHECK(update.find("age") != std::string::npos);
   CHECK(update.find("name") == std::string::npos);
 }
+
+TEST_CASE("a flush batches: multi-row INSERT, and pipelined UPDATEs where the driver can",
+          "[orm][unit-of-work][batching]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine());
+  for (int i = 0; i < 300; ++i)
+    session.add(User{.name = "u" + std::to_string(i), .age = i});
+  {
+    conformance::StatementCounter counter;
+    session.flush();
+    CHECK(counter.count() == 1); // one INSERT ... VALUES (...), ... RETURNING id
+  }
+  auto users = session.query<User>().order_by(col(&User::id)).all();
+  REQUIRE(users.size() == 300);
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    CHECK(users[i]->age == static_cast<int>(i)); // keys were matched to the right objects
+    users[i]->age = static_cast<int>(i) + 1000;
+  }
+  conformance::StatementCounter counter;
+  session.commit();
+  CHECK(counter.count() == 300);
+  if (conformance::backend() == "postgresql")
+    CHECK(counter.pipelines() == 1); // one round trip
+  else
+    CHECK(counter.pipelines() == 0);
+  Session other(conformance::engine());
+  CHECK(other.query<User>().filter(col(&User::age) >= 1000).count() == 300);
+}

@@ -2,7 +2,11 @@
 
 #include <retort/core/log.hpp>
 #include <retort/engine/connection.hpp>
+#include <retort/engine/nonblocking.hpp>
 #include <retort/sql/dialect.hpp>
+
+#include <cerrno>
+#include <poll.h>
 
 namespace retort {
 
@@ -56,6 +60,100 @@ Result Connection::execute_sql(const std::string& sql, std::span<const Value> pa
     state_->note_failure();
     throw;
   }
+}
+
+bool Connection::can_pipeline() const { return state_->driver().non_blocking() != nullptr; }
+
+namespace {
+
+// Waits until the socket is readable or writable as asked; the pipeline is driven with plain
+// poll() here because this executor blocks anyway (the async layer waits with Asio instead).
+void wait_socket(NonBlockingConnection& nb, short events) {
+  pollfd fd{nb.socket(), events, 0};
+  while (::poll(&fd, 1, -1) < 0)
+    if (errno != EINTR)
+      throw OperationalError("poll() on the database socket failed", "", errno, "");
+}
+
+// Sends what is queued; reading while waiting to write keeps a server that answers faster than
+// we send from filling both socket buffers (a deadlock).
+void flush_all(NonBlockingConnection& nb) {
+  while (!nb.flush()) {
+    wait_socket(nb, POLLIN | POLLOUT);
+    nb.consume_input();
+  }
+}
+
+std::unique_ptr<NonBlockingResult> await_result(NonBlockingConnection& nb) {
+  while (nb.is_busy()) {
+    wait_socket(nb, POLLIN);
+    nb.consume_input();
+  }
+  return nb.next_result();
+}
+
+} // namespace
+
+std::vector<Result> Connection::execute_pipeline(std::span<const Pipelined> statements) {
+  std::vector<Result> results;
+  results.reserve(statements.size());
+  DriverConnection& driver = state_->driver();
+  NonBlockingConnection* nb = driver.non_blocking();
+  const bool echo = state_->engine.echo();
+  if (nb == nullptr) {
+    for (const auto& s : statements)
+      results.push_back(execute_sql(*s.sql, s.params));
+    return results;
+  }
+  std::exception_ptr first_error;
+  std::vector<std::unique_ptr<NonBlockingResult>> received;
+  try {
+    if (echo) log_line("-- pipeline of " + std::to_string(statements.size()) + " statements");
+    nb->enter_pipeline_mode();
+    for (const auto& s : statements) {
+      if (echo) echo_statement(*s.sql, s.params);
+      nb->send_query(*s.sql, s.params);
+    }
+    nb->pipeline_sync();
+    flush_all(*nb);
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+      auto result = await_result(*nb);
+      if (!result) throw InternalError("pipeline ended early", "", 0, *statements[i].sql);
+      while (auto end = await_result(*nb)) {
+        // A statement has one result, then the end marker; anything more is a protocol error.
+        throw InternalError("unexpected extra result in a pipeline", "", 0, *statements[i].sql);
+      }
+      received.push_back(std::move(result));
+    }
+    auto sync = await_result(*nb);
+    if (!sync || sync->status() != ResultStatus::pipeline_sync)
+      throw InternalError("pipeline did not end with its sync", "", 0, "");
+    nb->exit_pipeline_mode();
+  } catch (...) {
+    state_->note_failure();
+    // A connection left inside a half-read pipeline must not be reused.
+    if (nb->in_pipeline_mode()) state_->pooled.invalidate();
+    throw;
+  }
+  for (auto& result : received) {
+    const ResultStatus status = result->status();
+    if (status == ResultStatus::error || status == ResultStatus::pipeline_aborted) {
+      if (!first_error) {
+        try {
+          result->throw_if_error();
+        } catch (...) {
+          first_error = std::current_exception();
+        }
+      }
+      continue;
+    }
+    DriverStatement* statement = result.get();
+    const bool has_row = statement->step();
+    std::unique_ptr<DriverStatement> owned(result.release());
+    results.emplace_back(state_, statement, std::move(owned), has_row);
+  }
+  if (first_error) std::rethrow_exception(first_error);
+  return results;
 }
 
 void Connection::execute_ddl(const std::string& sql) {

@@ -10,6 +10,7 @@
 #include <retort/sql/update.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -65,6 +66,27 @@ Value key_value(const InstanceState& state, std::size_t column) {
   return state.mapper->column_value(state.object, column);
 }
 
+/// Checks that an UPDATE or DELETE changed the rows it meant to: anything else means another
+/// transaction changed or deleted them (SQLAlchemy's StaleDataError).
+class RowCountCheck final : public RowSink {
+public:
+  RowCountCheck(const char* what, std::string table, std::int64_t expected)
+      : what_(what), table_(std::move(table)), expected_(expected) {}
+  void row(const DriverStatement&) override {}
+  void done(std::int64_t rows_affected) override {
+    if (rows_affected == expected_) return;
+    throw InvalidStateError(std::string(what_) + " on table '" + table_ + "' expected to change " +
+                            std::to_string(expected_) + " row(s) but changed " +
+                            std::to_string(rows_affected) +
+                            " (the rows were changed or deleted by someone else)");
+  }
+
+private:
+  const char* what_;
+  std::string table_;
+  std::int64_t expected_;
+};
+
 /// The flush as a plan.
 class FlushPlan final : public Plan, public RowSink {
 public:
@@ -108,19 +130,7 @@ public:
 
   void row(const DriverStatement& row) override { returned_.push_back(row.get_value(0)); }
 
-  void done(std::int64_t rows_affected) override {
-    switch (current_) {
-    case Current::insert: finish_insert(); break;
-    case Current::update:
-      if (rows_affected != 1) stale("UPDATE", 1, rows_affected);
-      break;
-    case Current::remove:
-      if (rows_affected != static_cast<std::int64_t>(expected_rows_))
-        stale("DELETE", expected_rows_, rows_affected);
-      break;
-    case Current::none: break;
-    }
-  }
+  void done(std::int64_t) override { finish_insert(); }
 
   /// After success: states become persistent / deleted, snapshots are retaken.
   void commit_states() {
@@ -164,20 +174,12 @@ private:
     deletes,
     finished
   };
-  enum class Current { none, insert, update, remove };
 
   struct InsertGroup {
     const MapperBase* mapper;
     std::vector<Entry> objects;
     bool self_referential = false;
   };
-
-  [[noreturn]] void stale(const char* what, std::size_t expected, std::int64_t got) {
-    throw InvalidStateError(std::string(what) + " on table '" + batch_mapper_->table_name() +
-                            "' expected to change " + std::to_string(expected) +
-                            " row(s) but changed " + std::to_string(got) +
-                            " (the rows were changed or deleted by someone else)");
-  }
 
   // ---- orphans and deletes -------------------------------------------------------------
 
@@ -370,7 +372,6 @@ private:
     step.sink = this;
     returned_columns_ = std::move(returned);
     returned_.clear();
-    current_ = Current::insert;
     batch_mapper_ = &mapper;
   }
 
@@ -454,9 +455,8 @@ private:
         statement = std::move(statement).where(table.c(columns[k].name) == Expr(0));
       return compile(statement, dialect_).sql;
     });
-    step.sink = this;
-    current_ = Current::update;
-    batch_mapper_ = &mapper;
+    step.sink = &checks_.emplace_back("UPDATE", mapper.table_name(), 1);
+    step.independent = true;
     return true;
   }
 
@@ -510,7 +510,7 @@ private:
     step.sql = std::move(compiled.sql);
     step.params = std::move(compiled.params);
     step.sink = nullptr;
-    current_ = Current::none;
+    step.independent = true;
     return true;
   }
 
@@ -548,17 +548,17 @@ private:
         return compile(statement, dialect_).sql;
       });
     }
-    expected_rows_ = count;
-    step.sink = this;
-    current_ = Current::remove;
-    batch_mapper_ = &mapper;
+    step.sink =
+        &checks_.emplace_back("DELETE", mapper.table_name(), static_cast<std::int64_t>(count));
+    step.independent = true;
     return true;
   }
 
   SessionCore& session_;
   const SqlDialect& dialect_;
   Phase phase_ = Phase::inserts;
-  Current current_ = Current::none;
+  // Row-count checks of pipelined steps; a deque keeps their addresses stable.
+  std::deque<RowCountCheck> checks_;
 
   std::vector<InsertGroup> inserts_;
   std::size_t insert_group_ = 0;
@@ -579,7 +579,6 @@ private:
 
   std::vector<Entry> deletes_;
   std::size_t delete_position_ = 0;
-  std::size_t expected_rows_ = 0;
 };
 
 } // namespace

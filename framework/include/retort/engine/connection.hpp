@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace retort {
 
@@ -42,6 +43,18 @@ public:
     auto compiled = compile(statement, engine().dialect(), &engine().statement_cache());
     return execute_sql(compiled.sql, compiled.params);
   }
+  /// One statement of a pipeline.
+  struct Pipelined {
+    const std::string* sql;
+    std::span<const Value> params;
+  };
+  /// True when the driver can send several statements before reading their results.
+  bool can_pipeline() const;
+  /// Sends every statement, then reads every result, in one round trip where the driver can
+  /// pipeline (PostgreSQL); results come back in order, fully received. The first failing
+  /// statement's DatabaseError is thrown after the pipeline has been drained. Without
+  /// pipelining, statements run one after the other.
+  std::vector<Result> execute_pipeline(std::span<const Pipelined> statements);
   /// Executes raw SQL with no parameters and no rows (DDL, PRAGMA).
   void execute_ddl(const std::string& sql);
 

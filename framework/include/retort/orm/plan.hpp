@@ -33,6 +33,9 @@ struct PlanStep {
   std::vector<Value> params;
   /// Where the rows go; nullptr when the statement returns none that matter.
   RowSink* sink = nullptr;
+  /// The plan can build its next step before this one's results are delivered (they still
+  /// arrive in order): the executor may then pipeline it with the following steps.
+  bool independent = false;
 };
 
 /// A sequence of statements decided by the ORM.
@@ -40,7 +43,7 @@ class RETORT_API Plan {
 public:
   virtual ~Plan();
   /// Fills `step` with the next statement; false when the plan is complete. Called only after
-  /// the previous step's rows and completion were delivered.
+  /// the previous step's rows and completion were delivered, unless it was `independent`.
   virtual bool next(PlanStep& step) = 0;
 };
 
