@@ -1,5 +1,9 @@
 #include "pg_support.hpp"
 
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include <boost/dll/import.hpp>
 #include <boost/dll/shared_library.hpp>
 
@@ -121,6 +125,15 @@ std::unique_ptr<NonBlockingResult> await_result(NonBlockingConnection& nb) {
     nb.consume_input();
   }
   return nb.next_result();
+}
+
+// pg_ctl refuses to run as root; as in tests/pg-server.sh it runs as postgres from /.
+void restart_server(const std::string& base) {
+  const std::string pg_ctl = "/usr/lib/postgresql/15/bin/pg_ctl -D " + base + "/data -l " + base +
+                             "/server.log -m fast -w -t 60 restart >/dev/null 2>&1";
+  const std::string command =
+      ::geteuid() == 0 ? "cd / && runuser -u postgres -- " + pg_ctl : "cd / && " + pg_ctl;
+  REQUIRE(std::system(command.c_str()) == 0);
 }
 
 } // namespace retort::test

@@ -43,6 +43,8 @@ Value scalar(DriverConnection& conn, const std::string& sql, const std::vector<V
 
 /// Waits until everything queued on `nb` is sent (the libpq flush protocol).
 void flush_all(NonBlockingConnection& nb);
+/// Restarts the tests/pg-server.sh server whose directory is `base` (pg_ctl restart -m fast).
+void restart_server(const std::string& base);
 
 /// Waits until the next result is available without blocking, then returns it (or nullptr).
 std::unique_ptr<NonBlockingResult> await_result(NonBlockingConnection& nb);

@@ -10,19 +10,6 @@
 
 using namespace retort;
 
-namespace {
-
-// pg_ctl refuses to run as root; as in tests/pg-server.sh it runs as postgres from /.
-void restart_server(const std::string& base) {
-  const std::string pg_ctl = "/usr/lib/postgresql/15/bin/pg_ctl -D " + base + "/data -l " + base +
-                             "/server.log -m fast -w -t 60 restart >/dev/null 2>&1";
-  const std::string command =
-      ::geteuid() == 0 ? "cd / && runuser -u postgres -- " + pg_ctl : "cd / && " + pg_ctl;
-  REQUIRE(std::system(command.c_str()) == 0);
-}
-
-} // namespace
-
 TEST_CASE("postgresql connection loss: a server restart under live connections",
           "[postgresql][restart]") {
   REQUIRE_PG_SERVER();
@@ -38,7 +25,7 @@ TEST_CASE("postgresql connection loss: a server restart under live connections",
   nb.send_query("SELECT pg_sleep(60)", {});
   test::flush_all(nb);
 
-  restart_server(base);
+  test::restart_server(base);
 
   // The statement in flight fails with exactly one OperationalError...
   int operational_errors = 0;
