@@ -97,6 +97,18 @@ struct Ticket {
   std::optional<std::string> code;
 };
 
+// A user-defined value type, mapped through a ColumnTraits specialisation (below).
+struct Cents {
+  std::int64_t value = 0;
+  friend bool operator==(Cents, Cents) = default;
+};
+
+struct Invoice {
+  std::int64_t id{};
+  Cents total;
+  std::optional<Cents> discount;
+};
+
 // Classical mapping: the table is a Core Table defined on its own, with a CHECK constraint.
 struct Tag {
   std::int64_t id{};
@@ -113,6 +125,24 @@ inline const retort::Table& tags_table() {
 }
 
 } // namespace models
+
+// The traits hook: how Cents is read from a column and bound as a parameter.
+template <> struct retort::ColumnTraits<models::Cents> {
+  static constexpr SqlType sql_type = BigInteger;
+  static constexpr bool nullable = false;
+  static models::Cents read(const DriverStatement& row, int i) {
+    if (row.is_null(i)) throw_unexpected_null(row, i);
+    return models::Cents{row.get_int64(i)};
+  }
+  static Value to_value(models::Cents v) { return Value(v.value); }
+};
+
+template <> struct retort::Model<models::Invoice> {
+  static constexpr auto table = "invoices";
+  static constexpr auto fields = fields_of(column("id", &models::Invoice::id, primary_key),
+                                           column("total", &models::Invoice::total),
+                                           column("discount", &models::Invoice::discount));
+};
 
 template <> struct retort::Model<models::Tag> {
   static const Table& schema() { return models::tags_table(); }
@@ -236,6 +266,7 @@ struct FreshSchema {
     (void)retort::mapper_of<models::Sample>();
     (void)retort::mapper_of<models::Ticket>();
     (void)retort::mapper_of<models::Tag>();
+    (void)retort::mapper_of<models::Invoice>();
     retort::metadata().drop_all(engine());
     retort::metadata().create_all(engine());
   }

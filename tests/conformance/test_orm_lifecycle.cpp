@@ -203,3 +203,23 @@ TEST_CASE("classical mapping onto a Core table", "[orm][mapping]") {
   CHECK_THROWS_AS(session.flush(), IntegrityError); // its UNIQUE constraint
   session.rollback();
 }
+
+TEST_CASE("user-defined value types map through ColumnTraits", "[orm][types]") {
+  conformance::FreshSchema schema;
+  std::int64_t id = 0;
+  {
+    Session session(conformance::engine());
+    auto invoice = session.add(Invoice{.total = Cents{12345}, .discount = Cents{500}});
+    session.commit();
+    id = invoice->id;
+  }
+  Session session(conformance::engine());
+  auto invoice = session.get<Invoice>(id);
+  CHECK(invoice->total == Cents{12345});
+  CHECK(invoice->discount == Cents{500});
+  CHECK(session.query<Invoice>().filter(col(&Invoice::total) == Cents{12345}).count() == 1);
+  invoice->discount = std::nullopt;
+  session.commit();
+  Session other(conformance::engine());
+  CHECK_FALSE(other.get<Invoice>(id)->discount.has_value());
+}

@@ -144,6 +144,14 @@ TEST_CASE("yield_per streams in chunks through the identity map", "[orm][query][
       });
   CHECK(sizes == std::vector<std::size_t>{100, 100, 50});
   CHECK(sum == 249 * 250 / 2);
+  CHECK(session.identity_map_size() == 0); // nothing held on to: memory stays bounded
+
+  std::vector<std::shared_ptr<User>> kept;
+  session.query<User>().yield_per(100, [&](std::vector<std::shared_ptr<User>>& chunk) {
+    kept.push_back(chunk.front()); // the application keeps one object per chunk
+  });
+  CHECK(session.identity_map_size() == 3);
+  CHECK(session.state_of(kept[0]) == ObjectState::persistent);
 }
 
 TEST_CASE("autoflush makes pending changes visible to queries", "[orm][query][autoflush]") {

@@ -201,9 +201,29 @@ public:
     if (!joined_.empty() && entities_.size() == 1 && !seen_.insert(objects.front().get()).second)
       return; // joined collections repeat the parent; SQLAlchemy uniquifies these rows too
     rows_.push_back(std::move(objects));
-    if (consume_ != nullptr && rows_.size() >= chunk_) {
-      (*consume_)(rows_);
-      rows_.clear();
+    if (consume_ != nullptr && rows_.size() >= chunk_) hand_over();
+  }
+
+  /// Gives the rows collected so far to the consumer, then lets go of every clean object that
+  /// nobody else holds, so that memory stays bounded however long the stream (SQLAlchemy gets
+  /// the same from its weak-referencing identity map).
+  void hand_over() {
+    if (rows_.empty()) return;
+    (*consume_)(rows_);
+    std::vector<std::pair<const MapperBase*, std::weak_ptr<void>>> seen;
+    for (const auto& row : rows_)
+      for (std::size_t e = 0; e < row.size(); ++e)
+        if (row[e]) seen.emplace_back(entities_[e].mapper, row[e]);
+    rows_.clear();
+    for (auto& [entity_mapper, weak] : seen) {
+      auto object = weak.lock();
+      // Held by the identity map and by `object` alone: the application kept no pointer.
+      if (!object || object.use_count() != 2) continue;
+      const MapperBase& mapper = *entity_mapper;
+      InstanceState* state = mapper.state_of(object);
+      if (state == nullptr || state->status != ObjectState::persistent) continue;
+      if (mapper.changed_columns(*state) != 0) continue;
+      session_.expunge(mapper, object);
     }
   }
 
@@ -215,6 +235,8 @@ public:
   }
 
   EntityRows take_rows() { return std::move(rows_); }
+  /// True when the rows are handed over in chunks (yield_per).
+  bool chunked() const noexcept { return consume_ != nullptr; }
 
 private:
   void add_joined_columns() {
@@ -401,8 +423,7 @@ void SessionCore::load_chunked(const Select& select, const std::vector<EntitySpe
   if (chunk == 0) throw ArgumentError("yield_per(): the chunk size must be positive");
   LoadPlan plan(*this, select, entities, {}, chunk, &consume);
   run(plan);
-  EntityRows rest = plan.take_rows();
-  if (!rest.empty()) consume(rest);
+  plan.hand_over();
 }
 
 void SessionCore::load_relationship(InstanceState& owner, std::size_t index) {

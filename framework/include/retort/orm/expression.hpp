@@ -119,10 +119,15 @@ template <typename T> struct is_typed_expr<TypedExpr<T>> : std::true_type {};
 template <typename V> struct operand_type { using type = std::remove_cvref_t<V>; };
 template <typename T> struct operand_type<TypedExpr<T>> { using type = T; };
 
+template <typename T> using bare_t = typename unwrap_optional<std::remove_cvref_t<T>>::type;
+
+// Same family of built-in types (any integer with any number, ...), or the very same
+// user-defined value type.
 template <typename A, typename B>
-concept comparable = family_of<typename operand_type<A>::type>()
-== family_of<typename operand_type<B>::type>() && family_of<typename operand_type<A>::type>() !=
-                                                      TypeFamily::other;
+concept comparable =
+    (family_of<typename operand_type<A>::type>() == family_of<typename operand_type<B>::type>() &&
+     family_of<typename operand_type<A>::type>() != TypeFamily::other) ||
+    std::is_same_v<bare_t<typename operand_type<A>::type>, bare_t<typename operand_type<B>::type>>;
 
 template <typename A, typename B>
 concept arithmetic = comparable<A, B> && family_of<typename operand_type<A>::type>()
