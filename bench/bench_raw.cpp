@@ -190,9 +190,7 @@ Report run_sqlite(const Args& a) {
   if (w == "bulk_insert" || w == "core_insert") {
     auto input = bench::make_input(a.n);
     const bool keys = w == "bulk_insert";
-    clock.start();
-    lite_insert(lite, input, a.variant, keys);
-    clock.stop();
+    clock.time([&] { lite_insert(lite, input, a.variant, keys); });
     if (keys)
       for (const auto& c : input)
         r.objects += bench::row_hash(c);
@@ -200,9 +198,8 @@ Report run_sqlite(const Args& a) {
   } else if (w == "load_rows" || w == "core_select") {
     lite_prefill(lite, a.n);
     const std::size_t before = bench::heap_in_use();
-    clock.start();
-    auto rows = lite_load_all(lite);
-    clock.stop();
+    std::vector<Customer> rows;
+    clock.time([&] { rows = lite_load_all(lite); });
     r.bytes_per_object =
         static_cast<double>(bench::heap_in_use() - before) / static_cast<double>(rows.size());
     for (const auto& c : rows) {
@@ -215,63 +212,63 @@ Report run_sqlite(const Args& a) {
     lite_prefill(lite, a.n);
     std::vector<Customer> got;
     got.reserve(static_cast<std::size_t>(a.small_n));
-    clock.start();
-    auto s = prepare(lite, "SELECT id, name, description, q, p FROM customer WHERE id = ?");
-    for (std::int32_t k = 0; k < a.small_n; ++k) {
-      sqlite3_bind_int(s.get(), 1, bench::select_key(k, a.n));
-      if (sqlite3_step(s.get()) != SQLITE_ROW) lite.fail("get");
-      got.push_back(read_row(s.get()));
-      sqlite3_reset(s.get());
-    }
-    clock.stop();
+    clock.time([&] {
+      auto s = prepare(lite, "SELECT id, name, description, q, p FROM customer WHERE id = ?");
+      for (std::int32_t k = 0; k < a.small_n; ++k) {
+        sqlite3_bind_int(s.get(), 1, bench::select_key(k, a.n));
+        if (sqlite3_step(s.get()) != SQLITE_ROW) lite.fail("get");
+        got.push_back(read_row(s.get()));
+        sqlite3_reset(s.get());
+      }
+    });
     for (const auto& c : got)
       r.objects += bench::row_hash(c);
     r.rows = static_cast<std::int64_t>(got.size());
   } else if (w == "single_inserts") {
     auto input = bench::make_input(a.small_n);
-    clock.start();
-    auto s = prepare(lite, "INSERT INTO customer (name, description, q, p) VALUES (?, ?, ?, ?)");
-    Stmt begin = prepare(lite, "BEGIN");
-    Stmt commit = prepare(lite, "COMMIT");
-    const bool txn = a.variant == "txn";
-    for (auto& c : input) {
-      if (txn) step_done(lite, begin.get());
-      bind_row(s.get(), 1, c);
-      step_done(lite, s.get());
-      c.id = static_cast<std::int32_t>(sqlite3_last_insert_rowid(lite.db()));
-      if (txn) step_done(lite, commit.get());
-    }
-    clock.stop();
+    clock.time([&] {
+      auto s = prepare(lite, "INSERT INTO customer (name, description, q, p) VALUES (?, ?, ?, ?)");
+      Stmt begin = prepare(lite, "BEGIN");
+      Stmt commit = prepare(lite, "COMMIT");
+      const bool txn = a.variant == "txn";
+      for (auto& c : input) {
+        if (txn) step_done(lite, begin.get());
+        bind_row(s.get(), 1, c);
+        step_done(lite, s.get());
+        c.id = static_cast<std::int32_t>(sqlite3_last_insert_rowid(lite.db()));
+        if (txn) step_done(lite, commit.get());
+      }
+    });
     for (const auto& c : input)
       r.objects += bench::row_hash(c);
     r.table = lite_table_checksum(lite, r.rows);
   } else if (w == "bulk_update") {
     lite_prefill(lite, a.n);
-    clock.start();
-    lite.exec("BEGIN");
-    auto select = prepare(lite, "SELECT id, name, description, q, p FROM customer WHERE id > ? "
-                                "ORDER BY id LIMIT ?");
-    auto update = prepare(lite, "UPDATE customer SET q = ? WHERE id = ?");
-    std::int32_t last = 0;
-    std::vector<Customer> batch;
-    for (;;) {
-      batch.clear();
-      sqlite3_bind_int(select.get(), 1, last);
-      sqlite3_bind_int(select.get(), 2, chunk);
-      while (sqlite3_step(select.get()) == SQLITE_ROW)
-        batch.push_back(read_row(select.get()));
-      sqlite3_reset(select.get());
-      if (batch.empty()) break;
-      for (auto& c : batch) {
-        c.q += 1;
-        sqlite3_bind_int(update.get(), 1, c.q);
-        sqlite3_bind_int(update.get(), 2, c.id);
-        step_done(lite, update.get());
+    clock.time([&] {
+      lite.exec("BEGIN");
+      auto select = prepare(lite, "SELECT id, name, description, q, p FROM customer WHERE id > ? "
+                                  "ORDER BY id LIMIT ?");
+      auto update = prepare(lite, "UPDATE customer SET q = ? WHERE id = ?");
+      std::int32_t last = 0;
+      std::vector<Customer> batch;
+      for (;;) {
+        batch.clear();
+        sqlite3_bind_int(select.get(), 1, last);
+        sqlite3_bind_int(select.get(), 2, chunk);
+        while (sqlite3_step(select.get()) == SQLITE_ROW)
+          batch.push_back(read_row(select.get()));
+        sqlite3_reset(select.get());
+        if (batch.empty()) break;
+        for (auto& c : batch) {
+          c.q += 1;
+          sqlite3_bind_int(update.get(), 1, c.q);
+          sqlite3_bind_int(update.get(), 2, c.id);
+          step_done(lite, update.get());
+        }
+        last = batch.back().id;
       }
-      last = batch.back().id;
-    }
-    lite.exec("COMMIT");
-    clock.stop();
+      lite.exec("COMMIT");
+    });
     r.table = lite_table_checksum(lite, r.rows);
   } else {
     throw std::runtime_error("unknown workload " + w);
@@ -598,9 +595,7 @@ Report run_postgresql(const Args& a) {
   if (w == "bulk_insert" || w == "core_insert") {
     auto input = bench::make_input(a.n);
     const bool keys = w == "bulk_insert";
-    clock.start();
-    pg_insert(pg, input, a.variant, keys);
-    clock.stop();
+    clock.time([&] { pg_insert(pg, input, a.variant, keys); });
     if (keys)
       for (const auto& c : input)
         r.objects += bench::row_hash(c);
@@ -608,9 +603,8 @@ Report run_postgresql(const Args& a) {
   } else if (w == "load_rows" || w == "core_select") {
     pg_prefill(pg, a.n);
     const std::size_t before = bench::heap_in_use();
-    clock.start();
-    auto rows = pg_load_all(pg, a.variant);
-    clock.stop();
+    std::vector<Customer> rows;
+    clock.time([&] { rows = pg_load_all(pg, a.variant); });
     r.bytes_per_object =
         static_cast<double>(bench::heap_in_use() - before) / static_cast<double>(rows.size());
     for (const auto& c : rows) {
@@ -624,16 +618,16 @@ Report run_postgresql(const Args& a) {
     std::vector<Customer> got;
     got.reserve(static_cast<std::size_t>(a.small_n));
     Params params;
-    clock.start();
-    pg.prepare("get", "SELECT id, name, description, q, p FROM customer WHERE id = $1", 1);
-    for (std::int32_t k = 0; k < a.small_n; ++k) {
-      params.clear();
-      params.add(bench::select_key(k, a.n));
-      auto res = pg.run("get", params.count(), params.values());
-      if (PQntuples(res.get()) != 1) pg.fail("get: no row");
-      got.push_back(pg_row(res.get(), 0));
-    }
-    clock.stop();
+    clock.time([&] {
+      pg.prepare("get", "SELECT id, name, description, q, p FROM customer WHERE id = $1", 1);
+      for (std::int32_t k = 0; k < a.small_n; ++k) {
+        params.clear();
+        params.add(bench::select_key(k, a.n));
+        auto res = pg.run("get", params.count(), params.values());
+        if (PQntuples(res.get()) != 1) pg.fail("get: no row");
+        got.push_back(pg_row(res.get(), 0));
+      }
+    });
     for (const auto& c : got)
       r.objects += bench::row_hash(c);
     r.rows = static_cast<std::int64_t>(got.size());
@@ -641,27 +635,25 @@ Report run_postgresql(const Args& a) {
     auto input = bench::make_input(a.small_n);
     Params params;
     const bool txn = a.variant == "txn";
-    clock.start();
-    pg.prepare(
-        "ins",
-        "INSERT INTO customer (name, description, q, p) VALUES ($1, $2, $3, $4) RETURNING id", 4);
-    for (auto& c : input) {
-      if (txn) pg.exec("BEGIN");
-      params.clear();
-      params.add_row(c);
-      auto res = pg.run("ins", params.count(), params.values());
-      c.id = pg_int(res.get(), 0, 0);
-      if (txn) pg.exec("COMMIT");
-    }
-    clock.stop();
+    clock.time([&] {
+      pg.prepare(
+          "ins",
+          "INSERT INTO customer (name, description, q, p) VALUES ($1, $2, $3, $4) RETURNING id", 4);
+      for (auto& c : input) {
+        if (txn) pg.exec("BEGIN");
+        params.clear();
+        params.add_row(c);
+        auto res = pg.run("ins", params.count(), params.values());
+        c.id = pg_int(res.get(), 0, 0);
+        if (txn) pg.exec("COMMIT");
+      }
+    });
     for (const auto& c : input)
       r.objects += bench::row_hash(c);
     r.table = pg_table_checksum(pg, r.rows);
   } else if (w == "bulk_update") {
     pg_prefill(pg, a.n);
-    clock.start();
-    pg_bulk_update(pg, a.variant);
-    clock.stop();
+    clock.time([&] { pg_bulk_update(pg, a.variant); });
     r.table = pg_table_checksum(pg, r.rows);
   } else {
     throw std::runtime_error("unknown workload " + w);

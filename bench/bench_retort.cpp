@@ -106,15 +106,15 @@ Report bulk_insert(const Engine& engine, const Args& a) {
   objects.reserve(input.size());
   bench::Stopwatch clock;
   Session session(engine);
-  clock.start();
-  for (std::size_t at = 0; at < input.size(); at += chunk) {
-    const std::size_t end = std::min(input.size(), at + chunk);
-    for (std::size_t i = at; i < end; ++i)
-      objects.push_back(session.add(std::move(input[i])));
-    session.flush();
-  }
-  session.commit();
-  clock.stop();
+  clock.time([&] {
+    for (std::size_t at = 0; at < input.size(); at += chunk) {
+      const std::size_t end = std::min(input.size(), at + chunk);
+      for (std::size_t i = at; i < end; ++i)
+        objects.push_back(session.add(std::move(input[i])));
+      session.flush();
+    }
+    session.commit();
+  });
   r.seconds = clock.seconds();
   r.statements = session.statements_executed();
   r.objects = objects_checksum(objects);
@@ -128,9 +128,8 @@ Report load_rows(const Engine& engine, const Args& a) {
   bench::Stopwatch clock;
   Session session(engine);
   const std::size_t before = bench::heap_in_use();
-  clock.start();
-  auto objects = session.query<Customer>().all();
-  clock.stop();
+  std::vector<std::shared_ptr<Customer>> objects;
+  clock.time([&] { objects = session.query<Customer>().all(); });
   memory_figures(r, objects, before);
   r.seconds = clock.seconds();
   r.statements = session.statements_executed();
@@ -145,15 +144,15 @@ Report short_selects(const Engine& engine, const Args& a) {
   std::vector<std::shared_ptr<Customer>> got;
   got.reserve(static_cast<std::size_t>(a.small_n));
   bench::Stopwatch clock;
-  clock.start();
-  for (std::int32_t k = 0; k < a.small_n; ++k) {
-    Session session(engine);
-    auto c = session.get<Customer>(bench::select_key(k, a.n));
-    if (!c) throw std::runtime_error("get: no row");
-    got.push_back(std::move(c));
-    r.statements += session.statements_executed();
-  }
-  clock.stop();
+  clock.time([&] {
+    for (std::int32_t k = 0; k < a.small_n; ++k) {
+      Session session(engine);
+      auto c = session.get<Customer>(bench::select_key(k, a.n));
+      if (!c) throw std::runtime_error("get: no row");
+      got.push_back(std::move(c));
+      r.statements += session.statements_executed();
+    }
+  });
   r.seconds = clock.seconds();
   r.rows = static_cast<std::int64_t>(got.size());
   r.objects = objects_checksum(got);
@@ -166,14 +165,14 @@ Report single_inserts(const Engine& engine, const Args& a) {
   std::vector<std::shared_ptr<Customer>> objects;
   objects.reserve(input.size());
   bench::Stopwatch clock;
-  clock.start();
-  for (auto& c : input) {
-    Session session(engine);
-    objects.push_back(session.add(std::move(c)));
-    session.commit();
-    r.statements += session.statements_executed();
-  }
-  clock.stop();
+  clock.time([&] {
+    for (auto& c : input) {
+      Session session(engine);
+      objects.push_back(session.add(std::move(c)));
+      session.commit();
+      r.statements += session.statements_executed();
+    }
+  });
   r.seconds = clock.seconds();
   r.objects = objects_checksum(objects);
   r.table = table_checksum(engine, r.rows);
@@ -185,22 +184,22 @@ Report bulk_update(const Engine& engine, const Args& a) {
   Report r;
   bench::Stopwatch clock;
   Session session(engine);
-  clock.start();
-  std::int32_t last = 0;
-  for (;;) {
-    auto batch = session.query<Customer>()
-                     .filter(col(&Customer::id) > last)
-                     .order_by(col(&Customer::id))
-                     .limit(chunk)
-                     .all();
-    if (batch.empty()) break;
-    for (auto& c : batch)
-      c->q += 1;
-    session.flush();
-    last = batch.back()->id;
-  }
-  session.commit();
-  clock.stop();
+  clock.time([&] {
+    std::int32_t last = 0;
+    for (;;) {
+      auto batch = session.query<Customer>()
+                       .filter(col(&Customer::id) > last)
+                       .order_by(col(&Customer::id))
+                       .limit(chunk)
+                       .all();
+      if (batch.empty()) break;
+      for (auto& c : batch)
+        c->q += 1;
+      session.flush();
+      last = batch.back()->id;
+    }
+    session.commit();
+  });
   r.seconds = clock.seconds();
   r.statements = session.statements_executed();
   r.table = table_checksum(engine, r.rows);
@@ -211,26 +210,26 @@ Report core_insert(const Engine& engine, const Args& a) {
   Report r;
   auto input = bench::make_input(a.n);
   bench::Stopwatch clock;
-  clock.start();
-  {
-    // Scoped: a :memory: engine has one connection, which table_checksum() needs back.
-    Connection conn = engine.connect();
-    Transaction tx = conn.begin();
-    for (std::size_t at = 0; at < input.size(); at += chunk) {
-      const std::size_t end = std::min(input.size(), at + chunk);
-      std::vector<Value> flat;
-      flat.reserve((end - at) * 4);
-      for (std::size_t i = at; i < end; ++i) {
-        flat.emplace_back(std::move(input[i].name));
-        flat.emplace_back(std::move(input[i].description));
-        flat.emplace_back(input[i].q);
-        flat.emplace_back(input[i].p);
+  clock.time([&] {
+    {
+      // Scoped: a :memory: engine has one connection, which table_checksum() needs back.
+      Connection conn = engine.connect();
+      Transaction tx = conn.begin();
+      for (std::size_t at = 0; at < input.size(); at += chunk) {
+        const std::size_t end = std::min(input.size(), at + chunk);
+        std::vector<Value> flat;
+        flat.reserve((end - at) * 4);
+        for (std::size_t i = at; i < end; ++i) {
+          flat.emplace_back(std::move(input[i].name));
+          flat.emplace_back(std::move(input[i].description));
+          flat.emplace_back(input[i].q);
+          flat.emplace_back(input[i].p);
+        }
+        conn.execute(insert(customers()).columns(data_columns()).rows(std::move(flat)));
       }
-      conn.execute(insert(customers()).columns(data_columns()).rows(std::move(flat)));
+      tx.commit();
     }
-    tx.commit();
-  }
-  clock.stop();
+  });
   r.seconds = clock.seconds();
   r.table = table_checksum(engine, r.rows);
   return r;
@@ -242,16 +241,16 @@ Report core_select(const Engine& engine, const Args& a) {
   bench::Stopwatch clock;
   std::vector<Customer> rows;
   const std::size_t before = bench::heap_in_use();
-  clock.start();
-  {
-    Connection conn = engine.connect();
-    Result result = conn.execute(select(customers()));
-    for (const Row& row : result)
-      rows.push_back(Customer{row.get<std::int32_t>(0), row.get<std::string>(1),
-                              row.get<std::string>(2), row.get<std::int32_t>(3),
-                              row.get<std::int32_t>(4)});
-  }
-  clock.stop();
+  clock.time([&] {
+    {
+      Connection conn = engine.connect();
+      Result result = conn.execute(select(customers()));
+      for (const Row& row : result)
+        rows.push_back(Customer{row.get<std::int32_t>(0), row.get<std::string>(1),
+                                row.get<std::string>(2), row.get<std::int32_t>(3),
+                                row.get<std::int32_t>(4)});
+    }
+  });
   r.bytes_per_object =
       static_cast<double>(bench::heap_in_use() - before) / static_cast<double>(rows.size());
   for (const auto& c : rows) {
