@@ -97,6 +97,11 @@ struct Ticket {
   std::optional<std::string> code;
 };
 
+// Nothing but a generated key: inserted with DEFAULT VALUES.
+struct Marker {
+  std::int64_t id{};
+};
+
 // A user-defined value type, mapped through a ColumnTraits specialisation (below).
 struct Cents {
   std::int64_t value = 0;
@@ -142,6 +147,11 @@ template <> struct retort::Model<models::Invoice> {
   static constexpr auto fields = fields_of(column("id", &models::Invoice::id, primary_key),
                                            column("total", &models::Invoice::total),
                                            column("discount", &models::Invoice::discount));
+};
+
+template <> struct retort::Model<models::Marker> {
+  static constexpr auto table = "markers";
+  static constexpr auto fields = fields_of(column("id", &models::Marker::id, primary_key));
 };
 
 template <> struct retort::Model<models::Tag> {
@@ -267,6 +277,7 @@ struct FreshSchema {
     (void)retort::mapper_of<models::Ticket>();
     (void)retort::mapper_of<models::Tag>();
     (void)retort::mapper_of<models::Invoice>();
+    (void)retort::mapper_of<models::Marker>();
     retort::metadata().drop_all(engine());
     retort::metadata().create_all(engine());
   }

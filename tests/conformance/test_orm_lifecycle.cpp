@@ -223,3 +223,14 @@ TEST_CASE("user-defined value types map through ColumnTraits", "[orm][types]") {
   Session other(conformance::engine());
   CHECK_FALSE(other.get<Invoice>(id)->discount.has_value());
 }
+
+TEST_CASE("a row with nothing but a generated key", "[orm][unit-of-work]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine());
+  auto a = session.add(models::Marker{});
+  auto b = session.add(models::Marker{});
+  session.commit();
+  CHECK(a->id > 0);
+  CHECK(b->id > a->id);
+  CHECK(session.query<models::Marker>().count() == 2);
+}

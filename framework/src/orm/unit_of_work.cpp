@@ -343,7 +343,8 @@ private:
     const bool key_only =
         returned.empty() || (returned.size() == 1 && mapper.autoincrement_column() == returned[0]);
     std::size_t limit = 1;
-    if (key_only && !group.self_referential && dialect_.supports_multi_values_insert()) {
+    if (key_only && !group.self_referential && dialect_.supports_multi_values_insert() &&
+        !inserted_columns.empty()) {
       const std::size_t per_row = std::max<std::size_t>(1, inserted_columns.size());
       limit = std::min(max_rows_per_insert, dialect_.max_bound_parameters() / per_row);
     }
@@ -382,9 +383,7 @@ private:
       names.push_back(mapper.columns()[i].name);
     Insert statement = insert(mapper.table());
     if (names.empty()) {
-      // Every column is generated: INSERT ... DEFAULT VALUES is spelled as one generated key.
-      names.push_back(mapper.columns()[returned.front()].name);
-      statement = std::move(statement).columns(names).row({null()});
+      // Every column is generated: INSERT ... DEFAULT VALUES, one row per statement.
     } else {
       statement = std::move(statement).columns(names).rows(
           std::vector<Value>(rows * names.size(), Value(std::int64_t{0})));
