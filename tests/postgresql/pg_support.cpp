@@ -1,45 +1,16 @@
 #include "pg_support.hpp"
+#include "direct_plugin.hpp"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <cstdlib>
-
-#include <boost/dll/import.hpp>
-#include <boost/dll/shared_library.hpp>
-
-#include <dlfcn.h>
-#include <poll.h>
-
-#include <cstdlib>
-#include <filesystem>
-#include <functional>
 #include <iostream>
 #include <stdexcept>
 
 namespace retort::test {
 
 namespace {
-
-boost::dll::load_mode::type load_mode() {
-#ifdef RETORT_SANITIZE
-  // Keeps the module mapped at exit so that LSan can symbolize leaks inside it.
-  return boost::dll::load_mode::rtld_now | static_cast<boost::dll::load_mode::type>(RTLD_NODELETE);
-#else
-  return boost::dll::load_mode::rtld_now;
-#endif
-}
-
-// The factory keeps the library loaded, so it is declared first and destroyed last.
-struct Loaded {
-  std::function<DialectFactory> factory;
-  std::unique_ptr<DialectPlugin> plugin;
-};
-
-std::filesystem::path plugin_path() {
-  const char* dir = std::getenv("RETORT_PLUGIN_PATH");
-  if (dir == nullptr) throw std::runtime_error("RETORT_PLUGIN_PATH is not set");
-  return std::filesystem::path(dir) / "retort-dialect-postgresql.so";
-}
 
 void wait_for(int fd, short events) {
   pollfd p{fd, events, 0};
@@ -49,16 +20,7 @@ void wait_for(int fd, short events) {
 
 } // namespace
 
-const DialectPlugin& pg_plugin() {
-  static Loaded loaded = [] {
-    Loaded l;
-    l.factory = boost::dll::import_alias<DialectFactory>(plugin_path(), "retort_create_dialect",
-                                                         load_mode());
-    l.plugin = l.factory();
-    return l;
-  }();
-  return *loaded.plugin;
-}
+const DialectPlugin& pg_plugin() { return load_dialect_directly("postgresql"); }
 
 std::optional<std::string> pg_url() {
   const char* url = std::getenv("RETORT_TEST_POSTGRES_URL");

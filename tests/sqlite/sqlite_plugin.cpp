@@ -1,51 +1,15 @@
 #include "sqlite_plugin.hpp"
+#include "direct_plugin.hpp"
 
-#include <boost/dll/import.hpp>
-#include <boost/dll/shared_library.hpp>
+#include <stdlib.h>
 
-#include <dlfcn.h>
-
-#include <cstdlib>
-#include <functional>
 #include <stdexcept>
 
 namespace retort::test {
 
-namespace {
+std::filesystem::path sqlite_plugin_path() { return dialect_plugin_path("sqlite"); }
 
-boost::dll::load_mode::type load_mode() {
-#ifdef RETORT_SANITIZE
-  // Keeps the module mapped at exit so that LSan can symbolize leaks inside it.
-  return boost::dll::load_mode::rtld_now | static_cast<boost::dll::load_mode::type>(RTLD_NODELETE);
-#else
-  return boost::dll::load_mode::rtld_now;
-#endif
-}
-
-// The factory keeps the library loaded, so it is declared first and destroyed last.
-struct Loaded {
-  std::function<DialectFactory> factory;
-  std::unique_ptr<DialectPlugin> plugin;
-};
-
-} // namespace
-
-std::filesystem::path sqlite_plugin_path() {
-  const char* dir = std::getenv("RETORT_PLUGIN_PATH");
-  if (dir == nullptr) throw std::runtime_error("RETORT_PLUGIN_PATH is not set");
-  return std::filesystem::path(dir) / "retort-dialect-sqlite.so";
-}
-
-const DialectPlugin& sqlite_plugin() {
-  static Loaded loaded = [] {
-    Loaded l;
-    l.factory = boost::dll::import_alias<DialectFactory>(sqlite_plugin_path(),
-                                                         "retort_create_dialect", load_mode());
-    l.plugin = l.factory();
-    return l;
-  }();
-  return *loaded.plugin;
-}
+const DialectPlugin& sqlite_plugin() { return load_dialect_directly("sqlite"); }
 
 std::unique_ptr<DriverConnection> connect(const std::string& url, const Options& options) {
   return sqlite_plugin().connect(Url::parse(url), options);

@@ -290,6 +290,18 @@ void SessionCore::commit() {
   if (options_.expire_on_commit) expire_all();
 }
 
+void SessionCore::abort_transaction() noexcept {
+  if (transaction_) {
+    try {
+      transaction_->rollback();
+    } catch (...) {
+      // A connection whose rollback failed is in an unknown state: the pool must drop it.
+      if (connection_) connection_->invalidate();
+    }
+  }
+  end_transaction();
+}
+
 void SessionCore::end_transaction() noexcept {
   transaction_.reset();
   connection_.reset(); // back to the pool between transactions, as SQLAlchemy does
@@ -297,14 +309,7 @@ void SessionCore::end_transaction() noexcept {
 
 void SessionCore::rollback() {
   if (closed_) throw InvalidStateError("the session is closed");
-  if (transaction_) {
-    try {
-      transaction_->rollback();
-    } catch (...) {
-      connection_->invalidate();
-    }
-  }
-  end_transaction();
+  abort_transaction();
   needs_rollback_ = false;
   // Objects inserted in this transaction no longer exist in the database: back to transient
   // (SQLAlchemy expunges them), with their generated keys undone.
@@ -366,14 +371,7 @@ void SessionCore::detach_all(bool) {
 
 void SessionCore::close() {
   if (closed_) return;
-  if (transaction_) {
-    try {
-      transaction_->rollback();
-    } catch (...) {
-      if (connection_) connection_->invalidate();
-    }
-  }
-  end_transaction();
+  abort_transaction();
   detach_all(true);
   maps_.clear();
   pending_.clear();

@@ -599,12 +599,7 @@ void SessionCore::flush() {
     // Nothing partial may stay in the database: the whole transaction goes, and the session
     // insists on rollback() before further use, as SQLAlchemy does.
     if (transaction_) {
-      try {
-        transaction_->rollback();
-      } catch (...) {
-        if (connection_) connection_->invalidate();
-      }
-      end_transaction();
+      abort_transaction();
       needs_rollback_ = true;
     }
     throw;

@@ -186,6 +186,7 @@ private:
   void cascade_add(const MapperBase& mapper, InstanceState& state);
   void detach_all(bool to_transient_pending);
   void end_transaction() noexcept;
+  void abort_transaction() noexcept;
   void cascade_remove(const MapperBase& mapper, InstanceState& state);
   bool has_changes();
 
