@@ -260,17 +260,60 @@ void SessionCore::sync_references(InstanceState& state) {
   }
 }
 
+namespace {
+
+// Whether some mapped class holds a many-to-one reference to `target`'s objects: a Ref is weak,
+// so the identity map must keep such objects alive for the references to stay valid.
+bool referenced_by_many_to_one(const MapperBase& target) {
+  for (const MapperBase* mapper : registered_mappers())
+    for (const auto& rel : mapper->relationships())
+      if (rel.kind == RelationshipKind::many_to_one && &rel.target_mapper() == &target) return true;
+  return false;
+}
+
+bool has_kind(const MapperBase& mapper, RelationshipKind kind) {
+  for (const auto& rel : mapper.relationships())
+    if (rel.kind == kind) return true;
+  return false;
+}
+
+} // namespace
+
+void SessionCore::for_each_persistent(
+    const std::function<void(const MapperBase&, Entry&)>& visit) {
+  for (auto& [mapper, map] : maps_) {
+    const bool may_drop = !referenced_by_many_to_one(*mapper);
+    for (auto it = map.begin(); it != map.end();) {
+      Entry& entry = it->second;
+      InstanceState& state = *entry.state;
+      if (state.status != ObjectState::persistent) {
+        ++it;
+        continue;
+      }
+      if (may_drop && entry.object.use_count() == 1 && mapper->changed_columns(state) == 0 &&
+          state.assigned_references == 0) {
+        state.session = nullptr;
+        state.status = ObjectState::detached;
+        it = map.erase(it);
+        continue;
+      }
+      visit(*mapper, entry);
+      ++it;
+    }
+  }
+}
+
 bool SessionCore::has_changes() {
   if (!pending_.empty() || !deleted_.empty() || !associations_.empty() || !orphans_.empty())
     return true;
-  for (auto& [mapper, map] : maps_)
-    for (auto& [key, entry] : map) {
-      if (entry.state->status != ObjectState::persistent) continue;
-      // A reassigned reference is a change too, though no column was written yet.
-      sync_references(*entry.state);
-      if (mapper->changed_columns(*entry.state)) return true;
-    }
-  return false;
+  bool changed = false;
+  for_each_persistent([&](const MapperBase& mapper, Entry& entry) {
+    if (changed) return;
+    // A reassigned reference is a change too, though no column was written yet.
+    if (has_kind(mapper, RelationshipKind::many_to_one)) sync_references(*entry.state);
+    changed = mapper.changed_columns(*entry.state) != 0;
+  });
+  return changed;
 }
 
 void SessionCore::autoflush() {

@@ -260,9 +260,17 @@ private:
 
   // Children in loaded one-to-many collections of persistent parents take the parent's key.
   void propagate_persistent_parents() {
-    for (auto& [mapper, map] : session_.maps())
+    for (auto& [mapper, map] : session_.maps()) {
+      if (!has_one_to_many(*mapper)) continue;
       for (auto& [key, entry] : map)
         if (entry.state->status == ObjectState::persistent) propagate_to_children(*entry.state);
+    }
+  }
+
+  static bool has_one_to_many(const MapperBase& mapper) {
+    for (const auto& rel : mapper.relationships())
+      if (rel.kind == RelationshipKind::one_to_many) return true;
+    return false;
   }
 
   void propagate_to_children(InstanceState& parent) {
@@ -420,19 +428,17 @@ private:
   // ---- updates ---------------------------------------------------------------------------
 
   void collect_updates() {
-    for (auto& [mapper, map] : session_.maps())
-      for (auto& [key, entry] : map) {
-        InstanceState& state = *entry.state;
-        if (state.status != ObjectState::persistent) continue;
-        session_.sync_references(state);
-        const std::uint64_t mask = mapper->changed_columns(state);
-        if (mask == 0) continue;
-        for (std::size_t k : mapper->primary_key())
-          if (mask & (1ull << k))
-            throw ArgumentError("flush: the primary key of a persistent '" + mapper->table_name() +
-                                "' was changed; Retort does not update primary keys");
-        updates_.emplace_back(entry, mask);
-      }
+    session_.for_each_persistent([&](const MapperBase& mapper, Entry& entry) {
+      InstanceState& state = *entry.state;
+      session_.sync_references(state);
+      const std::uint64_t mask = mapper.changed_columns(state);
+      if (mask == 0) return;
+      for (std::size_t k : mapper.primary_key())
+        if (mask & (1ull << k))
+          throw ArgumentError("flush: the primary key of a persistent '" + mapper.table_name() +
+                              "' was changed; Retort does not update primary keys");
+      updates_.emplace_back(entry, mask);
+    });
   }
 
   bool next_update(PlanStep& step) {
