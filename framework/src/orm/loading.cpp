@@ -453,13 +453,39 @@ std::shared_ptr<void> SessionCore::get(const MapperBase& mapper, std::span<const
     if (state.status == ObjectState::deleted) return nullptr;
     if (!state.expired) return hit->second.object;
   }
-  const FromItem& table = mapper.table();
-  Select select = retort::select(table);
-  for (std::size_t i = 0; i < pk.size(); ++i)
-    select = std::move(select).where(table.c(mapper.columns()[pk[i]].name) == Expr(key[i]));
-  auto rows = load(select, {EntitySpec{&mapper, table}}, {});
-  if (rows.empty()) return nullptr;
-  return rows.front().front();
+  check_usable();
+  autoflush();
+  // The SELECT by key is compiled once per mapper and dialect; a get() then only binds.
+  const std::string& sql = mapper.statement_sql(&engine_.dialect(), "get", [&] {
+    const FromItem& table = mapper.table();
+    Select select = retort::select(table);
+    for (std::size_t column : pk)
+      select = std::move(select).where(table.c(mapper.columns()[column].name) == Expr(0));
+    return compile(select, engine_.dialect()).sql;
+  });
+  struct GetPlan final : Plan, RowSink {
+    SessionCore& session;
+    const MapperBase& mapper;
+    const std::string& sql;
+    std::span<const Value> key;
+    std::shared_ptr<void> found;
+    bool sent = false;
+    GetPlan(SessionCore& s, const MapperBase& m, const std::string& q, std::span<const Value> k)
+        : session(s), mapper(m), sql(q), key(k) {}
+    bool next(PlanStep& step) override {
+      if (sent) return false;
+      sent = true;
+      step.sql = sql;
+      step.params.assign(key.begin(), key.end());
+      step.sink = this;
+      return true;
+    }
+    void row(const DriverStatement& row) override {
+      found = session.object_from_row(mapper, row, 0);
+    }
+  } plan(*this, mapper, sql, key);
+  run(plan);
+  return plan.found;
 }
 
 void SessionCore::refresh(const MapperBase& mapper, const std::shared_ptr<void>& object) {

@@ -79,7 +79,11 @@ MapperBase::MapperBase(std::string table_name, std::vector<ColumnInfo> columns,
 MapperBase::~MapperBase() = default;
 
 const std::vector<RelationshipInfo>& MapperBase::relationships() const {
-  std::call_once(resolved_, [this] { resolve_relationships(); });
+  if (resolved_flag_.load(std::memory_order_acquire)) return relationships_;
+  std::call_once(resolved_, [this] {
+    resolve_relationships();
+    resolved_flag_.store(true, std::memory_order_release);
+  });
   return relationships_;
 }
 

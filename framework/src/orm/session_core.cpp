@@ -279,8 +279,7 @@ bool has_kind(const MapperBase& mapper, RelationshipKind kind) {
 
 } // namespace
 
-void SessionCore::for_each_persistent(
-    const std::function<void(const MapperBase&, Entry&)>& visit) {
+void SessionCore::for_each_persistent(const std::function<void(const MapperBase&, Entry&)>& visit) {
   for (auto& [mapper, map] : maps_) {
     const bool may_drop = !referenced_by_many_to_one(*mapper);
     for (auto it = map.begin(); it != map.end();) {

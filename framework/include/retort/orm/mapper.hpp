@@ -14,6 +14,7 @@
 #include <retort/schema/table.hpp>
 #include <retort/sql/from.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -181,6 +182,9 @@ private:
   Table schema_;
   mutable std::vector<RelationshipInfo> relationships_;
   mutable std::once_flag resolved_;
+  // Checked before call_once: relationships() is on the hot path of every flush and load, and
+  // call_once costs a pthread_once call each time.
+  mutable std::atomic<bool> resolved_flag_{false};
   struct SqlKey {
     const void* dialect;
     std::string shape;
