@@ -86,10 +86,11 @@ bool read_offset(Cursor& c, minutes& out) {
   return true;
 }
 
+// Two digits, zero-padded (hours of a time of day may exceed 99 only for invalid input).
 std::string two(long v) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%02ld", v);
-  return buf;
+  std::string out = std::to_string(v);
+  if (out.size() < 2) out.insert(0, 2 - out.size(), '0');
+  return out;
 }
 
 } // namespace
