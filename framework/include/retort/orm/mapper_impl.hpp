@@ -62,7 +62,12 @@ using snapshot_t = typename SnapshotOf<T, std::make_index_sequence<column_count<
 /// The deleter of every ORM-made object: also where its state and snapshot live.
 template <typename T> struct TrackedDeleter final : InstanceState {
   std::optional<snapshot_t<T>> snapshot;
-  void operator()(T* object) const noexcept { std::default_delete<T>{}(object); }
+  void operator()(T* object) noexcept {
+    // `self` is a weak reference to this very control block: released here, when the object
+    // dies, or the block would keep its own weak count above zero and never be freed.
+    self.reset();
+    std::default_delete<T>{}(object);
+  }
 };
 
 template <typename T, typename Member> struct MemberKind;
