@@ -407,13 +407,39 @@ std::vector<EagerSpec> SessionCore::eager_loads(const std::vector<EntitySpec>& e
   return out;
 }
 
+LoadJob::~LoadJob() = default;
+
+namespace {
+
+class LoadPlanJob final : public LoadJob {
+public:
+  LoadPlanJob(SessionCore& session, const Select& select, std::vector<EntitySpec> entities,
+              const std::vector<EagerSpec>& eager)
+      : entities_(std::move(entities)), plan_(session, select, entities_, eager, 0, nullptr) {}
+  Plan& plan() override { return plan_; }
+  EntityRows take_rows() override { return plan_.take_rows(); }
+
+private:
+  std::vector<EntitySpec> entities_; // the plan refers to them
+  LoadPlan plan_;
+};
+
+} // namespace
+
+std::unique_ptr<LoadJob> SessionCore::begin_load(const Select& select,
+                                                 const std::vector<EntitySpec>& entities,
+                                                 const std::vector<EagerSpec>& eager) {
+  check_usable();
+  return std::make_unique<LoadPlanJob>(*this, select, entities, eager);
+}
+
 EntityRows SessionCore::load(const Select& select, const std::vector<EntitySpec>& entities,
                              const std::vector<EagerSpec>& eager) {
   check_usable();
   autoflush();
-  LoadPlan plan(*this, select, entities, eager, 0, nullptr);
-  run(plan);
-  return plan.take_rows();
+  auto job = begin_load(select, entities, eager);
+  run(job->plan());
+  return job->take_rows();
 }
 
 void SessionCore::load_chunked(const Select& select, const std::vector<EntitySpec>& entities,
@@ -428,6 +454,11 @@ void SessionCore::load_chunked(const Select& select, const std::vector<EntitySpe
 
 void SessionCore::load_relationship(InstanceState& owner, std::size_t index) {
   check_usable();
+  if (!lazy_loading_)
+    throw InvalidStateError("lazy loading of '" + owner.mapper->table_name() + "." +
+                            owner.mapper->relationships()[index].name +
+                            "' in an async session: load it eagerly with selectinload() or "
+                            "joinedload() in the query");
   if (owner.status == ObjectState::pending || owner.identity.empty()) {
     owner.loaded_relationships |= 1ull << index; // nothing in the database yet
     return;

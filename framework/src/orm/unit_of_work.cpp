@@ -588,29 +588,61 @@ private:
 
 } // namespace
 
-void SessionCore::flush() {
+FlushJob::~FlushJob() = default;
+
+namespace {
+
+class FlushPlanJob final : public FlushJob {
+public:
+  explicit FlushPlanJob(SessionCore& session) : plan_(session) {}
+  Plan& plan() override { return plan_; }
+  FlushPlan& flush_plan() { return plan_; }
+
+private:
+  FlushPlan plan_;
+};
+
+} // namespace
+
+std::unique_ptr<FlushJob> SessionCore::begin_flush() {
   check_usable();
-  if (flushing_) return;
+  if (flushing_) return nullptr;
   flushing_ = true;
-  struct Reset {
-    bool& flag;
-    ~Reset() { flag = false; }
-  } reset{flushing_};
-  std::optional<FlushPlan> plan;
   try {
-    plan.emplace(*this);
-    run(*plan);
+    return std::make_unique<FlushPlanJob>(*this);
   } catch (...) {
-    if (plan) plan->undo();
-    // Nothing partial may stay in the database: the whole transaction goes, and the session
-    // insists on rollback() before further use, as SQLAlchemy does.
-    if (transaction_) {
-      abort_transaction();
-      needs_rollback_ = true;
-    }
+    flushing_ = false;
     throw;
   }
-  plan->commit_states();
+}
+
+void SessionCore::end_flush(FlushJob& job, std::exception_ptr error) {
+  flushing_ = false;
+  auto& flush = static_cast<FlushPlanJob&>(job).flush_plan();
+  if (!error) {
+    flush.commit_states();
+    return;
+  }
+  flush.undo();
+  // Nothing partial may stay in the database: the whole transaction goes, and the session
+  // insists on rollback() before further use, as SQLAlchemy does.
+  if (transaction_) {
+    abort_transaction();
+    needs_rollback_ = true;
+  }
+  std::rethrow_exception(error);
+}
+
+void SessionCore::flush() {
+  auto job = begin_flush();
+  if (!job) return;
+  std::exception_ptr error;
+  try {
+    run(job->plan());
+  } catch (...) {
+    error = std::current_exception();
+  }
+  end_flush(*job, error);
 }
 
 } // namespace retort::detail

@@ -198,6 +198,18 @@ public:
       out.push_back(read_tuple<V...>(result.row()));
     return out;
   }
+  /// The entities selected (for executors that run the query themselves).
+  const std::vector<detail::EntitySpec>& entities() const noexcept { return entities_; }
+  /// The eager loads this query makes.
+  std::vector<detail::EagerSpec> eager_loads() const { return eager(); }
+  /// Converts loaded entity rows into this query's result rows.
+  static std::vector<Row> rows_of(detail::EntityRows& rows) {
+    std::vector<Row> out;
+    out.reserve(rows.size());
+    for (auto& row : rows)
+      out.push_back(convert(row));
+    return out;
+  }
   /// The SELECT this query runs.
   Select statement() const {
     Select s;

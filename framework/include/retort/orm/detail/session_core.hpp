@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -59,6 +60,24 @@ struct LoaderOption {
 /// Rows of entity objects produced by a query (nullptr for an outer join's missing side).
 using EntityRows = std::vector<std::vector<std::shared_ptr<void>>>;
 
+/// A flush decided and ready to run: its plan, then end_flush() with the outcome.
+class RETORT_API FlushJob {
+public:
+  virtual ~FlushJob();
+  /// The statements to run.
+  virtual Plan& plan() = 0;
+};
+
+/// A load decided and ready to run: its plan, then the objects.
+class RETORT_API LoadJob {
+public:
+  virtual ~LoadJob();
+  /// The statements to run.
+  virtual Plan& plan() = 0;
+  /// The rows of objects, once the plan has run.
+  virtual EntityRows take_rows() = 0;
+};
+
 /// The session's identity map, states, unit of work and loaders.
 class RETORT_API SessionCore {
 public:
@@ -94,6 +113,18 @@ public:
 
   /// Writes every pending change (unit of work), inside the session's transaction.
   void flush();
+  /// Decides a flush without running it (nullptr when one is already under way); an executor
+  /// runs the plan, then end_flush() records the outcome. flush() is these three steps.
+  std::unique_ptr<FlushJob> begin_flush();
+  /// Finishes a flush: states on success; on `error`, undo, roll back, and rethrow it.
+  void end_flush(FlushJob& job, std::exception_ptr error);
+  /// Decides a load without running it (see load()).
+  std::unique_ptr<LoadJob> begin_load(const Select& select, const std::vector<EntitySpec>& entities,
+                                      const std::vector<EagerSpec>& eager);
+  /// True when a flush would write something.
+  bool needs_flush() { return has_changes(); }
+  /// Forbids lazy loading (async sessions: eager loading is the way there).
+  void forbid_lazy_loading() noexcept { lazy_loading_ = false; }
   /// Flushes and commits.
   void commit();
   /// Rolls the transaction back and restores object states (see Session docs).
@@ -212,6 +243,7 @@ private:
   std::uint64_t insert_counter_ = 0;
   std::uint64_t statements_ = 0;
   int no_autoflush_ = 0;
+  bool lazy_loading_ = true;
   bool needs_rollback_ = false;
   bool closed_ = false;
   bool flushing_ = false;

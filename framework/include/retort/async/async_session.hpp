@@ -1,0 +1,85 @@
+// AsyncSession: the Session for Asio coroutines. It shares the Session's unit of work and
+// loaders (one SessionCore); only the executor differs. Lazy loading is an error here: load
+// relationships eagerly (selectinload / joinedload) in the query.
+//
+//   boost::asio::awaitable<void> work(retort::Engine engine) {
+//     retort::AsyncSession session(engine);
+//     session.add(User{.name = "Ann"});
+//     co_await session.commit();
+//     auto users = co_await session.all(session.query<User>().filter(col(&User::age) < 30));
+//   }
+#pragma once
+
+#include <utility>
+
+#include <retort/async/executor.hpp>
+#include <retort/core/export.hpp>
+#include <retort/orm/session.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace retort {
+
+/// A session whose I/O is awaited. Belongs to one coroutine (or strand) at a time.
+class RETORT_API AsyncSession {
+public:
+  /// A session on `engine`.
+  explicit AsyncSession(Engine engine, SessionOptions options = {});
+  ~AsyncSession();
+  AsyncSession(AsyncSession&&) noexcept;
+  AsyncSession& operator=(AsyncSession&&) noexcept;
+
+  /// Adds a new object (no I/O until the next flush).
+  template <Mapped T> std::shared_ptr<T> add(T object) {
+    InstanceState* state = nullptr;
+    auto tracked = typed_mapper_of<T>().track(std::make_unique<T>(std::move(object)), state);
+    core_->add(mapper_of<T>(), tracked);
+    return tracked;
+  }
+  /// Marks an object for deletion at the next flush.
+  template <Mapped T> void remove(const std::shared_ptr<T>& object) {
+    core_->remove(mapper_of<T>(), object);
+  }
+  /// A query to run with all().
+  template <Mapped... T> Query<T...> query() { return Query<T...>(*core_); }
+
+  /// Runs `query` (after an autoflush) and returns its results.
+  template <Mapped... T>
+  boost::asio::awaitable<std::vector<typename Query<T...>::Row>> all(const Query<T...>& query) {
+    auto eager = query.eager_loads();
+    auto rows = co_await load(query.statement(), query.entities(), eager);
+    co_return Query<T...>::rows_of(rows);
+  }
+  /// The object with this primary key (identity map first, no SQL when loaded).
+  template <Mapped T, typename K> boost::asio::awaitable<std::shared_ptr<T>> get(const K& key) {
+    const auto& mapper = typed_mapper_of<T>();
+    const auto& column = mapper.columns()[mapper.primary_key().front()];
+    Query<T> q(*core_);
+    q.filter(mapper.table().c(column.name) == Expr(key));
+    auto rows = co_await all(q);
+    co_return rows.empty() ? nullptr : rows.front();
+  }
+
+  /// Writes pending changes.
+  boost::asio::awaitable<void> flush();
+  /// Flushes and commits.
+  boost::asio::awaitable<void> commit();
+  /// Rolls back (see Session::rollback()).
+  void rollback();
+  /// The object's lifecycle state.
+  template <Mapped T> ObjectState state_of(const std::shared_ptr<T>& object) const {
+    return core_->state_of(mapper_of<T>(), object);
+  }
+
+private:
+  boost::asio::awaitable<detail::EntityRows> load(Select select,
+                                                  std::vector<detail::EntitySpec> entities,
+                                                  std::vector<detail::EagerSpec> eager);
+
+  std::unique_ptr<detail::SessionCore> core_;
+};
+
+} // namespace retort

@@ -1,0 +1,28 @@
+// The Asio executor of plans: the same plans the blocking executor runs (DESIGN.md, "decide
+// once, execute twice"), driven from a C++20 coroutine. PostgreSQL runs non-blocking on the
+// caller's io_context (libpq's socket watched by Asio); a driver without a non-blocking side
+// (SQLite) runs the whole plan on a worker thread, since one thread hop costs more than a
+// SQLite statement, and the coroutine resumes on its own executor afterwards.
+#pragma once
+
+// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+
+#include <retort/core/export.hpp>
+#include <retort/orm/plan.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+namespace retort {
+
+class Connection;
+
+/// Runs `plan` to completion on `connection` without blocking the calling coroutine's thread
+/// on the database (see the file comment for how each kind of driver is driven).
+RETORT_API boost::asio::awaitable<void> run_plan_async(Plan& plan, Connection& connection);
+
+/// The worker threads blocking drivers run on (created on first use, two threads).
+RETORT_API boost::asio::any_io_executor blocking_workers();
+
+} // namespace retort

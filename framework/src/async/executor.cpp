@@ -1,0 +1,108 @@
+#include <utility>
+
+#include <retort/async/executor.hpp>
+#include <retort/core/error.hpp>
+#include <retort/engine/connection.hpp>
+#include <retort/engine/nonblocking.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <exception>
+
+namespace retort {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Waits for libpq's socket with a descriptor made for this one wait: libpq may change its
+// socket (reconnects), and Asio must never close it (release() before destruction).
+asio::awaitable<void> wait_socket(NonBlockingConnection& nb,
+                                  asio::posix::stream_descriptor::wait_type type) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::posix::stream_descriptor descriptor(executor, nb.socket());
+  struct Release {
+    asio::posix::stream_descriptor& d;
+    ~Release() { d.release(); }
+  } release{descriptor};
+  co_await descriptor.async_wait(type, asio::use_awaitable);
+}
+
+asio::awaitable<void> send_all(NonBlockingConnection& nb) {
+  while (!nb.flush()) {
+    co_await wait_socket(nb, asio::posix::stream_descriptor::wait_write);
+    nb.consume_input();
+  }
+}
+
+asio::awaitable<std::unique_ptr<NonBlockingResult>> next_result(NonBlockingConnection& nb) {
+  while (nb.is_busy()) {
+    co_await wait_socket(nb, asio::posix::stream_descriptor::wait_read);
+    nb.consume_input();
+  }
+  co_return nb.next_result();
+}
+
+// One statement on the non-blocking side: send, then read its results to the end marker, so
+// the connection is clean even when the statement failed.
+asio::awaitable<void> run_step(NonBlockingConnection& nb, PlanStep& step) {
+  nb.send_query(step.sql, step.params);
+  co_await send_all(nb);
+  std::exception_ptr error;
+  while (auto result = co_await next_result(nb)) {
+    try {
+      result->throw_if_error();
+      if (step.sink != nullptr) {
+        while (result->step())
+          step.sink->row(*result);
+        step.sink->done(result->rows_affected());
+      }
+    } catch (...) {
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+asio::awaitable<void> run_non_blocking(Plan& plan, Connection& connection,
+                                       NonBlockingConnection& nb) {
+  PlanStep step;
+  try {
+    while (plan.next(step)) {
+      co_await run_step(nb, step);
+      step = PlanStep{};
+    }
+  } catch (...) {
+    // A connection whose statement was interrupted is not trusted again.
+    if (!connection.driver().is_valid()) connection.invalidate();
+    throw;
+  }
+}
+
+} // namespace
+
+asio::any_io_executor blocking_workers() {
+  // Two threads: enough to overlap SQLite work with the io_context, few enough not to compete
+  // with it on a small machine; each session's plans run one at a time anyway.
+  static asio::thread_pool pool(2);
+  return pool.get_executor();
+}
+
+asio::awaitable<void> run_plan_async(Plan& plan, Connection& connection) {
+  if (NonBlockingConnection* nb = connection.driver().non_blocking()) {
+    co_await run_non_blocking(plan, connection, *nb);
+    co_return;
+  }
+  // A whole plan goes to a worker at once; the caller resumes on its own executor.
+  auto work = [&plan, &connection]() -> asio::awaitable<void> {
+    run_plan(plan, connection);
+    co_return;
+  };
+  co_await asio::co_spawn(blocking_workers(), work, asio::use_awaitable);
+}
+
+} // namespace retort
