@@ -234,3 +234,28 @@ TEST_CASE("a row with nothing but a generated key", "[orm][unit-of-work]") {
   CHECK(b->id > a->id);
   CHECK(session.query<models::Marker>().count() == 2);
 }
+
+TEST_CASE("a failing UPDATE among batched ones rolls the whole flush back",
+          "[orm][failure][batching]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine());
+  std::vector<std::shared_ptr<Tag>> tags;
+  for (int i = 0; i < 20; ++i)
+    tags.push_back(session.add(Tag{.label = "t" + std::to_string(i), .weight = i}));
+  session.commit();
+  for (auto& tag : tags)
+    tag->weight += 100;
+  tags[10]->label = "t3"; // UNIQUE violation in the middle of the batch
+  CHECK_THROWS_AS(session.flush(), IntegrityError);
+  session.rollback();
+  {
+    Session check(conformance::engine());
+    CHECK(check.query<Tag>().filter(col(&Tag::weight) >= 100).count() == 0); // nothing partial
+  }
+  // The same statement shapes work again afterwards (on PostgreSQL: the prepared names).
+  for (auto& tag : session.query<Tag>().all())
+    tag->weight += 1000;
+  session.commit();
+  Session check(conformance::engine());
+  CHECK(check.query<Tag>().filter(col(&Tag::weight) >= 1000).count() == 20);
+}

@@ -107,22 +107,49 @@ std::vector<Result> Connection::execute_pipeline(std::span<const Pipelined> stat
   }
   std::exception_ptr first_error;
   std::vector<std::unique_ptr<NonBlockingResult>> received;
+  std::vector<std::string> prepared; // names added by this pipeline
+  std::vector<bool> sent_prepares;   // per result to read: a PREPARE (true) or a statement
   try {
     if (echo) log_line("-- pipeline of " + std::to_string(statements.size()) + " statements");
     nb->enter_pipeline_mode();
+    // Each shape is prepared by name once per connection (inside the pipeline that first uses
+    // it), then only executed: the server parses and plans it once, as with cached statements.
     for (const auto& s : statements) {
       if (echo) echo_statement(*s.sql, s.params);
-      nb->send_query(*s.sql, s.params);
+      const std::string* name = driver.pipelined_statement(*s.sql);
+      if (name == nullptr) {
+        name = driver.add_pipelined_statement(*s.sql);
+        if (name != nullptr) {
+          nb->send_prepare(*name, *s.sql);
+          prepared.push_back(*s.sql);
+          sent_prepares.push_back(true);
+        }
+      }
+      if (name != nullptr)
+        nb->send_prepared(*name, s.params);
+      else
+        nb->send_query(*s.sql, s.params);
+      sent_prepares.push_back(false);
     }
     nb->pipeline_sync();
     flush_all(*nb);
-    for (std::size_t i = 0; i < statements.size(); ++i) {
+    std::size_t statement_index = 0;
+    for (bool is_prepare : sent_prepares) {
       auto result = await_result(*nb);
-      if (!result) throw InternalError("pipeline ended early", "", 0, *statements[i].sql);
+      const std::string& sql = *statements[statement_index].sql;
+      if (!result) throw InternalError("pipeline ended early", "", 0, sql);
       while (auto end = await_result(*nb)) {
         // A statement has one result, then the end marker; anything more is a protocol error.
-        throw InternalError("unexpected extra result in a pipeline", "", 0, *statements[i].sql);
+        throw InternalError("unexpected extra result in a pipeline", "", 0, sql);
       }
+      if (is_prepare) {
+        const auto status = result->status();
+        if (status == ResultStatus::error || status == ResultStatus::pipeline_aborted)
+          driver.forget_pipelined_statement(sql);
+        if (status == ResultStatus::error) received.push_back(std::move(result));
+        continue;
+      }
+      ++statement_index;
       received.push_back(std::move(result));
     }
     auto sync = await_result(*nb);
@@ -130,6 +157,8 @@ std::vector<Result> Connection::execute_pipeline(std::span<const Pipelined> stat
       throw InternalError("pipeline did not end with its sync", "", 0, "");
     nb->exit_pipeline_mode();
   } catch (...) {
+    for (const auto& sql : prepared)
+      driver.forget_pipelined_statement(sql);
     state_->note_failure();
     // A connection left inside a half-read pipeline must not be reused.
     if (nb->in_pipeline_mode()) state_->pooled.invalidate();

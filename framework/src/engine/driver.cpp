@@ -35,6 +35,18 @@ DriverStatement* DriverConnection::find_cached_statement(const std::string& sql)
   return found == by_sql_.end() ? nullptr : found->second->second.get();
 }
 
+const std::string* DriverConnection::pipelined_statement(const std::string& sql) const noexcept {
+  auto found = pipelined_.find(sql);
+  return found == pipelined_.end() ? nullptr : &found->second;
+}
+
+const std::string* DriverConnection::add_pipelined_statement(const std::string& sql) {
+  if (pipelined_.size() >= statement_cache_capacity) return nullptr;
+  auto [it, inserted] =
+      pipelined_.try_emplace(sql, "rpipe_" + std::to_string(++pipelined_counter_));
+  return &it->second;
+}
+
 void DriverConnection::clear_statement_cache() noexcept {
   by_sql_.clear();
   lru_.clear();

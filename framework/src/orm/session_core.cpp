@@ -387,6 +387,11 @@ void SessionCore::rollback() {
   associations_.clear();
   orphans_.clear();
   std::erase_if(external_, [this](const auto& item) { return item.second->session != this; });
+  // Unflushed changes go with the transaction, as in SQLAlchemy: back to the last flushed or
+  // loaded values, then expired so that the next load brings the database's.
+  for (auto& [mapper, map] : maps_)
+    for (auto& [key, entry] : map)
+      mapper->restore_snapshot(*entry.state);
   expire_all();
 }
 

@@ -90,6 +90,12 @@ public:
   DriverStatement* find_cached_statement(const std::string& sql) noexcept;
   /// Drops every cached statement (e.g. after a schema change).
   void clear_statement_cache() noexcept;
+  /// The server-side name `sql` was prepared under for pipelines on this connection, or nullptr.
+  const std::string* pipelined_statement(const std::string& sql) const noexcept;
+  /// Records a new server-side name for `sql` (nullptr once the bounded set is full).
+  const std::string* add_pipelined_statement(const std::string& sql);
+  /// Forgets the pipeline name of `sql` (its preparation failed).
+  void forget_pipelined_statement(const std::string& sql) noexcept { pipelined_.erase(sql); }
   /// Number of statements prepared on this connection so far (for tests and benchmarks).
   std::size_t statements_prepared() const noexcept { return statements_prepared_; }
 
@@ -101,6 +107,9 @@ private:
   LruList lru_;
   std::unordered_map<std::string_view, LruList::iterator> by_sql_;
   std::size_t statements_prepared_ = 0;
+  // Statements prepared by name for pipelined execution, as many as the statement cache holds.
+  std::unordered_map<std::string, std::string> pipelined_;
+  std::size_t pipelined_counter_ = 0;
 };
 
 } // namespace retort
