@@ -31,6 +31,9 @@ public:
   bool in_transaction() const override { return sqlite3_get_autocommit(handle_->db) == 0; }
   bool ping() override;
   bool is_valid() const override { return handle_->valid.load(std::memory_order_relaxed); }
+  std::optional<std::int64_t> last_insert_id() const override {
+    return sqlite3_last_insert_rowid(handle_->db);
+  }
 
 private:
   /// Runs a statement prepared once and kept (BEGIN, COMMIT, ROLLBACK).

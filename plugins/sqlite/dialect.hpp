@@ -16,6 +16,7 @@ public:
   std::string type_name(const SqlType& type) const override;
   std::string autoincrement_type(const SqlType& type) const override;
   bool supports_returning() const override { return returning_; }
+  bool prefers_last_insert_id() const override { return true; }
   bool supports_multi_values_insert() const override { return true; }
   bool supports_ilike() const override { return false; }
   bool supports_nulls_ordering() const override { return nulls_ordering_; }

@@ -49,7 +49,8 @@ asio::awaitable<std::unique_ptr<NonBlockingResult>> next_result(NonBlockingConne
 
 // One statement on the non-blocking side: send, then read its results to the end marker, so
 // the connection is clean even when the statement failed.
-asio::awaitable<void> run_step(NonBlockingConnection& nb, PlanStep& step) {
+asio::awaitable<void> run_step(NonBlockingConnection& nb, DriverConnection& driver,
+                               PlanStep& step) {
   nb.send_query(step.sql, step.params);
   co_await send_all(nb);
   std::exception_ptr error;
@@ -59,6 +60,8 @@ asio::awaitable<void> run_step(NonBlockingConnection& nb, PlanStep& step) {
       if (step.sink != nullptr) {
         while (result->step())
           step.sink->row(*result);
+        if (step.want_last_insert_id)
+          if (auto id = driver.last_insert_id()) step.sink->last_insert_id(*id);
         step.sink->done(result->rows_affected());
       }
     } catch (...) {
@@ -73,7 +76,7 @@ asio::awaitable<void> run_non_blocking(Plan& plan, Connection& connection,
   PlanStep step;
   try {
     while (plan.next(step)) {
-      co_await run_step(nb, step);
+      co_await run_step(nb, connection.driver(), step);
       step = PlanStep{};
     }
   } catch (...) {

@@ -12,10 +12,12 @@ namespace {
 // is small while the batch's memory grows.
 constexpr std::size_t max_pipelined = 1000;
 
-void deliver(PlanStep& step, Result& result) {
+void deliver(PlanStep& step, Result& result, Connection& connection) {
   if (step.sink == nullptr) return;
   for (; result.has_row(); result.next())
     step.sink->row(result.row().statement());
+  if (step.want_last_insert_id)
+    if (auto id = connection.driver().last_insert_id()) step.sink->last_insert_id(*id);
   step.sink->done(result.rows_affected());
 }
 
@@ -27,7 +29,7 @@ void run_batch(std::vector<PlanStep>& batch, Connection& connection) {
     statements.push_back({&step.sql, step.params});
   auto results = connection.execute_pipeline(statements);
   for (std::size_t i = 0; i < results.size(); ++i)
-    deliver(batch[i], results[i]);
+    deliver(batch[i], results[i], connection);
   batch.clear();
 }
 
@@ -46,7 +48,7 @@ void run_plan(Plan& plan, Connection& connection) {
     }
     run_batch(batch, connection);
     Result result = connection.execute_sql(step.sql, step.params);
-    deliver(step, result);
+    deliver(step, result, connection);
     step = PlanStep{};
   }
   run_batch(batch, connection);

@@ -130,6 +130,14 @@ public:
 
   void row(const DriverStatement& row) override { returned_.push_back(row.get_value(0)); }
 
+  // The batch's keys are last - n + 1 ... last: SQLite gives each new row the largest rowid plus
+  // one, so one INSERT's rows are numbered consecutively in VALUES order.
+  void last_insert_id(std::int64_t last) override {
+    const auto n = static_cast<std::int64_t>(batch_.size());
+    for (std::int64_t k = 0; k < n; ++k)
+      returned_.emplace_back(last - n + 1 + k);
+  }
+
   void done(std::int64_t) override { finish_insert(); }
 
   /// After success: states become persistent / deleted, snapshots are retaken.
@@ -344,7 +352,10 @@ private:
     std::vector<std::size_t> returned;
     for (std::size_t i = 0; i < columns.size(); ++i)
       if (omitted & (1ull << i)) returned.push_back(i);
-    if (!returned.empty() && !dialect_.supports_returning())
+    // A generated integer key alone can come from the driver instead of RETURNING.
+    const bool use_last_id = dialect_.prefers_last_insert_id() && returned.size() == 1 &&
+                             mapper.autoincrement_column() == returned[0];
+    if (!returned.empty() && !use_last_id && !dialect_.supports_returning())
       throw NotSupportedError("the dialect cannot return generated keys (no RETURNING)", "", 0, "");
     // Keys come back in insertion order only when the key is all that is returned (sorted
     // ascending: identity values grow within one statement); anything else goes row by row.
@@ -373,12 +384,14 @@ private:
     for (const auto& entry : batch_)
       for (std::size_t i : inserted_columns)
         step.params.push_back(mapper.column_value(entry.state->object, i));
-    const std::string shape =
-        "insert/" + std::to_string(omitted) + "/" + std::to_string(batch_.size());
+    const std::string shape = std::string(use_last_id ? "insert-id/" : "insert/") +
+                              std::to_string(omitted) + "/" + std::to_string(batch_.size());
     step.sql = mapper.statement_sql(&dialect_, shape, [&] {
-      return insert_sql(mapper, inserted_columns, returned, batch_.size());
+      return insert_sql(mapper, inserted_columns,
+                        use_last_id ? std::vector<std::size_t>{} : returned, batch_.size());
     });
     step.sink = this;
+    step.want_last_insert_id = use_last_id;
     returned_columns_ = std::move(returned);
     returned_.clear();
     batch_mapper_ = &mapper;

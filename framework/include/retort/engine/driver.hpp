@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -80,6 +81,9 @@ public:
   virtual bool ping() = 0;
   /// False once the connection is known broken; a pool then discards it.
   virtual bool is_valid() const = 0;
+  /// The key the last INSERT generated on this connection, where the database keeps one
+  /// (SQLite's rowid); nullopt otherwise. See SqlDialect::prefers_last_insert_id().
+  virtual std::optional<std::int64_t> last_insert_id() const { return std::nullopt; }
   /// The non-blocking side of the driver, or nullptr when the database cannot do it.
   virtual NonBlockingConnection* non_blocking() { return nullptr; }
 

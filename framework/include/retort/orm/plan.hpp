@@ -23,6 +23,8 @@ public:
   virtual ~RowSink();
   /// One result row.
   virtual void row(const DriverStatement& row) = 0;
+  /// The key the step's INSERT generated (only for steps that ask with want_last_insert_id).
+  virtual void last_insert_id(std::int64_t id) { (void)id; }
   /// The step finished; `rows_affected` as reported by the driver.
   virtual void done(std::int64_t rows_affected) { (void)rows_affected; }
 };
@@ -36,6 +38,8 @@ struct PlanStep {
   /// The plan can build its next step before this one's results are delivered (they still
   /// arrive in order): the executor may then pipeline it with the following steps.
   bool independent = false;
+  /// Deliver the driver's last_insert_id() to the sink after the step.
+  bool want_last_insert_id = false;
 };
 
 /// A sequence of statements decided by the ORM.

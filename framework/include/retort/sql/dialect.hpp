@@ -36,6 +36,11 @@ public:
 
   /// Whether INSERT/UPDATE/DELETE ... RETURNING is available.
   virtual bool supports_returning() const { return true; }
+  /// Whether the unit of work should read generated integer keys from the driver's
+  /// last_insert_id() instead of RETURNING: cheaper where RETURNING buffers its rows (SQLite).
+  /// Keys of a multi-row INSERT are then last - n + 1 ... last, which holds for SQLite's rowid
+  /// (each new row takes the largest rowid plus one).
+  virtual bool prefers_last_insert_id() const { return false; }
   /// Whether INSERT ... VALUES (...), (...) is available.
   virtual bool supports_multi_values_insert() const { return true; }
   /// Whether ILIKE exists; otherwise the compiler renders lower(a) LIKE lower(b).
