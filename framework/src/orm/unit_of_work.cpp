@@ -34,6 +34,8 @@ bool is_unset_key(const Value& v) {
 
 /// Mappers in foreign-key order: every table after the tables it references.
 std::vector<const MapperBase*> dependency_order(const std::set<const MapperBase*>& involved) {
+  // The common flush touches one class: nothing to order.
+  if (involved.size() <= 1) return {involved.begin(), involved.end()};
   std::vector<const MapperBase*> all = registered_mappers();
   std::map<const MapperBase*, std::set<const MapperBase*>> parents;
   for (const auto* m : all)
