@@ -1,4 +1,5 @@
 // The YAML configuration layer: the shape of DESIGN.md, strictness, locations and secrets.
+#include "scoped_env.hpp"
 #include <retort/config/config.hpp>
 #include <retort/core/error.hpp>
 #include <retort/engine/connection.hpp>
@@ -15,24 +16,7 @@ namespace {
 
 const fs::path data_dir = CONFIG_DATA_DIR;
 
-/// Sets (or unsets) an environment variable for one scope.
-struct ScopedEnv {
-  std::string name;
-  std::optional<std::string> old;
-  ScopedEnv(std::string n, const std::optional<std::string>& value) : name(std::move(n)) {
-    if (const char* v = std::getenv(name.c_str())) old = v;
-    if (value)
-      ::setenv(name.c_str(), value->c_str(), 1);
-    else
-      ::unsetenv(name.c_str());
-  }
-  ~ScopedEnv() {
-    if (old)
-      ::setenv(name.c_str(), old->c_str(), 1);
-    else
-      ::unsetenv(name.c_str());
-  }
-};
+using retort::test::ScopedEnv;
 
 retort::ConfigError config_error(const std::string& file) {
   try {

@@ -1,6 +1,7 @@
 // The plugin loader and registry against real modules: broken ones built next to this test,
 // the fake dialect, and the pool plugins in build/plugins.
 #include "counting_connection.hpp"
+#include "scoped_env.hpp"
 
 #include <retort/core/error.hpp>
 #include <retort/plugin/loader.hpp>
@@ -43,24 +44,7 @@ struct TempDir {
   }
 };
 
-/// Sets an environment variable for one scope and restores the old value.
-struct ScopedEnv {
-  std::string name;
-  std::optional<std::string> old;
-  ScopedEnv(std::string n, const std::optional<std::string>& value) : name(std::move(n)) {
-    if (const char* v = std::getenv(name.c_str())) old = v;
-    if (value)
-      ::setenv(name.c_str(), value->c_str(), 1);
-    else
-      ::unsetenv(name.c_str());
-  }
-  ~ScopedEnv() {
-    if (old)
-      ::setenv(name.c_str(), old->c_str(), 1);
-    else
-      ::unsetenv(name.c_str());
-  }
-};
+using retort::test::ScopedEnv;
 
 /// Collects what is written to file descriptor 2 while alive.
 class StderrCapture {
