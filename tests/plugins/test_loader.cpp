@@ -139,11 +139,12 @@ TEST_CASE("broken plugin files are refused with the path and the reason", "[plug
     std::string reason;
   };
   const auto missing_symbol = std::string("undefined symbol: _Z28retort_test_missing_functionv");
+  const auto bad_abi = "ABI version 99 != host " + std::to_string(retort::plugin_abi_version);
   const auto [scheme, reason] = GENERATE_COPY(values<Case>({
       {"textfile", "invalid ELF header"},
       {"adir", "cannot read file data: Is a directory"},
       {"nomanifest", "no retort_plugin_manifest"},
-      {"badabi", "ABI version 99 != host 1"},
+      {"badabi", bad_abi},
       {"badtag", "ABI tag retort0/othercc/otherlib != host " RETORT_ABI_TAG},
       {"nofactory", "missing entry point retort_create_dialect"},
       {"unresolved", missing_symbol},
@@ -215,7 +216,8 @@ TEST_CASE("RETORT_DEBUG_PLUGINS traces every path tried and its outcome", "[plug
   const auto trace = capture.text();
   CHECK_THAT(trace, Catch::Contains("looking for dialect plugin 'badabi'"));
   CHECK_THAT(trace, Catch::Contains((module_dir / "retort-dialect-badabi.so").string() +
-                                    ": ABI version 99 != host 1"));
+                                    ": ABI version 99 != host " +
+                                    std::to_string(retort::plugin_abi_version)));
   CHECK_THAT(trace, Catch::Contains("retort-dialect-badabi.so: not found"));
   CHECK_THAT(trace, Catch::Contains((module_dir / "retort-dialect-fake.so").string() +
                                     ": loaded dialect plugin fake 1"));
