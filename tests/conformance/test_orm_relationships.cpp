@@ -230,3 +230,30 @@ TEST_CASE("many-to-many through a secondary table", "[orm][relationships][m2m]")
   REQUIRE(joined.size() == 1);
   CHECK(joined[0]->name == "bob");
 }
+
+TEST_CASE("joined eager loading of references and of many-to-many collections",
+          "[orm][relationships][statements]") {
+  conformance::FreshSchema schema;
+  make_user_with_addresses("j", {"j1@x", "j2@x"});
+  {
+    Session session(conformance::engine());
+    conformance::StatementCounter counter;
+    auto addresses = session.query<Address>().options(joinedload(&Address::user)).all();
+    REQUIRE(addresses.size() == 2);
+    CHECK(addresses[0]->user->name == "j");
+    CHECK(addresses[0]->user.get() == addresses[1]->user.get());
+    CHECK(counter.count() == 1);
+  }
+  {
+    Session session(conformance::engine());
+    auto math = session.add(Course{.title = "math"});
+    session.add(Student{.name = "s"})->courses.push_back(math);
+    session.commit();
+  }
+  Session session(conformance::engine());
+  conformance::StatementCounter counter;
+  auto students = session.query<Student>().options(joinedload(&Student::courses)).all();
+  REQUIRE(students.size() == 1);
+  CHECK(students[0]->courses.size() == 1);
+  CHECK(counter.count() == 2); // through the association table: selectin
+}

@@ -398,6 +398,10 @@ std::vector<EagerSpec> SessionCore::eager_loads(const std::vector<EntitySpec>& e
       LoadStrategy strategy = relationships[r].strategy;
       for (const auto& option : options)
         if (option.mapper == &mapper && option.relationship == r) strategy = option.strategy;
+      // A joined load through an association table is done as selectin (one more SELECT).
+      if (strategy == LoadStrategy::joined &&
+          relationships[r].kind == RelationshipKind::many_to_many)
+        strategy = LoadStrategy::selectin;
       const bool overridden = strategy != relationships[r].strategy;
       if (strategy == LoadStrategy::selectin || strategy == LoadStrategy::joined ||
           (overridden && (strategy == LoadStrategy::raise || strategy == LoadStrategy::lazy)))
