@@ -88,14 +88,14 @@ private:
       Value key = mapper_.column_value(parent->object, rel_.local_column);
       if (key.is_null()) continue;
       std::string encoded = key_of(key);
-      if (rel_.kind == RelationshipKind::many_to_one && from_identity_map(encoded, key)) continue;
+      if (rel_.kind == RelationshipKind::many_to_one && from_identity_map(encoded)) continue;
       if (seen.insert(encoded).second) keys_.push_back(Expr(std::move(key)));
     }
   }
 
   // A many-to-one target referenced by its primary key may already be loaded: no SQL then,
   // as SQLAlchemy's lazy loader does for simple many-to-ones.
-  bool from_identity_map(const std::string& encoded, const Value&) {
+  bool from_identity_map(const std::string& encoded) {
     if (target_.primary_key().size() != 1 || target_.primary_key().front() != rel_.remote_column)
       return false;
     auto& map = session_.identity_map(target_);

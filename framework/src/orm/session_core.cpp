@@ -70,10 +70,8 @@ void SessionCore::attach(InstanceState& state, const std::shared_ptr<void>& obje
 void SessionCore::add(const MapperBase& mapper, const std::shared_ptr<void>& object) {
   check_usable();
   InstanceState& state = state_for(mapper, object);
-  if (state.session == this) {
-    if (state.status == ObjectState::deleted) return; // add() does not undelete; rollback does
-    return;
-  }
+  // Already here (also when deleted: add() does not undelete, as in SQLAlchemy).
+  if (state.session == this) return;
   if (state.session != nullptr)
     throw InvalidStateError(std::string("object of '") + mapper.table_name() +
                             "' is already attached to another session; expunge it there first");
@@ -395,7 +393,7 @@ void SessionCore::rollback() {
   expire_all();
 }
 
-void SessionCore::detach_all(bool) {
+void SessionCore::detach_all() {
   for (auto& [mapper, map] : maps_)
     for (auto& [key, entry] : map) {
       InstanceState& state = *entry.state;
@@ -419,7 +417,7 @@ void SessionCore::detach_all(bool) {
 void SessionCore::close() {
   if (closed_) return;
   abort_transaction();
-  detach_all(true);
+  detach_all();
   maps_.clear();
   pending_.clear();
   deleted_.clear();

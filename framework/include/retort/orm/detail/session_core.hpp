@@ -221,7 +221,7 @@ private:
   void check_usable() const;
   void attach(InstanceState& state, const std::shared_ptr<void>& object);
   void cascade_add(const MapperBase& mapper, InstanceState& state);
-  void detach_all(bool to_transient_pending);
+  void detach_all();
   void end_transaction() noexcept;
   void abort_transaction() noexcept;
   void cascade_remove(const MapperBase& mapper, InstanceState& state);
