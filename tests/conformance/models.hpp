@@ -97,6 +97,14 @@ struct Ticket {
   std::optional<std::string> code;
 };
 
+// Columns the database fills in when the object leaves them empty.
+struct Event {
+  std::int64_t id{};
+  std::string name;
+  std::optional<std::string> status;
+  std::optional<int> priority;
+};
+
 // Nothing but a generated key: inserted with DEFAULT VALUES.
 struct Marker {
   std::int64_t id{};
@@ -147,6 +155,14 @@ template <> struct retort::Model<models::Invoice> {
   static constexpr auto fields = fields_of(column("id", &models::Invoice::id, primary_key),
                                            column("total", &models::Invoice::total),
                                            column("discount", &models::Invoice::discount));
+};
+
+template <> struct retort::Model<models::Event> {
+  static constexpr auto table = "events";
+  static constexpr auto fields =
+      fields_of(column("id", &models::Event::id, primary_key), column("name", &models::Event::name),
+                column("status", &models::Event::status, not_null, server_default("'new'")),
+                column("priority", &models::Event::priority, server_default("5")));
 };
 
 template <> struct retort::Model<models::Marker> {
@@ -278,6 +294,7 @@ struct FreshSchema {
     (void)retort::mapper_of<models::Tag>();
     (void)retort::mapper_of<models::Invoice>();
     (void)retort::mapper_of<models::Marker>();
+    (void)retort::mapper_of<models::Event>();
     retort::metadata().drop_all(engine());
     retort::metadata().create_all(engine());
   }

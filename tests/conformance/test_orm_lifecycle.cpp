@@ -259,3 +259,19 @@ TEST_CASE("a failing UPDATE among batched ones rolls the whole flush back",
   Session check(conformance::engine());
   CHECK(check.query<Tag>().filter(col(&Tag::weight) >= 1000).count() == 20);
 }
+
+TEST_CASE("server defaults are filled into objects after insert", "[orm][unit-of-work]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine());
+  auto plain = session.add(models::Event{.name = "plain"});
+  auto urgent = session.add(models::Event{.name = "urgent", .status = "open", .priority = 1});
+  session.flush();
+  CHECK(plain->id > 0);
+  CHECK(plain->status == "new"); // NOT NULL, left empty: the database's default
+  CHECK(plain->priority == 5);
+  CHECK(urgent->status == "open"); // set: not overridden
+  CHECK(urgent->priority == 1);
+  session.commit();
+  Session other(conformance::engine());
+  CHECK(other.get<models::Event>(plain->id)->status == "new");
+}

@@ -130,7 +130,14 @@ public:
     }
   }
 
-  void row(const DriverStatement& row) override { returned_.push_back(row.get_value(0)); }
+  void row(const DriverStatement& row) override {
+    returned_.push_back(row.get_value(0));
+    // Row by row (the key and server defaults come back): every returned column to its member.
+    if (batch_.size() == 1)
+      for (std::size_t k = 1; k < returned_columns_.size(); ++k)
+        batch_mapper_->set_column_from_row(batch_[0].state->object, returned_columns_[k], row,
+                                           static_cast<int>(k));
+  }
 
   // The batch's keys are last - n + 1 ... last: SQLite gives each new row the largest rowid plus
   // one, so one INSERT's rows are numbered consecutively in VALUES order.
