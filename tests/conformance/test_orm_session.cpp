@@ -57,7 +57,7 @@ TEST_CASE("object states are observable", "[orm][session]") {
   session.remove(user);
   CHECK(session.state_of(user) == ObjectState::deleted);
   session.commit();
-  CHECK(session.state_of(user) != ObjectState::persistent);
+  CHECK(session.state_of(user) == ObjectState::detached); // as SQLAlchemy after the commit
 
   auto kept = session.add(User{.name = "Kept"});
   session.commit();

@@ -326,6 +326,11 @@ void SessionCore::commit() {
   }
   end_transaction();
   inserted_.clear();
+  // Deleted rows are gone for good once committed: their objects leave the session detached.
+  for (auto& entry : deleted_in_tx_) {
+    entry.state->session = nullptr;
+    entry.state->status = ObjectState::detached;
+  }
   deleted_in_tx_.clear();
   if (options_.expire_on_commit) expire_all();
 }
