@@ -90,15 +90,6 @@ template <typename Objects> std::uint64_t objects_checksum(const Objects& object
   return sum;
 }
 
-template <typename Objects>
-void memory_figures(Report& r, const Objects& objects, std::size_t before) {
-  r.bytes_per_object =
-      static_cast<double>(bench::heap_in_use() - before) / static_cast<double>(objects.size());
-  for (const auto& o : objects)
-    r.footprint += bench::own_footprint(*o);
-  r.footprint /= static_cast<double>(objects.size());
-}
-
 Report bulk_insert(const Engine& engine, const Args& a) {
   Report r;
   auto input = bench::make_input(a.n);
@@ -130,11 +121,9 @@ Report load_rows(const Engine& engine, const Args& a) {
   const std::size_t before = bench::heap_in_use();
   std::vector<std::shared_ptr<Customer>> objects;
   clock.time([&] { objects = session.query<Customer>().all(); });
-  memory_figures(r, objects, before);
+  bench::record_loaded(r, objects, before);
   r.seconds = clock.seconds();
   r.statements = session.statements_executed();
-  r.rows = static_cast<std::int64_t>(objects.size());
-  r.objects = objects_checksum(objects);
   return r;
 }
 
@@ -251,15 +240,8 @@ Report core_select(const Engine& engine, const Args& a) {
                                 row.get<std::int32_t>(4)});
     }
   });
-  r.bytes_per_object =
-      static_cast<double>(bench::heap_in_use() - before) / static_cast<double>(rows.size());
-  for (const auto& c : rows) {
-    r.objects += bench::row_hash(c);
-    r.footprint += bench::own_footprint(c);
-  }
-  r.footprint /= static_cast<double>(rows.size());
+  bench::record_loaded(r, rows, before);
   r.seconds = clock.seconds();
-  r.rows = static_cast<std::int64_t>(rows.size());
   return r;
 }
 

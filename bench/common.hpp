@@ -181,4 +181,22 @@ inline Args parse_args(int argc, char** argv) {
 /// Chunk size of every batched workload (the "chunks of 1000").
 inline constexpr std::int32_t chunk = 1000;
 
+inline const Customer& deref(const Customer& c) { return c; }
+template <typename P> const Customer& deref(const P& pointer) { return *pointer; }
+
+/// Fills a load workload's figures from the loaded rows (plain or shared_ptr): count, checksum,
+/// heap bytes held per row since `heap_before`, and the rows' own footprint.
+template <typename Objects>
+void record_loaded(Report& r, const Objects& objects, std::size_t heap_before) {
+  const auto n = static_cast<double>(objects.size());
+  r.bytes_per_object = static_cast<double>(heap_in_use() - heap_before) / n;
+  r.footprint = 0;
+  for (const auto& o : objects) {
+    r.objects += row_hash(deref(o));
+    r.footprint += own_footprint(deref(o));
+  }
+  r.footprint /= n;
+  r.rows = static_cast<std::int64_t>(objects.size());
+}
+
 } // namespace bench
