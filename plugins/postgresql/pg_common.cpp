@@ -2,8 +2,11 @@
 
 #include <retort/core/error.hpp>
 
+#include <cerrno>
 #include <charconv>
 #include <cstring>
+
+#include <poll.h>
 
 namespace retort::pg {
 
@@ -55,13 +58,63 @@ bool Session::valid() const noexcept {
   return conn_ && !broken_ && PQstatus(conn_) == CONNECTION_OK;
 }
 
-PGconn* Session::usable(const std::string& sql) {
+PGconn* Session::open_handle(const std::string& sql) {
   if (!conn_) throw OperationalError("the connection is closed", "08003", 0, sql);
   if (broken_ || PQstatus(conn_) != CONNECTION_OK) {
     broken_ = true;
     throw OperationalError("the connection to the server was lost", "08006", 0, sql);
   }
   return conn_;
+}
+
+PGconn* Session::usable(const std::string& sql) {
+  open_handle(sql);
+  if (!rollback_in_flight_) return conn_;
+  finish_rollback(true);
+  if (broken_)
+    throw OperationalError("the connection failed while rolling back its previous transaction",
+                           "08006", 0, sql);
+  return conn_;
+}
+
+void Session::send_rollback() {
+  PGconn* conn = usable("ROLLBACK");
+  if (!PQsendQuery(conn, "ROLLBACK")) raise(nullptr, "ROLLBACK");
+  rollback_in_flight_ = true;
+  rollback_failed_ = false;
+  // A non-blocking connection may keep part of the request queued: the server must have it now,
+  // so that the transaction's locks go at once, not at the next use of the connection.
+  for (int sent = PQflush(conn); sent != 0; sent = PQflush(conn)) {
+    if (sent < 0) raise(nullptr, "ROLLBACK");
+    pollfd fd{PQsocket(conn), POLLOUT | POLLIN, 0};
+    if (::poll(&fd, 1, -1) < 0 && errno != EINTR) raise(nullptr, "ROLLBACK");
+    if (!PQconsumeInput(conn)) raise(nullptr, "ROLLBACK");
+  }
+}
+
+void Session::reap_rollback() noexcept {
+  if (!rollback_in_flight_ || !conn_ || broken_) return;
+  if (!PQconsumeInput(conn_)) {
+    broken_ = true;
+    return;
+  }
+  finish_rollback(false);
+}
+
+void Session::finish_rollback(bool wait) noexcept {
+  // PQgetResult waits only while PQisBusy(); without `wait` whatever has arrived is read.
+  while (wait || !PQisBusy(conn_)) {
+    ResultPtr result(PQgetResult(conn_));
+    if (!result) {
+      rollback_in_flight_ = false;
+      // Anything but an idle, healthy connection after ROLLBACK is not to be trusted again.
+      if (rollback_failed_ || PQstatus(conn_) != CONNECTION_OK ||
+          PQtransactionStatus(conn_) != PQTRANS_IDLE)
+        broken_ = true;
+      return;
+    }
+    if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) rollback_failed_ = true;
+  }
 }
 
 std::string Session::next_statement_name() {

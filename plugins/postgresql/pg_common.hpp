@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace retort::pg {
@@ -35,14 +36,33 @@ public:
 
   /// The handle; nullptr once closed.
   PGconn* conn() const noexcept { return conn_; }
-  /// The handle; throws OperationalError when the connection is closed or known broken.
+  /// The handle, ready for a new request (an unawaited ROLLBACK's answer read first); throws
+  /// OperationalError when the connection is closed or known broken.
   PGconn* usable(const std::string& sql);
+  /// The handle without any I/O; throws OperationalError when closed or known broken.
+  PGconn* open_handle(const std::string& sql);
   /// Closes the handle (idempotent).
   void close() noexcept;
   /// False once the connection is closed or known broken.
   bool valid() const noexcept;
   /// Marks the connection broken (lost, terminated by the server).
   void mark_broken() noexcept { broken_ = true; }
+
+  /// Records that a transaction is open but BEGIN is not sent yet: it goes out in the same
+  /// round trip as the first statement (see take_begin()).
+  void defer_begin() noexcept { begin_pending_ = true; }
+  /// True while BEGIN is deferred.
+  bool begin_pending() const noexcept { return begin_pending_; }
+  /// Clears the deferred BEGIN; true when there was one (the caller sends it now).
+  bool take_begin() noexcept { return std::exchange(begin_pending_, false); }
+  /// Sends ROLLBACK without waiting for its answer; the answer is read before the connection's
+  /// next use (settle()). Locks are released as soon as the server reads it.
+  void send_rollback();
+  /// True while an unawaited ROLLBACK's answer is unread.
+  bool rollback_in_flight() const noexcept { return rollback_in_flight_; }
+  /// Reads the answer of an unawaited ROLLBACK if it has arrived (never waits); a failure marks
+  /// the connection broken.
+  void reap_rollback() noexcept;
 
   /// A fresh server-side statement name, unique on this connection.
   std::string next_statement_name();
@@ -59,9 +79,16 @@ public:
   std::string scrub(std::string text) const;
 
 private:
+  /// Reads the unawaited ROLLBACK's results, waiting for them when `wait`; a failure marks the
+  /// connection broken.
+  void finish_rollback(bool wait) noexcept;
+
   PGconn* conn_;
   std::string password_;
   bool broken_ = false;
+  bool begin_pending_ = false;
+  bool rollback_in_flight_ = false;
+  bool rollback_failed_ = false;
   std::uint64_t statements_named_ = 0;
   std::vector<std::string> forgotten_;
 };

@@ -71,25 +71,68 @@ ResultPtr take_pipelined(PGconn* conn) {
   return first;
 }
 
+// Sends BEGIN inside the current pipeline (a deferred transaction start riding along with the
+// statement that needs it).
+bool send_begin(PGconn* conn) {
+  return PQsendQueryParams(conn, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 0;
+}
+
+// What a pipelined request answered: BEGIN's result when a deferred BEGIN was sent with it, and
+// the request's own results.
+struct Pipelined {
+  ResultPtr begin;
+  ResultPtr first;
+  ResultPtr second;
+};
+
 // Prepares `sql` as `name` and describes it (parameter count, result columns) in one round
-// trip by pipelining both requests; PQprepare followed by PQdescribePrepared would take two.
-std::pair<ResultPtr, ResultPtr> prepare_and_describe(PGconn* conn, const std::string& name,
-                                                     const std::string& sql) {
-  if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF || !PQenterPipelineMode(conn))
-    return {ResultPtr(PQprepare(conn, name.c_str(), sql.c_str(), 0, nullptr)), nullptr};
-  ResultPtr prepared;
-  ResultPtr description;
-  if (PQsendPrepare(conn, name.c_str(), sql.c_str(), 0, nullptr) &&
+// trip by pipelining both requests (after BEGIN when `begin`); PQprepare followed by
+// PQdescribePrepared would take two. Without pipeline mode, one request after the other.
+Pipelined prepare_and_describe(PGconn* conn, const std::string& name, const std::string& sql,
+                               bool begin) {
+  Pipelined out;
+  if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF || !PQenterPipelineMode(conn)) {
+    if (begin) {
+      out.begin.reset(PQexec(conn, "BEGIN"));
+      if (!completed(out.begin.get())) return out;
+    }
+    out.first.reset(PQprepare(conn, name.c_str(), sql.c_str(), 0, nullptr));
+    return out;
+  }
+  if ((!begin || send_begin(conn)) && PQsendPrepare(conn, name.c_str(), sql.c_str(), 0, nullptr) &&
       PQsendDescribePrepared(conn, name.c_str()) && PQpipelineSync(conn)) {
-    prepared = take_pipelined(conn);
-    description = take_pipelined(conn);
+    if (begin) out.begin = take_pipelined(conn);
+    out.first = take_pipelined(conn);
+    out.second = take_pipelined(conn);
     // The sync's own result: PGRES_PIPELINE_SYNC, not followed by a nullptr.
     ResultPtr sync(PQgetResult(conn));
   }
   PQexitPipelineMode(conn);
-  if (completed(prepared.get()) && !description)
-    description.reset(PQdescribePrepared(conn, name.c_str()));
-  return {std::move(prepared), std::move(description)};
+  if (completed(out.first.get()) && !out.second)
+    out.second.reset(PQdescribePrepared(conn, name.c_str()));
+  return out;
+}
+
+// BEGIN and an execution of prepared statement `name` in one pipeline: one round trip.
+Pipelined begin_and_execute(PGconn* conn, const std::string& name, const Params& params) {
+  Pipelined out;
+  if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF || !PQenterPipelineMode(conn)) {
+    out.begin.reset(PQexec(conn, "BEGIN"));
+    if (completed(out.begin.get()))
+      out.first.reset(PQexecPrepared(conn, name.c_str(), params.count(), params.values(),
+                                     params.lengths(), params.formats(), 0));
+    return out;
+  }
+  if (send_begin(conn) &&
+      PQsendQueryPrepared(conn, name.c_str(), params.count(), params.values(), params.lengths(),
+                          params.formats(), 0) &&
+      PQpipelineSync(conn)) {
+    out.begin = take_pipelined(conn);
+    out.first = take_pipelined(conn);
+    ResultPtr sync(PQgetResult(conn));
+  }
+  PQexitPipelineMode(conn);
+  return out;
 }
 
 } // namespace
@@ -117,13 +160,17 @@ Statement::Statement(std::shared_ptr<Session> session, std::string sql)
     : session_(std::move(session)), sql_(std::move(sql)) {
   PGconn* conn = session_->usable(sql_);
   name_ = session_->next_statement_name();
-  auto [prepared, description] = prepare_and_describe(conn, name_, sql_);
-  if (!completed(prepared.get())) session_->raise(prepared.get(), sql_);
-  if (!completed(description.get())) {
+  // A deferred BEGIN goes out with the preparation, so that a statement that fails to prepare
+  // aborts the transaction exactly as it would have after an eager BEGIN.
+  const bool begin = session_->take_begin();
+  auto answer = prepare_and_describe(conn, name_, sql_, begin);
+  if (begin && !completed(answer.begin.get())) session_->raise(answer.begin.get(), "BEGIN");
+  if (!completed(answer.first.get())) session_->raise(answer.first.get(), sql_);
+  if (!completed(answer.second.get())) {
     session_->forget_statement(name_);
-    session_->raise(description.get(), sql_);
+    session_->raise(answer.second.get(), sql_);
   }
-  description_ = std::move(description);
+  description_ = std::move(answer.second);
   parameter_count_ = PQnparams(description_.get());
 }
 
@@ -144,9 +191,17 @@ void Statement::execute() {
     throw ArgumentError("statement takes " + std::to_string(parameter_count_) +
                         " parameters, none bound: " + sql_);
   PGconn* conn = session_->usable(sql_);
-  // Results come back in text format (0): parsing text is cheap and keeps every type readable.
-  ResultPtr result(PQexecPrepared(conn, name_.c_str(), params_.count(), params_.values(),
-                                  params_.lengths(), params_.formats(), 0));
+  ResultPtr result;
+  if (session_->take_begin()) {
+    // The transaction's first statement: BEGIN rides along, one round trip for both.
+    auto answer = begin_and_execute(conn, name_, params_);
+    if (!completed(answer.begin.get())) session_->raise(answer.begin.get(), "BEGIN");
+    result = std::move(answer.first);
+  } else {
+    // Results come back in text format (0): parsing text is cheap and keeps every type readable.
+    result.reset(PQexecPrepared(conn, name_.c_str(), params_.count(), params_.values(),
+                                params_.lengths(), params_.formats(), 0));
+  }
   if (!completed(result.get())) session_->raise(result.get(), sql_);
   rows_.reset(std::move(result), &sql_);
   executed_ = true;
@@ -250,13 +305,23 @@ std::unique_ptr<DriverStatement> Connection::prepare(const std::string& sql) {
 
 void Connection::execute(const std::string& sql) {
   PGconn* conn = session_->usable(sql);
-  ResultPtr result(PQexec(conn, sql.c_str()));
+  // A deferred BEGIN goes first in the same simple query (one round trip); a failure of `sql`
+  // then leaves the transaction open and failed, as after an eager BEGIN.
+  ResultPtr result(PQexec(conn, session_->take_begin() ? ("BEGIN;" + sql).c_str() : sql.c_str()));
   if (!completed(result.get())) session_->raise(result.get(), sql);
 }
 
-void Connection::begin() { execute("BEGIN"); }
+// BEGIN waits for the transaction's first statement and travels with it (execute(),
+// Statement::execute, prepare, enter_pipeline_mode): a transaction costs no round trip of its
+// own, and one that runs nothing costs none at all.
+void Connection::begin() {
+  session_->open_handle("BEGIN");
+  session_->defer_begin();
+}
 
 void Connection::commit() {
+  session_->open_handle("COMMIT");
+  if (session_->take_begin()) return; // nothing ran: nothing to commit
   PGconn* conn = session_->usable("COMMIT");
   // PostgreSQL answers COMMIT of a failed transaction with a silent ROLLBACK; say so instead.
   if (PQtransactionStatus(conn) == PQTRANS_INERROR) {
@@ -267,17 +332,36 @@ void Connection::commit() {
   execute("COMMIT");
 }
 
-void Connection::rollback() { execute("ROLLBACK"); }
+// Not awaited: the server releases the transaction's locks when it reads ROLLBACK; its answer
+// is read before the next request (Session::usable) or when the pool checks the connection
+// (is_valid), and a failure there discards the connection.
+void Connection::rollback() {
+  session_->open_handle("ROLLBACK");
+  if (session_->take_begin()) return; // nothing ran: nothing to roll back
+  session_->send_rollback();
+}
 
 bool Connection::in_transaction() const {
   PGconn* conn = session_->conn();
   if (!conn) return false;
+  if (session_->begin_pending()) return true;
+  if (session_->rollback_in_flight()) return false;
   auto status = PQtransactionStatus(conn);
   return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
 }
 
+bool Connection::is_valid() const {
+  session_->reap_rollback();
+  return session_->valid();
+}
+
 bool Connection::ping() {
   if (!session_->valid()) return false;
+  try {
+    session_->usable("SELECT 1");
+  } catch (const DatabaseError&) {
+    return false;
+  }
   PGconn* conn = session_->conn();
   // With a non-blocking query in flight a round trip is impossible; the status must do.
   if (PQtransactionStatus(conn) == PQTRANS_ACTIVE || PQpipelineStatus(conn) != PQ_PIPELINE_OFF)
@@ -299,6 +383,13 @@ int Connection::socket() const {
 PGconn* Connection::non_blocking_handle(const std::string& sql) {
   PGconn* conn = session_->usable(sql);
   if (!PQisnonblocking(conn) && PQsetnonblocking(conn, 1) != 0) session_->raise(nullptr, sql);
+  // Outside pipeline mode a deferred BEGIN cannot share the request's round trip without
+  // changing what the caller reads back, so it goes first, eagerly (as begin() used to do).
+  // enter_pipeline_mode() instead sends it inside the pipeline.
+  if (PQpipelineStatus(conn) == PQ_PIPELINE_OFF && session_->take_begin()) {
+    ResultPtr result(PQexec(conn, "BEGIN"));
+    if (!completed(result.get())) session_->raise(result.get(), "BEGIN");
+  }
   return conn;
 }
 
@@ -345,14 +436,30 @@ void Connection::consume_input() {
     session_->raise(nullptr, in_flight_.empty() ? "" : in_flight_.front().sql);
 }
 
+bool Connection::skip_hidden(PGconn* conn, bool wait) {
+  while (!in_flight_.empty() && in_flight_.front().hidden) {
+    if (!wait && PQisBusy(conn)) return false;
+    ResultPtr result(PQgetResult(conn));
+    if (!result) {
+      in_flight_.pop_front();
+      continue;
+    }
+    if (!completed(result.get()) && !hidden_error_)
+      hidden_error_ = session_->error_for(result.get(), in_flight_.front().sql);
+  }
+  return true;
+}
+
 bool Connection::is_busy() {
   PGconn* conn = session_->conn();
-  return conn && PQisBusy(conn) != 0;
+  if (!conn) return false;
+  return !skip_hidden(conn, false) || PQisBusy(conn) != 0;
 }
 
 std::unique_ptr<NonBlockingResult> Connection::next_result() {
   PGconn* conn = session_->conn();
   if (!conn) throw OperationalError("the connection is closed", "08003", 0, "");
+  skip_hidden(conn, true);
   ResultPtr result(PQgetResult(conn));
   if (!result) {
     // The end of one query's results; a sync has no such end marker.
@@ -366,6 +473,9 @@ std::unique_ptr<NonBlockingResult> Connection::next_result() {
   std::exception_ptr error;
   if (status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE || status == PGRES_NONFATAL_ERROR)
     error = session_->error_for(result.get(), sql);
+  // Statements aborted because the pipeline's hidden BEGIN failed: the first one says why.
+  if (status == PGRES_PIPELINE_ABORTED && hidden_error_) error = std::exchange(hidden_error_, {});
+  if (status == PGRES_PIPELINE_SYNC) hidden_error_ = nullptr;
   return std::make_unique<AsyncResult>(std::move(result), std::move(sql), std::move(error));
 }
 
@@ -379,9 +489,15 @@ bool Connection::request_cancel() {
 }
 
 void Connection::enter_pipeline_mode() {
-  PGconn* conn = non_blocking_handle("");
+  PGconn* conn = session_->usable("");
+  if (!PQisnonblocking(conn) && PQsetnonblocking(conn, 1) != 0) session_->raise(nullptr, "");
   if (!PQenterPipelineMode(conn))
     throw InvalidStateError("cannot enter pipeline mode: " + trimmed(PQerrorMessage(conn)));
+  // A deferred BEGIN opens the pipeline; its answer is read and dropped by next_result().
+  if (session_->take_begin()) {
+    if (!send_begin(conn)) send_failed("BEGIN");
+    in_flight_.push_back({"BEGIN", false, true});
+  }
 }
 
 void Connection::pipeline_sync() {

@@ -99,7 +99,7 @@ public:
   void rollback() override;
   bool in_transaction() const override;
   bool ping() override;
-  bool is_valid() const override { return session_->valid(); }
+  bool is_valid() const override;
   NonBlockingConnection* non_blocking() override { return this; }
 
   int socket() const override;
@@ -118,6 +118,9 @@ public:
 
 private:
   PGconn* non_blocking_handle(const std::string& sql);
+  // Reads and drops the results of requests the caller did not send (a deferred BEGIN at the
+  // head of a pipeline); without `wait` only what has arrived. False while some are pending.
+  bool skip_hidden(PGconn* conn, bool wait);
   [[noreturn]] void send_failed(const std::string& sql);
 
   std::shared_ptr<Session> session_;
@@ -126,8 +129,12 @@ private:
   struct InFlight {
     std::string sql;
     bool sync = false;
+    // Sent by the driver itself: its results are read and dropped, never handed out.
+    bool hidden = false;
   };
   std::deque<InFlight> in_flight_;
+  // The failure of a hidden request, reported with the first statement it aborted.
+  std::exception_ptr hidden_error_;
   std::map<std::string, std::string> prepared_sql_;
   Params async_params_;
 };

@@ -51,7 +51,9 @@ Result Connection::execute_sql(const std::string& sql, std::span<const Value> pa
     } else {
       statement = &driver.cached_statement(sql);
     }
-    statement->bind(params);
+    // Bound and stepped at once: `params` outlives the first step, the only one that may read
+    // values the driver did not copy.
+    statement->bind_borrowed(params);
     bool has_row = statement->step();
     state_->busy.insert(statement);
     return Result(state_, statement, std::move(owned), has_row);
@@ -95,20 +97,64 @@ std::unique_ptr<NonBlockingResult> await_result(NonBlockingConnection& nb) {
 } // namespace
 
 std::vector<Result> Connection::execute_pipeline(std::span<const Pipelined> statements) {
+  NonBlockingConnection* nb = state_->driver().non_blocking();
+  if (nb == nullptr) {
+    std::vector<Result> results;
+    results.reserve(statements.size());
+    for (const auto& s : statements)
+      results.push_back(execute_sql(*s.sql, s.params));
+    return results;
+  }
+  return run_pipeline(statements, false, nullptr);
+}
+
+void Connection::execute_and_commit(std::span<const Pipelined> statements, Transaction& transaction,
+                                    const ResultHandler& handle) {
+  if (!transaction.is_active() || transaction.is_nested() || transaction.connection_ != state_)
+    throw InvalidStateError("execute_and_commit(): needs the active top-level transaction of "
+                            "this connection");
+  if (!can_pipeline()) {
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+      Result result = execute_sql(*statements[i].sql, statements[i].params);
+      handle(i, result);
+    }
+    transaction.commit();
+    return;
+  }
+  std::exception_ptr commit_error;
+  // A statement's failure propagates from here with the transaction still active: COMMIT was
+  // aborted with the rest of the pipeline segment.
+  auto results = run_pipeline(statements, true, &commit_error);
+  transaction.active_ = false;
+  if (commit_error) {
+    DriverConnection& driver = state_->driver();
+    state_->note_failure();
+    // PostgreSQL ends a transaction whose COMMIT failed; make sure nothing is left open.
+    try {
+      if (driver.is_valid() && driver.in_transaction()) driver.rollback();
+    } catch (...) {
+      state_->pooled.invalidate();
+    }
+    std::rethrow_exception(commit_error);
+  }
+  if (state_->engine.echo()) log_line("COMMIT");
+  for (std::size_t i = 0; i < results.size(); ++i)
+    handle(i, results[i]);
+}
+
+std::vector<Result> Connection::run_pipeline(std::span<const Pipelined> statements, bool commit,
+                                             std::exception_ptr* commit_error) {
   std::vector<Result> results;
   results.reserve(statements.size());
   DriverConnection& driver = state_->driver();
   NonBlockingConnection* nb = driver.non_blocking();
   const bool echo = state_->engine.echo();
-  if (nb == nullptr) {
-    for (const auto& s : statements)
-      results.push_back(execute_sql(*s.sql, s.params));
-    return results;
-  }
+  static const std::string commit_sql = "COMMIT";
+  enum class Sent { prepare, statement, commit };
   std::exception_ptr first_error;
   std::vector<std::unique_ptr<NonBlockingResult>> received;
   std::vector<std::string> prepared; // names added by this pipeline
-  std::vector<bool> sent_prepares;   // per result to read: a PREPARE (true) or a statement
+  std::vector<Sent> sent;            // what each result to read answers
   try {
     if (echo) log_line("-- pipeline of " + std::to_string(statements.size()) + " statements");
     nb->enter_pipeline_mode();
@@ -122,31 +168,46 @@ std::vector<Result> Connection::execute_pipeline(std::span<const Pipelined> stat
         if (name != nullptr) {
           nb->send_prepare(*name, *s.sql);
           prepared.push_back(*s.sql);
-          sent_prepares.push_back(true);
+          sent.push_back(Sent::prepare);
         }
       }
       if (name != nullptr)
         nb->send_prepared(*name, s.params);
       else
         nb->send_query(*s.sql, s.params);
-      sent_prepares.push_back(false);
+      sent.push_back(Sent::statement);
+    }
+    // In the same segment as the statements: a failure among them aborts the COMMIT too.
+    if (commit) {
+      nb->send_query(commit_sql, {});
+      sent.push_back(Sent::commit);
     }
     nb->pipeline_sync();
     flush_all(*nb);
     std::size_t statement_index = 0;
-    for (bool is_prepare : sent_prepares) {
+    for (Sent kind : sent) {
       auto result = await_result(*nb);
-      const std::string& sql = *statements[statement_index].sql;
+      const std::string& sql = kind == Sent::commit ? commit_sql : *statements[statement_index].sql;
       if (!result) throw InternalError("pipeline ended early", "", 0, sql);
       while (auto end = await_result(*nb)) {
         // A statement has one result, then the end marker; anything more is a protocol error.
         throw InternalError("unexpected extra result in a pipeline", "", 0, sql);
       }
-      if (is_prepare) {
-        const auto status = result->status();
+      const auto status = result->status();
+      if (kind == Sent::prepare) {
         if (status == ResultStatus::error || status == ResultStatus::pipeline_aborted)
           driver.forget_pipelined_statement(sql);
         if (status == ResultStatus::error) received.push_back(std::move(result));
+        continue;
+      }
+      if (kind == Sent::commit) {
+        if (status == ResultStatus::error) {
+          try {
+            result->throw_if_error();
+          } catch (...) {
+            *commit_error = std::current_exception();
+          }
+        }
         continue;
       }
       ++statement_index;

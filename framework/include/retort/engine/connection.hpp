@@ -9,6 +9,8 @@
 #include <retort/engine/result.hpp>
 #include <retort/engine/transaction.hpp>
 
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -55,6 +57,20 @@ public:
   /// statement's DatabaseError is thrown after the pipeline has been drained. Without
   /// pipelining, statements run one after the other.
   std::vector<Result> execute_pipeline(std::span<const Pipelined> statements);
+  /// Receives each result of execute_and_commit(), in statement order.
+  using ResultHandler = std::function<void(std::size_t index, Result& result)>;
+  /// Runs `statements`, then commits `transaction` (a top-level one). Where the driver can
+  /// pipeline (PostgreSQL) everything goes in one round trip: a deferred BEGIN, the statements
+  /// and COMMIT in one pipeline segment, so that a failing statement keeps COMMIT from taking
+  /// effect; then `handle` gets every result, after the commit. Elsewhere each statement runs
+  /// and is handled in turn, then the transaction commits.
+  /// Errors: a statement's failure is thrown as that statement's DatabaseError, nothing is
+  /// committed and `transaction` stays active (failed) for the caller to roll back; a COMMIT
+  /// that fails throws its own error and ends `transaction`. An exception from `handle` is
+  /// passed on; on PostgreSQL the commit has then already taken effect, so `handle` must not be
+  /// what decides whether to commit (e.g. a row-count check).
+  void execute_and_commit(std::span<const Pipelined> statements, Transaction& transaction,
+                          const ResultHandler& handle);
   /// Executes raw SQL with no parameters and no rows (DDL, PRAGMA).
   void execute_ddl(const std::string& sql);
 
@@ -75,6 +91,11 @@ public:
   void invalidate() noexcept;
 
 private:
+  // Sends and reads `statements` as one pipeline, COMMIT last when `commit`. Results of the
+  // statements in order, or the first failure thrown; `commit_error` gets COMMIT's failure.
+  std::vector<Result> run_pipeline(std::span<const Pipelined> statements, bool commit,
+                                   std::exception_ptr* commit_error);
+
   std::shared_ptr<ConnectionState> state_;
 };
 

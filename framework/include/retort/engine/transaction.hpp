@@ -33,6 +33,8 @@ public:
   bool is_nested() const noexcept { return !savepoint_.empty(); }
 
 private:
+  friend class Connection; // Connection::execute_and_commit() ends the transaction
+
   std::shared_ptr<ConnectionState> connection_;
   std::string savepoint_;
   bool active_ = false;

@@ -1,0 +1,372 @@
+// Round trips of transactions on PostgreSQL, counted on the wire: a loopback proxy between the
+// engine and the server counts how often the server answers after the client sent something.
+// BEGIN waits for the first statement and travels with it, a transaction that ran nothing sends
+// nothing, ROLLBACK is not awaited, and execute_and_commit() sends BEGIN, the statements and
+// COMMIT as one pipeline.
+#include "pg_support.hpp"
+
+#include <retort/core/error.hpp>
+#include <retort/engine/connection.hpp>
+#include <retort/plugin/create_engine.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+using namespace retort;
+
+namespace {
+
+/// A one-connection TCP proxy on 127.0.0.1 that counts server answers to client requests.
+class CountingProxy {
+public:
+  explicit CountingProxy(const Url& target) : target_(target) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(listener_, 1) == 0);
+    socklen_t length = sizeof address;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    REQUIRE(::pipe(stop_) == 0);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~CountingProxy() {
+    (void)!::write(stop_[1], "x", 1);
+    thread_.join();
+    for (int fd : {listener_, stop_[0], stop_[1]})
+      ::close(fd);
+  }
+  CountingProxy(const CountingProxy&) = delete;
+  CountingProxy& operator=(const CountingProxy&) = delete;
+
+  /// The target URL with the proxy's port.
+  std::string url() const {
+    Url url = target_;
+    url.host = "127.0.0.1";
+    url.port = port_;
+    return url.render(false);
+  }
+  /// Server answers since the last reset (a request answered = one round trip).
+  int round_trips() const { return answers_.load(); }
+  /// Starts counting anew, once the wire is quiet.
+  void reset() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    answers_ = 0;
+  }
+
+private:
+  void run() {
+    pollfd accept_fds[2] = {{listener_, POLLIN, 0}, {stop_[0], POLLIN, 0}};
+    if (::poll(accept_fds, 2, 10'000) <= 0 || (accept_fds[1].revents & POLLIN)) return;
+    int client = ::accept(listener_, nullptr, nullptr);
+    int server = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(target_.port.value_or(5432)));
+    ::inet_pton(AF_INET, target_.host.c_str(), &address.sin_addr);
+    if (::connect(server, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      ::close(client);
+      ::close(server);
+      return;
+    }
+    bool client_spoke = false;
+    char buffer[65536];
+    for (;;) {
+      pollfd fds[3] = {{client, POLLIN, 0}, {server, POLLIN, 0}, {stop_[0], POLLIN, 0}};
+      if (::poll(fds, 3, -1) < 0) break;
+      if (fds[2].revents & POLLIN) break;
+      if (fds[0].revents & (POLLIN | POLLHUP)) {
+        ssize_t n = ::read(client, buffer, sizeof buffer);
+        if (n <= 0 || ::write(server, buffer, static_cast<std::size_t>(n)) != n) break;
+        client_spoke = true;
+      }
+      if (fds[1].revents & (POLLIN | POLLHUP)) {
+        ssize_t n = ::read(server, buffer, sizeof buffer);
+        // Counted before the client can see the answer, so that its checks never race.
+        if (n > 0 && client_spoke) ++answers_;
+        client_spoke = false;
+        if (n <= 0 || ::write(client, buffer, static_cast<std::size_t>(n)) != n) break;
+      }
+    }
+    ::close(client);
+    ::close(server);
+  }
+
+  Url target_;
+  int listener_ = -1;
+  int stop_[2] = {-1, -1};
+  int port_ = 0;
+  std::atomic<int> answers_{0};
+  std::thread thread_;
+};
+
+Engine one_connection_engine(const std::string& url) {
+  EngineConfig config;
+  config.url = url;
+  config.pool.kind = "queue";
+  config.pool.size = 1;
+  config.pool.max_overflow = 0;
+  config.pool.timeout = std::chrono::milliseconds(5000);
+  return create_engine(config);
+}
+
+void setup_table(const std::string& name) {
+  auto admin = test::pg_connect();
+  admin->execute("DROP TABLE IF EXISTS " + name);
+  admin->execute("CREATE TABLE " + name + " (id INTEGER PRIMARY KEY, v TEXT)");
+}
+
+std::int64_t count_rows(const std::string& table) {
+  auto other = test::pg_connect();
+  return test::scalar(*other, "SELECT count(*) FROM " + table).as_int();
+}
+
+} // namespace
+
+TEST_CASE("postgresql transactions: round trips on the wire", "[postgresql][round_trips]") {
+  REQUIRE_PG_SERVER();
+  setup_table("rt_items");
+  CountingProxy proxy(Url::parse(*test::pg_url()));
+  Engine engine = one_connection_engine(proxy.url());
+  const std::string insert = "INSERT INTO rt_items (id, v) VALUES ($1, $2) RETURNING id";
+  const std::string select = "SELECT v FROM rt_items WHERE id = $1";
+  {
+    // Warm up: connect and prepare both statements outside any transaction.
+    Connection c = engine.connect();
+    std::vector<Value> first{Value(1), Value("one")};
+    c.execute_sql(insert, first).close();
+    std::vector<Value> key{Value(1)};
+    c.execute_sql(select, key).close();
+  }
+
+  SECTION("a transaction that runs nothing sends nothing") {
+    proxy.reset();
+    Connection c = engine.connect();
+    c.begin().commit();
+    Transaction t = c.begin();
+    CHECK(c.in_transaction());
+    t.rollback();
+    CHECK_FALSE(c.in_transaction());
+    CHECK(proxy.round_trips() == 0);
+  }
+
+  SECTION("BEGIN travels with the first statement; ROLLBACK is sent, not awaited") {
+    proxy.reset();
+    {
+      Connection c = engine.connect();
+      Transaction t = c.begin();
+      std::vector<Value> key{Value(1)};
+      CHECK(c.execute_sql(select, key).scalar<std::string>() == "one");
+      CHECK(proxy.round_trips() == 1);
+      t.rollback(); // its answer arrives while the caller goes on
+    }
+    Connection again = engine.connect(); // the answer is read here or before the next request
+    CHECK_FALSE(again.in_transaction());
+    std::vector<Value> key{Value(1)};
+    CHECK(again.execute_sql(select, key).scalar<std::string>() == "one");
+    CHECK(proxy.round_trips() == 3);
+  }
+
+  SECTION("execute_and_commit: BEGIN, INSERT ... RETURNING and COMMIT in one round trip") {
+    proxy.reset();
+    Connection c = engine.connect();
+    Transaction t = c.begin();
+    std::vector<Value> params{Value(2), Value("two")};
+    std::vector<Connection::Pipelined> statements{{&insert, params}};
+    std::int64_t returned = 0;
+    c.execute_and_commit(statements, t, [&](std::size_t index, Result& result) {
+      CHECK(index == 0);
+      returned = result.scalar<std::int64_t>();
+    });
+    CHECK(proxy.round_trips() == 1);
+    CHECK(returned == 2);
+    CHECK_FALSE(t.is_active());
+    CHECK_FALSE(c.in_transaction());
+    CHECK(count_rows("rt_items") == 2); // committed: another connection sees it
+  }
+
+  SECTION("a savepoint's BEGIN and SAVEPOINT share a round trip") {
+    proxy.reset();
+    Connection c = engine.connect();
+    Transaction outer = c.begin();
+    Transaction inner = c.begin_nested();
+    CHECK(proxy.round_trips() == 1);
+    std::vector<Value> params{Value(3), Value("three")};
+    c.execute_sql(insert, params).close();
+    inner.rollback();
+    outer.commit();
+    CHECK(count_rows("rt_items") == 1);
+  }
+  test::pg_connect()->execute("DROP TABLE rt_items");
+}
+
+TEST_CASE("postgresql transactions: errors of a pipelined first statement are its own",
+          "[postgresql][round_trips][errors]") {
+  REQUIRE_PG_SERVER();
+  setup_table("rt_errors");
+  Engine engine = one_connection_engine(*test::pg_url());
+  const std::string insert = "INSERT INTO rt_errors (id, v) VALUES ($1, $2)";
+  {
+    Connection c = engine.connect();
+    std::vector<Value> params{Value(1), Value("one")};
+    c.execute_sql(insert, params).close(); // prepared and cached: later runs pipeline BEGIN
+  }
+
+  SECTION("cached statement: the INSERT's SQLSTATE and SQL, the transaction failed and open") {
+    Connection c = engine.connect();
+    Transaction t = c.begin();
+    std::vector<Value> duplicate{Value(1), Value("again")};
+    try {
+      c.execute_sql(insert, duplicate);
+      FAIL("duplicate key accepted");
+    } catch (const IntegrityError& e) {
+      CHECK(e.sqlstate() == "23505");
+      CHECK(e.sql() == insert);
+    }
+    CHECK(c.in_transaction());
+    CHECK_THROWS_AS(c.execute_sql("SELECT 1"), DatabaseError); // 25P02: aborted transaction
+    t.rollback();
+    CHECK(c.execute_sql("SELECT 2").scalar<std::int64_t>() == 2);
+  }
+
+  SECTION("new statement: a preparation error aborts the transaction as after an eager BEGIN") {
+    Connection c = engine.connect();
+    Transaction t = c.begin();
+    const std::string bad = "SELECT * FROM rt_no_such_table";
+    try {
+      c.execute_sql(bad);
+      FAIL("missing table accepted");
+    } catch (const ProgrammingError& e) {
+      CHECK(e.sqlstate() == "42P01");
+      CHECK(e.sql() == bad);
+    }
+    CHECK(c.in_transaction());
+    try {
+      t.commit();
+      FAIL("commit of a failed transaction succeeded");
+    } catch (const DatabaseError& e) {
+      CHECK(e.sqlstate() == "25P02");
+    }
+  }
+
+  SECTION("DDL text: the statement's SQLSTATE and SQL") {
+    Connection c = engine.connect();
+    Transaction t = c.begin();
+    const std::string bad = "ALTER TABLE rt_no_such_table ADD COLUMN x INTEGER";
+    try {
+      c.execute_ddl(bad);
+      FAIL("missing table accepted");
+    } catch (const ProgrammingError& e) {
+      CHECK(e.sqlstate() == "42P01");
+      CHECK(e.sql() == bad);
+    }
+    t.rollback();
+  }
+
+  SECTION("execute_and_commit: a failing statement keeps COMMIT from taking effect") {
+    Connection c = engine.connect();
+    Transaction t = c.begin();
+    std::vector<Value> fresh{Value(5), Value("five")};
+    std::vector<Value> duplicate{Value(1), Value("again")};
+    std::vector<Connection::Pipelined> statements{{&insert, fresh}, {&insert, duplicate}};
+    bool handled = false;
+    try {
+      c.execute_and_commit(statements, t, [&](std::size_t, Result&) { handled = true; });
+      FAIL("duplicate key accepted");
+    } catch (const IntegrityError& e) {
+      CHECK(e.sqlstate() == "23505");
+      CHECK(e.sql() == insert);
+    }
+    CHECK_FALSE(handled);
+    CHECK(t.is_active()); // the caller rolls back
+    CHECK(count_rows("rt_errors") == 1);
+    t.rollback();
+    CHECK(count_rows("rt_errors") == 1);
+    CHECK(c.execute_sql("SELECT 3").scalar<std::int64_t>() == 3);
+  }
+
+  SECTION("execute_and_commit: a failing COMMIT ends the transaction with COMMIT's error") {
+    test::pg_connect()->execute("ALTER TABLE rt_errors ADD CONSTRAINT rt_errors_v UNIQUE (v) "
+                                "DEFERRABLE INITIALLY DEFERRED");
+    Connection c = engine.connect();
+    Transaction t = c.begin();
+    std::vector<Value> clash{Value(6), Value("one")};
+    std::vector<Connection::Pipelined> statements{{&insert, clash}};
+    try {
+      c.execute_and_commit(statements, t, [](std::size_t, Result&) {});
+      FAIL("deferred unique violation committed");
+    } catch (const IntegrityError& e) {
+      CHECK(e.sqlstate() == "23505");
+      CHECK(e.sql() == "COMMIT");
+    }
+    CHECK_FALSE(t.is_active());
+    CHECK_FALSE(c.in_transaction());
+    CHECK(count_rows("rt_errors") == 1);
+    CHECK(c.execute_sql("SELECT 4").scalar<std::int64_t>() == 4);
+  }
+  test::pg_connect()->execute("DROP TABLE rt_errors");
+}
+
+TEST_CASE("postgresql transactions: an unawaited ROLLBACK leaves locks and the pool sound",
+          "[postgresql][round_trips][pool]") {
+  REQUIRE_PG_SERVER();
+  setup_table("rt_locks");
+  Engine engine = one_connection_engine(*test::pg_url());
+  auto other = test::pg_connect();
+  // Would wait forever for a lock the rolled-back transaction kept; fails fast instead.
+  other->execute("SET lock_timeout = '5s'");
+  for (int round = 0; round < 3; ++round) {
+    {
+      Connection c = engine.connect();
+      Transaction t = c.begin();
+      c.execute_ddl("LOCK TABLE rt_locks IN ACCESS EXCLUSIVE MODE");
+      t.rollback();
+      // Right away, while the ROLLBACK's answer is still unread on `c`.
+      other->execute("ALTER TABLE rt_locks ADD COLUMN c" + std::to_string(round) + " INTEGER");
+    }
+    Connection next = engine.connect();
+    CHECK(next.execute_sql("SELECT count(*) FROM rt_locks").scalar<std::int64_t>() == 0);
+  }
+  {
+    // A transaction dropped while open (the pool's reset) behaves the same.
+    Connection c = engine.connect();
+    Transaction t = c.begin();
+    c.execute_ddl("LOCK TABLE rt_locks IN ACCESS EXCLUSIVE MODE");
+  }
+  other->execute("DROP TABLE rt_locks");
+  CHECK(engine.pool().status().discarded == 0);
+  CHECK(engine.pool().status().opened == 1);
+  Connection last = engine.connect();
+  CHECK(last.execute_sql("SELECT 5").scalar<std::int64_t>() == 5);
+}
+
+TEST_CASE("postgresql transactions: a connection lost under an unawaited ROLLBACK is discarded",
+          "[postgresql][round_trips][pool]") {
+  REQUIRE_PG_SERVER();
+  Engine engine = one_connection_engine(*test::pg_url());
+  std::int64_t pid = 0;
+  {
+    Connection c = engine.connect();
+    pid = c.execute_sql("SELECT pg_backend_pid()").scalar<std::int64_t>();
+    Transaction t = c.begin();
+    c.execute_sql("SELECT 1").close();
+    // The server ends the backend; the ROLLBACK that follows is answered by a closed socket.
+    auto admin = test::pg_connect();
+    std::vector<Value> key{Value(pid)};
+    test::query(*admin, "SELECT pg_terminate_backend($1::int)", key);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    t.rollback();
+  }
+  Connection next = engine.connect();
+  CHECK(next.execute_sql("SELECT pg_backend_pid()").scalar<std::int64_t>() != pid);
+  CHECK(engine.pool().status().discarded == 1);
+}
