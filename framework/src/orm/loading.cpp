@@ -99,9 +99,9 @@ private:
     if (target_.primary_key().size() != 1 || target_.primary_key().front() != rel_.remote_column)
       return false;
     auto& map = session_.identity_map(target_);
-    auto hit = map.find(encoded);
-    if (hit == map.end() || hit->second.state->expired) return false;
-    found_[encoded].push_back(hit->second.object);
+    auto* hit = map.find(encoded);
+    if (hit == nullptr || hit->state->expired) return false;
+    found_[encoded].push_back(hit->object);
     return true;
   }
 
@@ -368,15 +368,16 @@ std::shared_ptr<void> SessionCore::object_from_row(const MapperBase& mapper,
   thread_local std::string key;
   if (!mapper.row_identity(row, first, key)) return nullptr;
   auto& map = identity_map(mapper);
-  if (auto hit = map.find(key); hit != map.end()) {
-    InstanceState& state = *hit->second.state;
+  const std::uint64_t hash = IdentityMap::hash(key);
+  if (auto* hit = map.find(key, hash)) {
+    InstanceState& state = *hit->state;
     // Expired objects take the database's values, unless the application changed them since:
     // then its changes win and are flushed, as with SQLAlchemy's modified attributes.
     if (state.expired) {
       if (mapper.changed_columns(state) == 0) mapper.load_into(state, row, first);
       state.expired = false;
     }
-    return hit->second.object;
+    return hit->object;
   }
   InstanceState* state = nullptr;
   auto object = mapper.load_new(row, first, state);
@@ -384,7 +385,7 @@ std::shared_ptr<void> SessionCore::object_from_row(const MapperBase& mapper,
   state->identity = key;
   state->status = ObjectState::persistent;
   attach(*state, object);
-  map.emplace(key, Entry{object, state});
+  map.insert_new(Entry{object, state}, hash);
   return object;
 }
 
@@ -483,10 +484,10 @@ std::shared_ptr<void> SessionCore::get(const MapperBase& mapper, std::span<const
   for (const auto& v : key)
     encode_identity(v, encoded);
   auto& map = identity_map(mapper);
-  if (auto hit = map.find(encoded); hit != map.end()) {
-    const InstanceState& state = *hit->second.state;
+  if (auto* hit = map.find(encoded)) {
+    const InstanceState& state = *hit->state;
     if (state.status == ObjectState::deleted) return nullptr;
-    if (!state.expired) return hit->second.object;
+    if (!state.expired) return hit->object;
   }
   check_usable();
   autoflush();

@@ -20,10 +20,7 @@ void SessionCore::check_usable() const {
                             "flush; call rollback() before using the session again");
 }
 
-std::unordered_map<std::string, SessionCore::Entry>&
-SessionCore::identity_map(const MapperBase& mapper) {
-  return maps_[&mapper];
-}
+IdentityMap& SessionCore::identity_map(const MapperBase& mapper) { return maps_[&mapper]; }
 
 std::size_t SessionCore::identity_map_size() const noexcept {
   std::size_t n = 0;
@@ -89,8 +86,8 @@ void SessionCore::add(const MapperBase& mapper, const std::shared_ptr<void>& obj
   case ObjectState::persistent:
   case ObjectState::deleted: {
     auto& map = identity_map(mapper);
-    auto [it, inserted] = map.try_emplace(state.identity, Entry{object, &state});
-    if (!inserted && it->second.object != object)
+    auto [found, inserted] = map.try_emplace(Entry{object, &state});
+    if (!inserted && found->object != object)
       throw InvalidStateError(std::string("another object with the same primary key is already "
                                           "in the session (table '") +
                               mapper.table_name() + "'); use merge()");
@@ -194,7 +191,7 @@ void SessionCore::expire(const MapperBase& mapper, const std::shared_ptr<void>& 
 
 void SessionCore::expire_all() {
   for (auto& [mapper, map] : maps_)
-    for (auto& [key, entry] : map) {
+    for (auto& entry : map) {
       entry.state->expired = true;
       entry.state->loaded_relationships = 0;
     }
@@ -202,7 +199,7 @@ void SessionCore::expire_all() {
 
 void SessionCore::make_persistent(const std::shared_ptr<void>& object, InstanceState& state) {
   auto& map = identity_map(*state.mapper);
-  map.insert_or_assign(state.identity, Entry{object, &state});
+  map.insert_or_assign(Entry{object, &state});
   state.status = ObjectState::persistent;
   if (state.session != this) attach(state, object);
 }
@@ -280,22 +277,23 @@ bool has_kind(const MapperBase& mapper, RelationshipKind kind) {
 void SessionCore::for_each_persistent(const std::function<void(const MapperBase&, Entry&)>& visit) {
   for (auto& [mapper, map] : maps_) {
     const bool may_drop = !referenced_by_many_to_one(*mapper);
-    for (auto it = map.begin(); it != map.end();) {
-      Entry& entry = it->second;
+    auto& entries = map.entries();
+    for (std::size_t i = 0; i < entries.size();) {
+      Entry& entry = entries[i];
       InstanceState& state = *entry.state;
       if (state.status != ObjectState::persistent) {
-        ++it;
+        ++i;
         continue;
       }
       if (may_drop && entry.object.use_count() == 1 && mapper->changed_columns(state) == 0 &&
           state.assigned_references == 0) {
         state.session = nullptr;
         state.status = ObjectState::detached;
-        it = map.erase(it);
+        map.erase_at(i); // the last entry moves to i: visit it next
         continue;
       }
       visit(*mapper, entry);
-      ++it;
+      ++i;
     }
   }
 }
@@ -373,7 +371,7 @@ void SessionCore::rollback() {
   // Objects deleted in this transaction exist again.
   for (auto& entry : deleted_in_tx_) {
     InstanceState& state = *entry.state;
-    identity_map(*state.mapper).try_emplace(state.identity, entry);
+    identity_map(*state.mapper).try_emplace(entry);
     state.status = ObjectState::persistent;
     state.session = this;
   }
@@ -393,14 +391,14 @@ void SessionCore::rollback() {
   // Unflushed changes go with the transaction, as in SQLAlchemy: back to the last flushed or
   // loaded values, then expired so that the next load brings the database's.
   for (auto& [mapper, map] : maps_)
-    for (auto& [key, entry] : map)
+    for (auto& entry : map)
       mapper->restore_snapshot(*entry.state);
   expire_all();
 }
 
 void SessionCore::detach_all() {
   for (auto& [mapper, map] : maps_)
-    for (auto& [key, entry] : map) {
+    for (auto& entry : map) {
       InstanceState& state = *entry.state;
       state.session = nullptr;
       state.status = ObjectState::detached;

@@ -279,7 +279,7 @@ private:
   void propagate_persistent_parents() {
     for (auto& [mapper, map] : session_.maps()) {
       if (!has_one_to_many(*mapper)) continue;
-      for (auto& [key, entry] : map)
+      for (auto& entry : map)
         if (entry.state->status == ObjectState::persistent) propagate_to_children(*entry.state);
     }
   }

@@ -10,7 +10,11 @@
 #include <retort/orm/value_row.hpp>
 
 #include <bit>
+#include <cstddef>
 #include <cstring>
+#include <memory>
+#include <new>
+#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -59,14 +63,34 @@ template <typename T, std::size_t... K> struct SnapshotOf<T, std::index_sequence
 template <typename T>
 using snapshot_t = typename SnapshotOf<T, std::make_index_sequence<column_count<T>>>::type;
 
-/// The deleter of every ORM-made object: also where its state and snapshot live.
+/// The deleter of every ORM-made object: also where its state, its snapshot and the object
+/// itself live. The object is built inside the control block (see Mapper::make_tracked), so an
+/// object, its state and its snapshot cost one allocation instead of three; the shared_ptr
+/// handed out aliases the block, and the deleter destroys the object in place.
 template <typename T> struct TrackedDeleter final : InstanceState {
   std::optional<snapshot_t<T>> snapshot;
-  void operator()(T* object) noexcept {
+  // Raw bytes rather than a union member: the deleter must stay move-constructible, and it is
+  // only moved (into the control block) before the object is built here.
+  alignas(T) std::byte storage[sizeof(T)];
+  bool holds_object = false;
+
+  TrackedDeleter() = default;
+  TrackedDeleter(TrackedDeleter&& other) noexcept : InstanceState(std::move(other)) {
+    // Only an empty deleter is ever moved; an object, if any, stays where it was built.
+  }
+  TrackedDeleter& operator=(TrackedDeleter&&) = delete;
+  ~TrackedDeleter() override { destroy(); }
+
+  void operator()(T*) noexcept {
     // `self` is a weak reference to this very control block: released here, when the object
     // dies, or the block would keep its own weak count above zero and never be freed.
     self.reset();
-    std::default_delete<T>{}(object);
+    destroy();
+  }
+  void destroy() noexcept {
+    if (!holds_object) return;
+    holds_object = false;
+    std::destroy_at(std::launder(reinterpret_cast<T*>(storage)));
   }
 };
 
@@ -209,9 +233,9 @@ public:
 
   std::shared_ptr<void> load_new(const DriverStatement& row, int first,
                                  InstanceState*& state) const override {
-    auto object = std::make_unique<T>();
+    auto object = make_tracked(state);
     hydrate(*object, row, first, Columns{});
-    return track(std::move(object), state);
+    return object;
   }
 
   void load_into(InstanceState& state, const DriverStatement& row, int first) const override {
@@ -295,16 +319,21 @@ public:
   }
 
   std::shared_ptr<void> adopt_copy(const void* object, InstanceState*& state) const override {
-    return track(std::make_unique<T>(*static_cast<const T*>(object)), state);
+    return make_tracked(state, *static_cast<const T*>(object));
   }
 
-  /// Wraps a new object into a tracked shared_ptr whose control block holds its state.
-  std::shared_ptr<T> track(std::unique_ptr<T> object, InstanceState*& state) const {
-    std::shared_ptr<T> out(object.get(), Deleter{});
-    object.release(); // now owned by `out`
-    auto* tracked = std::get_deleter<Deleter>(out);
+  /// A new object built from `args` inside a control block that also holds its state.
+  template <typename... Args>
+  std::shared_ptr<T> make_tracked(InstanceState*& state, Args&&... args) const {
+    // The owner starts out null: the deleter is called with that null pointer and destroys
+    // the object it holds; the pointer handed out aliases the owner.
+    std::shared_ptr<T> owner(static_cast<T*>(nullptr), Deleter{});
+    auto* tracked = std::get_deleter<Deleter>(owner);
+    T* object = ::new (static_cast<void*>(tracked->storage)) T(std::forward<Args>(args)...);
+    tracked->holds_object = true;
+    std::shared_ptr<T> out(std::move(owner), object);
     tracked->mapper = this;
-    tracked->object = out.get();
+    tracked->object = object;
     tracked->self = out;
     state = tracked;
     return out;

@@ -29,7 +29,7 @@ public:
   /// Adds a new object (moved in) and returns the session's pointer to it.
   template <Mapped T> std::shared_ptr<T> add(T object) {
     InstanceState* state = nullptr;
-    auto tracked = typed_mapper_of<T>().track(std::make_unique<T>(std::move(object)), state);
+    auto tracked = typed_mapper_of<T>().make_tracked(state, std::move(object));
     core().add(mapper_of<T>(), tracked);
     return tracked;
   }

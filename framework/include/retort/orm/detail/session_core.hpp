@@ -7,6 +7,7 @@
 #include <retort/engine/connection.hpp>
 #include <retort/engine/engine.hpp>
 #include <retort/engine/transaction.hpp>
+#include <retort/orm/detail/identity_map.hpp>
 #include <retort/orm/instance_state.hpp>
 #include <retort/orm/mapper.hpp>
 #include <retort/orm/plan.hpp>
@@ -166,10 +167,7 @@ public:
   /// Runs a plan on the session's connection, counting statements.
   void run(Plan& plan);
 
-  struct Entry {
-    std::shared_ptr<void> object;
-    InstanceState* state = nullptr;
-  };
+  using Entry = IdentityEntry;
   struct AssociationChange {
     const MapperBase* mapper;
     std::size_t relationship;
@@ -186,7 +184,7 @@ public:
 
   // Used by the unit of work and loaders (same library).
   /// The identity map of one mapper.
-  std::unordered_map<std::string, Entry>& identity_map(const MapperBase& mapper);
+  IdentityMap& identity_map(const MapperBase& mapper);
   /// Objects added and not yet flushed, in order.
   std::vector<Entry>& pending() noexcept { return pending_; }
   /// Objects marked for deletion.
@@ -196,9 +194,7 @@ public:
   /// Children removed from a collection.
   std::vector<Orphan>& orphans() noexcept { return orphans_; }
   /// Every identity map.
-  std::unordered_map<const MapperBase*, std::unordered_map<std::string, Entry>>& maps() noexcept {
-    return maps_;
-  }
+  std::unordered_map<const MapperBase*, IdentityMap>& maps() noexcept { return maps_; }
   /// Puts a just-loaded or just-inserted object in the identity map as persistent.
   void make_persistent(const std::shared_ptr<void>& object, InstanceState& state);
   /// Finds or loads the object of a row: identity map first, then a new object.
@@ -229,7 +225,7 @@ private:
 
   Engine engine_;
   SessionOptions options_;
-  std::unordered_map<const MapperBase*, std::unordered_map<std::string, Entry>> maps_;
+  std::unordered_map<const MapperBase*, IdentityMap> maps_;
   std::vector<Entry> pending_;
   std::vector<Entry> deleted_;
   std::vector<Entry> inserted_;

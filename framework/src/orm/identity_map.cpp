@@ -1,0 +1,123 @@
+// Open addressing with linear probing and backward-shift deletion (no tombstones, so lookups
+// stay short however many objects come and go through a long session).
+#include <retort/orm/detail/identity_map.hpp>
+
+#include <functional>
+#include <limits>
+#include <stdexcept>
+
+namespace retort::detail {
+namespace {
+
+// Kept at most half full: linear probing's expected probe length grows quickly beyond that,
+// and a slot is only 4 bytes.
+constexpr std::size_t min_slots = 16;
+
+} // namespace
+
+std::uint64_t IdentityMap::hash(std::string_view key) noexcept {
+  return std::hash<std::string_view>{}(key);
+}
+
+std::size_t IdentityMap::slot_of_key(std::string_view key, std::uint64_t hash) const noexcept {
+  if (slots_.empty()) return slots_.size();
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t s = home(hash);; s = (s + 1) & mask) {
+    const Slot slot = slots_[s];
+    if (slot == 0) return slots_.size();
+    if (key_at(slot - 1) == key) return s;
+  }
+}
+
+std::size_t IdentityMap::slot_of_index(std::size_t index) const noexcept {
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t s = home(hash(key_at(index)));; s = (s + 1) & mask)
+    if (slots_[s] == index + 1) return s;
+}
+
+IdentityEntry* IdentityMap::find(std::string_view key, std::uint64_t hash) noexcept {
+  const std::size_t s = slot_of_key(key, hash);
+  return s == slots_.size() ? nullptr : &entries_[slots_[s] - 1];
+}
+
+IdentityEntry& IdentityMap::insert_new(IdentityEntry entry, std::uint64_t hash) {
+  if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+  if (entries_.size() >= std::numeric_limits<Slot>::max() - 1)
+    throw std::length_error("identity map: too many objects in one session");
+  entries_.push_back(std::move(entry));
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t s = home(hash);
+  while (slots_[s] != 0)
+    s = (s + 1) & mask;
+  slots_[s] = static_cast<Slot>(entries_.size());
+  return entries_.back();
+}
+
+std::pair<IdentityEntry*, bool> IdentityMap::try_emplace(IdentityEntry entry) {
+  const std::string_view key = entry.state->identity;
+  const std::uint64_t h = hash(key);
+  if (IdentityEntry* found = find(key, h)) return {found, false};
+  return {&insert_new(std::move(entry), h), true};
+}
+
+void IdentityMap::insert_or_assign(IdentityEntry entry) {
+  const std::string_view key = entry.state->identity;
+  const std::uint64_t h = hash(key);
+  if (IdentityEntry* found = find(key, h)) {
+    *found = std::move(entry);
+    return;
+  }
+  insert_new(std::move(entry), h);
+}
+
+void IdentityMap::erase(std::string_view key) noexcept {
+  const std::size_t s = slot_of_key(key, hash(key));
+  if (s == slots_.size()) return;
+  erase_at(slots_[s] - 1);
+}
+
+void IdentityMap::erase_at(std::size_t index) noexcept {
+  remove_slot(slot_of_index(index));
+  const std::size_t last = entries_.size() - 1;
+  if (index != last) {
+    // The last entry moves into the hole; its slot follows it.
+    slots_[slot_of_index(last)] = static_cast<Slot>(index + 1);
+    entries_[index] = std::move(entries_[last]);
+  }
+  entries_.pop_back();
+}
+
+void IdentityMap::remove_slot(std::size_t hole) noexcept {
+  // Backward shift: later members of the probe run move up into the hole when their home
+  // position allows it, so a lookup never meets a gap before its key.
+  const std::size_t mask = slots_.size() - 1;
+  slots_[hole] = 0;
+  for (std::size_t s = (hole + 1) & mask; slots_[s] != 0; s = (s + 1) & mask) {
+    const std::size_t want = home(hash(key_at(slots_[s] - 1)));
+    // Movable when `want` is not cyclically within (hole, s].
+    const bool movable = hole <= s ? (want <= hole || want > s) : (want <= hole && want > s);
+    if (!movable) continue;
+    slots_[hole] = slots_[s];
+    slots_[s] = 0;
+    hole = s;
+  }
+}
+
+void IdentityMap::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? min_slots : old.size() * 2, 0);
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    std::size_t s = home(hash(key_at(i)));
+    while (slots_[s] != 0)
+      s = (s + 1) & mask;
+    slots_[s] = static_cast<Slot>(i + 1);
+  }
+}
+
+void IdentityMap::clear() noexcept {
+  entries_.clear();
+  slots_.clear();
+}
+
+} // namespace retort::detail

@@ -1,0 +1,91 @@
+// The identity map's open-addressing table against std::map as the reference, through long
+// random sequences of inserts and erasures (backward-shift deletion is easy to get subtly
+// wrong: a lookup that stops at a wrongly emptied slot loses an object).
+#include <retort/orm/detail/identity_map.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <deque>
+#include <map>
+#include <random>
+#include <string>
+
+using retort::InstanceState;
+using retort::detail::IdentityEntry;
+using retort::detail::IdentityMap;
+
+namespace {
+
+struct Fixture {
+  std::deque<InstanceState> states; // stable addresses
+  IdentityMap map;
+  std::map<std::string, InstanceState*> reference;
+
+  InstanceState& state(const std::string& key) {
+    auto& s = states.emplace_back();
+    s.identity = key;
+    return s;
+  }
+  void check_all() {
+    REQUIRE(map.size() == reference.size());
+    for (const auto& [key, state] : reference) {
+      IdentityEntry* found = map.find(key);
+      REQUIRE(found != nullptr);
+      CHECK(found->state == state);
+    }
+  }
+};
+
+} // namespace
+
+TEST_CASE("identity map: find, try_emplace, insert_or_assign, erase") {
+  Fixture f;
+  auto& a = f.state("a");
+  auto [entry, added] = f.map.try_emplace(IdentityEntry{nullptr, &a});
+  CHECK(added);
+  CHECK(entry->state == &a);
+  auto& a2 = f.state("a");
+  auto [again, added2] = f.map.try_emplace(IdentityEntry{nullptr, &a2});
+  CHECK_FALSE(added2);
+  CHECK(again->state == &a);
+  f.map.insert_or_assign(IdentityEntry{nullptr, &a2});
+  CHECK(f.map.find("a")->state == &a2);
+  CHECK(f.map.size() == 1);
+  CHECK(f.map.find("b") == nullptr);
+  f.map.erase("b"); // absent: nothing happens
+  f.map.erase("a");
+  CHECK(f.map.find("a") == nullptr);
+  CHECK(f.map.empty());
+}
+
+TEST_CASE("identity map: random inserts and erasures agree with std::map") {
+  Fixture f;
+  std::mt19937 random(12345);
+  for (int step = 0; step < 20000; ++step) {
+    const std::string key = "k" + std::to_string(random() % 3000);
+    if (random() % 3 != 0) {
+      if (f.reference.contains(key)) continue;
+      auto& s = f.state(key);
+      f.map.insert_new(IdentityEntry{nullptr, &s}, IdentityMap::hash(key));
+      f.reference[key] = &s;
+    } else {
+      f.map.erase(key);
+      f.reference.erase(key);
+    }
+    if (step % 997 == 0) f.check_all();
+  }
+  f.check_all();
+  // Erasing by position while walking, as the flush does when it lets clean objects go.
+  auto& entries = f.map.entries();
+  for (std::size_t i = 0; i < entries.size();) {
+    if (entries[i].state->identity.back() % 2 == 0) {
+      f.reference.erase(entries[i].state->identity);
+      f.map.erase_at(i);
+      continue;
+    }
+    ++i;
+  }
+  f.check_all();
+  f.map.clear();
+  CHECK(f.map.find("k1") == nullptr);
+}
