@@ -70,7 +70,7 @@ PGconn* Session::open_handle(const std::string& sql) {
 PGconn* Session::usable(const std::string& sql) {
   open_handle(sql);
   if (!rollback_in_flight_) return conn_;
-  finish_rollback(true);
+  finish_rollback(true, false);
   if (broken_)
     throw OperationalError("the connection failed while rolling back its previous transaction",
                            "08006", 0, sql);
@@ -79,9 +79,16 @@ PGconn* Session::usable(const std::string& sql) {
 
 void Session::send_rollback() {
   PGconn* conn = usable("ROLLBACK");
-  if (!PQsendQuery(conn, "ROLLBACK")) raise(nullptr, "ROLLBACK");
+  // Its own pipeline segment: the next transaction's first request may then be queued behind it
+  // at once instead of waiting for this answer.
+  if (!PQenterPipelineMode(conn)) raise(nullptr, "ROLLBACK");
   rollback_in_flight_ = true;
-  rollback_failed_ = false;
+  rollback_stage_ = RollbackStage::result;
+  if (!PQsendQueryParams(conn, "ROLLBACK", 0, nullptr, nullptr, nullptr, nullptr, 0) ||
+      !PQpipelineSync(conn)) {
+    broken_ = true;
+    raise(nullptr, "ROLLBACK");
+  }
   // A non-blocking connection may keep part of the request queued: the server must have it now,
   // so that the transaction's locks go at once, not at the next use of the connection.
   for (int sent = PQflush(conn); sent != 0; sent = PQflush(conn)) {
@@ -98,22 +105,38 @@ void Session::reap_rollback() noexcept {
     broken_ = true;
     return;
   }
-  finish_rollback(false);
+  finish_rollback(false, false);
 }
 
-void Session::finish_rollback(bool wait) noexcept {
-  // PQgetResult waits only while PQisBusy(); without `wait` whatever has arrived is read.
-  while (wait || !PQisBusy(conn_)) {
+void Session::finish_rollback(bool wait, bool keep_pipeline) noexcept {
+  // Anything unexpected: the connection is not to be trusted again (the pool discards it).
+  auto fail = [this] {
+    rollback_in_flight_ = false;
+    broken_ = true;
+  };
+  while (rollback_in_flight_) {
+    // PQgetResult waits only while PQisBusy(); without `wait` whatever has arrived is read.
+    if (!wait && PQisBusy(conn_)) return;
     ResultPtr result(PQgetResult(conn_));
-    if (!result) {
+    const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+    switch (rollback_stage_) {
+    case RollbackStage::result:
+      if (!result || status != PGRES_COMMAND_OK) return fail();
+      rollback_stage_ = RollbackStage::end;
+      break;
+    case RollbackStage::end:
+      if (result) return fail();
+      rollback_stage_ = RollbackStage::sync;
+      break;
+    case RollbackStage::sync:
+      if (!result || status != PGRES_PIPELINE_SYNC) return fail();
       rollback_in_flight_ = false;
-      // Anything but an idle, healthy connection after ROLLBACK is not to be trusted again.
-      if (rollback_failed_ || PQstatus(conn_) != CONNECTION_OK ||
+      if (keep_pipeline) return;
+      if (!PQexitPipelineMode(conn_) || PQstatus(conn_) != CONNECTION_OK ||
           PQtransactionStatus(conn_) != PQTRANS_IDLE)
         broken_ = true;
       return;
     }
-    if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) rollback_failed_ = true;
   }
 }
 

@@ -55,14 +55,19 @@ public:
   bool begin_pending() const noexcept { return begin_pending_; }
   /// Clears the deferred BEGIN; true when there was one (the caller sends it now).
   bool take_begin() noexcept { return std::exchange(begin_pending_, false); }
-  /// Sends ROLLBACK without waiting for its answer; the answer is read before the connection's
-  /// next use (settle()). Locks are released as soon as the server reads it.
+  /// Sends ROLLBACK, in a pipeline of its own, without waiting for its answer. Locks are
+  /// released as soon as the server reads it. The answer is read before the connection's next
+  /// request (usable()), or right after the next transaction's first request was queued behind
+  /// it (read_rollback_ahead()).
   void send_rollback();
-  /// True while an unawaited ROLLBACK's answer is unread.
+  /// True while an unawaited ROLLBACK's answer is unread (the connection is in pipeline mode).
   bool rollback_in_flight() const noexcept { return rollback_in_flight_; }
   /// Reads the answer of an unawaited ROLLBACK if it has arrived (never waits); a failure marks
   /// the connection broken.
   void reap_rollback() noexcept;
+  /// Reads the unawaited ROLLBACK's answer ahead of requests queued behind it in the same
+  /// pipeline (which stays on); a failure marks the connection broken.
+  void read_rollback_ahead() noexcept { finish_rollback(true, true); }
 
   /// A fresh server-side statement name, unique on this connection.
   std::string next_statement_name();
@@ -79,16 +84,17 @@ public:
   std::string scrub(std::string text) const;
 
 private:
-  /// Reads the unawaited ROLLBACK's results, waiting for them when `wait`; a failure marks the
-  /// connection broken.
-  void finish_rollback(bool wait) noexcept;
+  /// Reads the unawaited ROLLBACK's results, waiting for them when `wait`, and leaves pipeline
+  /// mode unless `keep_pipeline`; a failure marks the connection broken.
+  void finish_rollback(bool wait, bool keep_pipeline) noexcept;
 
   PGconn* conn_;
   std::string password_;
   bool broken_ = false;
   bool begin_pending_ = false;
   bool rollback_in_flight_ = false;
-  bool rollback_failed_ = false;
+  // What the unawaited ROLLBACK's pipeline answers next: its result, its end, the sync.
+  enum class RollbackStage { result, end, sync } rollback_stage_ = RollbackStage::result;
   std::uint64_t statements_named_ = 0;
   std::vector<std::string> forgotten_;
 };

@@ -113,10 +113,14 @@ Pipelined prepare_and_describe(PGconn* conn, const std::string& name, const std:
   return out;
 }
 
-// BEGIN and an execution of prepared statement `name` in one pipeline: one round trip.
-Pipelined begin_and_execute(PGconn* conn, const std::string& name, const Params& params) {
+// BEGIN and an execution of prepared statement `name` in one pipeline: one round trip. Behind
+// an unawaited ROLLBACK they join its pipeline, and its answer is read first.
+Pipelined begin_and_execute(Session& session, PGconn* conn, const std::string& name,
+                            const Params& params) {
   Pipelined out;
-  if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF || !PQenterPipelineMode(conn)) {
+  const bool behind_rollback = session.rollback_in_flight();
+  if (!behind_rollback &&
+      (PQpipelineStatus(conn) != PQ_PIPELINE_OFF || !PQenterPipelineMode(conn))) {
     out.begin.reset(PQexec(conn, "BEGIN"));
     if (completed(out.begin.get()))
       out.first.reset(PQexecPrepared(conn, name.c_str(), params.count(), params.values(),
@@ -127,6 +131,7 @@ Pipelined begin_and_execute(PGconn* conn, const std::string& name, const Params&
       PQsendQueryPrepared(conn, name.c_str(), params.count(), params.values(), params.lengths(),
                           params.formats(), 0) &&
       PQpipelineSync(conn)) {
+    if (behind_rollback) session.read_rollback_ahead();
     out.begin = take_pipelined(conn);
     out.first = take_pipelined(conn);
     ResultPtr sync(PQgetResult(conn));
@@ -190,14 +195,22 @@ void Statement::execute() {
   if (parameter_count_ > 0 && !bound_)
     throw ArgumentError("statement takes " + std::to_string(parameter_count_) +
                         " parameters, none bound: " + sql_);
-  PGconn* conn = session_->usable(sql_);
   ResultPtr result;
   if (session_->take_begin()) {
-    // The transaction's first statement: BEGIN rides along, one round trip for both.
-    auto answer = begin_and_execute(conn, name_, params_);
+    // The transaction's first statement: BEGIN rides along, one round trip for both, and
+    // neither waits for the previous transaction's ROLLBACK to be answered.
+    PGconn* conn = session_->open_handle(sql_);
+    const bool behind_rollback = session_->rollback_in_flight();
+    auto answer = begin_and_execute(*session_, conn, name_, params_);
+    // A failed ROLLBACK ahead: what ran after it is never committed, the connection goes.
+    if (behind_rollback && !session_->valid())
+      throw OperationalError("the connection failed while rolling back its previous "
+                             "transaction",
+                             "08006", 0, sql_);
     if (!completed(answer.begin.get())) session_->raise(answer.begin.get(), "BEGIN");
     result = std::move(answer.first);
   } else {
+    PGconn* conn = session_->usable(sql_);
     // Results come back in text format (0): parsing text is cheap and keeps every type readable.
     result.reset(PQexecPrepared(conn, name_.c_str(), params_.count(), params_.values(),
                                 params_.lengths(), params_.formats(), 0));
@@ -514,7 +527,8 @@ void Connection::exit_pipeline_mode() {
 
 bool Connection::in_pipeline_mode() const {
   PGconn* conn = session_->conn();
-  return conn && PQpipelineStatus(conn) != PQ_PIPELINE_OFF;
+  // An unawaited ROLLBACK's own pipeline is the driver's business, not the caller's.
+  return conn && !session_->rollback_in_flight() && PQpipelineStatus(conn) != PQ_PIPELINE_OFF;
 }
 
 } // namespace retort::pg

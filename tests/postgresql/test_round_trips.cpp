@@ -337,6 +337,21 @@ TEST_CASE("postgresql transactions: an unawaited ROLLBACK leaves locks and the p
     CHECK(next.execute_sql("SELECT count(*) FROM rt_locks").scalar<std::int64_t>() == 0);
   }
   {
+    // Transactions back to back: each one's BEGIN and first statement are queued behind the
+    // previous ROLLBACK, whose answer is read first; nothing of the rolled-back work remains.
+    const std::string insert = "INSERT INTO rt_locks (id, v) VALUES ($1, 'x') RETURNING id";
+    for (int i = 0; i < 20; ++i) {
+      Connection c = engine.connect();
+      Transaction t = c.begin();
+      std::vector<Value> key{Value(i)};
+      CHECK(c.execute_sql(insert, key).scalar<std::int64_t>() == i);
+      t.rollback();
+      CHECK_FALSE(c.in_transaction());
+    }
+    Connection c = engine.connect();
+    CHECK(c.execute_sql("SELECT count(*) FROM rt_locks").scalar<std::int64_t>() == 0);
+  }
+  {
     // A transaction dropped while open (the pool's reset) behaves the same.
     Connection c = engine.connect();
     Transaction t = c.begin();
