@@ -3,6 +3,7 @@
 #include <retort/core/error.hpp>
 
 #include <cstring>
+#include <type_traits>
 
 namespace retort::sqlite {
 
@@ -55,43 +56,54 @@ StmtPtr prepare_one(Handle& handle, const std::string& sql) {
 SqliteStatement::SqliteStatement(std::shared_ptr<Handle> handle, StmtPtr stmt, std::string sql)
     : handle_(std::move(handle)), stmt_(std::move(stmt)), sql_(std::move(sql)),
       parameter_count_(sqlite3_bind_parameter_count(stmt_.get())),
-      read_only_(sqlite3_stmt_readonly(stmt_.get()) != 0) {}
+      read_only_(sqlite3_stmt_readonly(stmt_.get()) != 0),
+      runs_in_one_step_(sqlite3_column_count(stmt_.get()) == 0) {}
 
 void SqliteStatement::bind(std::span<const Value> params) {
+  // The Values may die before step(), so SQLite copies text and bytes.
+  bind_all(params, SQLITE_TRANSIENT);
+}
+
+void SqliteStatement::bind_borrowed(std::span<const Value> params) {
+  // A statement that yields rows reads its parameters on later steps too, after the caller's
+  // Values may be gone; one without result columns is done within the first step.
+  bind_all(params, runs_in_one_step_ ? SQLITE_STATIC : SQLITE_TRANSIENT);
+}
+
+void SqliteStatement::bind_all(std::span<const Value> params, sqlite3_destructor_type lifetime) {
   if (static_cast<int>(params.size()) != parameter_count_)
     throw ArgumentError("statement takes " + std::to_string(parameter_count_) +
                         " parameters, got " + std::to_string(params.size()) + ": " + sql_);
   if (state_ != State::ready) reset();
+  borrowed_ = false;
+  stale_ = false;
   int position = 1;
   for (const Value& value : params)
-    bind_one(position++, value);
+    bind_one(position++, value, lifetime);
 }
 
-void SqliteStatement::bind_one(int position, const Value& value) {
+void SqliteStatement::bind_one(int position, const Value& value, sqlite3_destructor_type lifetime) {
   sqlite3_stmt* stmt = stmt_.get();
-  int rc = SQLITE_OK;
-  // The Values may be temporaries that die before step(), so text and bytes are copied
-  // (SQLITE_TRANSIENT) rather than referenced.
-  switch (value.kind()) {
-  case ValueKind::null: rc = sqlite3_bind_null(stmt, position); break;
-  case ValueKind::integer: rc = sqlite3_bind_int64(stmt, position, value.as_int()); break;
-  case ValueKind::real: rc = sqlite3_bind_double(stmt, position, value.as_double()); break;
-  case ValueKind::boolean: rc = sqlite3_bind_int(stmt, position, value.as_bool() ? 1 : 0); break;
-  case ValueKind::text: {
-    const std::string& text = value.as_text();
-    rc = sqlite3_bind_text64(stmt, position, text.data(), text.size(), SQLITE_TRANSIENT,
-                             SQLITE_UTF8);
-    break;
-  }
-  case ValueKind::blob: {
-    const Blob& blob = value.as_blob();
-    // A null data pointer would bind NULL, and an empty vector may have one.
-    rc = blob.empty()
-             ? sqlite3_bind_zeroblob(stmt, position, 0)
-             : sqlite3_bind_blob64(stmt, position, blob.data(), blob.size(), SQLITE_TRANSIENT);
-    break;
-  }
-  }
+  const int rc = value.visit([&](const auto& v) {
+    using T = std::decay_t<decltype(v)>;
+    if constexpr (std::is_same_v<T, Null>) {
+      return sqlite3_bind_null(stmt, position);
+    } else if constexpr (std::is_same_v<T, std::int64_t>) {
+      return sqlite3_bind_int64(stmt, position, v);
+    } else if constexpr (std::is_same_v<T, double>) {
+      return sqlite3_bind_double(stmt, position, v);
+    } else if constexpr (std::is_same_v<T, bool>) {
+      return sqlite3_bind_int(stmt, position, v ? 1 : 0);
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      borrowed_ = borrowed_ || lifetime == SQLITE_STATIC;
+      return sqlite3_bind_text64(stmt, position, v.data(), v.size(), lifetime, SQLITE_UTF8);
+    } else {
+      // A null data pointer would bind NULL, and an empty vector may have one.
+      if (v.empty()) return sqlite3_bind_zeroblob(stmt, position, 0);
+      borrowed_ = borrowed_ || lifetime == SQLITE_STATIC;
+      return sqlite3_bind_blob64(stmt, position, v.data(), v.size(), lifetime);
+    }
+  });
   if (rc != SQLITE_OK) fail(*handle_, rc, Phase::bind, sql_);
 }
 
@@ -99,8 +111,13 @@ bool SqliteStatement::step() {
   // sqlite3_step after SQLITE_DONE would silently run the statement again.
   if (state_ == State::done) return false;
   if (state_ == State::ready) {
+    if (stale_)
+      throw InvalidStateError("bind() the parameters again before running the statement again "
+                              "(the last ones were not copied): " +
+                              sql_);
     state_ = State::running;
     if (!read_only_) total_changes_at_start_ = sqlite3_total_changes64(handle_->db);
+    stale_ = borrowed_;
   }
   int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) return true;
@@ -121,6 +138,7 @@ void SqliteStatement::reset() {
   // The return value repeats the last step's error, which step() already reported.
   sqlite3_reset(stmt_.get());
   state_ = State::ready;
+  stale_ = borrowed_;
 }
 
 std::int64_t SqliteStatement::changes_since_start() const {

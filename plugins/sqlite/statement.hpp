@@ -44,6 +44,8 @@ public:
   SqliteStatement(std::shared_ptr<Handle> handle, StmtPtr stmt, std::string sql);
 
   void bind(std::span<const Value> params) override;
+  /// Refers to text and bytes instead of copying them when the statement yields no rows.
+  void bind_borrowed(std::span<const Value> params) override;
   bool step() override;
   void reset() override;
 
@@ -63,7 +65,8 @@ public:
 private:
   enum class State { ready, running, done };
 
-  void bind_one(int position, const Value& value);
+  void bind_all(std::span<const Value> params, sqlite3_destructor_type lifetime);
+  void bind_one(int position, const Value& value, sqlite3_destructor_type lifetime);
   std::int64_t changes_since_start() const;
 
   std::shared_ptr<Handle> handle_;
@@ -71,6 +74,14 @@ private:
   std::string sql_;
   int parameter_count_;
   bool read_only_;
+  // No result columns: the first step() runs the whole statement, while borrowed parameters
+  // still live (DriverStatement::bind_borrowed), so text and bytes need no copy.
+  bool runs_in_one_step_;
+  // Text or bytes are bound without a copy.
+  bool borrowed_ = false;
+  // The execution that could use borrowed parameters is over: they may be gone, so the
+  // statement must be bound again before it runs again.
+  bool stale_ = false;
   State state_ = State::ready;
   std::int64_t total_changes_at_start_ = 0;
   std::int64_t rows_affected_ = 0;

@@ -82,6 +82,73 @@ TEST_CASE("full batches share one cached shape", "[insert][cache]") {
   CHECK(batches[2].params == std::vector<Value>{"e", 5});
 }
 
+TEST_CASE("compile_for_execute borrows bulk rows and caches their shape by row count",
+          "[insert][cache]") {
+  StatementCache cache;
+  auto stmt = insert(users()).columns({"name", "age"}).rows({"a", 1, "b", 2, "c", 3});
+  auto e = compile_for_execute(stmt, pg(), &cache);
+  CHECK(e.sql == "INSERT INTO users (name, age) VALUES ($1, $2), ($3, $4), ($5, $6)");
+  CHECK(std::vector<Value>(e.params.begin(), e.params.end()) ==
+        std::vector<Value>{"a", 1, "b", 2, "c", 3});
+  // Borrowed: the parameters are the statement's own values, not a copy.
+  CHECK(e.owned.empty());
+  const Insert same = stmt;
+  CHECK(compile_for_execute(same, pg(), &cache).params.data() == e.params.data());
+  auto moved = std::move(e);
+  CHECK(moved.params.size() == 6);
+  // compile() still hands out owned copies, and hits the same cached shape.
+  auto c = compile(stmt, pg(), &cache);
+  CHECK(c.sql == moved.sql);
+  CHECK(c.params == std::vector<Value>{"a", 1, "b", 2, "c", 3});
+  CHECK(cache.stats().misses == 1);
+  CHECK(cache.stats().hits == 2);
+  // Other values, same row count: the same shape. Another row count: a new one.
+  // (The statements are kept in variables: the compiled parameters point into them.)
+  const Insert three =
+      insert(users()).columns({"name", "age"}).rows({"x", 9, "y", 8, "z", Value()});
+  auto other = compile_for_execute(three, pg(), &cache);
+  CHECK(other.sql == moved.sql);
+  CHECK(other.params[5].is_null());
+  CHECK(cache.stats().misses == 1);
+  const Insert pair = insert(users()).columns({"name", "age"}).rows({"x", 9, "y", 8});
+  auto two = compile_for_execute(pair, lite(), &cache);
+  CHECK(two.sql == "INSERT INTO users (name, age) VALUES (?, ?), (?, ?)");
+  CHECK(cache.stats().misses == 2);
+  // Without a cache: the same SQL, still borrowed.
+  auto uncached = compile_for_execute(stmt, lite());
+  CHECK(uncached.sql == "INSERT INTO users (name, age) VALUES (?, ?), (?, ?), (?, ?)");
+  CHECK(uncached.owned.empty());
+  CHECK(uncached.params.size() == 6);
+}
+
+TEST_CASE("compile_for_execute copies when other parameters follow the bulk rows", "[insert]") {
+  StatementCache cache;
+  auto up = insert(users())
+                .columns({"id", "name"})
+                .rows({1, "x", 2, "y"})
+                .on_conflict_do_update({"id"}, {{"age", 3}}, users().c("age") < 100);
+  for (int pass = 0; pass < 2; ++pass) { // a miss, then a hit
+    auto e = compile_for_execute(up, pg(), &cache);
+    CHECK(e.sql == "INSERT INTO users (id, name) VALUES ($1, $2), ($3, $4) ON CONFLICT (id) DO "
+                   "UPDATE SET age = $5 WHERE users.age < $6");
+    CHECK(e.owned == std::vector<Value>{1, "x", 2, "y", 3, 100});
+    CHECK(e.params.data() == e.owned.data());
+    auto c = compile(up, pg(), &cache);
+    CHECK(c.sql == e.sql);
+    CHECK(c.params == e.owned);
+  }
+  CHECK(cache.stats().misses == 1);
+  // Statements without bulk rows own their parameters.
+  const Insert single = insert(users()).values({{"name", "n"}});
+  auto one = compile_for_execute(single, lite(), &cache);
+  CHECK(one.owned == std::vector<Value>{"n"});
+  CHECK(one.params.size() == 1);
+  // The parameter limit counts the borrowed rows.
+  test::SqliteLikeDialect small(3);
+  const Insert too_many = insert(users()).columns({"name", "age"}).rows({"a", 1, "b", 2});
+  CHECK_THROWS_AS(compile_for_execute(too_many, small, &cache), ArgumentError);
+}
+
 TEST_CASE("INSERT ... SELECT", "[insert]") {
   auto src = select(addresses().c("email"), literal(0)).where(addresses().c("id") > 10);
   auto c = compile(insert(users()).from_select({"name", "age"}, src), pg());

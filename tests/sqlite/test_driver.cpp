@@ -109,6 +109,74 @@ TEST_CASE("text and bytes are copied at bind, so temporaries may die before step
   CHECK(Blob(b.begin(), b.end()) == Blob(5000, std::byte{0x5a}));
 }
 
+TEST_CASE("bind_borrowed: no copy for a statement without rows, which must be bound again",
+          "[sqlite][driver]") {
+  auto c = connect("sqlite://");
+  c->execute("CREATE TABLE t (s TEXT, b BLOB)");
+  auto insert = c->prepare("INSERT INTO t VALUES (?, ?)");
+  std::vector<Value> params{std::string(1000, 'q'), Blob(3, std::byte{0x5a})};
+  insert->bind_borrowed(params);
+  CHECK_FALSE(insert->step());
+  CHECK(insert->rows_affected() == 1);
+  // The borrowed values may be gone now: running again without a new bind() is refused, not
+  // fed with freed memory.
+  params.clear();
+  insert->reset();
+  CHECK_THROWS_AS(insert->step(), InvalidStateError);
+  std::vector<Value> again{"r", Blob{}};
+  insert->bind_borrowed(again);
+  CHECK_FALSE(insert->step());
+  // Failing statements too: the constraint error, then a refusal until bound again.
+  c->execute("CREATE TABLE u (s TEXT UNIQUE)");
+  auto unique = c->prepare("INSERT INTO u VALUES (?)");
+  std::vector<Value> dup{"d"};
+  unique->bind_borrowed(dup);
+  CHECK_FALSE(unique->step());
+  unique->bind_borrowed(dup);
+  CHECK_THROWS_AS(unique->step(), IntegrityError);
+  CHECK_THROWS_AS(unique->step(), InvalidStateError);
+  // Integers alone are always copied by SQLite: no new bind() needed.
+  auto ints = c->prepare("INSERT INTO u VALUES (?)");
+  std::vector<Value> seven{7};
+  ints->bind_borrowed(seven);
+  CHECK_FALSE(ints->step());
+  ints->reset();
+  CHECK_THROWS_AS(ints->step(), IntegrityError);
+  CHECK(scalar(*c, "SELECT count(*) FROM t WHERE s = ?", {std::string(1000, 'q')}) == 1);
+  CHECK(scalar(*c, "SELECT count(*) FROM t WHERE s = 'r' AND b = x''") == 1);
+}
+
+TEST_CASE("bind_borrowed copies what a statement with rows reads on later steps",
+          "[sqlite][driver]") {
+  auto c = connect("sqlite://");
+  c->execute("CREATE TABLE t (s TEXT)");
+  run(*c, "INSERT INTO t VALUES ('a'), ('b'), ('a'), ('c'), ('a')", {});
+  auto select = c->prepare("SELECT rowid FROM t WHERE s = ? ORDER BY rowid");
+  {
+    std::vector<Value> params{std::string("a")};
+    select->bind_borrowed(params);
+    REQUIRE(select->step());
+    CHECK(select->get_int64(0) == 1);
+    params[0] = std::string("zzzz");
+  }
+  std::vector<std::string> noise(100, std::string(16, '#'));
+  REQUIRE(select->step());
+  CHECK(select->get_int64(0) == 3);
+  REQUIRE(select->step());
+  CHECK(select->get_int64(0) == 5);
+  CHECK_FALSE(select->step());
+  // RETURNING yields rows too.
+  auto returning = c->prepare("INSERT INTO t VALUES (?) RETURNING s");
+  std::vector<Value> text{"d"};
+  returning->bind_borrowed(text);
+  REQUIRE(returning->step());
+  CHECK(returning->get_text(0) == "d");
+  CHECK_FALSE(returning->step());
+  returning->reset();
+  REQUIRE(returning->step()); // copied: runs again with the same value
+  CHECK(returning->get_text(0) == "d");
+}
+
 TEST_CASE("NULLs and conversions in typed access", "[sqlite][driver]") {
   auto c = connect("sqlite://");
   auto stmt = c->prepare("SELECT NULL, 42, '17', 2.75, x'', ''");

@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
+#include <span>
 
 namespace retort {
 
@@ -188,6 +190,11 @@ public:
   // Renders one expression (used to count the parameters of insert rows).
   void bare_expr(const Expr& e) { expr(e); }
 
+  // The rows() values of an INSERT, left in the statement instead of copied into the
+  // parameters; they belong before owned parameter number borrowed_at().
+  std::span<const Value> borrowed() const noexcept { return borrowed_; }
+  std::size_t borrowed_at() const noexcept { return borrowed_at_; }
+
 private:
   // --- emitters: the only places where the two modes differ ------------------------------------
 
@@ -223,7 +230,30 @@ private:
     if (key_)
       key_->put('\x02');
     else
-      d_.render_placeholder(*sql_, params_.size());
+      d_.render_placeholder(*sql_, params_.size() + borrowed_.size());
+  }
+
+  // Plain-value rows: their shape is only the row count (the width is the column list's), so
+  // the key walk does not visit the values, and neither walk copies them.
+  void value_rows(const InsertNode& n, InsertRange rows) {
+    const std::size_t width = n.columns.size();
+    if (key_) {
+      key_->put('\x05');
+      put_length(rows.end - rows.begin);
+    } else {
+      std::size_t position = params_.size() + borrowed_.size();
+      for (std::size_t r = rows.begin; r < rows.end; ++r) {
+        sql_->append(r == rows.begin ? "(" : ", (");
+        for (std::size_t c = 0; c < width; ++c) {
+          if (c) sql_->append(", ");
+          d_.render_placeholder(*sql_, ++position);
+        }
+        sql_->push_back(')');
+      }
+    }
+    borrowed_at_ = params_.size();
+    borrowed_ = std::span<const Value>(n.values).subspan(rows.begin * width,
+                                                         (rows.end - rows.begin) * width);
   }
 
   void type(const SqlType& t) {
@@ -271,6 +301,7 @@ private:
     for (int pass = 0;; ++pass) {
       truncate(out_mark);
       params_.resize(param_mark);
+      borrowed_ = {};
       missing_.clear();
       if (!ctes_.empty()) with_clause();
       body();
@@ -619,16 +650,17 @@ private:
                             " has no multi-row VALUES; use compile_batches()");
       column_list(n.columns);
       kw(" VALUES ");
-      for (std::size_t r = rows.begin; r < rows.end; ++r) {
-        kw(r == rows.begin ? "(" : ", (");
-        for (std::size_t c = 0; c < width; ++c) {
-          if (c) kw(", ");
-          if (n.use_values)
-            placeholder(n.values[r * width + c]);
-          else
+      if (n.use_values) {
+        value_rows(n, rows);
+      } else {
+        for (std::size_t r = rows.begin; r < rows.end; ++r) {
+          kw(r == rows.begin ? "(" : ", (");
+          for (std::size_t c = 0; c < width; ++c) {
+            if (c) kw(", ");
             expr(n.cells[r * width + c]);
+          }
+          kw(")");
         }
-        kw(")");
       }
     }
     if (n.on_conflict) on_conflict(*n.on_conflict, table);
@@ -927,6 +959,8 @@ private:
   std::string* sql_ = nullptr;
   KeyBuffer* key_ = nullptr;
   std::vector<Value>& params_;
+  std::span<const Value> borrowed_;
+  std::size_t borrowed_at_ = 0;
   bool upsert_select_ = false;
   bool bare_columns_ = false;
   const FromNode* unqualified_ = nullptr;
@@ -939,20 +973,47 @@ private:
   std::vector<const FromNode*>& missing_ = s_->missing; // used but not declared in this pass
 };
 
-void check_limit(const SqlDialect& d, const CompiledSql& c) {
-  std::size_t max = d.max_bound_parameters();
-  if (max != 0 && c.params.size() > max)
-    throw ArgumentError("the statement needs " + std::to_string(c.params.size()) +
-                        " bound parameters; " + std::string(d.name()) + " allows at most " +
-                        std::to_string(max) + " (split many-row inserts with compile_batches())");
+// What one compilation produced: SQL, the parameters it owns and, for a bulk INSERT, the run of
+// row values borrowed from the statement, which belongs before owned parameter `borrowed_at`.
+struct Collected {
+  std::string sql;
+  std::vector<Value> params;
+  std::span<const Value> borrowed;
+  std::size_t borrowed_at = 0;
+
+  void take_borrowed(const Compiler& c) {
+    borrowed = c.borrowed();
+    borrowed_at = c.borrowed_at();
+  }
+  // Copies the borrowed values into the owned ones, in placeholder order.
+  std::vector<Value> all_params() && {
+    if (borrowed.empty()) return std::move(params);
+    std::vector<Value> all;
+    all.reserve(params.size() + borrowed.size());
+    const auto split = params.begin() + static_cast<std::ptrdiff_t>(borrowed_at);
+    all.insert(all.end(), std::make_move_iterator(params.begin()), std::make_move_iterator(split));
+    all.insert(all.end(), borrowed.begin(), borrowed.end());
+    all.insert(all.end(), std::make_move_iterator(split), std::make_move_iterator(params.end()));
+    return all;
+  }
+};
+
+void check_limit(const SqlDialect& d, const Collected& c) {
+  const std::size_t max = d.max_bound_parameters();
+  const std::size_t count = c.params.size() + c.borrowed.size();
+  if (max != 0 && count > max)
+    throw ArgumentError("the statement needs " + std::to_string(count) + " bound parameters; " +
+                        std::string(d.name()) + " allows at most " + std::to_string(max) +
+                        " (split many-row inserts with compile_batches())");
 }
 
 // Compiles through the cache when there is one: a key walk, and a render walk only on a miss.
-template <typename F> CompiledSql run(const SqlDialect& d, StatementCache* cache, F&& body) {
-  CompiledSql result;
+template <typename F> Collected collect(const SqlDialect& d, StatementCache* cache, F&& body) {
+  Collected result;
   if (cache == nullptr || cache->capacity() == 0) {
     Compiler c(d, result.sql, result.params);
     body(c);
+    result.take_borrowed(c);
     check_limit(d, result);
     return result;
   }
@@ -964,6 +1025,7 @@ template <typename F> CompiledSql run(const SqlDialect& d, StatementCache* cache
   {
     Compiler c(d, key, result.params);
     body(c);
+    result.take_borrowed(c);
   }
   check_limit(d, result);
   if (cache->lookup(key.view(), result.sql)) return result;
@@ -971,9 +1033,31 @@ template <typename F> CompiledSql run(const SqlDialect& d, StatementCache* cache
   {
     Compiler c(d, result.sql, result.params);
     body(c);
+    result.take_borrowed(c);
   }
   cache->insert(key.view(), result.sql);
   return result;
+}
+
+template <typename F> CompiledSql run(const SqlDialect& d, StatementCache* cache, F&& body) {
+  Collected c = collect(d, cache, std::forward<F>(body));
+  std::vector<Value> params = std::move(c).all_params();
+  return CompiledSql{std::move(c.sql), std::move(params)};
+}
+
+template <typename F>
+ExecutableSql run_executable(const SqlDialect& d, StatementCache* cache, F&& body) {
+  Collected c = collect(d, cache, std::forward<F>(body));
+  ExecutableSql out;
+  out.sql = std::move(c.sql);
+  if (!c.borrowed.empty() && c.params.empty()) {
+    out.params = c.borrowed;
+    return out;
+  }
+  // Rare (an upsert with bound values besides its rows): the parameters are copied together.
+  out.owned = std::move(c).all_params();
+  out.params = out.owned;
+  return out;
 }
 
 std::size_t insert_width(const InsertNode& n) { return n.columns.size(); }
@@ -1007,6 +1091,42 @@ CompiledSql compile(const TextClause& stmt, const SqlDialect& dialect, Statement
 
 CompiledSql compile(const Statement& stmt, const SqlDialect& dialect, StatementCache* cache) {
   return std::visit([&](const auto& s) { return compile(s, dialect, cache); }, stmt);
+}
+
+ExecutableSql compile_for_execute(const Select& stmt, const SqlDialect& dialect,
+                                  StatementCache* cache) {
+  return run_executable(dialect, cache, [&](Compiler& c) { c.top_select(stmt.node()); });
+}
+
+ExecutableSql compile_for_execute(const CompoundSelect& stmt, const SqlDialect& dialect,
+                                  StatementCache* cache) {
+  return run_executable(dialect, cache, [&](Compiler& c) { c.top_compound(stmt.node()); });
+}
+
+ExecutableSql compile_for_execute(const Insert& stmt, const SqlDialect& dialect,
+                                  StatementCache* cache) {
+  InsertRange all{0, stmt.row_count()};
+  return run_executable(dialect, cache, [&](Compiler& c) { c.top_insert(stmt.node(), all); });
+}
+
+ExecutableSql compile_for_execute(const Update& stmt, const SqlDialect& dialect,
+                                  StatementCache* cache) {
+  return run_executable(dialect, cache, [&](Compiler& c) { c.top_update(stmt.node()); });
+}
+
+ExecutableSql compile_for_execute(const Delete& stmt, const SqlDialect& dialect,
+                                  StatementCache* cache) {
+  return run_executable(dialect, cache, [&](Compiler& c) { c.top_delete(stmt.node()); });
+}
+
+ExecutableSql compile_for_execute(const TextClause& stmt, const SqlDialect& dialect,
+                                  StatementCache* cache) {
+  return run_executable(dialect, cache, [&](Compiler& c) { c.top_text(stmt); });
+}
+
+ExecutableSql compile_for_execute(const Statement& stmt, const SqlDialect& dialect,
+                                  StatementCache* cache) {
+  return std::visit([&](const auto& s) { return compile_for_execute(s, dialect, cache); }, stmt);
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -66,6 +67,18 @@ public:
   bool as_bool() const;
   /// A short human-readable rendering for logs (text quoted, blobs as their length).
   std::string to_display() const;
+  /// Calls `f` with what the value holds (Null, std::int64_t, double, std::string, Blob or
+  /// bool) and returns its result: one inline dispatch, for hot loops such as parameter binding.
+  template <typename F> decltype(auto) visit(F&& f) const {
+    return std::visit(
+        [&f](const auto& v) -> decltype(auto) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::monostate>)
+            return std::forward<F>(f)(Null{});
+          else
+            return std::forward<F>(f)(v);
+        },
+        data_);
+  }
 
   friend bool operator==(const Value&, const Value&) = default;
 

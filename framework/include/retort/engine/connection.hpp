@@ -34,15 +34,15 @@ public:
   /// Executes raw SQL text with positional parameters in the dialect's placeholder style.
   Result execute_sql(const std::string& sql, std::span<const Value> params = {});
   /// Compiles a Core statement (select, insert, update, delete, text) through the engine's
-  /// statement cache and executes it.
+  /// statement cache and executes it; the rows of a bulk insert are bound without copies.
   /// Include <retort/sql/compiler.hpp> to use it.
   template <typename Statement>
   requires requires(const Statement& s, const SqlDialect& d, StatementCache* c) {
-    compile(s, d, c).sql;
-    compile(s, d, c).params;
+    compile_for_execute(s, d, c).sql;
+    compile_for_execute(s, d, c).params;
   }
   Result execute(const Statement& statement) {
-    auto compiled = compile(statement, engine().dialect(), &engine().statement_cache());
+    auto compiled = compile_for_execute(statement, engine().dialect(), &engine().statement_cache());
     return execute_sql(compiled.sql, compiled.params);
   }
   /// One statement of a pipeline.

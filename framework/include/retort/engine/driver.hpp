@@ -27,6 +27,9 @@ public:
 
   /// Binds every parameter of the next execution (positions 1..n in order).
   virtual void bind(std::span<const Value> params) = 0;
+  /// Binds like bind() for a caller that keeps the Values alive and unchanged until the first
+  /// step() returns, so a driver may refer to them instead of copying what only that step reads.
+  virtual void bind_borrowed(std::span<const Value> params) { bind(params); }
   /// Executes on first call, then advances; true while a row is current. Throws DatabaseError.
   virtual bool step() = 0;
   /// Discards the current result so the statement can be bound and executed again.

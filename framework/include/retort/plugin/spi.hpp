@@ -20,7 +20,8 @@ namespace retort {
 /// Bumped whenever the SPI classes change in a way that breaks plugins built before.
 // 2: DriverConnection gained last_insert_id() and pipelined statement names; SqlDialect gained
 //    prefers_last_insert_id().
-inline constexpr std::uint32_t plugin_abi_version = 2;
+// 3: DriverStatement gained bind_borrowed().
+inline constexpr std::uint32_t plugin_abi_version = 3;
 
 // Two C++ modules can share classes only when built by the same compiler family against the
 // same standard library; the tag records both so the loader can refuse a mismatch cleanly.

@@ -7,6 +7,7 @@
 #include <retort/core/value.hpp>
 #include <retort/sql/statement.hpp>
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,25 @@ class StatementCache;
 struct CompiledSql {
   std::string sql;
   std::vector<Value> params;
+};
+
+/// SQL text and its parameters for executing at once: the rows of a bulk INSERT (rows()) are
+/// borrowed from the statement instead of copied, so `params` is valid only while both this
+/// object and the compiled statement live. Move-only: a move keeps `owned`'s buffer, a copy
+/// would not.
+struct ExecutableSql {
+  ExecutableSql() = default;
+  ExecutableSql(ExecutableSql&&) noexcept = default;
+  ExecutableSql& operator=(ExecutableSql&&) noexcept = default;
+  ExecutableSql(const ExecutableSql&) = delete;
+  ExecutableSql& operator=(const ExecutableSql&) = delete;
+  ~ExecutableSql() = default;
+
+  std::string sql;
+  /// Every parameter in placeholder order (into `owned` or into the statement).
+  std::span<const Value> params;
+  /// Parameters that could not be borrowed.
+  std::vector<Value> owned;
 };
 
 /// Compiles a SELECT. ArgumentError when the statement is malformed or needs more parameters
@@ -43,6 +63,35 @@ RETORT_API CompiledSql compile(const TextClause& stmt, const SqlDialect& dialect
 /// Compiles any statement.
 RETORT_API CompiledSql compile(const Statement& stmt, const SqlDialect& dialect,
                                StatementCache* cache = nullptr);
+
+/// Compiles any statement for immediate execution, borrowing what it can (see ExecutableSql);
+/// what Connection::execute() binds.
+RETORT_API ExecutableSql compile_for_execute(const Select& stmt, const SqlDialect& dialect,
+                                             StatementCache* cache = nullptr);
+/// Compiles a compound SELECT for immediate execution.
+RETORT_API ExecutableSql compile_for_execute(const CompoundSelect& stmt, const SqlDialect& dialect,
+                                             StatementCache* cache = nullptr);
+/// Compiles an INSERT for immediate execution; rows() values are borrowed, not copied.
+RETORT_API ExecutableSql compile_for_execute(const Insert& stmt, const SqlDialect& dialect,
+                                             StatementCache* cache = nullptr);
+/// Refused: the borrowed values would die with the temporary statement.
+ExecutableSql compile_for_execute(Insert&& stmt, const SqlDialect& dialect,
+                                  StatementCache* cache = nullptr) = delete;
+/// Compiles an UPDATE for immediate execution.
+RETORT_API ExecutableSql compile_for_execute(const Update& stmt, const SqlDialect& dialect,
+                                             StatementCache* cache = nullptr);
+/// Compiles a DELETE for immediate execution.
+RETORT_API ExecutableSql compile_for_execute(const Delete& stmt, const SqlDialect& dialect,
+                                             StatementCache* cache = nullptr);
+/// Compiles textual SQL for immediate execution.
+RETORT_API ExecutableSql compile_for_execute(const TextClause& stmt, const SqlDialect& dialect,
+                                             StatementCache* cache = nullptr);
+/// Compiles any statement for immediate execution.
+RETORT_API ExecutableSql compile_for_execute(const Statement& stmt, const SqlDialect& dialect,
+                                             StatementCache* cache = nullptr);
+/// Refused: the borrowed values would die with the temporary statement.
+ExecutableSql compile_for_execute(Statement&& stmt, const SqlDialect& dialect,
+                                  StatementCache* cache = nullptr) = delete;
 
 /// Compiles a many-row INSERT as as few statements as the dialect allows: multi-row VALUES
 /// split so that none carries more than max_bound_parameters(), or one statement per row where
