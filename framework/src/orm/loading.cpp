@@ -164,6 +164,7 @@ public:
            const std::function<void(EntityRows&)>* consume)
       : session_(session), select_(select), entities_(entities), eager_(eager), chunk_(chunk),
         consume_(consume) {
+    rows_ = EntityRows(entities_.size());
     for (const auto& spec : eager_)
       if (spec.strategy == LoadStrategy::joined) joined_.push_back(spec);
     offsets_.push_back(0);
@@ -192,15 +193,19 @@ public:
   }
 
   void row(const DriverStatement& row) override {
-    std::vector<std::shared_ptr<void>> objects;
-    objects.reserve(entities_.size());
+    auto& objects = rows_.objects();
+    const std::size_t start = objects.size();
     for (std::size_t i = 0; i < entities_.size(); ++i)
       objects.push_back(session_.object_from_row(*entities_[i].mapper, row, offsets_[i]));
-    read_joined(row, objects);
-    if (!joined_.empty() && entities_.size() == 1 && !objects.front()) return;
-    if (!joined_.empty() && entities_.size() == 1 && !seen_.insert(objects.front().get()).second)
-      return; // joined collections repeat the parent; SQLAlchemy uniquifies these rows too
-    rows_.push_back(std::move(objects));
+    if (!joined_.empty()) {
+      const EntityRows::RowView added(objects.data() + start, entities_.size());
+      read_joined(row, added);
+      // Joined collections repeat the parent; SQLAlchemy uniquifies these rows too.
+      if (entities_.size() == 1 && (!added.front() || !seen_.insert(added.front().get()).second)) {
+        objects.resize(start);
+        return;
+      }
+    }
     if (consume_ != nullptr && rows_.size() >= chunk_) hand_over();
   }
 
@@ -211,7 +216,7 @@ public:
     if (rows_.empty()) return;
     (*consume_)(rows_);
     std::vector<std::pair<const MapperBase*, std::weak_ptr<void>>> seen;
-    for (const auto& row : rows_)
+    for (auto row : rows_)
       for (std::size_t e = 0; e < row.size(); ++e)
         if (row[e]) seen.emplace_back(entities_[e].mapper, row[e]);
     rows_.clear();
@@ -262,7 +267,7 @@ private:
     }
   }
 
-  void read_joined(const DriverStatement& row, const std::vector<std::shared_ptr<void>>& objects) {
+  void read_joined(const DriverStatement& row, EntityRows::RowView objects) {
     for (std::size_t k = 0; k < joined_.size(); ++k) {
       const EagerSpec& spec = joined_[k];
       const auto& parent = objects[spec.entity];
@@ -319,7 +324,7 @@ private:
   std::vector<std::shared_ptr<void>> all_parents(std::size_t entity) const {
     std::vector<std::shared_ptr<void>> out;
     std::unordered_set<const void*> unique;
-    for (const auto& row : rows_)
+    for (auto row : rows_)
       if (row[entity] && unique.insert(row[entity].get()).second) out.push_back(row[entity]);
     return out;
   }

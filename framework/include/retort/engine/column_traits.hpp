@@ -77,8 +77,10 @@ template <> struct ColumnTraits<std::string> {
   static constexpr SqlType sql_type = String();
   static constexpr bool nullable = false;
   static std::string read(const DriverStatement& s, int i) {
-    if (s.is_null(i)) throw_unexpected_null(s, i);
-    return std::string(s.get_text(i));
+    // Drivers give NULL as empty text, so only an empty value needs the is_null() call.
+    const std::string_view text = s.get_text(i);
+    if (text.empty() && s.is_null(i)) throw_unexpected_null(s, i);
+    return std::string(text);
   }
   static Value to_value(const std::string& v) { return Value(v); }
 };

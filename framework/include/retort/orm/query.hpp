@@ -137,7 +137,7 @@ public:
     auto rows = session_->load(statement(), entities_, eager());
     std::vector<Row> out;
     out.reserve(rows.size());
-    for (auto& row : rows)
+    for (auto row : rows)
       out.push_back(convert(row));
     return out;
   }
@@ -181,7 +181,7 @@ public:
     session_->load_chunked(statement(), entities_, n, [&](detail::EntityRows& rows) {
       std::vector<Row> chunk;
       chunk.reserve(rows.size());
-      for (auto& row : rows)
+      for (auto row : rows)
         chunk.push_back(convert(row));
       consume(chunk);
     });
@@ -206,7 +206,7 @@ public:
   static std::vector<Row> rows_of(detail::EntityRows& rows) {
     std::vector<Row> out;
     out.reserve(rows.size());
-    for (auto& row : rows)
+    for (auto row : rows)
       out.push_back(convert(row));
     return out;
   }
@@ -291,7 +291,7 @@ private:
     (std::index_sequence_for<V...>{});
   }
 
-  static Row convert(const std::vector<std::shared_ptr<void>>& row) {
+  static Row convert(detail::EntityRows::RowView row) {
     if constexpr (sizeof...(T) == 1) {
       using U = std::tuple_element_t<0, std::tuple<T...>>;
       return std::static_pointer_cast<U>(row.front());

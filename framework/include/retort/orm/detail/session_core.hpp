@@ -58,8 +58,55 @@ struct LoaderOption {
   LoadStrategy strategy = LoadStrategy::selectin;
 };
 
-/// Rows of entity objects produced by a query (nullptr for an outer join's missing side).
-using EntityRows = std::vector<std::vector<std::shared_ptr<void>>>;
+/// Rows of entity objects produced by a query (nullptr for an outer join's missing side),
+/// `width` objects per row, stored flat: one allocation for a whole result instead of a
+/// vector per row.
+class EntityRows {
+public:
+  /// One row: the objects of each entity, in query order.
+  using RowView = std::span<const std::shared_ptr<void>>;
+
+  /// Rows of `width` entities each.
+  explicit EntityRows(std::size_t width = 1) : width_(width == 0 ? 1 : width) {}
+  /// Number of rows.
+  std::size_t size() const noexcept { return objects_.size() / width_; }
+  /// True when there is no row.
+  bool empty() const noexcept { return objects_.empty(); }
+  /// Row `i`.
+  RowView operator[](std::size_t i) const noexcept {
+    return {objects_.data() + i * width_, width_};
+  }
+  /// Reserves room for `rows` rows.
+  void reserve(std::size_t rows) { objects_.reserve(rows * width_); }
+  /// The objects, row after row (to append a row, push `width` objects).
+  std::vector<std::shared_ptr<void>>& objects() noexcept { return objects_; }
+  /// Removes every row.
+  void clear() noexcept { objects_.clear(); }
+
+  /// Iterates rows as RowViews.
+  class iterator {
+  public:
+    iterator(const EntityRows* rows, std::size_t i) : rows_(rows), i_(i) {}
+    RowView operator*() const noexcept { return (*rows_)[i_]; }
+    iterator& operator++() noexcept {
+      ++i_;
+      return *this;
+    }
+    bool operator==(const iterator& other) const noexcept { return i_ == other.i_; }
+
+  private:
+    const EntityRows* rows_;
+    std::size_t i_;
+  };
+  /// First row.
+  iterator begin() const noexcept { return {this, 0}; }
+  /// Past the last row.
+  iterator end() const noexcept { return {this, size()}; }
+
+private:
+  std::size_t width_;
+  std::vector<std::shared_ptr<void>> objects_;
+};
 
 /// A flush decided and ready to run: its plan, then end_flush() with the outcome.
 class RETORT_API FlushJob {
