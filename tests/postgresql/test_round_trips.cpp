@@ -294,24 +294,60 @@ TEST_CASE("postgresql transactions: errors of a pipelined first statement are it
     CHECK(c.execute_sql("SELECT 3").scalar<std::int64_t>() == 3);
   }
 
-  SECTION("execute_and_commit: a failing COMMIT ends the transaction with COMMIT's error") {
-    test::pg_connect()->execute("ALTER TABLE rt_errors ADD CONSTRAINT rt_errors_v UNIQUE (v) "
-                                "DEFERRABLE INITIALLY DEFERRED");
+  SECTION("execute_and_commit after earlier statements: they fail and commit together") {
     Connection c = engine.connect();
     Transaction t = c.begin();
-    std::vector<Value> clash{Value(6), Value("one")};
-    std::vector<Connection::Pipelined> statements{{&insert, clash}};
-    try {
-      c.execute_and_commit(statements, t, [](std::size_t, Result&) {});
-      FAIL("deferred unique violation committed");
-    } catch (const IntegrityError& e) {
-      CHECK(e.sqlstate() == "23505");
-      CHECK(e.sql() == "COMMIT");
+    std::vector<Value> earlier{Value(7), Value("seven")};
+    c.execute_sql(insert, earlier).close();
+    std::vector<Value> duplicate{Value(1), Value("again")};
+    std::vector<Connection::Pipelined> failing{{&insert, duplicate}};
+    CHECK_THROWS_AS(c.execute_and_commit(failing, t, [](std::size_t, Result&) {}), IntegrityError);
+    CHECK(t.is_active());
+    t.rollback();
+    CHECK(count_rows("rt_errors") == 1); // the earlier row went with the failed commit
+
+    Transaction again = c.begin();
+    c.execute_sql(insert, earlier).close();
+    std::vector<Value> last{Value(8), Value("eight")};
+    std::vector<Connection::Pipelined> statements{{&insert, last}};
+    c.execute_and_commit(statements, again, [](std::size_t, Result&) {});
+    CHECK_FALSE(again.is_active());
+    CHECK(count_rows("rt_errors") == 3);
+  }
+
+  SECTION("execute_and_commit as the whole transaction: LOCK needs a transaction block") {
+    Connection c = engine.connect();
+    Transaction t = c.begin();
+    const std::string lock = "LOCK TABLE rt_errors IN SHARE MODE";
+    std::vector<Connection::Pipelined> statements{{&lock, {}}};
+    CHECK_THROWS_AS(c.execute_and_commit(statements, t, [](std::size_t, Result&) {}),
+                    DatabaseError);
+    t.rollback();
+    CHECK(c.execute_sql("SELECT 5").scalar<std::int64_t>() == 5);
+  }
+
+  for (bool earlier_statement : {false, true}) {
+    DYNAMIC_SECTION("execute_and_commit: a failing COMMIT ends the transaction with its error"
+                    << (earlier_statement ? " (after an earlier statement)" : "")) {
+      test::pg_connect()->execute("ALTER TABLE rt_errors ADD CONSTRAINT rt_errors_v UNIQUE (v) "
+                                  "DEFERRABLE INITIALLY DEFERRED");
+      Connection c = engine.connect();
+      Transaction t = c.begin();
+      if (earlier_statement) c.execute_sql("SELECT 1").close();
+      std::vector<Value> clash{Value(6), Value("one")};
+      std::vector<Connection::Pipelined> statements{{&insert, clash}};
+      try {
+        c.execute_and_commit(statements, t, [](std::size_t, Result&) {});
+        FAIL("deferred unique violation committed");
+      } catch (const IntegrityError& e) {
+        CHECK(e.sqlstate() == "23505");
+        CHECK(e.sql() != insert); // the commit's error, not the statement's
+      }
+      CHECK_FALSE(t.is_active());
+      CHECK_FALSE(c.in_transaction());
+      CHECK(count_rows("rt_errors") == 1);
+      CHECK(c.execute_sql("SELECT 4").scalar<std::int64_t>() == 4);
     }
-    CHECK_FALSE(t.is_active());
-    CHECK_FALSE(c.in_transaction());
-    CHECK(count_rows("rt_errors") == 1);
-    CHECK(c.execute_sql("SELECT 4").scalar<std::int64_t>() == 4);
   }
   test::pg_connect()->execute("DROP TABLE rt_errors");
 }

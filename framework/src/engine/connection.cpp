@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <poll.h>
+#include <utility>
 
 namespace retort {
 
@@ -41,6 +42,7 @@ Connection::~Connection() = default;
 
 Result Connection::execute_sql(const std::string& sql, std::span<const Value> params) {
   DriverConnection& driver = state_->driver();
+  state_->untouched_transaction = false;
   if (state_->engine.echo()) echo_statement(sql, params);
   DriverStatement* statement = driver.find_cached_statement(sql);
   std::unique_ptr<DriverStatement> owned;
@@ -98,6 +100,7 @@ std::unique_ptr<NonBlockingResult> await_result(NonBlockingConnection& nb) {
 
 std::vector<Result> Connection::execute_pipeline(std::span<const Pipelined> statements) {
   NonBlockingConnection* nb = state_->driver().non_blocking();
+  state_->untouched_transaction = false;
   if (nb == nullptr) {
     std::vector<Result> results;
     results.reserve(statements.size());
@@ -122,9 +125,15 @@ void Connection::execute_and_commit(std::span<const Pipelined> statements, Trans
     return;
   }
   std::exception_ptr commit_error;
+  // Nothing ran in the transaction yet: its statements can be a transaction of their own, as a
+  // pipeline segment outside BEGIN is (atomic, committed at its sync, rolled back whole when a
+  // statement fails). Then neither BEGIN nor COMMIT is sent: a driver that defers BEGIN ends
+  // the empty transaction without a round trip.
+  const bool implicit = std::exchange(state_->untouched_transaction, false);
+  if (implicit) state_->driver().commit();
   // A statement's failure propagates from here with the transaction still active: COMMIT was
-  // aborted with the rest of the pipeline segment.
-  auto results = run_pipeline(statements, true, &commit_error);
+  // aborted with the rest of the pipeline segment (or the implicit transaction rolled back).
+  auto results = run_pipeline(statements, !implicit, &commit_error);
   transaction.active_ = false;
   if (commit_error) {
     DriverConnection& driver = state_->driver();
@@ -213,7 +222,18 @@ std::vector<Result> Connection::run_pipeline(std::span<const Pipelined> statemen
       ++statement_index;
       received.push_back(std::move(result));
     }
+    // Outside BEGIN the segment commits at its sync: a failing commit (a deferred constraint)
+    // answers there, before the sync's own result.
     auto sync = await_result(*nb);
+    if (commit_error != nullptr && sync && sync->status() == ResultStatus::error) {
+      try {
+        sync->throw_if_error();
+      } catch (...) {
+        *commit_error = std::current_exception();
+      }
+      sync = await_result(*nb);
+      if (!sync) sync = await_result(*nb);
+    }
     if (!sync || sync->status() != ResultStatus::pipeline_sync)
       throw InternalError("pipeline did not end with its sync", "", 0, "");
     nb->exit_pipeline_mode();
@@ -248,6 +268,7 @@ std::vector<Result> Connection::run_pipeline(std::span<const Pipelined> statemen
 
 void Connection::execute_ddl(const std::string& sql) {
   DriverConnection& driver = state_->driver();
+  state_->untouched_transaction = false;
   if (state_->engine.echo()) echo_statement(sql, {});
   try {
     driver.execute(sql);
@@ -269,11 +290,13 @@ Transaction Connection::begin() {
     state_->note_failure();
     throw;
   }
+  state_->untouched_transaction = true;
   return Transaction(state_, {});
 }
 
 Transaction Connection::begin_nested() {
   DriverConnection& driver = state_->driver();
+  state_->untouched_transaction = false;
   if (!driver.in_transaction()) driver.begin();
   std::string name = "retort_sp_" + std::to_string(++state_->savepoint_counter);
   execute_ddl(state_->engine.dialect().savepoint_sql(name));
@@ -282,7 +305,12 @@ Transaction Connection::begin_nested() {
 
 bool Connection::in_transaction() const { return state_->driver().in_transaction(); }
 const Engine& Connection::engine() const { return state_->engine; }
-DriverConnection& Connection::driver() const { return state_->driver(); }
+DriverConnection& Connection::driver() const {
+  DriverConnection& driver = state_->driver();
+  // Whatever runs through the driver directly is unseen by the engine: count it as use.
+  state_->untouched_transaction = false;
+  return driver;
+}
 
 void Connection::close() noexcept {
   if (!state_) return;

@@ -17,6 +17,9 @@ struct ConnectionState {
   // private statement instead of resetting the one being read.
   std::unordered_set<DriverStatement*> busy;
   int savepoint_counter = 0;
+  // A top-level transaction has begun and nothing ran in it yet, as far as the engine can tell
+  // (driver() hands the connection out, so it counts as use).
+  bool untouched_transaction = false;
 
   /// The driver connection; throws InvalidStateError once closed.
   DriverConnection& driver();

@@ -44,6 +44,7 @@ Transaction::~Transaction() {
 void Transaction::commit() {
   if (!active_) throw InvalidStateError("commit(): the transaction is no longer active");
   active_ = false;
+  if (!is_nested()) connection_->untouched_transaction = false;
   DriverConnection& driver = connection_->driver();
   const bool echo = connection_->engine.echo();
   try {
@@ -71,6 +72,7 @@ void Transaction::commit() {
 void Transaction::rollback() {
   if (!active_) return;
   active_ = false;
+  if (!is_nested()) connection_->untouched_transaction = false;
   DriverConnection& driver = connection_->driver();
   const bool echo = connection_->engine.echo();
   try {

@@ -60,10 +60,13 @@ public:
   /// Receives each result of execute_and_commit(), in statement order.
   using ResultHandler = std::function<void(std::size_t index, Result& result)>;
   /// Runs `statements`, then commits `transaction` (a top-level one). Where the driver can
-  /// pipeline (PostgreSQL) everything goes in one round trip: a deferred BEGIN, the statements
-  /// and COMMIT in one pipeline segment, so that a failing statement keeps COMMIT from taking
-  /// effect; then `handle` gets every result, after the commit. Elsewhere each statement runs
-  /// and is handled in turn, then the transaction commits.
+  /// pipeline (PostgreSQL) everything goes in one round trip: the statements and COMMIT in one
+  /// pipeline segment, so that a failing statement keeps COMMIT from taking effect; when
+  /// nothing ran in the transaction before, the segment alone is the transaction (atomic,
+  /// committed at its sync: no BEGIN or COMMIT is sent; statements that need a transaction
+  /// block, such as LOCK or SAVEPOINT, fail there). Then `handle` gets every result, after the
+  /// commit. Elsewhere each statement runs and is handled in turn, then the transaction
+  /// commits.
   /// Errors: a statement's failure is thrown as that statement's DatabaseError, nothing is
   /// committed and `transaction` stays active (failed) for the caller to roll back; a COMMIT
   /// that fails throws its own error and ends `transaction`. An exception from `handle` is
