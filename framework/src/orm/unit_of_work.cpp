@@ -340,7 +340,7 @@ private:
     const MapperBase& mapper = *state.mapper;
     for (std::size_t i = 0; i < mapper.columns().size(); ++i) {
       if (omitted & (1ull << i)) continue;
-      if (!mapper.column_required(i) || !mapper.column_value(state.object, i).is_null()) continue;
+      if (!mapper.column_required(i) || !mapper.column_is_null(state.object, i)) continue;
       throw InvalidStateError("flush: column '" + mapper.table_name() + "." +
                               mapper.columns()[i].name +
                               "' is NOT NULL and has no default, but a pending object leaves it "
@@ -432,9 +432,11 @@ private:
         throw InternalError("INSERT returned " + std::to_string(returned_.size()) +
                                 " generated keys for " + std::to_string(batch_.size()) + " rows",
                             "", 0, "");
-      if (batch_.size() > 1)
-        std::sort(returned_.begin(), returned_.end(),
-                  [](const Value& a, const Value& b) { return a.as_int() < b.as_int(); });
+      // Keys come back in insertion order from every database we know, but SQL does not
+      // promise it for RETURNING: sorted, they match the rows' order (keys only ever grow).
+      auto by_key = [](const Value& a, const Value& b) { return a.as_int() < b.as_int(); };
+      if (!std::is_sorted(returned_.begin(), returned_.end(), by_key))
+        std::sort(returned_.begin(), returned_.end(), by_key);
       const std::size_t column = returned_columns_.front();
       for (std::size_t i = 0; i < batch_.size(); ++i) {
         mapper.set_column_value(batch_[i].state->object, column, returned_[i]);
@@ -450,16 +452,13 @@ private:
   // ---- updates ---------------------------------------------------------------------------
 
   void collect_updates() {
-    session_.for_each_persistent([&](const MapperBase& mapper, Entry& entry) {
-      InstanceState& state = *entry.state;
-      session_.sync_references(state);
-      const std::uint64_t mask = mapper.changed_columns(state);
-      if (mask == 0) return;
+    session_.for_each_changed([&](const MapperBase& mapper, Entry& entry, std::uint64_t mask) {
       for (std::size_t k : mapper.primary_key())
         if (mask & (1ull << k))
           throw ArgumentError("flush: the primary key of a persistent '" + mapper.table_name() +
                               "' was changed; Retort does not update primary keys");
       updates_.emplace_back(entry, mask);
+      return true;
     });
   }
 

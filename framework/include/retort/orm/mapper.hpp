@@ -129,6 +129,8 @@ public:
   virtual void object_identity(const void* object, std::string& key) const = 0;
   /// The value of column `column` of `object`.
   virtual Value column_value(const void* object, std::size_t column) const = 0;
+  /// True when column `column` of `object` would be written as NULL (without boxing it).
+  virtual bool column_is_null(const void* object, std::size_t column) const = 0;
   /// Sets column `column` of `object` from a Value (foreign-key synchronisation, rollback).
   virtual void set_column_value(void* object, std::size_t column, const Value& value) const = 0;
   /// Resets column `column` of `object` to its type's default (undoing a generated key).

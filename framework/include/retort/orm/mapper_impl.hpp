@@ -63,36 +63,48 @@ template <typename T, std::size_t... K> struct SnapshotOf<T, std::index_sequence
 template <typename T>
 using snapshot_t = typename SnapshotOf<T, std::make_index_sequence<column_count<T>>>::type;
 
-/// The deleter of every ORM-made object: also where its state, its snapshot and the object
-/// itself live. The object is built inside the control block (see Mapper::make_tracked), so an
-/// object, its state and its snapshot cost one allocation instead of three; the shared_ptr
-/// handed out aliases the block, and the deleter destroys the object in place.
-template <typename T> struct TrackedDeleter final : InstanceState {
+template <typename M> struct is_optional : std::false_type {};
+template <typename M> struct is_optional<std::optional<M>> : std::true_type {};
+
+/// The state of one object of class T: the session's bookkeeping plus the snapshot of its
+/// column values taken at load or flush.
+template <typename T> struct TrackedState final : InstanceState {
   std::optional<snapshot_t<T>> snapshot;
-  // Raw bytes rather than a union member: the deleter must stay move-constructible, and it is
-  // only moved (into the control block) before the object is built here.
-  alignas(T) std::byte storage[sizeof(T)];
+};
+
+/// The deleter of every ORM-made object, which is also where the object and its state live:
+/// both are built inside the shared_ptr control block (see Mapper::make_tracked), so an object,
+/// its state and its snapshot cost one allocation, and get_deleter() finds the state from any
+/// shared_ptr to the object. The pointer handed out aliases the block; the deleter destroys the
+/// object in place. Both live in raw storage so that the deleter is cheap to move: libstdc++
+/// moves a deleter several times while building the control block, always still empty.
+template <typename T> struct TrackedDeleter {
+  alignas(TrackedState<T>) std::byte state_storage[sizeof(TrackedState<T>)];
+  alignas(T) std::byte object_storage[sizeof(T)];
+  bool holds_state = false;
   bool holds_object = false;
 
-  // User-provided, so that value-initialisation (`Deleter{}`) does not zero the storage and
-  // the snapshot first: that memset was a third of the cost of tracking a loaded object.
   TrackedDeleter() noexcept {}
-  TrackedDeleter(TrackedDeleter&& other) noexcept : InstanceState(std::move(other)) {
-    // Only an empty deleter is ever moved; an object, if any, stays where it was built.
-  }
+  TrackedDeleter(TrackedDeleter&&) noexcept {}
   TrackedDeleter& operator=(TrackedDeleter&&) = delete;
-  ~TrackedDeleter() override { destroy(); }
+  ~TrackedDeleter() {
+    destroy_object();
+    if (holds_state) std::destroy_at(state());
+  }
 
+  TrackedState<T>* state() noexcept {
+    return std::launder(reinterpret_cast<TrackedState<T>*>(state_storage));
+  }
   void operator()(T*) noexcept {
     // `self` is a weak reference to this very control block: released here, when the object
     // dies, or the block would keep its own weak count above zero and never be freed.
-    self.reset();
-    destroy();
+    if (holds_state) state()->self.reset();
+    destroy_object();
   }
-  void destroy() noexcept {
+  void destroy_object() noexcept {
     if (!holds_object) return;
     holds_object = false;
-    std::destroy_at(std::launder(reinterpret_cast<T*>(storage)));
+    std::destroy_at(std::launder(reinterpret_cast<T*>(object_storage)));
   }
 };
 
@@ -225,6 +237,7 @@ template <Mapped T> class Mapper final : public MapperBase {
   static_assert(columns_n <= 64, "a mapped class may have at most 64 columns (dirty bitmask)");
   using Snapshot = detail::snapshot_t<T>;
   using Deleter = detail::TrackedDeleter<T>;
+  using State = detail::TrackedState<T>;
   template <std::size_t K> static constexpr auto member = detail::column_field<T, K>.member;
   using Columns = std::make_index_sequence<columns_n>;
 
@@ -258,7 +271,14 @@ public:
   void object_identity(const void* object, std::string& key) const override {
     key.clear();
     for (std::size_t k : primary_key())
-      encode_identity(column_value(object, k), key);
+      with_column(k, [&]<std::size_t K>() {
+        using M = detail::column_member_t<T, K>;
+        const M& value = static_cast<const T*>(object)->*member<K>;
+        if constexpr (std::is_integral_v<M> && !std::is_same_v<M, bool>)
+          encode_integer_key(static_cast<std::int64_t>(value), key);
+        else
+          encode_identity(to_value(value), key);
+      });
   }
 
   Value column_value(const void* object, std::size_t column) const override {
@@ -267,6 +287,21 @@ public:
       out = to_value(static_cast<const T*>(object)->*member<K>);
     });
     return out;
+  }
+
+  bool column_is_null(const void* object, std::size_t column) const override {
+    bool null = false;
+    with_column(column, [&]<std::size_t K>() {
+      using M = detail::column_member_t<T, K>;
+      const M& value = static_cast<const T*>(object)->*member<K>;
+      if constexpr (detail::is_optional<M>::value)
+        null = !value.has_value();
+      else if constexpr (std::is_arithmetic_v<M> || std::is_same_v<M, std::string>)
+        null = false;
+      else
+        null = to_value(value).is_null();
+    });
+    return null;
   }
 
   void set_column_value(void* object, std::size_t column, const Value& value) const override {
@@ -293,29 +328,30 @@ public:
   }
 
   std::uint64_t changed_columns(const InstanceState& state) const override {
-    const auto& tracked = static_cast<const Deleter&>(state);
+    const auto& tracked = static_cast<const State&>(state);
     if (!tracked.snapshot) return columns_n == 64 ? ~0ull : ((1ull << columns_n) - 1);
     return diff(*static_cast<const T*>(state.object), *tracked.snapshot, Columns{});
   }
 
   void take_snapshot(InstanceState& state) const override {
-    auto& tracked = static_cast<Deleter&>(state);
+    auto& tracked = static_cast<State&>(state);
     tracked.snapshot.emplace(snapshot_of(*static_cast<const T*>(state.object), Columns{}));
     state.has_snapshot = true;
   }
 
   void restore_snapshot(InstanceState& state) const override {
-    auto& tracked = static_cast<Deleter&>(state);
+    auto& tracked = static_cast<State&>(state);
     if (!tracked.snapshot) return;
     restore(*static_cast<T*>(state.object), *tracked.snapshot, Columns{});
   }
 
   InstanceState* state_of(const std::shared_ptr<void>& object) const noexcept override {
-    return std::get_deleter<Deleter>(object);
+    Deleter* block = std::get_deleter<Deleter>(object);
+    return block != nullptr && block->holds_state ? block->state() : nullptr;
   }
 
   std::unique_ptr<InstanceState> make_state() const override {
-    auto state = std::make_unique<Deleter>();
+    auto state = std::make_unique<State>();
     state->mapper = this;
     return state;
   }
@@ -330,9 +366,11 @@ public:
     // The owner starts out null: the deleter is called with that null pointer and destroys
     // the object it holds; the pointer handed out aliases the owner.
     std::shared_ptr<T> owner(static_cast<T*>(nullptr), Deleter{});
-    auto* tracked = std::get_deleter<Deleter>(owner);
-    T* object = ::new (static_cast<void*>(tracked->storage)) T(std::forward<Args>(args)...);
-    tracked->holds_object = true;
+    auto* block = std::get_deleter<Deleter>(owner);
+    T* object = ::new (static_cast<void*>(block->object_storage)) T(std::forward<Args>(args)...);
+    block->holds_object = true;
+    auto* tracked = ::new (static_cast<void*>(block->state_storage)) State();
+    block->holds_state = true;
     std::shared_ptr<T> out(std::move(owner), object);
     tracked->mapper = this;
     tracked->object = object;
@@ -429,17 +467,20 @@ private:
     (Columns{});
   }
 
+  // The bytes encode_identity() writes for an integer Value, without boxing one per object.
+  static void encode_integer_key(std::int64_t v, std::string& key) {
+    char bytes[sizeof v];
+    std::memcpy(bytes, &v, sizeof v);
+    key += static_cast<char>(ValueKind::integer);
+    key.append(bytes, sizeof v);
+  }
+
   void encode_row_key(const DriverStatement& row, int i, std::size_t column,
                       std::string& key) const {
     with_column(column, [&]<std::size_t K>() {
       using M = detail::column_member_t<T, K>;
       if constexpr (std::is_integral_v<M> && !std::is_same_v<M, bool>) {
-        // The bytes encode_identity() writes for an integer Value, without boxing one per row.
-        const auto v = static_cast<std::int64_t>(ColumnTraits<M>::read(row, i));
-        char bytes[sizeof v];
-        std::memcpy(bytes, &v, sizeof v);
-        key += static_cast<char>(ValueKind::integer);
-        key.append(bytes, sizeof v);
+        encode_integer_key(static_cast<std::int64_t>(ColumnTraits<M>::read(row, i)), key);
       } else {
         encode_identity(to_value(ColumnTraits<M>::read(row, i)), key);
       }

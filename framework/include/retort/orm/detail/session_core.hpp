@@ -247,12 +247,15 @@ public:
   /// Finds or loads the object of a row: identity map first, then a new object.
   std::shared_ptr<void> object_from_row(const MapperBase& mapper, const DriverStatement& row,
                                         int first);
-  /// Calls `visit` for every persistent object, after letting go of clean ones that nothing
-  /// can reach any more: not the application (only the identity map holds them) and no
-  /// many-to-one reference (their class is the target of none). SQLAlchemy's identity map is
+  /// Receives a changed persistent object and its changed-column mask; false stops the walk.
+  using ChangedVisitor = std::function<bool(const MapperBase&, Entry&, std::uint64_t)>;
+  /// Calls `visit` for every persistent object whose columns changed since its snapshot (many-
+  /// to-one references synchronised first), and lets go of clean ones that nothing can reach
+  /// any more: not the application (only the identity map holds them) and no many-to-one
+  /// reference (their class is the target of none). SQLAlchemy's identity map is
   /// weak-referencing for the same reason: an unreachable object cannot change, so keeping it
   /// would only make every later flush scan it again.
-  void for_each_persistent(const std::function<void(const MapperBase&, Entry&)>& visit);
+  void for_each_changed(const ChangedVisitor& visit);
   /// Sets the foreign keys of `state` from its loaded many-to-one references.
   void sync_references(InstanceState& state);
   /// Objects that were inserted by a flush of the current transaction.
