@@ -426,3 +426,45 @@ TEST_CASE("a statement may carry the dialect's max_bound_parameters()", "[core][
                   ArgumentError);
   CHECK(count_rows(conn, items) == 2); // the connection survived
 }
+
+TEST_CASE("execute_and_commit: the statements, then their commit", "[core][transaction]") {
+  Schema s;
+  Table items = items_table(s.md);
+  s.create();
+  const SqlDialect& dialect = engine().dialect();
+  auto a = compile(insert(items).values({{"name", "a"}, {"qty", 1}}), dialect);
+  auto b = compile(insert(items).values({{"name", "b"}, {"qty", 2}}), dialect);
+  auto c = compile(insert(items).values({{"name", "c"}}), dialect);
+  auto duplicate = compile(insert(items).values({{"name", "a"}}), dialect);
+  auto conn = engine().connect();
+
+  auto tx = conn.begin();
+  std::vector<Connection::Pipelined> both{{&a.sql, a.params}, {&b.sql, b.params}};
+  std::vector<std::size_t> handled;
+  conn.execute_and_commit(both, tx, [&](std::size_t index, Result& result) {
+    handled.push_back(index);
+    CHECK(result.rows_affected() == 1);
+  });
+  CHECK(handled == std::vector<std::size_t>{0, 1});
+  CHECK_FALSE(tx.is_active());
+  CHECK_FALSE(conn.in_transaction());
+  CHECK(names(conn, items) == std::vector<std::string>{"a", "b"});
+
+  // A failing statement: its own error, nothing committed, the transaction left to roll back.
+  auto failing_tx = conn.begin();
+  std::vector<Connection::Pipelined> failing{{&c.sql, c.params},
+                                             {&duplicate.sql, duplicate.params}};
+  try {
+    conn.execute_and_commit(failing, failing_tx, [](std::size_t, Result&) {});
+    FAIL("duplicate name accepted");
+  } catch (const IntegrityError& e) {
+    CHECK(e.sql() == duplicate.sql);
+  }
+  CHECK(failing_tx.is_active());
+  failing_tx.rollback();
+  CHECK(names(conn, items) == std::vector<std::string>{"a", "b"});
+
+  // Only the active top-level transaction of the same connection can be committed this way.
+  CHECK_THROWS_AS(conn.execute_and_commit(both, failing_tx, [](std::size_t, Result&) {}),
+                  InvalidStateError);
+}
