@@ -32,8 +32,11 @@ public:
     if (args.backend == "sqlite_file")
       for (const char* suffix : {"", "-wal", "-shm"})
         std::remove((name + suffix).c_str());
-    if (sqlite3_open_v2(name.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-        SQLITE_OK)
+    // NOMUTEX as the plugin opens its connections: one thread uses the handle, so SQLite's own
+    // locking (a mutex pair per API call) is left out on both sides.
+    if (sqlite3_open_v2(name.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK)
       fail("open");
     // The same settings as the Retort program's URL and the plugin's defaults.
     exec("PRAGMA foreign_keys = ON");
