@@ -1,4 +1,6 @@
+#include <retort/core/error.hpp>
 #include <retort/engine/connection.hpp>
+#include <retort/engine/transaction.hpp>
 #include <retort/orm/plan.hpp>
 
 namespace retort {
@@ -33,13 +35,16 @@ void run_batch(std::vector<PlanStep>& batch, Connection& connection) {
   batch.clear();
 }
 
-} // namespace
-
-void run_plan(Plan& plan, Connection& connection) {
+// Runs the steps before a final one (or all of them); returns true with `step` holding the
+// final step when there is one.
+bool run_until_final(Plan& plan, Connection& connection, PlanStep& step, bool stop_at_final) {
   const bool pipelining = connection.can_pipeline();
   std::vector<PlanStep> batch;
-  PlanStep step;
   while (plan.next(step)) {
+    if (stop_at_final && step.final) {
+      run_batch(batch, connection);
+      return true;
+    }
     if (pipelining && step.independent) {
       batch.push_back(std::move(step));
       step = PlanStep{};
@@ -52,6 +57,43 @@ void run_plan(Plan& plan, Connection& connection) {
     step = PlanStep{};
   }
   run_batch(batch, connection);
+  return false;
+}
+
+} // namespace
+
+void run_plan(Plan& plan, Connection& connection) {
+  PlanStep step;
+  run_until_final(plan, connection, step, false);
+}
+
+std::exception_ptr run_plan_and_commit(Plan& plan, Connection& connection,
+                                       Transaction& transaction) {
+  PlanStep step;
+  if (!run_until_final(plan, connection, step, true)) {
+    try {
+      transaction.commit();
+    } catch (...) {
+      return std::current_exception();
+    }
+    return nullptr;
+  }
+  const Connection::Pipelined statement{&step.sql, step.params};
+  bool delivered = false;
+  try {
+    connection.execute_and_commit(std::span(&statement, 1), transaction,
+                                  [&](std::size_t, Result& result) {
+                                    deliver(step, result, connection);
+                                    delivered = true;
+                                  });
+  } catch (...) {
+    if (!delivered) throw; // the statement failed: nothing was committed
+    return std::current_exception();
+  }
+  PlanStep after;
+  if (plan.next(after))
+    throw InternalError("a plan produced a step after its final one", "", 0, after.sql);
+  return nullptr;
 }
 
 } // namespace retort

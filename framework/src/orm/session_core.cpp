@@ -211,19 +211,32 @@ Connection& SessionCore::connection() {
   return *connection_;
 }
 
+namespace {
+
+// Counts the statements a plan sends (for tests and benchmarks).
+struct CountingPlan final : Plan {
+  Plan& inner;
+  std::uint64_t& count;
+  CountingPlan(Plan& p, std::uint64_t& c) : inner(p), count(c) {}
+  bool next(PlanStep& step) override {
+    if (!inner.next(step)) return false;
+    ++count;
+    return true;
+  }
+};
+
+} // namespace
+
 void SessionCore::run(Plan& plan) {
   Connection& conn = connection();
-  struct Counting final : Plan {
-    Plan& inner;
-    std::uint64_t& count;
-    Counting(Plan& p, std::uint64_t& c) : inner(p), count(c) {}
-    bool next(PlanStep& step) override {
-      if (!inner.next(step)) return false;
-      ++count;
-      return true;
-    }
-  } counting(plan, statements_);
+  CountingPlan counting(plan, statements_);
   run_plan(counting, conn);
+}
+
+std::exception_ptr SessionCore::run_and_commit(Plan& plan) {
+  Connection& conn = connection();
+  CountingPlan counting(plan, statements_);
+  return run_plan_and_commit(counting, conn, *transaction_);
 }
 
 // A many-to-one reference that was assigned decides its foreign key.
@@ -325,10 +338,7 @@ void SessionCore::autoflush() {
 
 void SessionCore::commit() {
   check_usable();
-  flush();
-  if (transaction_) {
-    transaction_->commit();
-  }
+  flush_and_commit();
   end_transaction();
   inserted_.clear();
   // Deleted rows are gone for good once committed: their objects leave the session detached.

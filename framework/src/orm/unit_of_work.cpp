@@ -149,6 +149,9 @@ public:
 
   void done(std::int64_t) override { finish_insert(); }
 
+  /// The session commits right after this flush: the last statement may carry the COMMIT.
+  void commit_follows() noexcept { commit_follows_ = true; }
+
   /// After success: states become persistent / deleted, snapshots are retaken.
   void commit_states() {
     for (auto& group : inserts_)
@@ -321,6 +324,20 @@ private:
     return false;
   }
 
+  // True when the last insert batch is the flush's last statement. Conservative: classes with
+  // relationships may hand new keys on (children, association rows), so they never qualify.
+  bool nothing_after_inserts() {
+    if (!deletes_.empty() || !session_.association_changes().empty()) return false;
+    for (const auto& group : inserts_)
+      if (!group.mapper->relationships().empty()) return false;
+    bool changed = false;
+    session_.for_each_changed([&](const MapperBase&, Entry&, std::uint64_t) {
+      changed = true;
+      return false;
+    });
+    return !changed;
+  }
+
   // Which columns an object leaves to the database: a generated key still unset, and columns
   // with a server default left NULL.
   std::uint64_t omitted_columns(const InstanceState& state) const {
@@ -401,6 +418,8 @@ private:
     });
     step.sink = this;
     step.want_last_insert_id = use_last_id;
+    step.final = commit_follows_ && insert_position_ == group.objects.size() &&
+                 insert_group_ + 1 == inserts_.size() && nothing_after_inserts();
     returned_columns_ = std::move(returned);
     returned_.clear();
     batch_mapper_ = &mapper;
@@ -586,6 +605,7 @@ private:
   // Row-count checks of pipelined steps; a deque keeps their addresses stable.
   std::deque<RowCountCheck> checks_;
 
+  bool commit_follows_ = false;
   std::vector<InsertGroup> inserts_;
   std::size_t insert_group_ = 0;
   std::size_t insert_position_ = 0;
@@ -652,6 +672,26 @@ void SessionCore::end_flush(FlushJob& job, std::exception_ptr error) {
     needs_rollback_ = true;
   }
   std::rethrow_exception(error);
+}
+
+// commit(): the flush's last INSERT, when nothing can follow it, goes out with the COMMIT, so
+// that add() + commit() of one object is one round trip on PostgreSQL, as raw autocommit is.
+void SessionCore::flush_and_commit() {
+  auto job = begin_flush();
+  if (!job) {
+    if (transaction_) transaction_->commit();
+    return;
+  }
+  static_cast<FlushPlanJob&>(*job).flush_plan().commit_follows();
+  std::exception_ptr error;
+  std::exception_ptr commit_error;
+  try {
+    commit_error = run_and_commit(job->plan());
+  } catch (...) {
+    error = std::current_exception();
+  }
+  end_flush(*job, error);
+  if (commit_error) std::rethrow_exception(commit_error);
 }
 
 void SessionCore::flush() {

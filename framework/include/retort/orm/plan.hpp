@@ -10,12 +10,14 @@
 #include <retort/engine/driver.hpp>
 
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <vector>
 
 namespace retort {
 
 class Connection;
+class Transaction;
 
 /// Receives the rows of one plan step, then its completion.
 class RETORT_API RowSink {
@@ -40,6 +42,9 @@ struct PlanStep {
   bool independent = false;
   /// Deliver the driver's last_insert_id() to the sink after the step.
   bool want_last_insert_id = false;
+  /// No step follows this one, and its sink never rejects its result: an executor that commits
+  /// after the plan may send COMMIT together with it (one round trip on PostgreSQL).
+  bool final = false;
 };
 
 /// A sequence of statements decided by the ORM.
@@ -53,5 +58,12 @@ public:
 
 /// Runs `plan` to completion on `connection`, blocking.
 RETORT_API void run_plan(Plan& plan, Connection& connection);
+
+/// Runs `plan`, then commits `transaction`; a `final` step goes out with the COMMIT. Throws
+/// what a step throws (then nothing is committed and `transaction` is left for the caller to
+/// roll back); an error of the COMMIT itself, after every step succeeded, is returned instead,
+/// so that the caller can record the plan's effects before reporting it.
+RETORT_API std::exception_ptr run_plan_and_commit(Plan& plan, Connection& connection,
+                                                  Transaction& transaction);
 
 } // namespace retort

@@ -213,6 +213,8 @@ public:
   InstanceState& state_for(const MapperBase& mapper, const std::shared_ptr<void>& object);
   /// Runs a plan on the session's connection, counting statements.
   void run(Plan& plan);
+  /// Runs a plan, then commits the session's transaction (see run_plan_and_commit()).
+  std::exception_ptr run_and_commit(Plan& plan);
 
   using Entry = IdentityEntry;
   struct AssociationChange {
@@ -272,6 +274,7 @@ private:
   void abort_transaction() noexcept;
   void cascade_remove(const MapperBase& mapper, InstanceState& state);
   bool has_changes();
+  void flush_and_commit();
 
   Engine engine_;
   SessionOptions options_;
