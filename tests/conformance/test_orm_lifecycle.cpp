@@ -275,3 +275,34 @@ TEST_CASE("server defaults are filled into objects after insert", "[orm][unit-of
   Session other(conformance::engine());
   CHECK(other.get<models::Event>(plain->id)->status == "new");
 }
+
+TEST_CASE("commit of a lone INSERT: keys and defaults arrive; a failure commits nothing",
+          "[orm][failure]") {
+  // A flush that is one INSERT and nothing else travels with the COMMIT on PostgreSQL (one
+  // round trip): its results must still reach the object, and its failure must stop the COMMIT.
+  conformance::FreshSchema schema;
+  Session session(conformance::engine());
+  auto event = session.add(Event{.name = "launch"});
+  session.commit();
+  CHECK(event->id > 0);
+  CHECK(event->status == "new"); // server defaults returned with the key
+  CHECK(event->priority == 5);
+  CHECK(session.state_of(event) == ObjectState::persistent);
+
+  auto tag = session.add(Tag{.label = "red", .weight = 3});
+  session.commit();
+  auto clash = session.add(Tag{.label = "red", .weight = 1}); // UNIQUE label
+  CHECK_THROWS_AS(session.commit(), IntegrityError);
+  CHECK(clash->id == 0);                                            // no key was kept
+  CHECK_THROWS_AS(session.query<Tag>().count(), InvalidStateError); // rollback() first
+  session.rollback();
+  CHECK(session.state_of(clash) == ObjectState::transient);
+  auto blue = session.add(Tag{.label = "blue", .weight = 2});
+  session.commit();
+  CHECK(session.state_of(blue) == ObjectState::persistent);
+
+  Session other(conformance::engine());
+  CHECK(other.query<Tag>().count() == 2);
+  CHECK(other.query<Event>().count() == 1);
+  CHECK(other.get<Tag>(tag->id)->label == "red");
+}
