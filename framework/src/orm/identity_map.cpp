@@ -25,13 +25,13 @@ std::size_t IdentityMap::slot_of_key(std::string_view key, std::uint64_t hash) c
   for (std::size_t s = home(hash);; s = (s + 1) & mask) {
     const Slot slot = slots_[s];
     if (slot == 0) return slots_.size();
-    if (key_at(slot - 1) == key) return s;
+    if (entries_[slot - 1].hash == hash && key_at(slot - 1) == key) return s;
   }
 }
 
 std::size_t IdentityMap::slot_of_index(std::size_t index) const noexcept {
   const std::size_t mask = slots_.size() - 1;
-  for (std::size_t s = home(hash(key_at(index)));; s = (s + 1) & mask)
+  for (std::size_t s = home(entries_[index].hash);; s = (s + 1) & mask)
     if (slots_[s] == index + 1) return s;
 }
 
@@ -44,6 +44,7 @@ IdentityEntry& IdentityMap::insert_new(IdentityEntry entry, std::uint64_t hash) 
   if ((entries_.size() + 1) * 2 > slots_.size()) grow();
   if (entries_.size() >= std::numeric_limits<Slot>::max() - 1)
     throw std::length_error("identity map: too many objects in one session");
+  entry.hash = hash;
   entries_.push_back(std::move(entry));
   const std::size_t mask = slots_.size() - 1;
   std::size_t s = home(hash);
@@ -64,6 +65,7 @@ void IdentityMap::insert_or_assign(IdentityEntry entry) {
   const std::string_view key = entry.state->identity;
   const std::uint64_t h = hash(key);
   if (IdentityEntry* found = find(key, h)) {
+    entry.hash = h;
     *found = std::move(entry);
     return;
   }
@@ -93,7 +95,7 @@ void IdentityMap::remove_slot(std::size_t hole) noexcept {
   const std::size_t mask = slots_.size() - 1;
   slots_[hole] = 0;
   for (std::size_t s = (hole + 1) & mask; slots_[s] != 0; s = (s + 1) & mask) {
-    const std::size_t want = home(hash(key_at(slots_[s] - 1)));
+    const std::size_t want = home(entries_[slots_[s] - 1].hash);
     // Movable when `want` is not cyclically within (hole, s].
     const bool movable = hole <= s ? (want <= hole || want > s) : (want <= hole && want > s);
     if (!movable) continue;
@@ -108,7 +110,7 @@ void IdentityMap::grow() {
   slots_.assign(old.empty() ? min_slots : old.size() * 2, 0);
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
-    std::size_t s = home(hash(key_at(i)));
+    std::size_t s = home(entries_[i].hash);
     while (slots_[s] != 0)
       s = (s + 1) & mask;
     slots_[s] = static_cast<Slot>(i + 1);

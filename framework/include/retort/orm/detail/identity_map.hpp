@@ -15,14 +15,22 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace retort::detail {
 
 /// One object known to a session: the owning pointer and its state.
 struct IdentityEntry {
+  IdentityEntry() = default;
+  /// An entry for `object`, whose state is `state`.
+  IdentityEntry(std::shared_ptr<void> object_, InstanceState* state_)
+      : object(std::move(object_)), state(state_) {}
+
   std::shared_ptr<void> object;
   InstanceState* state = nullptr;
+  /// The key's hash, set by the map (moving a slot must not rehash the key).
+  std::uint64_t hash = 0;
 };
 
 /// Primary key (encoded, see encode_identity()) → entry, for one mapper.
@@ -61,8 +69,8 @@ public:
   auto end() noexcept { return entries_.end(); }
 
 private:
-  // A slot is 0 when empty, else the entry's index + 1; its hash is recomputed from the key
-  // when a slot must move (rare: growth and deletion), which keeps a slot at 4 bytes.
+  // A slot is 0 when empty, else the entry's index + 1; the hash is kept in the entry, so a
+  // slot stays at 4 bytes and growth or deletion never rehashes a key.
   using Slot = std::uint32_t;
 
   std::size_t slot_of_key(std::string_view key, std::uint64_t hash) const noexcept;
