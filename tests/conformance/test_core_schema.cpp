@@ -163,7 +163,12 @@ TEST_CASE("every column type round-trips", "[core][schema][types]") {
     CHECK(row.is_null(row.index_of("n")));
     CHECK(row["tx"].is_null());
     // NULL into a non-optional is an error, not a silent zero.
+    // Every type whose NULL check comes after the read (0, 0.0, false, empty text) too.
     CHECK_THROWS_AS(row.get<int>("i"), Error);
+    CHECK_THROWS_AS(row.get<std::int64_t>("bi"), Error);
+    CHECK_THROWS_AS(row.get<std::string>("s"), Error);
+    CHECK_THROWS_AS(row.get<double>("f"), Error);
+    CHECK_THROWS_AS(row.get<bool>("b"), Error);
   }
   CHECK_FALSE(r.next());
 

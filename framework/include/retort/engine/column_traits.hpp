@@ -44,8 +44,10 @@ requires(std::is_integral_v<T> && !std::is_same_v<T, bool>) struct ColumnTraits<
                                                        : Integer;
   static constexpr bool nullable = false;
   static T read(const DriverStatement& s, int i) {
-    if (s.is_null(i)) throw_unexpected_null(s, i);
-    return static_cast<T>(s.get_int64(i));
+    // A NULL reads as 0 (see DriverStatement), so only a zero needs the is_null() call.
+    const std::int64_t v = s.get_int64(i);
+    if (v == 0 && s.is_null(i)) throw_unexpected_null(s, i);
+    return static_cast<T>(v);
   }
   static Value to_value(T v) { return Value(static_cast<std::int64_t>(v)); }
 };
@@ -55,8 +57,9 @@ template <> struct ColumnTraits<bool> {
   static constexpr SqlType sql_type = Boolean;
   static constexpr bool nullable = false;
   static bool read(const DriverStatement& s, int i) {
-    if (s.is_null(i)) throw_unexpected_null(s, i);
-    return s.get_bool(i);
+    const bool v = s.get_bool(i);
+    if (!v && s.is_null(i)) throw_unexpected_null(s, i);
+    return v;
   }
   static Value to_value(bool v) { return Value(v); }
 };
@@ -66,8 +69,9 @@ template <std::floating_point T> struct ColumnTraits<T> {
   static constexpr SqlType sql_type = Float;
   static constexpr bool nullable = false;
   static T read(const DriverStatement& s, int i) {
-    if (s.is_null(i)) throw_unexpected_null(s, i);
-    return static_cast<T>(s.get_double(i));
+    const double v = s.get_double(i);
+    if (v == 0.0 && s.is_null(i)) throw_unexpected_null(s, i);
+    return static_cast<T>(v);
   }
   static Value to_value(T v) { return Value(static_cast<double>(v)); }
 };
@@ -77,7 +81,7 @@ template <> struct ColumnTraits<std::string> {
   static constexpr SqlType sql_type = String();
   static constexpr bool nullable = false;
   static std::string read(const DriverStatement& s, int i) {
-    // Drivers give NULL as empty text, so only an empty value needs the is_null() call.
+    // A NULL reads as empty text (see DriverStatement): only then is is_null() needed.
     const std::string_view text = s.get_text(i);
     if (text.empty() && s.is_null(i)) throw_unexpected_null(s, i);
     return std::string(text);

@@ -39,7 +39,8 @@ public:
   virtual int column_count() const = 0;
   /// Name of result column `i` (0-based).
   virtual std::string_view column_name(int i) const = 0;
-  /// True when column `i` of the current row is NULL.
+  /// True when column `i` of the current row is NULL. The typed getters below read a NULL as
+  /// 0, 0.0, false or empty text and bytes, so callers need this only for such values.
   virtual bool is_null(int i) const = 0;
   /// Column `i` as an integer.
   virtual std::int64_t get_int64(int i) const = 0;
