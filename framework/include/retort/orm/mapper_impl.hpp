@@ -335,7 +335,12 @@ public:
 
   void take_snapshot(InstanceState& state) const override {
     auto& tracked = static_cast<State&>(state);
-    tracked.snapshot.emplace(snapshot_of(*static_cast<const T*>(state.object), Columns{}));
+    const T& object = *static_cast<const T*>(state.object);
+    // A snapshot retaken after a flush is assigned in place: strings keep their buffers.
+    if (tracked.snapshot)
+      refresh_snapshot(object, *tracked.snapshot, Columns{});
+    else
+      tracked.snapshot.emplace(snapshot_of(object, Columns{}));
     state.has_snapshot = true;
   }
 
@@ -495,6 +500,10 @@ private:
   template <std::size_t... K>
   static Snapshot snapshot_of(const T& object, std::index_sequence<K...>) {
     return Snapshot(object.*member<K>...);
+  }
+  template <std::size_t... K>
+  static void refresh_snapshot(const T& object, Snapshot& snapshot, std::index_sequence<K...>) {
+    ((std::get<K>(snapshot) = object.*member<K>), ...);
   }
   template <std::size_t... K>
   static void restore(T& object, const Snapshot& snapshot, std::index_sequence<K...>) {
