@@ -7,6 +7,7 @@
 
 #include <retort/core/error.hpp>
 #include <retort/engine/connection.hpp>
+#include <retort/orm.hpp>
 #include <retort/plugin/create_engine.hpp>
 
 #include <arpa/inet.h>
@@ -18,6 +19,20 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+
+namespace rt {
+/// A row of rt_items, mapped for the ORM round-trip test.
+struct Item {
+  int id{};
+  std::string v;
+};
+} // namespace rt
+
+template <> struct retort::Model<rt::Item> {
+  static constexpr auto table = "rt_items";
+  static constexpr auto fields =
+      fields_of(column("id", &rt::Item::id, primary_key), column("v", &rt::Item::v));
+};
 
 using namespace retort;
 
@@ -420,4 +435,43 @@ TEST_CASE("postgresql transactions: a connection lost under an unawaited ROLLBAC
   Connection next = engine.connect();
   CHECK(next.execute_sql("SELECT pg_backend_pid()").scalar<std::int64_t>() != pid);
   CHECK(engine.pool().status().discarded == 1);
+}
+
+TEST_CASE("postgresql sessions: add + commit and get are one awaited round trip each",
+          "[postgresql][round_trips][orm]") {
+  REQUIRE_PG_SERVER();
+  setup_table("rt_items");
+  CountingProxy proxy(Url::parse(*test::pg_url()));
+  Engine engine = one_connection_engine(proxy.url());
+  {
+    // Warm up: the connection and its prepared INSERT and SELECT-by-key.
+    Session session(engine);
+    session.add(rt::Item{.id = 1, .v = "one"});
+    session.commit();
+    Session reader(engine);
+    REQUIRE(reader.get<rt::Item>(1) != nullptr);
+  }
+
+  proxy.reset();
+  {
+    Session session(engine);
+    session.add(rt::Item{.id = 2, .v = "two"});
+    session.commit(); // BEGIN-less INSERT with its COMMIT: one pipeline segment
+  }
+  CHECK(proxy.round_trips() == 1);
+  CHECK(count_rows("rt_items") == 2);
+
+  proxy.reset();
+  {
+    Session session(engine);
+    auto item = session.get<rt::Item>(2); // BEGIN travels with the SELECT
+    REQUIRE(item != nullptr);
+    CHECK(item->v == "two");
+    CHECK(proxy.round_trips() == 1);
+  } // the closing ROLLBACK is sent, not awaited
+  // The connection is sound for the next session (the ROLLBACK's answer may reach the proxy
+  // with the next answer, so the count after this point is not exact).
+  Session after(engine);
+  CHECK(after.get<rt::Item>(1)->v == "one");
+  CHECK(proxy.round_trips() <= 3);
 }
