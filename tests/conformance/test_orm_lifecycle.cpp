@@ -306,3 +306,33 @@ TEST_CASE("commit of a lone INSERT: keys and defaults arrive; a failure commits 
   CHECK(other.query<Event>().count() == 1);
   CHECK(other.get<Tag>(tag->id)->label == "red");
 }
+
+TEST_CASE("changes to short and long text are found, flushed and undone by rollback",
+          "[orm][failure]") {
+  // Snapshots keep short text inline and long text on the heap: both must see a change of one
+  // character, write it, and give the old value back on rollback.
+  conformance::FreshSchema schema;
+  const std::string long_name(48, 'n'); // beyond the inline snapshot, within varchar(50)
+  Session session(conformance::engine(), SessionOptions{.expire_on_commit = false});
+  auto shorty = session.add(User{.name = "ann", .age = 1});
+  auto longy = session.add(User{.name = long_name, .age = 2});
+  session.commit();
+
+  shorty->name = "anne";
+  longy->name.back() = 'm';
+  session.commit(); // both UPDATEs go out
+  {
+    Session other(conformance::engine());
+    CHECK(other.get<User>(shorty->id)->name == "anne");
+    CHECK(other.get<User>(longy->id)->name == long_name.substr(0, 47) + "m");
+  }
+
+  longy->name = long_name + "-grown-even-longer";
+  shorty->name = "a";
+  session.rollback(); // unflushed changes go back to the last flushed values
+  CHECK(shorty->name == "anne");
+  CHECK(longy->name == long_name.substr(0, 47) + "m");
+  const auto before = session.statements_executed();
+  session.flush(); // nothing is left to write
+  CHECK(session.statements_executed() == before);
+}

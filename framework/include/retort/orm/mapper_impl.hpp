@@ -5,6 +5,7 @@
 
 #include <retort/core/error.hpp>
 #include <retort/engine/column_traits.hpp>
+#include <retort/orm/detail/snapshot_text.hpp>
 #include <retort/orm/mapper.hpp>
 #include <retort/orm/model.hpp>
 #include <retort/orm/value_row.hpp>
@@ -58,7 +59,7 @@ using column_member_t = typename std::remove_cvref_t<decltype(column_field<T, K>
 // The snapshot of an object: a tuple of its column members' types.
 template <typename T, typename Seq> struct SnapshotOf;
 template <typename T, std::size_t... K> struct SnapshotOf<T, std::index_sequence<K...>> {
-  using type = std::tuple<column_member_t<T, K>...>;
+  using type = std::tuple<typename SnapshotMember<column_member_t<T, K>>::type...>;
 };
 template <typename T>
 using snapshot_t = typename SnapshotOf<T, std::make_index_sequence<column_count<T>>>::type;
@@ -340,7 +341,7 @@ public:
     if (tracked.snapshot)
       refresh_snapshot(object, *tracked.snapshot, Columns{});
     else
-      tracked.snapshot.emplace(snapshot_of(object, Columns{}));
+      emplace_snapshot(object, tracked.snapshot, Columns{});
     state.has_snapshot = true;
   }
 
@@ -498,8 +499,9 @@ private:
      ...);
   }
   template <std::size_t... K>
-  static Snapshot snapshot_of(const T& object, std::index_sequence<K...>) {
-    return Snapshot(object.*member<K>...);
+  static void emplace_snapshot(const T& object, std::optional<Snapshot>& snapshot,
+                               std::index_sequence<K...>) {
+    snapshot.emplace(object.*member<K>...);
   }
   template <std::size_t... K>
   static void refresh_snapshot(const T& object, Snapshot& snapshot, std::index_sequence<K...>) {

@@ -1,0 +1,36 @@
+// SnapshotText: the copy of a string member kept for change detection and rollback, inline up
+// to its capacity and on the heap beyond it. Both sides of the boundary, in both directions.
+#include <retort/orm/detail/snapshot_text.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using retort::detail::SnapshotText;
+
+TEST_CASE("snapshot text: inline and heap copies compare and restore exactly") {
+  const std::string short_text = "customer name 12345";
+  const std::string exact(SnapshotText::inline_capacity, 'x');
+  const std::string long_text(SnapshotText::inline_capacity + 1, 'y');
+  const std::string longer(200, 'z');
+
+  SnapshotText snapshot(short_text);
+  CHECK(short_text == snapshot);
+  CHECK_FALSE(std::string("customer name 12346") == snapshot);
+  CHECK_FALSE(std::string("customer name 1234") == snapshot); // a prefix is a change
+
+  for (const std::string* text : {&exact, &long_text, &longer, &short_text, &long_text}) {
+    snapshot = *text; // grows onto the heap and shrinks back inline
+    CHECK(*text == snapshot);
+    CHECK(snapshot.view().size() == text->size());
+  }
+
+  std::string member = "changed by the application";
+  member = snapshot; // restore (rollback)
+  CHECK(member == long_text);
+
+  SnapshotText copy = snapshot;
+  snapshot = std::string();
+  CHECK(std::string() == snapshot);
+  CHECK(long_text == copy); // copies own their text
+}
