@@ -80,9 +80,13 @@ template <typename T> struct TrackedState final : InstanceState {
 /// object in place. Both live in raw storage so that the deleter is cheap to move: libstdc++
 /// moves a deleter several times while building the control block, always still empty.
 template <typename T> struct TrackedDeleter {
+  /// Where the state is built.
   alignas(TrackedState<T>) std::byte state_storage[sizeof(TrackedState<T>)];
+  /// Where the object is built.
   alignas(T) std::byte object_storage[sizeof(T)];
+  /// The state was built (and is destroyed with the control block).
   bool holds_state = false;
+  /// The object was built and not yet destroyed.
   bool holds_object = false;
 
   TrackedDeleter() noexcept {}
@@ -93,15 +97,18 @@ template <typename T> struct TrackedDeleter {
     if (holds_state) std::destroy_at(state());
   }
 
+  /// The object's state (valid once holds_state is set).
   TrackedState<T>* state() noexcept {
     return std::launder(reinterpret_cast<TrackedState<T>*>(state_storage));
   }
+  /// Called by shared_ptr when the last owner goes: destroys the object, keeps the state.
   void operator()(T*) noexcept {
     // `self` is a weak reference to this very control block: released here, when the object
     // dies, or the block would keep its own weak count above zero and never be freed.
     if (holds_state) state()->self.reset();
     destroy_object();
   }
+  /// Destroys the object in place, once.
   void destroy_object() noexcept {
     if (!holds_object) return;
     holds_object = false;

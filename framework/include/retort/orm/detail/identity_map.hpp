@@ -65,7 +65,9 @@ public:
   std::vector<IdentityEntry>& entries() noexcept { return entries_; }
   /// The entries, read-only.
   const std::vector<IdentityEntry>& entries() const noexcept { return entries_; }
+  /// First entry (iteration order is the dense vector's).
   auto begin() noexcept { return entries_.begin(); }
+  /// Past the last entry.
   auto end() noexcept { return entries_.end(); }
 
 private:

@@ -86,12 +86,16 @@ public:
   /// Iterates rows as RowViews.
   class iterator {
   public:
+    /// Row `i` of `rows`.
     iterator(const EntityRows* rows, std::size_t i) : rows_(rows), i_(i) {}
+    /// The row.
     RowView operator*() const noexcept { return (*rows_)[i_]; }
+    /// The next row.
     iterator& operator++() noexcept {
       ++i_;
       return *this;
     }
+    /// Same position.
     bool operator==(const iterator& other) const noexcept { return i_ == other.i_; }
 
   private:
