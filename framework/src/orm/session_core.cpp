@@ -291,6 +291,8 @@ void SessionCore::for_each_changed(const ChangedVisitor& visit) {
   // The hot loop of every flush when the application holds many objects: one virtual diff per
   // object and no other call unless the class has many-to-one references to synchronise.
   for (auto& [mapper, map] : maps_) {
+    // An empty map is common (a get() that missed makes one): skip the registry walk below.
+    if (map.empty()) continue;
     const bool may_drop = !referenced_by_many_to_one(*mapper);
     const bool has_references = has_kind(*mapper, RelationshipKind::many_to_one);
     auto& entries = map.entries();
