@@ -325,6 +325,10 @@ void SessionCore::for_each_changed(const ChangedVisitor& visit) {
 bool SessionCore::has_changes() {
   if (!pending_.empty() || !deleted_.empty() || !associations_.empty() || !orphans_.empty())
     return true;
+  return persistent_changed();
+}
+
+bool SessionCore::persistent_changed() {
   bool changed = false;
   for_each_changed([&](const MapperBase&, Entry&, std::uint64_t) {
     changed = true;

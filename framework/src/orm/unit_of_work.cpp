@@ -330,12 +330,7 @@ private:
     if (!deletes_.empty() || !session_.association_changes().empty()) return false;
     for (const auto& group : inserts_)
       if (!group.mapper->relationships().empty()) return false;
-    bool changed = false;
-    session_.for_each_changed([&](const MapperBase&, Entry&, std::uint64_t) {
-      changed = true;
-      return false;
-    });
-    return !changed;
+    return !session_.persistent_changed();
   }
 
   // Which columns an object leaves to the database: a generated key still unset, and columns
@@ -420,6 +415,8 @@ private:
     step.want_last_insert_id = use_last_id;
     step.final = commit_follows_ && insert_position_ == group.objects.size() &&
                  insert_group_ + 1 == inserts_.size() && nothing_after_inserts();
+    // Decided by walking everything once: the plan ends here without walking it again.
+    if (step.final) phase_ = Phase::finished;
     returned_columns_ = std::move(returned);
     returned_.clear();
     batch_mapper_ = &mapper;

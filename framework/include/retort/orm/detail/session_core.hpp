@@ -262,6 +262,9 @@ public:
   /// weak-referencing for the same reason: an unreachable object cannot change, so keeping it
   /// would only make every later flush scan it again.
   void for_each_changed(const ChangedVisitor& visit);
+  /// True when a persistent object's columns changed since its snapshot (a walk that stops at
+  /// the first one).
+  bool persistent_changed();
   /// Sets the foreign keys of `state` from its loaded many-to-one references.
   void sync_references(InstanceState& state);
   /// Objects that were inserted by a flush of the current transaction.
