@@ -8,6 +8,7 @@
 #include <retort/engine/engine.hpp>
 #include <retort/engine/transaction.hpp>
 #include <retort/orm/detail/identity_map.hpp>
+#include <retort/orm/detail/identity_maps.hpp>
 #include <retort/orm/instance_state.hpp>
 #include <retort/orm/mapper.hpp>
 #include <retort/orm/plan.hpp>
@@ -247,7 +248,7 @@ public:
   /// Children removed from a collection.
   std::vector<Orphan>& orphans() noexcept { return orphans_; }
   /// Every identity map.
-  std::unordered_map<const MapperBase*, IdentityMap>& maps() noexcept { return maps_; }
+  IdentityMaps& maps() noexcept { return maps_; }
   /// Puts a just-loaded or just-inserted object in the identity map as persistent.
   void make_persistent(const std::shared_ptr<void>& object, InstanceState& state);
   /// Finds or loads the object of a row: identity map first, then a new object.
@@ -285,7 +286,7 @@ private:
 
   Engine engine_;
   SessionOptions options_;
-  std::unordered_map<const MapperBase*, IdentityMap> maps_;
+  IdentityMaps maps_;
   std::vector<Entry> pending_;
   std::vector<Entry> deleted_;
   std::vector<Entry> inserted_;
