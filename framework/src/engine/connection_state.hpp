@@ -4,9 +4,53 @@
 #include <retort/engine/engine.hpp>
 #include <retort/engine/pool.hpp>
 
-#include <unordered_set>
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <vector>
 
 namespace retort {
+
+/// The statements that live Results are stepping. Rarely more than one or two at a time, so they
+/// sit in a short inline array (a hash set cost two heap blocks per checkout), overflowing into
+/// a vector.
+class BusyStatements {
+public:
+  /// True when `statement` is being stepped.
+  bool contains(const DriverStatement* statement) const noexcept {
+    if (std::find(few_.begin(), few_.begin() + count_, statement) != few_.begin() + count_)
+      return true;
+    return std::find(more_.begin(), more_.end(), statement) != more_.end();
+  }
+  /// Records `statement` as being stepped.
+  void insert(DriverStatement* statement) {
+    if (count_ < few_.size())
+      few_[count_++] = statement;
+    else
+      more_.push_back(statement);
+  }
+  /// Forgets `statement` (nothing happens when it is not recorded).
+  void erase(const DriverStatement* statement) noexcept {
+    auto* end = few_.begin() + count_;
+    if (auto* found = std::find(few_.begin(), end, statement); found != end) {
+      *found = few_[--count_];
+      if (!more_.empty()) {
+        few_[count_++] = more_.back();
+        more_.pop_back();
+      }
+      return;
+    }
+    if (auto found = std::find(more_.begin(), more_.end(), statement); found != more_.end()) {
+      *found = more_.back();
+      more_.pop_back();
+    }
+  }
+
+private:
+  std::array<DriverStatement*, 4> few_{};
+  std::size_t count_ = 0;
+  std::vector<DriverStatement*> more_;
+};
 
 struct ConnectionState {
   ConnectionState(Engine e, PooledConnection p) : engine(std::move(e)), pooled(std::move(p)) {}
@@ -15,7 +59,7 @@ struct ConnectionState {
   PooledConnection pooled;
   // Cached statements stepped by a live Result; executing the same SQL again meanwhile gets a
   // private statement instead of resetting the one being read.
-  std::unordered_set<DriverStatement*> busy;
+  BusyStatements busy;
   int savepoint_counter = 0;
   // A top-level transaction has begun and nothing ran in it yet, as far as the engine can tell
   // (driver() hands the connection out, so it counts as use).

@@ -40,11 +40,9 @@ void BasicPool::set_owner(std::weak_ptr<Pool> owner) noexcept {
   owner_ = std::move(owner);
 }
 
-std::shared_ptr<Pool> BasicPool::handle() {
-  {
-    std::lock_guard lock(mutex_);
-    if (auto owner = owner_.lock()) return owner;
-  }
+// Called with mutex_ held (owner_ is guarded by it).
+std::shared_ptr<Pool> BasicPool::handle_locked() {
+  if (auto owner = owner_.lock()) return owner;
   return shared_from_this();
 }
 
@@ -54,7 +52,10 @@ bool BasicPool::has_room() const noexcept {
   return total < options_.size + options_.max_overflow;
 }
 
-bool BasicPool::is_stale(const ConnectionRecord& record, Clock::time_point now) const {
+bool BasicPool::is_stale(const ConnectionRecord& record) const {
+  // The clock is read only when an age limit is set: most pools have none.
+  if (!options_.recycle && !options_.idle_timeout) return false;
+  const auto now = Clock::now();
   if (options_.recycle && now - record.created >= *options_.recycle) return true;
   if (options_.idle_timeout && now - record.returned >= *options_.idle_timeout) return true;
   return false;
@@ -74,7 +75,7 @@ std::unique_ptr<DriverConnection> BasicPool::open(ConnectionRecord& record) {
 // is closed here and the caller opens a replacement in the same slot.
 std::unique_ptr<DriverConnection> BasicPool::usable_or_null(Idle& idle) {
   auto& connection = idle.connection;
-  const bool usable = connection->is_valid() && !is_stale(idle.record, Clock::now()) &&
+  const bool usable = connection->is_valid() && !is_stale(idle.record) &&
                       (!options_.pre_ping || connection->ping());
   if (usable) return std::move(connection);
   connection.reset();
@@ -98,16 +99,21 @@ void BasicPool::throw_timeout() const {
 }
 
 PooledConnection BasicPool::checkout() {
-  const auto deadline = Clock::now() + options_.timeout;
   std::optional<Idle> taken;
+  std::shared_ptr<Pool> self;
   {
     std::unique_lock lock(mutex_);
-    while (idle_.empty() && !has_room()) {
-      ++waiters_;
-      const auto status = freed_.wait_until(lock, deadline);
-      --waiters_;
-      if (status == std::cv_status::timeout && idle_.empty() && !has_room()) throw_timeout();
+    if (idle_.empty() && !has_room()) {
+      // Only a checkout that has to wait reads the clock.
+      const auto deadline = Clock::now() + options_.timeout;
+      while (idle_.empty() && !has_room()) {
+        ++waiters_;
+        const auto status = freed_.wait_until(lock, deadline);
+        --waiters_;
+        if (status == std::cv_status::timeout && idle_.empty() && !has_room()) throw_timeout();
+      }
     }
+    self = handle_locked();
     ++checked_out_;
     if (!idle_.empty()) {
       auto& slot = options_.lifo ? idle_.back() : idle_.front();
@@ -127,7 +133,7 @@ PooledConnection BasicPool::checkout() {
       connection = usable_or_null(*taken);
     }
     if (!connection) connection = open(record);
-    return PooledConnection(handle(), std::move(connection), record);
+    return PooledConnection(std::move(self), std::move(connection), record);
   } catch (...) {
     give_back_slot();
     throw;
@@ -145,7 +151,10 @@ void BasicPool::checkin(std::unique_ptr<DriverConnection> connection, Connection
     }
     discard = discard || !connection->is_valid();
   }
+  // Only the idle timeout needs to know when a connection came back.
+  if (options_.idle_timeout) record.returned = Clock::now();
   std::unique_ptr<DriverConnection> to_close;
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     --checked_out_;
@@ -153,14 +162,13 @@ void BasicPool::checkin(std::unique_ptr<DriverConnection> connection, Connection
     // Beyond `size`, a returned connection is closed unless a waiter can take it at once.
     const bool room = static_cast<int>(idle_.size()) + checked_out_ < options_.size || waiters_ > 0;
     if (discard && connection) ++discarded_;
-    if (discard || disposed_since || !room) {
+    if (discard || disposed_since || !room)
       to_close = std::move(connection);
-    } else {
-      record.returned = Clock::now();
+    else
       idle_.push_back(Idle{std::move(connection), record});
-    }
+    wake = waiters_ > 0;
   }
-  freed_.notify_one();
+  if (wake) freed_.notify_one();
 }
 
 PoolStatus BasicPool::status() const {

@@ -51,12 +51,12 @@ private:
   };
   bool unlimited() const noexcept { return options_.max_overflow < 0; }
   bool has_room() const noexcept;
-  bool is_stale(const ConnectionRecord& record, std::chrono::steady_clock::time_point now) const;
+  bool is_stale(const ConnectionRecord& record) const;
   std::unique_ptr<DriverConnection> open(ConnectionRecord& record);
   std::unique_ptr<DriverConnection> usable_or_null(Idle& idle);
   void give_back_slot() noexcept;
   [[noreturn]] void throw_timeout() const;
-  std::shared_ptr<Pool> handle();
+  std::shared_ptr<Pool> handle_locked();
 
   // Declared first so that it is destroyed last: idle connections may need the dialect plugin
   // the factory keeps loaded.
