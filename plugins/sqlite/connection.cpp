@@ -7,6 +7,7 @@
 #include <charconv>
 #include <map>
 #include <optional>
+#include <utility>
 
 namespace retort::sqlite {
 
@@ -173,7 +174,8 @@ bool is_memory(const Url& url) {
 SqliteConnection::SqliteConnection(const Url& url, const Options& options) {
   Settings s = settings_for(url, options);
   handle_ = open_handle(s);
-  begin_sql_ = s.begin_sql;
+  handle_->begin_sql = s.begin_sql;
+  defer_begin_ = s.begin_sql == "BEGIN" || s.begin_sql == "BEGIN deferred";
   try {
     if (s.foreign_keys) execute("PRAGMA foreign_keys = ON");
     if (s.journal_mode) execute("PRAGMA journal_mode = " + *s.journal_mode);
@@ -197,6 +199,7 @@ std::unique_ptr<DriverStatement> SqliteConnection::prepare(const std::string& sq
 
 void SqliteConnection::execute(const std::string& sql) {
   sqlite3* db = handle_->db;
+  if (handle_->begin_pending) handle_->start_transaction();
   const char* next = sql.c_str();
   const char* end = next + sql.size();
   while (next < end) {
@@ -214,42 +217,43 @@ void SqliteConnection::execute(const std::string& sql) {
   }
 }
 
-void SqliteConnection::run_kept(StmtPtr& stmt, const std::string& sql) {
-  if (!stmt) stmt = prepare_one(*handle_, sql);
-  int rc = SQLITE_OK;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-  }
-  if (rc == SQLITE_DONE) {
-    sqlite3_reset(stmt.get());
+// A deferred transaction takes no lock and reads nothing until its first statement, so BEGIN
+// sent just before that statement (Handle::start_transaction(), from every path that runs SQL)
+// starts the same transaction: same snapshot, same locks, same errors. A transaction that runs
+// no statement then costs nothing, and its COMMIT or ROLLBACK only drops the pending BEGIN.
+// IMMEDIATE and EXCLUSIVE take their lock at BEGIN, which the application may be counting on
+// (and where SQLITE_BUSY is reported), so they are sent at once.
+void SqliteConnection::begin() {
+  if (defer_begin_ && !in_transaction()) {
+    handle_->begin_pending = true;
     return;
   }
-  std::string message = sqlite3_errmsg(handle_->db);
-  sqlite3_reset(stmt.get());
-  if (is_fatal(rc)) handle_->valid.store(false, std::memory_order_relaxed);
-  throw_error(rc, Phase::step, std::move(message), sql);
+  // A BEGIN within a pending one fails as it would have had the first been sent.
+  if (handle_->begin_pending) handle_->start_transaction();
+  run_kept(*handle_, handle_->begin, handle_->begin_sql);
 }
-
-void SqliteConnection::begin() { run_kept(begin_, begin_sql_); }
 
 // Both are no-ops without an open transaction, as in DB-API drivers, so that a pool may roll
 // back every returned connection unconditionally.
 void SqliteConnection::commit() {
+  if (std::exchange(handle_->begin_pending, false)) return;
   if (!in_transaction()) return;
   static const std::string sql = "COMMIT";
-  run_kept(commit_, sql);
+  run_kept(*handle_, commit_, sql);
 }
 
 void SqliteConnection::rollback() {
+  if (std::exchange(handle_->begin_pending, false)) return;
   if (!in_transaction()) return;
   static const std::string sql = "ROLLBACK";
-  run_kept(rollback_, sql);
+  run_kept(*handle_, rollback_, sql);
 }
 
 bool SqliteConnection::ping() {
   if (!is_valid()) return false;
   try {
     static const std::string sql = "SELECT 1";
-    run_kept(ping_, sql);
+    run_kept(*handle_, ping_, sql);
     return true;
   } catch (const std::exception&) {
     return false;

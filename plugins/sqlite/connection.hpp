@@ -28,7 +28,9 @@ public:
   void begin() override;
   void commit() override;
   void rollback() override;
-  bool in_transaction() const override { return sqlite3_get_autocommit(handle_->db) == 0; }
+  bool in_transaction() const override {
+    return handle_->begin_pending || sqlite3_get_autocommit(handle_->db) == 0;
+  }
   bool ping() override;
   bool is_valid() const override { return handle_->valid.load(std::memory_order_relaxed); }
   std::optional<std::int64_t> last_insert_id() const override {
@@ -36,12 +38,9 @@ public:
   }
 
 private:
-  /// Runs a statement prepared once and kept (BEGIN, COMMIT, ROLLBACK).
-  void run_kept(StmtPtr& stmt, const std::string& sql);
-
   std::shared_ptr<Handle> handle_;
-  std::string begin_sql_ = "BEGIN";
-  StmtPtr begin_;
+  // BEGIN may wait for the first statement (transaction_mode deferred, the default).
+  bool defer_begin_ = true;
   StmtPtr commit_;
   StmtPtr rollback_;
   StmtPtr ping_;

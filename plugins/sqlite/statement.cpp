@@ -53,6 +53,27 @@ StmtPtr prepare_one(Handle& handle, const std::string& sql) {
   return stmt;
 }
 
+void run_kept(Handle& handle, StmtPtr& stmt, const std::string& sql) {
+  if (!stmt) stmt = prepare_one(handle, sql);
+  int rc = SQLITE_OK;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+  }
+  if (rc == SQLITE_DONE) {
+    sqlite3_reset(stmt.get());
+    return;
+  }
+  std::string message = sqlite3_errmsg(handle.db);
+  sqlite3_reset(stmt.get());
+  if (is_fatal(rc)) handle.valid.store(false, std::memory_order_relaxed);
+  throw_error(rc, Phase::step, std::move(message), sql);
+}
+
+void Handle::start_transaction() {
+  // Cleared first: when BEGIN fails, no transaction is open and none is pending.
+  begin_pending = false;
+  run_kept(*this, begin, begin_sql);
+}
+
 SqliteStatement::SqliteStatement(std::shared_ptr<Handle> handle, StmtPtr stmt, std::string sql)
     : handle_(std::move(handle)), stmt_(std::move(stmt)), sql_(std::move(sql)),
       parameter_count_(sqlite3_bind_parameter_count(stmt_.get())),
@@ -115,6 +136,7 @@ bool SqliteStatement::step() {
       throw InvalidStateError("bind() the parameters again before running the statement again "
                               "(the last ones were not copied): " +
                               sql_);
+    if (handle_->begin_pending) handle_->start_transaction();
     state_ = State::running;
     if (!read_only_) total_changes_at_start_ = sqlite3_total_changes64(handle_->db);
     stale_ = borrowed_;

@@ -9,27 +9,44 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 
 namespace retort::sqlite {
-
-/// The open sqlite3 handle, shared by a connection and its statements so that a statement
-/// kept past its connection never outlives the handle; closed when the last owner goes.
-struct Handle {
-  explicit Handle(sqlite3* db) noexcept : db(db) {}
-  ~Handle() { sqlite3_close_v2(db); }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-
-  sqlite3* db;
-  /// Cleared after an error that leaves the database unusable (corrupt file, I/O error).
-  std::atomic<bool> valid{true};
-};
 
 /// Finalizes a statement.
 struct StmtDeleter {
   void operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
 };
 using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+/// The open sqlite3 handle, shared by a connection and its statements so that a statement
+/// kept past its connection never outlives the handle; closed when the last owner goes.
+struct Handle {
+  explicit Handle(sqlite3* db) noexcept : db(db) {}
+  ~Handle() {
+    begin.reset();
+    sqlite3_close_v2(db);
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+
+  /// Sends the BEGIN that SqliteConnection::begin() left pending.
+  void start_transaction();
+
+  sqlite3* db;
+  /// Cleared after an error that leaves the database unusable (corrupt file, I/O error).
+  std::atomic<bool> valid{true};
+  /// A deferred BEGIN was asked for and is sent just before the next statement runs (see
+  /// SqliteConnection::begin()).
+  bool begin_pending = false;
+  /// The BEGIN text (with the transaction mode) and its statement, prepared once and kept.
+  std::string begin_sql = "BEGIN";
+  StmtPtr begin;
+};
+
+/// Runs a statement without parameters or rows that is prepared once (from `sql`) and kept
+/// (BEGIN, COMMIT, ROLLBACK); throws the translated error.
+void run_kept(Handle& handle, StmtPtr& stmt, const std::string& sql);
 
 /// Prepares exactly one statement from `sql`; throws ProgrammingError for bad or multiple
 /// statements.

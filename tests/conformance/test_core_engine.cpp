@@ -407,6 +407,73 @@ TEST_CASE("echo logs statements and parameters, never the password", "[core][ech
         "connecting to postgresql://u:***@h/db");
 }
 
+TEST_CASE("execute_and_commit: a lone statement in a fresh transaction is that transaction",
+          "[core][transaction]") {
+  Schema s;
+  Table items = items_table(s.md);
+  s.create();
+  const SqlDialect& dialect = engine().dialect();
+  auto conn = engine().connect();
+  auto lone = [&](const CompiledSql& statement) {
+    auto tx = conn.begin();
+    std::vector<Connection::Pipelined> one{{&statement.sql, statement.params}};
+    std::size_t handled = 0;
+    conn.execute_and_commit(one, tx, [&](std::size_t, Result& result) {
+      ++handled;
+      CHECK(result.rows_affected() == 1);
+    });
+    CHECK(handled == 1);
+    CHECK_FALSE(tx.is_active());
+    CHECK_FALSE(conn.in_transaction());
+  };
+  // Twice each: the first run prepares the statement, the second finds it cached (where a
+  // driver without pipelining runs it on its own, in autocommit).
+  auto a = compile(insert(items).values({{"name", "a"}, {"qty", 1}}), dialect);
+  auto b = compile(insert(items).values({{"name", "b"}, {"qty", 1}}), dialect);
+  lone(a);
+  lone(b);
+  CHECK(names(conn, items) == std::vector<std::string>{"a", "b"});
+
+  // A failing lone statement: its own error, nothing committed, the transaction left active
+  // for the caller to roll back, the connection sound.
+  auto duplicate = compile(insert(items).values({{"name", "a"}, {"qty", 2}}), dialect);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto tx = conn.begin();
+    std::vector<Connection::Pipelined> one{{&duplicate.sql, duplicate.params}};
+    try {
+      conn.execute_and_commit(one, tx, [](std::size_t, Result&) {});
+      FAIL("duplicate name accepted");
+    } catch (const IntegrityError& e) {
+      CHECK(e.sql() == duplicate.sql);
+    }
+    CHECK(tx.is_active());
+    tx.rollback();
+    CHECK_FALSE(conn.in_transaction());
+  }
+  CHECK(names(conn, items) == std::vector<std::string>{"a", "b"});
+
+  // After another statement in the same transaction, the lone one commits together with it,
+  // and fails together with it.
+  auto c = compile(insert(items).values({{"name", "c"}, {"qty", 3}}), dialect);
+  {
+    auto tx = conn.begin();
+    conn.execute(insert(items).values({{"name", "before"}, {"qty", 3}}));
+    std::vector<Connection::Pipelined> one{{&duplicate.sql, duplicate.params}};
+    CHECK_THROWS_AS(conn.execute_and_commit(one, tx, [](std::size_t, Result&) {}), IntegrityError);
+    tx.rollback();
+  }
+  CHECK(names(conn, items) == std::vector<std::string>{"a", "b"});
+  {
+    auto tx = conn.begin();
+    conn.execute(update(items).values({{"qty", 30}}).where(items.c("name") == "a"));
+    std::vector<Connection::Pipelined> one{{&c.sql, c.params}};
+    conn.execute_and_commit(one, tx, [](std::size_t, Result&) {});
+  }
+  CHECK(names(conn, items) == std::vector<std::string>{"a", "b", "c"});
+  CHECK(fetch<std::int64_t>(conn, select(items.c("qty")).where(items.c("name") == "a")) ==
+        std::vector<std::int64_t>{30});
+}
+
 TEST_CASE("a statement may carry the dialect's max_bound_parameters()", "[core][limits]") {
   Schema s;
   Table items = items_table(s.md);

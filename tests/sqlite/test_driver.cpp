@@ -350,6 +350,50 @@ TEST_CASE("transactions commit and roll back", "[sqlite][driver]") {
   c->rollback();
 }
 
+TEST_CASE("a deferred BEGIN goes out with the first statement of the transaction",
+          "[sqlite][driver]") {
+  TempDir dir;
+  const std::string url = dir.url("deferred.db") + "?journal_mode=wal";
+  auto a = connect(url);
+  auto b = connect(url, {{"busy_timeout", "0"}});
+  a->execute("CREATE TABLE t (v INTEGER)");
+
+  // Nothing is locked or read before the first statement, as with SQLite's own deferred BEGIN.
+  a->begin();
+  CHECK(a->in_transaction());
+  run(*b, "INSERT INTO t VALUES (?)", {1});
+  CHECK(scalar(*a, "SELECT count(*) FROM t") == 1);
+  // From the first statement on it is one transaction: one snapshot.
+  run(*b, "INSERT INTO t VALUES (?)", {2});
+  CHECK(scalar(*a, "SELECT count(*) FROM t") == 1);
+  a->commit();
+  CHECK_FALSE(a->in_transaction());
+  CHECK(scalar(*a, "SELECT count(*) FROM t") == 2);
+
+  // Writes through execute() and prepared statements are inside the transaction too.
+  a->begin();
+  a->execute("INSERT INTO t VALUES (3)");
+  run(*a, "INSERT INTO t VALUES (?)", {4});
+  a->rollback();
+  CHECK(scalar(*a, "SELECT count(*) FROM t") == 2);
+
+  // Empty transactions end without a statement, either way, and leave nothing open.
+  a->begin();
+  a->commit();
+  CHECK_FALSE(a->in_transaction());
+  a->begin();
+  a->rollback();
+  CHECK_FALSE(a->in_transaction());
+  run(*b, "INSERT INTO t VALUES (?)", {5}); // a holds no lock
+  // A second BEGIN fails as SQLite's own would, pending or not.
+  a->begin();
+  CHECK_THROWS_AS(a->begin(), ProgrammingError);
+  CHECK(a->in_transaction());
+  a->rollback();
+  CHECK_FALSE(a->in_transaction());
+  CHECK(scalar(*a, "SELECT count(*) FROM t") == 3);
+}
+
 TEST_CASE("savepoints through execute", "[sqlite][driver]") {
   auto c = connect("sqlite://");
   c->execute("CREATE TABLE t (v INTEGER)");

@@ -117,6 +117,7 @@ void Connection::execute_and_commit(std::span<const Pipelined> statements, Trans
     throw InvalidStateError("execute_and_commit(): needs the active top-level transaction of "
                             "this connection");
   if (!can_pipeline()) {
+    if (run_alone_and_commit(statements, transaction, handle)) return;
     for (std::size_t i = 0; i < statements.size(); ++i) {
       Result result = execute_sql(*statements[i].sql, statements[i].params);
       handle(i, result);
@@ -149,6 +150,33 @@ void Connection::execute_and_commit(std::span<const Pipelined> statements, Trans
   if (state_->engine.echo()) log_line("COMMIT");
   for (std::size_t i = 0; i < results.size(); ++i)
     handle(i, results[i]);
+}
+
+bool Connection::run_alone_and_commit(std::span<const Pipelined> statements,
+                                      Transaction& transaction, const ResultHandler& handle) {
+  // One statement that yields no rows, in a transaction where nothing ran yet: run on its own
+  // (autocommit) it is the same transaction, atomic and committed by its only step, so that
+  // step also reports a failing commit (a deferred constraint). The empty transaction ends
+  // first: free where the driver defers BEGIN (SQLite), a bare COMMIT elsewhere. A statement
+  // with rows is left to the general path: its own commit would wait for its last row.
+  if (statements.size() != 1 || !state_->untouched_transaction) return false;
+  DriverConnection& driver = state_->driver();
+  DriverStatement* cached = driver.find_cached_statement(*statements[0].sql);
+  if (cached == nullptr || cached->column_count() != 0 || state_->busy.contains(cached))
+    return false;
+  state_->untouched_transaction = false;
+  try {
+    driver.commit();
+  } catch (...) {
+    state_->note_failure();
+    throw;
+  }
+  // A failure propagates with `transaction` active: the caller's rollback finds nothing open.
+  Result result = execute_sql(*statements[0].sql, statements[0].params);
+  transaction.active_ = false;
+  if (state_->engine.echo()) log_line("-- committed by the statement (autocommit)");
+  handle(0, result);
+  return true;
 }
 
 std::vector<Result> Connection::run_pipeline(std::span<const Pipelined> statements, bool commit,

@@ -66,7 +66,9 @@ public:
   /// committed at its sync: no BEGIN or COMMIT is sent; statements that need a transaction
   /// block, such as LOCK or SAVEPOINT, fail there). Then `handle` gets every result, after the
   /// commit. Elsewhere each statement runs and is handled in turn, then the transaction
-  /// commits.
+  /// commits; there a lone statement without result rows, with nothing run in the transaction
+  /// before it, runs on its own (autocommit), which is the same transaction without BEGIN and
+  /// COMMIT.
   /// Errors: a statement's failure is thrown as that statement's DatabaseError, nothing is
   /// committed and `transaction` stays active (failed) for the caller to roll back; a COMMIT
   /// that fails throws its own error and ends `transaction`. An exception from `handle` is
@@ -94,6 +96,10 @@ public:
   void invalidate() noexcept;
 
 private:
+  // execute_and_commit() of one row-less statement as its own transaction; false when that
+  // does not apply (see there).
+  bool run_alone_and_commit(std::span<const Pipelined> statements, Transaction& transaction,
+                            const ResultHandler& handle);
   // Sends and reads `statements` as one pipeline, COMMIT last when `commit`. Results of the
   // statements in order, or the first failure thrown; `commit_error` gets COMMIT's failure.
   std::vector<Result> run_pipeline(std::span<const Pipelined> statements, bool commit,
