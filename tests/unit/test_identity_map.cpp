@@ -58,15 +58,43 @@ TEST_CASE("identity map: find, try_emplace, insert_or_assign, erase") {
   CHECK(f.map.empty());
 }
 
+TEST_CASE("identity map: the short-key hash separates keys that differ in any byte") {
+  // An integer key: a kind byte and the value's 8 bytes (see encode_identity()).
+  std::string key(9, '\0');
+  key[0] = 2;
+  const std::uint64_t base = IdentityMap::hash(key);
+  for (std::size_t byte = 0; byte < key.size(); ++byte)
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string flipped = key;
+      flipped[byte] = static_cast<char>(flipped[byte] ^ (1 << bit));
+      const std::uint64_t h = IdentityMap::hash(flipped);
+      CHECK(h != base);
+      CHECK((h & 0xffff) != (base & 0xffff)); // the low bits choose the slot
+    }
+}
+
 TEST_CASE("identity map: random inserts and erasures agree with std::map") {
   Fixture f;
   std::mt19937 random(12345);
   for (int step = 0; step < 20000; ++step) {
-    const std::string key = "k" + std::to_string(random() % 3000);
+    // Keys of 1 to 17 bytes: both the short-key hash (8 to 16 bytes) and std::hash.
+    const unsigned n = random() % 3000;
+    const std::string key = std::string(n % 13, 'p') + "k" + std::to_string(n);
     if (random() % 3 != 0) {
+      const std::uint64_t hash = IdentityMap::hash(key);
+      if (step % 2 == 0) {
+        // One probe for the lookup and the insertion, as loading a row does.
+        const IdentityMap::Probe probe = f.map.probe(key, hash);
+        REQUIRE((probe.found != nullptr) == f.reference.contains(key));
+        if (probe.found != nullptr) continue;
+        auto& s = f.state(key);
+        f.map.insert_at(probe, IdentityEntry{nullptr, &s}, hash);
+        f.reference[key] = &s;
+        continue;
+      }
       if (f.reference.contains(key)) continue;
       auto& s = f.state(key);
-      f.map.insert_new(IdentityEntry{nullptr, &s}, IdentityMap::hash(key));
+      f.map.insert_new(IdentityEntry{nullptr, &s}, hash);
       f.reference[key] = &s;
     } else {
       f.map.erase(key);

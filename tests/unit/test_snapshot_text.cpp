@@ -34,3 +34,21 @@ TEST_CASE("snapshot text: inline and heap copies compare and restore exactly") {
   CHECK(std::string() == snapshot);
   CHECK(long_text == copy); // copies own their text
 }
+
+TEST_CASE("snapshot text: a change of any one byte is seen, at every length") {
+  // The comparison reads words, overlapping at the tail: check every position of every length
+  // around the word and inline boundaries.
+  for (std::size_t length = 0; length <= 80; ++length) {
+    std::string text;
+    for (std::size_t i = 0; i < length; ++i)
+      text += static_cast<char>('a' + i % 26);
+    const SnapshotText snapshot(text);
+    REQUIRE(text == snapshot);
+    for (std::size_t i = 0; i < length; ++i) {
+      std::string changed = text;
+      changed[i] = '#';
+      CHECK_FALSE(changed == snapshot);
+    }
+    CHECK_FALSE(text + "x" == snapshot);
+  }
+}

@@ -2,6 +2,7 @@
 // stay short however many objects come and go through a long session).
 #include <retort/orm/detail/identity_map.hpp>
 
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <stdexcept>
@@ -15,8 +16,20 @@ constexpr std::size_t min_slots = 16;
 
 } // namespace
 
+// Encoded keys are short (an integer key is a kind byte and 8 bytes), and every loaded row
+// hashes one: two overlapping 8-byte reads folded by one 128-bit multiply (the mixing step of
+// wyhash) cost a few instructions where std::hash's byte loop and call cost about fifty. The
+// fold spreads every input bit into the low bits that choose a slot.
 std::uint64_t IdentityMap::hash(std::string_view key) noexcept {
-  return std::hash<std::string_view>{}(key);
+  if (key.size() < 8 || key.size() > 16) return std::hash<std::string_view>{}(key);
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+  std::memcpy(&first, key.data(), sizeof first);
+  std::memcpy(&last, key.data() + key.size() - sizeof last, sizeof last);
+  __extension__ using Wide = unsigned __int128;
+  const Wide product = Wide(first ^ 0x9e3779b97f4a7c15ull) *
+                       Wide(last ^ 0xe7037ed1a0b428dbull ^ std::uint64_t(key.size()));
+  return std::uint64_t(product) ^ std::uint64_t(product >> 64);
 }
 
 std::size_t IdentityMap::slot_of_key(std::string_view key, std::uint64_t hash) const noexcept {
@@ -51,6 +64,25 @@ IdentityEntry& IdentityMap::insert_new(IdentityEntry entry, std::uint64_t hash) 
   while (slots_[s] != 0)
     s = (s + 1) & mask;
   slots_[s] = static_cast<Slot>(entries_.size());
+  return entries_.back();
+}
+
+IdentityMap::Probe IdentityMap::probe(std::string_view key, std::uint64_t hash) {
+  if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t s = home(hash);; s = (s + 1) & mask) {
+    const Slot slot = slots_[s];
+    if (slot == 0) return {nullptr, s};
+    if (entries_[slot - 1].hash == hash && key_at(slot - 1) == key) return {&entries_[slot - 1], s};
+  }
+}
+
+IdentityEntry& IdentityMap::insert_at(const Probe& probe, IdentityEntry entry, std::uint64_t hash) {
+  if (entries_.size() >= std::numeric_limits<Slot>::max() - 1)
+    throw std::length_error("identity map: too many objects in one session");
+  entry.hash = hash;
+  entries_.push_back(std::move(entry));
+  slots_[probe.slot] = static_cast<Slot>(entries_.size());
   return entries_.back();
 }
 

@@ -370,11 +370,12 @@ private:
 
 std::shared_ptr<void> SessionCore::object_from_row(const MapperBase& mapper,
                                                    const DriverStatement& row, int first) {
-  thread_local std::string key;
+  std::string& key = row_key_;
   if (!mapper.row_identity(row, first, key)) return nullptr;
   auto& map = identity_map(mapper);
   const std::uint64_t hash = IdentityMap::hash(key);
-  if (auto* hit = map.find(key, hash)) {
+  const IdentityMap::Probe probe = map.probe(key, hash);
+  if (auto* hit = probe.found) {
     InstanceState& state = *hit->state;
     // Expired objects take the database's values, unless the application changed them since:
     // then its changes win and are flushed, as with SQLAlchemy's modified attributes.
@@ -386,11 +387,11 @@ std::shared_ptr<void> SessionCore::object_from_row(const MapperBase& mapper,
   }
   InstanceState* state = nullptr;
   auto object = mapper.load_new(row, first, state);
-  mapper.take_snapshot(*state);
   state->identity = key;
   state->status = ObjectState::persistent;
   attach(*state, object);
-  map.insert_new(Entry{object, state}, hash);
+  // Nothing above touched the map (building an object reads the row alone): the probe holds.
+  map.insert_at(probe, Entry{object, state}, hash);
   return object;
 }
 

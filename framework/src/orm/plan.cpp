@@ -54,7 +54,7 @@ bool run_until_final(Plan& plan, Connection& connection, PlanStep& step, bool st
     run_batch(batch, connection);
     Result result = connection.execute_sql(step.sql, step.params);
     deliver(step, result, connection);
-    step = PlanStep{};
+    step.reset();
   }
   run_batch(batch, connection);
   return false;

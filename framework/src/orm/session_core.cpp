@@ -288,36 +288,40 @@ bool has_kind(const MapperBase& mapper, RelationshipKind kind) {
 } // namespace
 
 void SessionCore::for_each_changed(const ChangedVisitor& visit) {
-  // The hot loop of every flush when the application holds many objects: one virtual diff per
-  // object and no other call unless the class has many-to-one references to synchronise.
   for (auto& [mapper, map] : maps_) {
     // An empty map is common (a get() that missed makes one): skip the registry walk below.
     if (map.empty()) continue;
     const bool may_drop = !referenced_by_many_to_one(*mapper);
+    // A reassigned reference is a change too, though no column was written yet: classes with
+    // many-to-one references synchronise each object's foreign keys before comparing.
     const bool has_references = has_kind(*mapper, RelationshipKind::many_to_one);
     auto& entries = map.entries();
-    for (std::size_t i = 0; i < entries.size();) {
-      Entry& entry = entries[i];
-      InstanceState& state = *entry.state;
-      if (state.status != ObjectState::persistent) {
-        ++i;
-        continue;
+    std::uint64_t mask = 0;
+    for (std::size_t i = 0;;) {
+      if (has_references) {
+        while (i < entries.size() && entries[i].state->status != ObjectState::persistent)
+          ++i;
+        if (i == entries.size()) break;
+        sync_references(*entries[i].state);
+        const std::size_t found = mapper->find_changed({&entries[i], 1}, 0, may_drop, mask);
+        if (found == 1) {
+          ++i;
+          continue;
+        }
+      } else {
+        i = mapper->find_changed(entries, i, may_drop, mask);
+        if (i == entries.size()) break;
       }
-      // A reassigned reference is a change too, though no column was written yet.
-      if (has_references) sync_references(state);
-      const std::uint64_t mask = mapper->changed_columns(state);
       if (mask != 0) {
-        if (!visit(*mapper, entry, mask)) return;
+        if (!visit(*mapper, entries[i], mask)) return;
         ++i;
         continue;
       }
-      if (may_drop && entry.object.use_count() == 1 && state.assigned_references == 0) {
-        state.session = nullptr;
-        state.status = ObjectState::detached;
-        map.erase_at(i); // the last entry moves to i: look at it next
-        continue;
-      }
-      ++i;
+      // Clean and unreachable: let it go (the last entry moves to i, to be looked at next).
+      InstanceState& state = *entries[i].state;
+      state.session = nullptr;
+      state.status = ObjectState::detached;
+      map.erase_at(i);
     }
   }
 }

@@ -488,15 +488,22 @@ private:
       if (mask & (1ull << i)) step.params.push_back(mapper.column_value(entry.state->object, i));
     for (std::size_t k : mapper.primary_key())
       step.params.push_back(mapper.column_value(entry.state->object, k));
-    step.sql = mapper.statement_sql(&dialect_, "update/" + std::to_string(mask), [&] {
-      const FromItem& table = mapper.table();
-      Update statement = update(table);
-      for (std::size_t i = 0; i < columns.size(); ++i)
-        if (mask & (1ull << i)) statement = std::move(statement).set(columns[i].name, Expr(0));
-      for (std::size_t k : mapper.primary_key())
-        statement = std::move(statement).where(table.c(columns[k].name) == Expr(0));
-      return compile(statement, dialect_).sql;
-    });
+    // A bulk update changes the same columns of many objects: ask the mapper's cache (a
+    // string key, a lock, a hash lookup) only when the class or the columns change.
+    if (&mapper != last_update_mapper_ || mask != last_update_mask_) {
+      last_update_sql_ = &mapper.statement_sql(&dialect_, "update/" + std::to_string(mask), [&] {
+        const FromItem& table = mapper.table();
+        Update statement = update(table);
+        for (std::size_t i = 0; i < columns.size(); ++i)
+          if (mask & (1ull << i)) statement = std::move(statement).set(columns[i].name, Expr(0));
+        for (std::size_t k : mapper.primary_key())
+          statement = std::move(statement).where(table.c(columns[k].name) == Expr(0));
+        return compile(statement, dialect_).sql;
+      });
+      last_update_mapper_ = &mapper;
+      last_update_mask_ = mask;
+    }
+    step.sql = *last_update_sql_;
     step.sink = &checks_.emplace_back("UPDATE", mapper.table_name(), 1);
     step.independent = true;
     return true;
@@ -614,6 +621,10 @@ private:
 
   std::vector<std::pair<Entry, std::uint64_t>> updates_;
   std::size_t update_position_ = 0;
+  // The SQL of the last UPDATE built, for the next one of the same shape.
+  const MapperBase* last_update_mapper_ = nullptr;
+  std::uint64_t last_update_mask_ = 0;
+  const std::string* last_update_sql_ = nullptr;
 
   std::vector<Association> association_inserts_;
   std::vector<Association> association_deletes_;

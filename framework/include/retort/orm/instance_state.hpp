@@ -53,10 +53,11 @@ struct RETORT_API InstanceState {
   std::weak_ptr<void> self;
   /// The session the object belongs to, or nullptr.
   detail::SessionCore* session = nullptr;
-  /// Lifecycle state.
-  ObjectState status = ObjectState::transient;
   /// The encoded primary key (identity map key) once known.
   std::string identity;
+  // The three one-byte members share one word (100k loaded objects are 100k states).
+  /// Lifecycle state.
+  ObjectState status = ObjectState::transient;
   /// True when the next load of this row overwrites the object's values.
   bool expired = false;
   /// True once a snapshot of the column values has been taken.

@@ -8,6 +8,7 @@
 #include <retort/core/types.hpp>
 #include <retort/core/value.hpp>
 #include <retort/engine/driver.hpp>
+#include <retort/orm/detail/identity_map.hpp>
 #include <retort/orm/instance_state.hpp>
 #include <retort/orm/model.hpp>
 #include <retort/orm/relationship.hpp>
@@ -20,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <typeinfo>
 #include <unordered_map>
@@ -117,7 +119,8 @@ public:
   /// The class's name as the compiler spells it (for messages).
   virtual const char* class_name() const noexcept = 0;
 
-  /// Makes a new object from the row's columns starting at `first`; returns it and its state.
+  /// Makes a new object from the row's columns starting at `first`, with its snapshot taken;
+  /// returns it and its state.
   virtual std::shared_ptr<void> load_new(const DriverStatement& row, int first,
                                          InstanceState*& state) const = 0;
   /// Overwrites an existing object's columns from the row and re-takes its snapshot.
@@ -140,6 +143,12 @@ public:
                                    int i) const = 0;
   /// Bit i set when column i differs from the snapshot (all bits when there is no snapshot).
   virtual std::uint64_t changed_columns(const InstanceState& state) const = 0;
+  /// The flush's scan of one identity map, with the comparison inlined: the position of the
+  /// first entry at or after `from` that is persistent and either changed (`mask` gets its
+  /// changed columns) or, when `may_drop`, clean and held by the map alone with no reference
+  /// assigned (`mask` is 0); entries.size() when there is none.
+  virtual std::size_t find_changed(std::span<const detail::IdentityEntry> entries, std::size_t from,
+                                   bool may_drop, std::uint64_t& mask) const = 0;
   /// Records the current column values as the clean state.
   virtual void take_snapshot(InstanceState& state) const = 0;
   /// Copies the snapshot's values back into the object (rollback of a failed flush).

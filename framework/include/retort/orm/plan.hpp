@@ -45,6 +45,17 @@ struct PlanStep {
   /// No step follows this one, and its sink never rejects its result: an executor that commits
   /// after the plan may send COMMIT together with it (one round trip on PostgreSQL).
   bool final = false;
+
+  /// Empties the step for the next statement, keeping the capacity of its text and parameter
+  /// buffers (a flush of 1000 UPDATEs would otherwise allocate both 1000 times).
+  void reset() noexcept {
+    sql.clear();
+    params.clear();
+    sink = nullptr;
+    independent = false;
+    want_last_insert_id = false;
+    final = false;
+  }
 };
 
 /// A sequence of statements decided by the ORM.

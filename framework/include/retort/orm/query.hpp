@@ -135,11 +135,7 @@ public:
   /// Every result.
   std::vector<Row> all() const {
     auto rows = session_->load(statement(), entities_, eager());
-    std::vector<Row> out;
-    out.reserve(rows.size());
-    for (auto row : rows)
-      out.push_back(convert(row));
-    return out;
+    return rows_of(rows);
   }
   /// The first result (LIMIT 1), or nullptr / a tuple of nullptrs.
   std::optional<Row> first_row() const {
@@ -202,12 +198,15 @@ public:
   const std::vector<detail::EntitySpec>& entities() const noexcept { return entities_; }
   /// The eager loads this query makes.
   std::vector<detail::EagerSpec> eager_loads() const { return eager(); }
-  /// Converts loaded entity rows into this query's result rows.
+  /// Moves loaded entity rows into this query's result rows (`rows` is left empty). Moving,
+  /// not copying, spares two atomic reference-count updates per object.
   static std::vector<Row> rows_of(detail::EntityRows& rows) {
     std::vector<Row> out;
     out.reserve(rows.size());
-    for (auto row : rows)
-      out.push_back(convert(row));
+    auto& objects = rows.objects();
+    for (std::size_t i = 0; i < objects.size(); i += sizeof...(T))
+      out.push_back(take(objects.data() + i));
+    rows.clear();
     return out;
   }
   /// The SELECT this query runs.
@@ -289,6 +288,18 @@ private:
       return std::tuple<V...>(row.get<V>(static_cast<int>(I))...);
     }
     (std::index_sequence_for<V...>{});
+  }
+
+  static Row take(std::shared_ptr<void>* row) {
+    if constexpr (sizeof...(T) == 1) {
+      using U = std::tuple_element_t<0, std::tuple<T...>>;
+      return std::static_pointer_cast<U>(std::move(row[0]));
+    } else {
+      return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return std::tuple<std::shared_ptr<T>...>(std::static_pointer_cast<T>(std::move(row[I]))...);
+      }
+      (std::index_sequence_for<T...>{});
+    }
   }
 
   static Row convert(detail::EntityRows::RowView row) {

@@ -50,6 +50,20 @@ public:
   void insert_or_assign(IdentityEntry entry);
   /// Adds `entry`, whose key (hashing to `hash`) must not be present.
   IdentityEntry& insert_new(IdentityEntry entry, std::uint64_t hash);
+
+  /// Where a key is, or where it would go: one probe serves a lookup and the insertion after
+  /// it (loading a row). Valid until the map next changes.
+  struct Probe {
+    /// The entry with the key, or nullptr.
+    IdentityEntry* found;
+    /// When not found: the free slot the key's entry goes into.
+    std::size_t slot;
+  };
+  /// Looks `key` up, first making room for one more entry (so that the free slot found stays
+  /// valid for insert_at()).
+  Probe probe(std::string_view key, std::uint64_t hash);
+  /// Adds `entry` (hashing to `hash`) at the free slot of a probe that did not find its key.
+  IdentityEntry& insert_at(const Probe& probe, IdentityEntry entry, std::uint64_t hash);
   /// Removes the entry with key `key`, if any.
   void erase(std::string_view key) noexcept;
   /// Removes the entry at position `index`; the last entry moves into its place.

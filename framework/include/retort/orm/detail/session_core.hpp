@@ -299,6 +299,8 @@ private:
   std::optional<Transaction> transaction_;
   std::uint64_t insert_counter_ = 0;
   std::uint64_t statements_ = 0;
+  // object_from_row()'s encoded key, reused from row to row so that no row allocates one.
+  std::string row_key_;
   int no_autoflush_ = 0;
   bool lazy_loading_ = true;
   bool needs_rollback_ = false;

@@ -6,18 +6,22 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace retort::detail {
 
-/// A copy of a string, inline up to `inline_capacity` bytes.
+/// A copy of a string, inline up to `inline_capacity` bytes; 32 bytes, like std::string.
 class SnapshotText {
 public:
-  /// Most names, codes and short descriptions fit; the object stays one cache-friendly block.
-  static constexpr std::size_t inline_capacity = 40;
+  /// Most names, codes and short descriptions fit. The whole snapshot is the size of a
+  /// std::string: 28 bytes of text (or a heap pointer and capacity) and a 32-bit length.
+  static constexpr std::size_t inline_capacity = 28;
 
   SnapshotText() noexcept = default;
   /// A copy of `text`.
@@ -27,7 +31,7 @@ public:
     if (this != &other) assign(other.view());
     return *this;
   }
-  ~SnapshotText() = default;
+  ~SnapshotText() { release(); }
 
   /// Replaces the copy with `text`, reusing the heap buffer when it is large enough.
   SnapshotText& operator=(std::string_view text) {
@@ -35,33 +39,87 @@ public:
     return *this;
   }
   /// The text.
-  std::string_view view() const noexcept {
-    return {size_ <= inline_capacity ? inline_ : heap_.get(), size_};
-  }
+  std::string_view view() const noexcept { return {on_heap() ? heap().data : bytes_, size_}; }
   /// The text, for assigning back to the member.
   operator std::string_view() const noexcept { return view(); }
 
   /// Compares with the member's current value.
   friend bool operator==(const std::string& member, const SnapshotText& snapshot) noexcept {
-    return std::string_view(member) == snapshot.view();
+    return member.size() == snapshot.size_ &&
+           same_bytes(member.data(), snapshot.view().data(), member.size());
   }
 
 private:
-  void assign(std::string_view text) {
-    if (text.size() > inline_capacity && text.size() > heap_capacity_) {
-      heap_ = std::make_unique_for_overwrite<char[]>(text.size());
-      heap_capacity_ = text.size();
-    }
-    char* target = text.size() <= inline_capacity ? inline_ : heap_.get();
-    if (!text.empty()) std::memcpy(target, text.data(), text.size());
-    size_ = text.size();
+  // The heap block's address and size, kept in the inline bytes when the text does not fit
+  // there (memcpy'd: the bytes have no pointer alignment, which keeps the object at 32 bytes).
+  struct Heap {
+    char* data;
+    std::uint32_t capacity;
+  };
+  static_assert(sizeof(Heap) <= inline_capacity);
+
+  // Every flush compares every held object's text, mostly short and unchanged: word
+  // compares inline cost a few instructions where a call to memcmp costs about twenty.
+  static bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+    if (n > 64 || n < 4) return n == 0 || std::memcmp(a, b, n) == 0;
+    if (n < 8)
+      return load<std::uint32_t>(a) == load<std::uint32_t>(b) &&
+             load<std::uint32_t>(a + n - 4) == load<std::uint32_t>(b + n - 4);
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if (load<std::uint64_t>(a + i) != load<std::uint64_t>(b + i)) return false;
+    return load<std::uint64_t>(a + n - 8) == load<std::uint64_t>(b + n - 8); // the tail
+  }
+  template <typename Word> static Word load(const char* p) noexcept {
+    Word w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
   }
 
-  std::size_t size_ = 0;
-  std::size_t heap_capacity_ = 0;
-  std::unique_ptr<char[]> heap_;
-  char inline_[inline_capacity];
+  // Text longer than the inline bytes always lives on the heap, and shorter text never does
+  // (assign() releases the block when the text shrinks), so the length says where it is.
+  bool on_heap() const noexcept { return size_ > inline_capacity; }
+  Heap heap() const noexcept {
+    Heap h;
+    std::memcpy(&h, bytes_, sizeof h);
+    return h;
+  }
+
+  void assign(std::string_view text) {
+    // SQLite and PostgreSQL both cap a value at 1 GiB, so a 32-bit length always suffices.
+    if (text.size() > std::numeric_limits<std::uint32_t>::max())
+      throw std::length_error("a text value of 4 GiB or more cannot be snapshotted");
+    const auto size = static_cast<std::uint32_t>(text.size());
+    char* target = bytes_;
+    if (size > inline_capacity) {
+      if (!on_heap() || heap().capacity < size) grow(size);
+      target = heap().data;
+    } else {
+      release(); // short again: back inline, so a clean object holds no second block
+    }
+    if (size != 0) std::memcpy(target, text.data(), size);
+    size_ = size;
+  }
+
+  // Leaves a heap block of `capacity` bytes in bytes_, and size_ beyond the inline capacity.
+  void grow(std::uint32_t capacity) {
+    const Heap h{std::allocator<char>().allocate(capacity), capacity};
+    release();
+    std::memcpy(bytes_, &h, sizeof h);
+    size_ = capacity;
+  }
+
+  void release() noexcept {
+    if (!on_heap()) return;
+    const Heap h = heap();
+    std::allocator<char>().deallocate(h.data, h.capacity);
+    size_ = 0;
+  }
+
+  char bytes_[inline_capacity];
+  std::uint32_t size_ = 0;
 };
+
+static_assert(sizeof(SnapshotText) == 32);
 
 /// What a column member of type M is snapshotted as.
 template <typename M> struct SnapshotMember { using type = M; };
