@@ -394,6 +394,29 @@ TEST_CASE("a deferred BEGIN goes out with the first statement of the transaction
   CHECK(scalar(*a, "SELECT count(*) FROM t") == 3);
 }
 
+TEST_CASE("rolling back a transaction that only read releases its lock", "[sqlite][driver]") {
+  TempDir dir;
+  auto a = connect(dir.url("reader.db"));
+  auto b = connect(dir.url("reader.db"), {{"busy_timeout", "0"}});
+  a->execute("CREATE TABLE t (v INTEGER)");
+  run(*a, "INSERT INTO t VALUES (?)", {1});
+
+  // A read holds the shared lock (rollback journal): a writer cannot commit meanwhile.
+  a->begin();
+  CHECK(scalar(*a, "SELECT count(*) FROM t") == 1);
+  CHECK_THROWS_AS(b->execute("INSERT INTO t VALUES (2)"), OperationalError);
+  a->rollback();
+  CHECK_FALSE(a->in_transaction());
+  b->execute("INSERT INTO t VALUES (2)");
+
+  // With a write in it, rollback still undoes it.
+  a->begin();
+  CHECK(scalar(*a, "SELECT count(*) FROM t") == 2);
+  run(*a, "INSERT INTO t VALUES (?)", {3});
+  a->rollback();
+  CHECK(scalar(*b, "SELECT count(*) FROM t") == 2);
+}
+
 TEST_CASE("savepoints through execute", "[sqlite][driver]") {
   auto c = connect("sqlite://");
   c->execute("CREATE TABLE t (v INTEGER)");

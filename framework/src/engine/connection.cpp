@@ -44,14 +44,17 @@ Result Connection::execute_sql(const std::string& sql, std::span<const Value> pa
   DriverConnection& driver = state_->driver();
   state_->untouched_transaction = false;
   if (state_->engine.echo()) echo_statement(sql, params);
+  // One lookup: the cached statement, or a private one while a live Result steps it.
   DriverStatement* statement = driver.find_cached_statement(sql);
   std::unique_ptr<DriverStatement> owned;
   try {
-    if (statement != nullptr && state_->busy.contains(statement)) {
+    if (statement == nullptr) {
+      statement = &driver.cached_statement(sql);
+    } else if (state_->busy.contains(statement)) {
       owned = driver.prepare(sql);
       statement = owned.get();
     } else {
-      statement = &driver.cached_statement(sql);
+      statement->reset();
     }
     // Bound and stepped at once: `params` outlives the first step, the only one that may read
     // values the driver did not copy.

@@ -32,7 +32,10 @@ DriverStatement& DriverConnection::cached_statement(const std::string& sql) {
 
 DriverStatement* DriverConnection::find_cached_statement(const std::string& sql) noexcept {
   auto found = by_sql_.find(sql);
-  return found == by_sql_.end() ? nullptr : found->second->second.get();
+  if (found == by_sql_.end()) return nullptr;
+  // Looked up to be used, mostly: it counts as recent (splice never throws or allocates).
+  lru_.splice(lru_.begin(), lru_, found->second);
+  return found->second->second.get();
 }
 
 const std::string* DriverConnection::pipelined_statement(const std::string& sql) const noexcept {

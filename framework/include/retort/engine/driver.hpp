@@ -94,7 +94,8 @@ public:
   /// The cached prepared statement for `sql`, preparing it on first use. The statement is reset
   /// and owned by the connection; callers must not keep it past the connection's life.
   DriverStatement& cached_statement(const std::string& sql);
-  /// The cached statement for `sql` without resetting it, or nullptr when none is cached.
+  /// The cached statement for `sql` without resetting it (it counts as recently used), or
+  /// nullptr when none is cached.
   DriverStatement* find_cached_statement(const std::string& sql) noexcept;
   /// Drops every cached statement (e.g. after a schema change).
   void clear_statement_cache() noexcept;
