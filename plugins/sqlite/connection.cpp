@@ -175,6 +175,9 @@ SqliteConnection::SqliteConnection(const Url& url, const Options& options) {
   Settings s = settings_for(url, options);
   handle_ = open_handle(s);
   handle_->begin_sql = s.begin_sql;
+  // Only the plain name is sure to be private: URIs may name a shared memory database.
+  handle_->private_main =
+      s.filename == ":memory:" && (s.flags & (SQLITE_OPEN_URI | SQLITE_OPEN_SHAREDCACHE)) == 0;
   defer_begin_ = s.begin_sql == "BEGIN" || s.begin_sql == "BEGIN deferred";
   try {
     if (s.foreign_keys) execute("PRAGMA foreign_keys = ON");

@@ -29,6 +29,17 @@ void check_tail(Handle& handle, const char* tail, const char* end, const std::st
                          std::string(), SQLITE_ERROR, sql);
 }
 
+// SELECT or WITH first (after blanks and comments SQLite skipped, which prepare_v3 does not
+// report, so only blanks are skipped here; anything else is simply not a plain read).
+bool starts_as_query(const std::string& sql) {
+  std::size_t i = sql.find_first_not_of(" \t\r\n");
+  if (i == std::string::npos) return false;
+  auto starts_with = [&](const char* word, std::size_t n) {
+    return sql.size() >= i + n && sqlite3_strnicmp(sql.c_str() + i, word, static_cast<int>(n)) == 0;
+  };
+  return starts_with("SELECT", 6) || starts_with("WITH", 4);
+}
+
 bool is_boolean_decltype(const char* decl) {
   return decl != nullptr && sqlite3_stricmp(decl, "BOOLEAN") == 0;
 }
@@ -78,6 +89,7 @@ SqliteStatement::SqliteStatement(std::shared_ptr<Handle> handle, StmtPtr stmt, s
     : handle_(std::move(handle)), stmt_(std::move(stmt)), sql_(std::move(sql)),
       parameter_count_(sqlite3_bind_parameter_count(stmt_.get())),
       read_only_(sqlite3_stmt_readonly(stmt_.get()) != 0),
+      plain_read_(read_only_ && starts_as_query(sql_)),
       runs_in_one_step_(sqlite3_column_count(stmt_.get()) == 0) {}
 
 void SqliteStatement::bind(std::span<const Value> params) {
@@ -136,7 +148,13 @@ bool SqliteStatement::step() {
       throw InvalidStateError("bind() the parameters again before running the statement again "
                               "(the last ones were not copied): " +
                               sql_);
-    if (handle_->begin_pending) handle_->start_transaction();
+    // A transaction exists to isolate and to undo. On a private in-memory database nothing but
+    // this connection can change what a query reads, so a query before the first write reads
+    // exactly what it would read inside the transaction, and it leaves nothing to undo: BEGIN
+    // waits for the first statement that may write (SQLite runs the query in its own
+    // autocommit read, and a transaction that only read then costs neither BEGIN nor COMMIT).
+    if (handle_->begin_pending && !(plain_read_ && handle_->reads_are_private()))
+      handle_->start_transaction();
     state_ = State::running;
     if (!read_only_) total_changes_at_start_ = sqlite3_total_changes64(handle_->db);
     stale_ = borrowed_;

@@ -32,6 +32,16 @@ struct Handle {
 
   /// Sends the BEGIN that SqliteConnection::begin() left pending.
   void start_transaction();
+  /// True when a query may run before the pending BEGIN: no other connection can change what
+  /// it reads (see SqliteStatement::step()).
+  bool reads_are_private() const noexcept {
+#if SQLITE_VERSION_NUMBER >= 3039000
+    // sqlite3_db_name(db, 2) names the first attached database, which may be shared.
+    return private_main && sqlite3_db_name(db, 2) == nullptr;
+#else
+    return false;
+#endif
+  }
 
   sqlite3* db;
   /// Cleared after an error that leaves the database unusable (corrupt file, I/O error).
@@ -42,6 +52,9 @@ struct Handle {
   /// The BEGIN text (with the transaction mode) and its statement, prepared once and kept.
   std::string begin_sql = "BEGIN";
   StmtPtr begin;
+  /// The main database is a private in-memory one (":memory:", no shared cache): only this
+  /// connection can ever read or write it.
+  bool private_main = false;
 };
 
 /// Runs a statement without parameters or rows that is prepared once (from `sql`) and kept
@@ -91,6 +104,8 @@ private:
   std::string sql_;
   int parameter_count_;
   bool read_only_;
+  // A query (SELECT or WITH ... SELECT) that changes nothing.
+  bool plain_read_;
   // No result columns: the first step() runs the whole statement, while borrowed parameters
   // still live (DriverStatement::bind_borrowed), so text and bytes need no copy.
   bool runs_in_one_step_;

@@ -417,6 +417,55 @@ TEST_CASE("rolling back a transaction that only read releases its lock", "[sqlit
   CHECK(scalar(*b, "SELECT count(*) FROM t") == 2);
 }
 
+TEST_CASE("a private memory database: reads before the first write, one transaction still",
+          "[sqlite][driver]") {
+  auto c = connect("sqlite://");
+  c->execute("CREATE TABLE t (v INTEGER)");
+  run(*c, "INSERT INTO t VALUES (?)", {1});
+
+  // Reads, then a write, then rollback: the write is undone, nothing else changed.
+  c->begin();
+  CHECK(scalar(*c, "SELECT count(*) FROM t") == 1);
+  run(*c, "INSERT INTO t VALUES (?)", {2});
+  CHECK(scalar(*c, "SELECT count(*) FROM t") == 2); // its own write is visible
+  c->rollback();
+  CHECK_FALSE(c->in_transaction());
+  CHECK(scalar(*c, "SELECT count(*) FROM t") == 1);
+
+  // A transaction that only read ends cleanly either way.
+  c->begin();
+  CHECK(scalar(*c, "WITH x AS (SELECT v FROM t) SELECT count(*) FROM x") == 1);
+  c->commit();
+  CHECK_FALSE(c->in_transaction());
+  c->begin();
+  CHECK(scalar(*c, "SELECT count(*) FROM t") == 1);
+  c->rollback();
+  CHECK_FALSE(c->in_transaction());
+
+  // A write through a WITH clause is a write: it is inside the transaction.
+  c->begin();
+  run(*c, "WITH x(v) AS (VALUES (?)) INSERT INTO t SELECT v FROM x", {3});
+  c->rollback();
+  CHECK(scalar(*c, "SELECT count(*) FROM t") == 1);
+}
+
+TEST_CASE("with a shared database attached, reads are inside the transaction again",
+          "[sqlite][driver]") {
+  TempDir dir;
+  const std::string file = (dir.path() / "attached.db").string();
+  auto writer = connect(dir.url("attached.db") + "?journal_mode=wal", {{"busy_timeout", "0"}});
+  writer->execute("CREATE TABLE t (v INTEGER)");
+  auto c = connect("sqlite://");
+  c->execute("ATTACH DATABASE '" + file + "' AS shared");
+  c->begin();
+  CHECK(scalar(*c, "SELECT count(*) FROM shared.t") == 0);
+  // The first read took the snapshot: another connection's commit is not seen until the end.
+  run(*writer, "INSERT INTO t VALUES (?)", {1});
+  CHECK(scalar(*c, "SELECT count(*) FROM shared.t") == 0);
+  c->commit();
+  CHECK(scalar(*c, "SELECT count(*) FROM shared.t") == 1);
+}
+
 TEST_CASE("savepoints through execute", "[sqlite][driver]") {
   auto c = connect("sqlite://");
   c->execute("CREATE TABLE t (v INTEGER)");
