@@ -153,12 +153,21 @@ public:
   std::int64_t rows_affected() const;
 
 private:
-  void check_cell(int i) const;
+  // Every cell read checks its position: inline, against counts kept from reset(), since a
+  // libpq call per check cost more than reading the cell.
+  void check_cell(int i) const {
+    if (row_ < 0 || row_ >= rows_ || i < 0 || i >= columns_) bad_position(i);
+  }
+  [[noreturn]] void bad_position(int i) const;
   [[noreturn]] void bad_cell(int i, const char* wanted) const;
+  Oid type_of(int i) const noexcept { return types_[static_cast<std::size_t>(i)]; }
 
   ResultPtr result_;
   int rows_ = 0;
   int row_ = -1;
+  int columns_ = 0;
+  // Column type OIDs, read once per result instead of once per cell.
+  std::vector<Oid> types_;
   std::string* sql_ = nullptr;
   // Decoded bytea per column, valid until the next row, like the text it came from.
   mutable std::vector<Blob> blobs_;

@@ -141,6 +141,32 @@ TEST_CASE("postgresql driver: every value kind round-trips", "[postgresql][drive
   conn->execute("DROP TABLE pgt_values");
 }
 
+TEST_CASE("postgresql driver: integer text at every length and both limits",
+          "[postgresql][driver]") {
+  // Integer cells are parsed by hand up to 18 digits and by from_chars beyond: both sides of
+  // that boundary, the int64 limits, NULL, and text that only looks like a number.
+  REQUIRE_PG_SERVER();
+  auto conn = test::pg_connect();
+  DriverStatement& st = conn->cached_statement(
+      "SELECT 0::int8, -7::int8, 999999999999999999::int8, -999999999999999999::int8, "
+      "1000000000000000000::int8, 9223372036854775807::int8, (-9223372036854775807 - 1)::int8, "
+      "NULL::int8, '99999999999999999999'::numeric, '1.5'::numeric, '-'::text, ''::text, "
+      "'12a'::text");
+  REQUIRE(st.step());
+  CHECK(st.get_int64(0) == 0);
+  CHECK(st.get_int64(1) == -7);
+  CHECK(st.get_int64(2) == 999999999999999999);
+  CHECK(st.get_int64(3) == -999999999999999999);
+  CHECK(st.get_int64(4) == 1000000000000000000);
+  CHECK(st.get_int64(5) == std::numeric_limits<std::int64_t>::max());
+  CHECK(st.get_int64(6) == std::numeric_limits<std::int64_t>::min());
+  CHECK(st.get_int64(7) == 0);
+  CHECK(st.is_null(7));
+  CHECK_FALSE(st.is_null(11)); // empty text is not NULL
+  for (int i : {8, 9, 10, 11, 12})
+    CHECK_THROWS_AS(st.get_int64(i), DataError); // overflow, fraction, sign only, empty, junk
+}
+
 TEST_CASE("postgresql driver: typed access rejects what it cannot read", "[postgresql][driver]") {
   REQUIRE_PG_SERVER();
   auto conn = test::pg_connect();

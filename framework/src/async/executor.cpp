@@ -77,7 +77,7 @@ asio::awaitable<void> run_non_blocking(Plan& plan, Connection& connection,
   try {
     while (plan.next(step)) {
       co_await run_step(nb, connection.driver(), step);
-      step = PlanStep{};
+      step.reset();
     }
   } catch (...) {
     // A connection whose statement was interrupted is not trusted again.
