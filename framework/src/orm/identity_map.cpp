@@ -89,19 +89,21 @@ IdentityEntry& IdentityMap::insert_at(const Probe& probe, IdentityEntry entry, s
 std::pair<IdentityEntry*, bool> IdentityMap::try_emplace(IdentityEntry entry) {
   const std::string_view key = entry.state->identity;
   const std::uint64_t h = hash(key);
-  if (IdentityEntry* found = find(key, h)) return {found, false};
-  return {&insert_new(std::move(entry), h), true};
+  const Probe found = probe(key, h);
+  if (found.found != nullptr) return {found.found, false};
+  return {&insert_at(found, std::move(entry), h), true};
 }
 
 void IdentityMap::insert_or_assign(IdentityEntry entry) {
   const std::string_view key = entry.state->identity;
   const std::uint64_t h = hash(key);
-  if (IdentityEntry* found = find(key, h)) {
-    entry.hash = h;
-    *found = std::move(entry);
+  const Probe found = probe(key, h);
+  if (found.found == nullptr) {
+    insert_at(found, std::move(entry), h);
     return;
   }
-  insert_new(std::move(entry), h);
+  entry.hash = h;
+  *found.found = std::move(entry);
 }
 
 void IdentityMap::erase(std::string_view key) noexcept {
