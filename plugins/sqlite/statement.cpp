@@ -175,9 +175,13 @@ bool SqliteStatement::step() {
 }
 
 void SqliteStatement::reset() {
-  // The return value repeats the last step's error, which step() already reported.
-  sqlite3_reset(stmt_.get());
-  state_ = State::ready;
+  // Not stepped since the last reset: the statement is rewound already (a cached statement is
+  // reset when its Result closes and again when it is executed next).
+  if (state_ != State::ready) {
+    // The return value repeats the last step's error, which step() already reported.
+    sqlite3_reset(stmt_.get());
+    state_ = State::ready;
+  }
   stale_ = borrowed_;
 }
 
