@@ -76,7 +76,6 @@ void SessionCore::add(const MapperBase& mapper, const std::shared_ptr<void>& obj
   case ObjectState::transient:
   case ObjectState::pending:
     state.status = ObjectState::pending;
-    state.insert_order = ++insert_counter_;
     // Whatever a new object's relationship members hold is the truth: nothing to load.
     state.loaded_relationships = ~0ull;
     attach(state, object);

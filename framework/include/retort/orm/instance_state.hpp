@@ -69,8 +69,6 @@ struct RETORT_API InstanceState {
   std::uint64_t assigned_references = 0;
   /// One bit per relationship whose access must raise (a query's raiseload() option).
   std::uint64_t raise_relationships = 0;
-  /// Position in the session's list of objects added but not yet flushed.
-  std::uint64_t insert_order = 0;
 };
 
 } // namespace retort

@@ -243,6 +243,8 @@ template <typename T, std::size_t J> RelationshipInfo make_relationship_info() {
 template <Mapped T> class Mapper final : public MapperBase {
   static constexpr std::size_t columns_n = detail::column_count<T>;
   static_assert(columns_n <= 64, "a mapped class may have at most 64 columns (dirty bitmask)");
+  static_assert(detail::field_count<T> - columns_n <= 64,
+                "a mapped class may have at most 64 relationships (InstanceState bitmasks)");
   using Snapshot = detail::snapshot_t<T>;
   using Deleter = detail::TrackedDeleter<T>;
   using State = detail::TrackedState<T>;

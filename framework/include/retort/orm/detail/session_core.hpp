@@ -297,7 +297,6 @@ private:
   std::unordered_map<const void*, std::unique_ptr<InstanceState>> external_;
   std::optional<Connection> connection_;
   std::optional<Transaction> transaction_;
-  std::uint64_t insert_counter_ = 0;
   std::uint64_t statements_ = 0;
   // object_from_row()'s encoded key, reused from row to row so that no row allocates one.
   std::string row_key_;
