@@ -134,3 +134,46 @@ TEST_CASE("an invalidated SQLite connection is replaced", "[pool][sqlite]") {
   CHECK(connection.execute_sql("SELECT 1").scalar<std::int64_t>() == 1);
   CHECK(engine.pool().status().opened == 2);
 }
+
+TEST_CASE("a transaction that failed or ran nothing goes back to the pool clean",
+          "[pool][sqlite]") {
+  TempDatabase db;
+  auto engine = retort::create_engine(db.url(), queue_config(1, 0, 1s));
+  {
+    auto connection = engine.connect();
+    connection.execute_ddl("CREATE TABLE t (x INTEGER PRIMARY KEY)");
+  }
+  const std::string insert = "INSERT INTO t (x) VALUES (?)";
+  const std::vector<retort::Value> one{1};
+  const retort::Connection::Pipelined lone{&insert, one};
+  auto commit_alone = [&](retort::Connection& connection) {
+    auto transaction = connection.begin();
+    connection.execute_and_commit(std::span(&lone, 1), transaction,
+                                  [](std::size_t, retort::Result&) {});
+  };
+  {
+    auto connection = engine.connect();
+    commit_alone(connection); // prepares the statement
+  }
+  // The same lone INSERT fails now (duplicate key), dropping its transaction with the
+  // connection; another transaction begins and is dropped before any statement.
+  for (int i = 0; i < 2; ++i) {
+    auto connection = engine.connect();
+    CHECK_THROWS_AS(commit_alone(connection), retort::IntegrityError);
+  }
+  {
+    auto connection = engine.connect();
+    auto unused = connection.begin();
+    CHECK(connection.in_transaction());
+  }
+  // One connection throughout, returned each time with nothing open, reading and writing as
+  // new.
+  CHECK(engine.pool().status().opened == 1);
+  CHECK(engine.pool().status().discarded == 0);
+  CHECK(engine.pool().status().idle == 1);
+  auto connection = engine.connect();
+  CHECK_FALSE(connection.in_transaction());
+  const std::vector<retort::Value> two{2};
+  connection.execute_sql(insert, two);
+  CHECK(connection.execute_sql("SELECT count(*) FROM t").scalar<std::int64_t>() == 2);
+}
