@@ -273,8 +273,7 @@ public:
     key.clear();
     for (std::size_t k : primary_key()) {
       const int i = first + static_cast<int>(k);
-      if (row.is_null(i)) return false;
-      encode_row_key(row, i, k, key);
+      if (!encode_row_key(row, i, k, key)) return false;
     }
     return true;
   }
@@ -505,16 +504,29 @@ private:
     key.append(bytes, sizeof v);
   }
 
-  void encode_row_key(const DriverStatement& row, int i, std::size_t column,
+  // False when the key column is NULL (no object in this row, e.g. an outer join's empty side).
+  bool encode_row_key(const DriverStatement& row, int i, std::size_t column,
                       std::string& key) const {
+    bool present = true;
     with_column(column, [&]<std::size_t K>() {
       using M = detail::column_member_t<T, K>;
       if constexpr (std::is_integral_v<M> && !std::is_same_v<M, bool>) {
-        encode_integer_key(static_cast<std::int64_t>(ColumnTraits<M>::read(row, i)), key);
+        // A NULL reads as 0 (see DriverStatement): only a 0 needs the NULL check.
+        const std::int64_t value = row.get_int64(i);
+        if (value == 0 && row.is_null(i)) {
+          present = false;
+          return;
+        }
+        encode_integer_key(value, key);
       } else {
+        if (row.is_null(i)) {
+          present = false;
+          return;
+        }
         encode_identity(to_value(ColumnTraits<M>::read(row, i)), key);
       }
     });
+    return present;
   }
 
   template <std::size_t... K>
