@@ -51,7 +51,7 @@ asio::awaitable<std::unique_ptr<NonBlockingResult>> next_result(NonBlockingConne
 // the connection is clean even when the statement failed.
 asio::awaitable<void> run_step(NonBlockingConnection& nb, DriverConnection& driver,
                                PlanStep& step) {
-  nb.send_query(step.sql, step.params);
+  nb.send_query(step.text(), step.params);
   co_await send_all(nb);
   std::exception_ptr error;
   while (auto result = co_await next_result(nb)) {

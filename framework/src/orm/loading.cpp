@@ -517,9 +517,10 @@ std::shared_ptr<void> SessionCore::get(const MapperBase& mapper, std::span<const
     bool next(PlanStep& step) override {
       if (sent) return false;
       sent = true;
-      step.sql = sql;
+      step.shared_sql = &sql;
       step.params.assign(key.begin(), key.end());
       step.sink = this;
+      step.single_row = true;
       return true;
     }
     void row(const DriverStatement& row) override {

@@ -16,8 +16,10 @@ constexpr std::size_t max_pipelined = 1000;
 
 void deliver(PlanStep& step, Result& result, Connection& connection) {
   if (step.sink == nullptr) return;
-  for (; result.has_row(); result.next())
+  for (; result.has_row(); result.next()) {
     step.sink->row(result.row().statement());
+    if (step.single_row) break;
+  }
   if (step.want_last_insert_id)
     if (auto id = connection.driver().last_insert_id()) step.sink->last_insert_id(*id);
   step.sink->done(result.rows_affected());
@@ -28,7 +30,7 @@ void run_batch(std::vector<PlanStep>& batch, Connection& connection) {
   std::vector<Connection::Pipelined> statements;
   statements.reserve(batch.size());
   for (const auto& step : batch)
-    statements.push_back({&step.sql, step.params});
+    statements.push_back({&step.text(), step.params});
   auto results = connection.execute_pipeline(statements);
   for (std::size_t i = 0; i < results.size(); ++i)
     deliver(batch[i], results[i], connection);
@@ -52,7 +54,7 @@ bool run_until_final(Plan& plan, Connection& connection, PlanStep& step, bool st
       continue;
     }
     run_batch(batch, connection);
-    Result result = connection.execute_sql(step.sql, step.params);
+    Result result = connection.execute_sql(step.text(), step.params);
     deliver(step, result, connection);
     step.reset();
   }
@@ -78,7 +80,7 @@ std::exception_ptr run_plan_and_commit(Plan& plan, Connection& connection,
     }
     return nullptr;
   }
-  const Connection::Pipelined statement{&step.sql, step.params};
+  const Connection::Pipelined statement{&step.text(), step.params};
   bool delivered = false;
   try {
     connection.execute_and_commit(std::span(&statement, 1), transaction,
@@ -92,7 +94,7 @@ std::exception_ptr run_plan_and_commit(Plan& plan, Connection& connection,
   }
   PlanStep after;
   if (plan.next(after))
-    throw InternalError("a plan produced a step after its final one", "", 0, after.sql);
+    throw InternalError("a plan produced a step after its final one", "", 0, after.text());
   return nullptr;
 }
 

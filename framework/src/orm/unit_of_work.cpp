@@ -13,6 +13,7 @@
 #include <bit>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -420,7 +421,7 @@ private:
         step.params.push_back(mapper.column_value(entry.state->object, i));
     const std::string shape = std::string(use_last_id ? "insert-id/" : "insert/") +
                               std::to_string(omitted) + "/" + std::to_string(batch_.size());
-    step.sql = mapper.statement_sql(&dialect_, shape, [&] {
+    step.shared_sql = &mapper.statement_sql(&dialect_, shape, [&] {
       return insert_sql(mapper, inserted_columns,
                         use_last_id ? std::vector<std::size_t>{} : returned, batch_.size());
     });
@@ -516,8 +517,8 @@ private:
       last_update_mapper_ = &mapper;
       last_update_mask_ = mask;
     }
-    step.sql = *last_update_sql_;
-    step.sink = &checks_.emplace_back("UPDATE", mapper.table_name(), 1);
+    step.shared_sql = last_update_sql_;
+    step.sink = &check("UPDATE", mapper.table_name(), 1);
     step.independent = true;
     return true;
   }
@@ -592,7 +593,7 @@ private:
         ++delete_position_;
         ++count;
       }
-      step.sql = mapper.statement_sql(&dialect_, "delete/" + std::to_string(count), [&] {
+      step.shared_sql = &mapper.statement_sql(&dialect_, "delete/" + std::to_string(count), [&] {
         std::vector<Expr> keys(count, Expr(0));
         return compile(delete_(table).where(table.c(mapper.columns()[pk[0]].name).in_(keys)),
                        dialect_)
@@ -603,15 +604,14 @@ private:
         step.params.push_back(key_value(*deletes_[delete_position_].state, k));
       ++delete_position_;
       count = 1;
-      step.sql = mapper.statement_sql(&dialect_, "delete/composite", [&] {
+      step.shared_sql = &mapper.statement_sql(&dialect_, "delete/composite", [&] {
         Delete statement = delete_(table);
         for (std::size_t k : pk)
           statement = std::move(statement).where(table.c(mapper.columns()[k].name) == Expr(0));
         return compile(statement, dialect_).sql;
       });
     }
-    step.sink =
-        &checks_.emplace_back("DELETE", mapper.table_name(), static_cast<std::int64_t>(count));
+    step.sink = &check("DELETE", mapper.table_name(), static_cast<std::int64_t>(count));
     step.independent = true;
     return true;
   }
@@ -620,7 +620,14 @@ private:
   const SqlDialect& dialect_;
   Phase phase_ = Phase::inserts;
   // Row-count checks of pipelined steps; a deque keeps their addresses stable.
-  std::deque<RowCountCheck> checks_;
+  // The row-count checks of UPDATEs and DELETEs, at stable addresses (steps point at them
+  // while pipelined). Made on first use: an empty deque still allocates, and most flushes
+  // (a commit of new objects) check nothing.
+  std::optional<std::deque<RowCountCheck>> checks_;
+  RowCountCheck& check(const char* verb, const std::string& table, std::int64_t expected) {
+    if (!checks_) checks_.emplace();
+    return checks_->emplace_back(verb, table, expected);
+  }
 
   bool commit_follows_ = false;
   std::vector<InsertGroup> inserts_;

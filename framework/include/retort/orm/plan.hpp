@@ -33,7 +33,11 @@ public:
 
 /// One statement of a plan.
 struct PlanStep {
+  /// The statement's text, unless `shared_sql` is set.
   std::string sql;
+  /// The statement's text when it outlives the step (a mapper's compiled-SQL cache, whose
+  /// entries are never removed): the ORM's hot statements are then not copied per execution.
+  const std::string* shared_sql = nullptr;
   std::vector<Value> params;
   /// Where the rows go; nullptr when the statement returns none that matter.
   RowSink* sink = nullptr;
@@ -45,16 +49,24 @@ struct PlanStep {
   /// No step follows this one, and its sink never rejects its result: an executor that commits
   /// after the plan may send COMMIT together with it (one round trip on PostgreSQL).
   bool final = false;
+  /// The statement returns at most one row (a lookup by the whole primary key): the executor
+  /// stops reading after it instead of stepping on to the end of the result.
+  bool single_row = false;
+
+  /// The statement's text.
+  const std::string& text() const noexcept { return shared_sql != nullptr ? *shared_sql : sql; }
 
   /// Empties the step for the next statement, keeping the capacity of its text and parameter
   /// buffers (a flush of 1000 UPDATEs would otherwise allocate both 1000 times).
   void reset() noexcept {
     sql.clear();
+    shared_sql = nullptr;
     params.clear();
     sink = nullptr;
     independent = false;
     want_last_insert_id = false;
     final = false;
+    single_row = false;
   }
 };
 
