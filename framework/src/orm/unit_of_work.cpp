@@ -37,9 +37,22 @@ bool is_unset_key(const Value& v) {
 }
 
 /// Mappers in foreign-key order: every table after the tables it references.
-std::vector<const MapperBase*> dependency_order(const std::set<const MapperBase*>& involved) {
+// The classes of `entries`, each once: a flush usually involves one or two, so a short list
+// beats a std::set (a node per class per flush).
+std::vector<const MapperBase*> classes_of(const std::vector<Entry>& entries) {
+  std::vector<const MapperBase*> out;
+  for (const auto& entry : entries)
+    if (std::find(out.begin(), out.end(), entry.state->mapper) == out.end())
+      out.push_back(entry.state->mapper);
+  return out;
+}
+
+std::vector<const MapperBase*> dependency_order(std::vector<const MapperBase*> involved) {
   // The common flush touches one class: nothing to order.
-  if (involved.size() <= 1) return {involved.begin(), involved.end()};
+  if (involved.size() <= 1) return involved;
+  auto is_involved = [&](const MapperBase* m) {
+    return std::find(involved.begin(), involved.end(), m) != involved.end();
+  };
   std::vector<const MapperBase*> all = registered_mappers();
   std::map<const MapperBase*, std::set<const MapperBase*>> parents;
   for (const auto* m : all)
@@ -63,8 +76,8 @@ std::vector<const MapperBase*> dependency_order(const std::set<const MapperBase*
     order.push_back(m);
   };
   for (const auto* m : all)
-    if (involved.contains(m)) visit(m);
-  std::erase_if(order, [&](const MapperBase* m) { return !involved.contains(m); });
+    if (is_involved(m)) visit(m);
+  std::erase_if(order, [&](const MapperBase* m) { return !is_involved(m); });
   return order;
 }
 
@@ -245,10 +258,8 @@ private:
   }
 
   void collect_deletes() {
-    std::set<const MapperBase*> involved;
-    for (auto& entry : session_.deleted())
-      involved.insert(entry.state->mapper);
-    auto order = dependency_order(involved);
+    if (session_.deleted().empty()) return;
+    auto order = dependency_order(classes_of(session_.deleted()));
     // Children first: reverse foreign-key order.
     for (auto it = order.rbegin(); it != order.rend(); ++it)
       for (auto& entry : session_.deleted())
@@ -259,10 +270,7 @@ private:
   // ---- inserts ---------------------------------------------------------------------------
 
   void collect_inserts() {
-    std::set<const MapperBase*> involved;
-    for (auto& entry : session_.pending())
-      involved.insert(entry.state->mapper);
-    for (const auto* mapper : dependency_order(involved)) {
+    for (const auto* mapper : dependency_order(classes_of(session_.pending()))) {
       InsertGroup group{mapper, {}};
       for (auto& entry : session_.pending())
         if (entry.state->mapper == mapper) group.objects.push_back(entry);
