@@ -248,9 +248,10 @@ void SqliteConnection::commit() {
 void SqliteConnection::rollback() {
   if (std::exchange(handle_->begin_pending, false)) return;
   if (!in_transaction()) return;
-  // A transaction that wrote nothing has nothing to undo: COMMIT ends it the same way and
-  // costs SQLite less than ROLLBACK (which resets the pager and cursors). Should COMMIT fail,
-  // ROLLBACK still runs.
+    // A transaction that wrote nothing has nothing to undo: COMMIT ends it the same way and
+    // costs SQLite less than ROLLBACK (which resets the pager and cursors). Should COMMIT fail,
+    // ROLLBACK still runs.
+#if SQLITE_VERSION_NUMBER >= 3034000 // sqlite3_txn_state() is 3.34's; older: always ROLLBACK
   if (sqlite3_txn_state(handle_->db, nullptr) != SQLITE_TXN_WRITE) {
     static const std::string commit_sql = "COMMIT";
     try {
@@ -260,6 +261,7 @@ void SqliteConnection::rollback() {
       if (!in_transaction()) return;
     }
   }
+#endif
   static const std::string sql = "ROLLBACK";
   run_kept(*handle_, rollback_, sql);
 }

@@ -52,3 +52,18 @@ TEST_CASE("snapshot text: a change of any one byte is seen, at every length") {
     CHECK_FALSE(text + "x" == snapshot);
   }
 }
+
+TEST_CASE("snapshot text: assigning a view of itself, inline and on the heap") {
+  // Nothing in the ORM does this today, but operator= takes any view: the text must be copied
+  // before the block it lives in is freed or overwritten.
+  const std::string long_text = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH"; // 44 bytes
+  SnapshotText snapshot(long_text);
+  snapshot = snapshot.view().substr(30); // heap -> inline, from the heap block being freed
+  CHECK(std::string(long_text.substr(30)) == snapshot);
+  snapshot = long_text;
+  snapshot = snapshot.view().substr(4); // heap -> heap, overlapping within one block
+  CHECK(std::string(long_text.substr(4)) == snapshot);
+  snapshot = std::string_view("inline text here");
+  snapshot = snapshot.view().substr(2); // inline -> inline, overlapping
+  CHECK(std::string("line text here") == snapshot);
+}

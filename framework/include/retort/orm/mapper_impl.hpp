@@ -517,7 +517,9 @@ private:
           present = false;
           return;
         }
-        encode_integer_key(value, key);
+        // Through the member's type, as object_identity() sees it: a value out of its range
+        // must give the same key both ways (hydrating the member reports the range error).
+        encode_integer_key(static_cast<std::int64_t>(static_cast<M>(value)), key);
       } else {
         if (row.is_null(i)) {
           present = false;

@@ -88,24 +88,27 @@ private:
     // SQLite and PostgreSQL both cap a value at 1 GiB, so a 32-bit length always suffices.
     if (text.size() > std::numeric_limits<std::uint32_t>::max())
       throw std::length_error("a text value of 4 GiB or more cannot be snapshotted");
+    // `text` may be a view of this very snapshot: every path copies it before freeing the
+    // block it may point into, and copies with memmove (the ranges may overlap).
     const auto size = static_cast<std::uint32_t>(text.size());
-    char* target = bytes_;
     if (size > inline_capacity) {
-      if (!on_heap() || heap().capacity < size) grow(size);
-      target = heap().data;
-    } else {
-      release(); // short again: back inline, so a clean object holds no second block
+      if (on_heap() && heap().capacity >= size) {
+        std::memmove(heap().data, text.data(), size);
+      } else {
+        const Heap fresh{std::allocator<char>().allocate(size), size};
+        std::memcpy(fresh.data, text.data(), size);
+        release();
+        std::memcpy(bytes_, &fresh, sizeof fresh);
+      }
+    } else if (on_heap()) {
+      // Short again: back inline, so a clean object holds no second block.
+      const Heap old = heap();
+      if (size != 0) std::memmove(bytes_, text.data(), size);
+      std::allocator<char>().deallocate(old.data, old.capacity);
+    } else if (size != 0) {
+      std::memmove(bytes_, text.data(), size);
     }
-    if (size != 0) std::memcpy(target, text.data(), size);
     size_ = size;
-  }
-
-  // Leaves a heap block of `capacity` bytes in bytes_, and size_ beyond the inline capacity.
-  void grow(std::uint32_t capacity) {
-    const Heap h{std::allocator<char>().allocate(capacity), capacity};
-    release();
-    std::memcpy(bytes_, &h, sizeof h);
-    size_ = capacity;
   }
 
   void release() noexcept {
