@@ -65,9 +65,17 @@ private:
     if (n < 8)
       return load<std::uint32_t>(a) == load<std::uint32_t>(b) &&
              load<std::uint32_t>(a + n - 4) == load<std::uint32_t>(b + n - 4);
+    // Up to 32 bytes (most names, codes and descriptions): overlapping words, no loop.
+    if (n <= 16) return (word_xor(a, b, 0) | word_xor(a, b, n - 8)) == 0;
+    if (n <= 32)
+      return (word_xor(a, b, 0) | word_xor(a, b, 8) | word_xor(a, b, n - 16) |
+              word_xor(a, b, n - 8)) == 0;
     for (std::size_t i = 0; i + 8 < n; i += 8)
       if (load<std::uint64_t>(a + i) != load<std::uint64_t>(b + i)) return false;
     return load<std::uint64_t>(a + n - 8) == load<std::uint64_t>(b + n - 8); // the tail
+  }
+  static std::uint64_t word_xor(const char* a, const char* b, std::size_t at) noexcept {
+    return load<std::uint64_t>(a + at) ^ load<std::uint64_t>(b + at);
   }
   template <typename Word> static Word load(const char* p) noexcept {
     Word w;
