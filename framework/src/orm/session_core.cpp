@@ -296,31 +296,30 @@ void SessionCore::for_each_changed(const ChangedVisitor& visit) {
     const bool has_references = has_kind(*mapper, RelationshipKind::many_to_one);
     auto& entries = map.entries();
     std::uint64_t mask = 0;
-    for (std::size_t i = 0;;) {
-      if (has_references) {
-        while (i < entries.size() && entries[i].state->status != ObjectState::persistent)
-          ++i;
-        if (i == entries.size()) break;
+    // The next entry at or after `i` that changed (`mask` says how) or can be let go (`mask`
+    // is 0); entries.size() when there is none.
+    auto next = [&](std::size_t i) {
+      if (!has_references) return mapper->find_changed(entries, i, may_drop, mask);
+      for (; i < entries.size(); ++i) {
+        if (entries[i].state->status != ObjectState::persistent) continue;
         sync_references(*entries[i].state);
-        const std::size_t found = mapper->find_changed({&entries[i], 1}, 0, may_drop, mask);
-        if (found == 1) {
-          ++i;
-          continue;
-        }
-      } else {
-        i = mapper->find_changed(entries, i, may_drop, mask);
-        if (i == entries.size()) break;
+        if (mapper->find_changed({&entries[i], 1}, 0, may_drop, mask) == 0) return i;
       }
+      return entries.size();
+    };
+    std::size_t i = next(0);
+    while (i < entries.size()) {
       if (mask != 0) {
         if (!visit(*mapper, entries[i], mask)) return;
-        ++i;
+        i = next(i + 1);
         continue;
       }
-      // Clean and unreachable: let it go (the last entry moves to i, to be looked at next).
+      // Clean and unreachable: let it go. The last entry moves to i, to be looked at next.
       InstanceState& state = *entries[i].state;
       state.session = nullptr;
       state.status = ObjectState::detached;
       map.erase_at(i);
+      i = next(i);
     }
   }
 }
