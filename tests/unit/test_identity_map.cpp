@@ -92,10 +92,11 @@ TEST_CASE("identity map: random inserts and erasures agree with std::map") {
         f.reference[key] = &s;
         continue;
       }
-      if (f.reference.contains(key)) continue;
       auto& s = f.state(key);
-      f.map.insert_new(IdentityEntry{nullptr, &s}, hash);
-      f.reference[key] = &s;
+      auto [entry, added] = f.map.try_emplace(IdentityEntry{nullptr, &s});
+      REQUIRE(added == !f.reference.contains(key));
+      if (added) f.reference[key] = &s;
+      CHECK(entry->hash == hash);
     } else {
       f.map.erase(key);
       f.reference.erase(key);

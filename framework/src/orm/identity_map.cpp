@@ -32,14 +32,18 @@ std::uint64_t IdentityMap::hash(std::string_view key) noexcept {
   return std::uint64_t(product) ^ std::uint64_t(product >> 64);
 }
 
-std::size_t IdentityMap::slot_of_key(std::string_view key, std::uint64_t hash) const noexcept {
-  if (slots_.empty()) return slots_.size();
+std::size_t IdentityMap::scan(std::string_view key, std::uint64_t hash) const noexcept {
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t s = home(hash);; s = (s + 1) & mask) {
     const Slot slot = slots_[s];
-    if (slot == 0) return slots_.size();
-    if (entries_[slot - 1].hash == hash && key_at(slot - 1) == key) return s;
+    if (slot == 0 || (entries_[slot - 1].hash == hash && key_at(slot - 1) == key)) return s;
   }
+}
+
+std::size_t IdentityMap::slot_of_key(std::string_view key, std::uint64_t hash) const noexcept {
+  if (slots_.empty()) return slots_.size();
+  const std::size_t s = scan(key, hash);
+  return slots_[s] == 0 ? slots_.size() : s;
 }
 
 std::size_t IdentityMap::slot_of_index(std::size_t index) const noexcept {
@@ -53,28 +57,10 @@ IdentityEntry* IdentityMap::find(std::string_view key, std::uint64_t hash) noexc
   return s == slots_.size() ? nullptr : &entries_[slots_[s] - 1];
 }
 
-IdentityEntry& IdentityMap::insert_new(IdentityEntry entry, std::uint64_t hash) {
-  if ((entries_.size() + 1) * 2 > slots_.size()) grow();
-  if (entries_.size() >= std::numeric_limits<Slot>::max() - 1)
-    throw std::length_error("identity map: too many objects in one session");
-  entry.hash = hash;
-  entries_.push_back(std::move(entry));
-  const std::size_t mask = slots_.size() - 1;
-  std::size_t s = home(hash);
-  while (slots_[s] != 0)
-    s = (s + 1) & mask;
-  slots_[s] = static_cast<Slot>(entries_.size());
-  return entries_.back();
-}
-
 IdentityMap::Probe IdentityMap::probe(std::string_view key, std::uint64_t hash) {
   if ((entries_.size() + 1) * 2 > slots_.size()) grow();
-  const std::size_t mask = slots_.size() - 1;
-  for (std::size_t s = home(hash);; s = (s + 1) & mask) {
-    const Slot slot = slots_[s];
-    if (slot == 0) return {nullptr, s};
-    if (entries_[slot - 1].hash == hash && key_at(slot - 1) == key) return {&entries_[slot - 1], s};
-  }
+  const std::size_t s = scan(key, hash);
+  return {slots_[s] == 0 ? nullptr : &entries_[slots_[s] - 1], s};
 }
 
 IdentityEntry& IdentityMap::insert_at(const Probe& probe, IdentityEntry entry, std::uint64_t hash) {

@@ -48,9 +48,6 @@ public:
   std::pair<IdentityEntry*, bool> try_emplace(IdentityEntry entry);
   /// Adds `entry` under its state's identity, replacing an entry with the same key.
   void insert_or_assign(IdentityEntry entry);
-  /// Adds `entry`, whose key (hashing to `hash`) must not be present.
-  IdentityEntry& insert_new(IdentityEntry entry, std::uint64_t hash);
-
   /// Where a key is, or where it would go: one probe serves a lookup and the insertion after
   /// it (loading a row). Valid until the map next changes.
   struct Probe {
@@ -89,6 +86,8 @@ private:
   // slot stays at 4 bytes and growth or deletion never rehashes a key.
   using Slot = std::uint32_t;
 
+  // The slot holding `key`, or the empty slot where its probe run ends (slots_ not empty).
+  std::size_t scan(std::string_view key, std::uint64_t hash) const noexcept;
   std::size_t slot_of_key(std::string_view key, std::uint64_t hash) const noexcept;
   std::size_t slot_of_index(std::size_t index) const noexcept;
   void remove_slot(std::size_t slot) noexcept;
