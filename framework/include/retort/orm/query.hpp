@@ -290,7 +290,9 @@ private:
     (std::index_sequence_for<V...>{});
   }
 
-  static Row take(std::shared_ptr<void>* row) {
+  // A result row from the objects at `row`: moved out of a mutable row, copied from a const
+  // one (std::move of a const shared_ptr selects static_pointer_cast's copying overload).
+  template <typename Object> static Row make_row(Object* row) {
     if constexpr (sizeof...(T) == 1) {
       using U = std::tuple_element_t<0, std::tuple<T...>>;
       return std::static_pointer_cast<U>(std::move(row[0]));
@@ -301,18 +303,8 @@ private:
       (std::index_sequence_for<T...>{});
     }
   }
-
-  static Row convert(detail::EntityRows::RowView row) {
-    if constexpr (sizeof...(T) == 1) {
-      using U = std::tuple_element_t<0, std::tuple<T...>>;
-      return std::static_pointer_cast<U>(row.front());
-    } else {
-      return [&]<std::size_t... I>(std::index_sequence<I...>) {
-        return std::tuple<std::shared_ptr<T>...>(std::static_pointer_cast<T>(row[I])...);
-      }
-      (std::index_sequence_for<T...>{});
-    }
-  }
+  static Row take(std::shared_ptr<void>* row) { return make_row(row); }
+  static Row convert(detail::EntityRows::RowView row) { return make_row(row.data()); }
 
   detail::SessionCore* session_;
   std::vector<detail::EntitySpec> entities_;
