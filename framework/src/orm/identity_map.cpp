@@ -32,14 +32,6 @@ std::uint64_t IdentityMap::hash(std::string_view key) noexcept {
   return std::uint64_t(product) ^ std::uint64_t(product >> 64);
 }
 
-std::size_t IdentityMap::scan(std::string_view key, std::uint64_t hash) const noexcept {
-  const std::size_t mask = slots_.size() - 1;
-  for (std::size_t s = home(hash);; s = (s + 1) & mask) {
-    const Slot slot = slots_[s];
-    if (slot == 0 || (entries_[slot - 1].hash == hash && key_at(slot - 1) == key)) return s;
-  }
-}
-
 std::size_t IdentityMap::slot_of_key(std::string_view key, std::uint64_t hash) const noexcept {
   if (slots_.empty()) return slots_.size();
   const std::size_t s = scan(key, hash);

@@ -87,7 +87,15 @@ private:
   using Slot = std::uint32_t;
 
   // The slot holding `key`, or the empty slot where its probe run ends (slots_ not empty).
-  std::size_t scan(std::string_view key, std::uint64_t hash) const noexcept;
+  // Defined here so that it inlines into every lookup (an exported member is otherwise
+  // called through the PLT, a few percent of loading a row).
+  std::size_t scan(std::string_view key, std::uint64_t hash) const noexcept {
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t s = home(hash);; s = (s + 1) & mask) {
+      const Slot slot = slots_[s];
+      if (slot == 0 || (entries_[slot - 1].hash == hash && key_at(slot - 1) == key)) return s;
+    }
+  }
   std::size_t slot_of_key(std::string_view key, std::uint64_t hash) const noexcept;
   std::size_t slot_of_index(std::size_t index) const noexcept;
   void remove_slot(std::size_t slot) noexcept;
