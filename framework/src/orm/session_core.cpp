@@ -174,6 +174,8 @@ void SessionCore::expunge(const MapperBase& mapper, const std::shared_ptr<void>&
   };
   drop(pending_);
   drop(deleted_);
+  drop(modified_);
+  state.flagged_modified = false;
   if (!state.identity.empty()) identity_map(mapper).erase(state.identity);
   state.session = nullptr;
   state.status = state.identity.empty() ? ObjectState::transient : ObjectState::detached;
@@ -286,7 +288,23 @@ bool has_kind(const MapperBase& mapper, RelationshipKind kind) {
 
 } // namespace
 
+namespace {
+
+// Lets go of entry `i`, clean and unreachable: the last entry moves to i.
+void let_go(IdentityMap& map, std::size_t i) noexcept {
+  InstanceState& state = *map.entries()[i].state;
+  state.session = nullptr;
+  state.status = ObjectState::detached;
+  map.erase_at(i);
+}
+
+} // namespace
+
 void SessionCore::for_each_changed(const ChangedVisitor& visit) {
+  if (!options_.autodetect_changes) {
+    visit_flagged(visit);
+    return;
+  }
   for (auto& [mapper, map] : maps_) {
     // An empty map is common (a get() that missed makes one): skip the registry walk below.
     if (map.empty()) continue;
@@ -314,14 +332,67 @@ void SessionCore::for_each_changed(const ChangedVisitor& visit) {
         i = next(i + 1);
         continue;
       }
-      // Clean and unreachable: let it go. The last entry moves to i, to be looked at next.
-      InstanceState& state = *entries[i].state;
-      state.session = nullptr;
-      state.status = ObjectState::detached;
-      map.erase_at(i);
+      let_go(map, i);
       i = next(i);
     }
   }
+}
+
+void SessionCore::visit_flagged(const ChangedVisitor& visit) {
+  if (identity_map_size() >= release_at_) release_unreachable();
+  // By index: a visitor may flag more objects (nothing does today, but a reference would dangle).
+  for (std::size_t i = 0; i < modified_.size(); ++i) {
+    Entry& entry = modified_[i];
+    InstanceState& state = *entry.state;
+    if (state.session != this || state.status != ObjectState::persistent) continue;
+    sync_references(state);
+    const std::uint64_t mask = state.mapper->changed_columns(state);
+    if (mask != 0 && !visit(*state.mapper, entry, mask)) return;
+  }
+}
+
+void SessionCore::release_unreachable() {
+  for (auto& [mapper, map] : maps_) {
+    if (map.empty() || referenced_by_many_to_one(*mapper)) continue;
+    auto& entries = map.entries();
+    for (std::size_t i = 0; i < entries.size();) {
+      const InstanceState& state = *entries[i].state;
+      const bool unreachable = state.status == ObjectState::persistent &&
+                               entries[i].object.use_count() == 1 && state.assigned_references == 0;
+      if (unreachable)
+        let_go(map, i);
+      else
+        ++i;
+    }
+  }
+  // At least 1024: a small session is not worth a walk per flush.
+  release_at_ = std::max<std::size_t>(1024, 2 * identity_map_size());
+}
+
+void SessionCore::modified(const MapperBase& mapper, const std::shared_ptr<void>& object) {
+  check_usable();
+  InstanceState& state = state_for(mapper, object);
+  if (state.session != this)
+    throw InvalidStateError(std::string("modified(): the object of '") + mapper.table_name() +
+                            "' is " + to_string(state.status) + " and not in this session");
+  flag_modified(state);
+}
+
+void SessionCore::flag_modified(InstanceState& state) {
+  if (options_.autodetect_changes || state.flagged_modified || state.session != this ||
+      state.status != ObjectState::persistent)
+    return;
+  auto object = state.self.lock();
+  if (!object) return;
+  modified_.push_back(Entry{std::move(object), &state});
+  state.flagged_modified = true;
+}
+
+void SessionCore::clear_flags(std::size_t count) noexcept {
+  count = std::min(count, modified_.size());
+  for (std::size_t i = 0; i < count; ++i)
+    modified_[i].state->flagged_modified = false;
+  modified_.erase(modified_.begin(), modified_.begin() + std::ptrdiff_t(count));
 }
 
 bool SessionCore::has_changes() {
@@ -412,6 +483,7 @@ void SessionCore::rollback() {
   pending_.clear();
   associations_.clear();
   orphans_.clear();
+  clear_flags(modified_.size());
   std::erase_if(external_, [this](const auto& item) { return item.second->session != this; });
   // Unflushed changes go with the transaction, as in SQLAlchemy: back to the last flushed or
   // loaded values, then expired so that the next load brings the database's.
@@ -453,6 +525,7 @@ void SessionCore::close() {
   deleted_in_tx_.clear();
   associations_.clear();
   orphans_.clear();
+  clear_flags(modified_.size());
   external_.clear();
   closed_ = true;
 }
@@ -463,6 +536,10 @@ void SessionCore::relationship_changed(InstanceState& owner, std::size_t index,
   const MapperBase& target_mapper = rel.target_mapper();
   InstanceState& target_state = state_for(target_mapper, target);
   if (rel.kind == RelationshipKind::many_to_one) owner.assigned_references |= 1ull << index;
+  // The session sees relationship members change: without change detection, both sides are
+  // flagged here so that the foreign keys this moves are written.
+  flag_modified(owner);
+  flag_modified(target_state);
   auto owner_object = owner.self.lock();
   if (rel.back_index >= 0 && owner_object) {
     const auto& back = target_mapper.relationships()[std::size_t(rel.back_index)];

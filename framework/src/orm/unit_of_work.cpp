@@ -722,6 +722,7 @@ std::unique_ptr<FlushJob> SessionCore::begin_flush() {
   check_usable();
   if (flushing_) return nullptr;
   flushing_ = true;
+  modified_in_flush_ = modified_.size();
   try {
     return std::make_unique<FlushPlanJob>(*this);
   } catch (...) {
@@ -735,6 +736,7 @@ void SessionCore::end_flush(FlushJob& job, std::exception_ptr error) {
   auto& flush = static_cast<FlushPlanJob&>(job).flush_plan();
   if (!error) {
     flush.commit_states();
+    clear_flags(modified_in_flush_);
     return;
   }
   flush.undo();

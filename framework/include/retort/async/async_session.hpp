@@ -43,6 +43,10 @@ public:
   template <Mapped T> void remove(const std::shared_ptr<T>& object) {
     core_->remove(mapper_of<T>(), object);
   }
+  /// Flags a persistent object as changed (see Session::modified()).
+  template <Mapped T> void modified(const std::shared_ptr<T>& object) {
+    core_->modified(mapper_of<T>(), object);
+  }
   /// A query to run with all().
   template <Mapped... T> Query<T...> query() { return Query<T...>(*core_); }
 

@@ -55,13 +55,15 @@ struct RETORT_API InstanceState {
   detail::SessionCore* session = nullptr;
   /// The encoded primary key (identity map key) once known.
   std::string identity;
-  // The three one-byte members share one word (100k loaded objects are 100k states).
+  // The four one-byte members share one word (100k loaded objects are 100k states).
   /// Lifecycle state.
   ObjectState status = ObjectState::transient;
   /// True when the next load of this row overwrites the object's values.
   bool expired = false;
   /// True once a snapshot of the column values has been taken.
   bool has_snapshot = false;
+  /// True while the object is on its session's list of objects passed to modified().
+  bool flagged_modified = false;
   /// One bit per relationship: loaded (or assigned) since the last expiry.
   std::uint64_t loaded_relationships = 0;
   /// One bit per many-to-one reference assigned since the last flush (so that clearing one

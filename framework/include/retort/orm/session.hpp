@@ -64,6 +64,11 @@ public:
   template <Mapped T> std::shared_ptr<T> merge(const T& object) {
     return std::static_pointer_cast<T>(core().merge(mapper_of<T>(), &object));
   }
+  /// Flags a persistent object as changed, for sessions with autodetect_changes off (where a
+  /// flush writes only flagged objects); harmless otherwise. SQLAlchemy's flag_modified().
+  template <Mapped T> void modified(const std::shared_ptr<T>& object) {
+    core().modified(mapper_of<T>(), object);
+  }
   /// Reloads an object now, discarding unflushed changes.
   template <Mapped T> void refresh(const std::shared_ptr<T>& object) {
     core().refresh(mapper_of<T>(), object);

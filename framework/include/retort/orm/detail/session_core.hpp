@@ -34,6 +34,12 @@ struct SessionOptions {
   bool autoflush = true;
   /// Expire every object at commit, so the next load refreshes it from the database.
   bool expire_on_commit = true;
+  /// Find changed objects by comparing every persistent object with its snapshot at each
+  /// flush. Turned off, a flush writes new and deleted objects, relationship changes, and only
+  /// those persistent objects passed to Session::modified(): its cost follows the changes, not
+  /// the objects held, which bulk work over many held objects needs (EF Core's
+  /// AutoDetectChangesEnabled; SQLAlchemy instruments attributes, plain members cannot be).
+  bool autodetect_changes = true;
 };
 
 namespace detail {
@@ -155,6 +161,9 @@ public:
   std::shared_ptr<void> merge(const MapperBase& mapper, const void* object);
   /// Removes `object` from the session; it becomes detached (or transient if never flushed).
   void expunge(const MapperBase& mapper, const std::shared_ptr<void>& object);
+  /// Flags a persistent object as changed, for sessions that do not detect changes (a no-op
+  /// for pending and deleted objects); InvalidStateError when it is not in this session.
+  void modified(const MapperBase& mapper, const std::shared_ptr<void>& object);
   /// Expires one object: its values are replaced by the next load; get() reloads it.
   void expire(const MapperBase& mapper, const std::shared_ptr<void>& object);
   /// Expires every object.
@@ -283,6 +292,10 @@ private:
   void cascade_remove(const MapperBase& mapper, InstanceState& state);
   bool has_changes();
   void flush_and_commit();
+  void flag_modified(InstanceState& state);
+  void visit_flagged(const ChangedVisitor& visit);
+  void clear_flags(std::size_t count) noexcept;
+  void release_unreachable();
 
   Engine engine_;
   SessionOptions options_;
@@ -293,6 +306,15 @@ private:
   std::vector<Entry> deleted_in_tx_;
   std::vector<AssociationChange> associations_;
   std::vector<Orphan> orphans_;
+  // Objects passed to modified() (or changed through a relationship member) since the last
+  // flush, when autodetect_changes is off; the flush compares only these with their snapshots.
+  std::vector<Entry> modified_;
+  // How many of modified_ the flush under way took: flags raised during it stay for the next.
+  std::size_t modified_in_flush_ = 0;
+  // Without change detection no flush walks the identity maps, so nothing lets go of objects
+  // only the session holds; a release walk runs when the maps reach this size, which then
+  // doubles (amortised O(1) per object, as a growing vector's copies).
+  std::size_t release_at_ = 1024;
   // States of objects the application made itself (not through the ORM), by address.
   std::unordered_map<const void*, std::unique_ptr<InstanceState>> external_;
   std::optional<Connection> connection_;

@@ -1,0 +1,180 @@
+// Sessions without change detection (SessionOptions::autodetect_changes = false): a flush
+// writes new and deleted objects, relationship changes and the objects passed to modified(),
+// and nothing else; objects only the session holds are still let go.
+#include "models.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace retort;
+using models::Address;
+using models::User;
+
+namespace {
+
+constexpr SessionOptions explicit_changes{.autodetect_changes = false};
+
+// The age of user `id` as another session reads it from the database.
+std::optional<int> age_in_database(std::int64_t id) {
+  Session reader(conformance::engine());
+  auto user = reader.get<User>(id);
+  REQUIRE(user);
+  return user->age;
+}
+
+} // namespace
+
+TEST_CASE("without change detection, only objects passed to modified() are updated",
+          "[orm][change-tracking]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine(), explicit_changes);
+  auto flagged = session.add(User{.name = "flagged", .age = 1});
+  auto unflagged = session.add(User{.name = "unflagged", .age = 1});
+  session.flush(); // new objects need no flag
+
+  flagged->age = 2;
+  unflagged->age = 2;
+  session.modified(flagged);
+  session.modified(flagged); // twice is once
+  {
+    conformance::StatementCounter counter;
+    session.flush();
+    REQUIRE(counter.count() == 1);
+    const std::string& update = counter.statements().back();
+    CHECK(update.find("UPDATE") == 0);
+    CHECK(update.find("age") != std::string::npos);
+    CHECK(update.find("name") == std::string::npos); // still only the changed columns
+  }
+  session.commit();
+  CHECK(age_in_database(flagged->id) == 2);
+  CHECK(age_in_database(unflagged->id) == 1); // the unflagged change was not looked for
+
+  // The flag is spent by the flush that wrote it.
+  Session again(conformance::engine(), explicit_changes);
+  auto user = again.get<User>(flagged->id);
+  user->age = 3;
+  again.modified(user);
+  again.flush();
+  user->age = 4;
+  again.commit();
+  CHECK(age_in_database(flagged->id) == 3);
+}
+
+TEST_CASE("without change detection, a flagged object that did not change writes nothing",
+          "[orm][change-tracking]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine(), explicit_changes);
+  auto user = session.add(User{.name = "same", .age = 5});
+  session.flush();
+  session.modified(user);
+  conformance::StatementCounter counter;
+  session.flush();
+  CHECK(counter.count() == 0);
+}
+
+TEST_CASE("without change detection, deletes and relationship changes need no flag",
+          "[orm][change-tracking]") {
+  conformance::FreshSchema schema;
+  std::int64_t ann_id = 0;
+  std::int64_t bob_id = 0;
+  std::int64_t address_id = 0;
+  {
+    Session session(conformance::engine(), explicit_changes);
+    auto ann = session.add(User{.name = "Ann"});
+    auto bob = session.add(User{.name = "Bob"});
+    auto gone = session.add(User{.name = "Gone"});
+    auto address = std::make_shared<Address>(Address{.email = "a@example.com"});
+    ann->addresses.push_back(address);
+    session.commit();
+    ann_id = ann->id;
+    bob_id = bob->id;
+    address_id = address->id;
+
+    // Moving the address through its reference: the session sees the member change.
+    address->user = bob;
+    session.remove(gone);
+    session.commit();
+  }
+  Session reader(conformance::engine());
+  CHECK(reader.query<User>().count() == 2);
+  auto address = reader.get<Address>(address_id);
+  REQUIRE(address);
+  CHECK(address->user_id == bob_id);
+  CHECK(reader.get<User>(ann_id)->addresses.empty());
+}
+
+TEST_CASE("modified() is a no-op for pending objects and an error for objects of no session",
+          "[orm][change-tracking][errors]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine(), explicit_changes);
+  auto pending = session.add(User{.name = "new", .age = 1});
+  session.modified(pending);
+  auto outsider = std::make_shared<User>(User{.name = "outside"});
+  try {
+    session.modified(outsider);
+    FAIL("modified() of a transient object did not throw");
+  } catch (const InvalidStateError& e) {
+    CHECK(std::string(e.what()).find("not in this session") != std::string::npos);
+    CHECK(std::string(e.what()).find("transient") != std::string::npos);
+  }
+  session.commit();
+  CHECK(age_in_database(pending->id) == 1);
+}
+
+TEST_CASE("modified() with change detection on is harmless", "[orm][change-tracking]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine());
+  auto user = session.add(User{.name = "auto", .age = 1});
+  session.flush();
+  user->age = 2;
+  session.modified(user);
+  session.commit();
+  CHECK(age_in_database(user->id) == 2);
+}
+
+TEST_CASE("without change detection, rollback restores a flagged object and spends its flag",
+          "[orm][change-tracking]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine(),
+                  SessionOptions{.expire_on_commit = false, .autodetect_changes = false});
+  auto user = session.add(User{.name = "kept", .age = 1});
+  session.commit();
+  user->age = 9;
+  session.modified(user);
+  session.rollback();
+  CHECK(user->age == 1); // back to the last flushed values, as with change detection
+  // The flag went with the transaction: the session can flag the object again.
+  user->age = 10;
+  session.modified(user);
+  session.commit();
+  CHECK(age_in_database(user->id) == 10);
+}
+
+TEST_CASE("without change detection, objects only the session holds are still let go",
+          "[orm][change-tracking][memory]") {
+  using models::Tag; // no many-to-one points at tags, so nothing else can keep one reachable
+  conformance::FreshSchema schema;
+  Session session(conformance::engine(), explicit_changes);
+  std::vector<std::shared_ptr<Tag>> kept;
+  // Several transactions past the first release threshold (1024 objects): the maps stay
+  // bounded by what the application holds, not by what the session ever saw. (Objects
+  // inserted in the open transaction are held until it ends, so that rollback can undo them.)
+  for (int chunk = 0; chunk < 6; ++chunk) {
+    for (int i = 0; i < 500; ++i) {
+      auto tag = session.add(Tag{.label = "t" + std::to_string(chunk * 500 + i), .weight = 1});
+      if (i == 0) kept.push_back(tag);
+    }
+    session.commit();
+  }
+  CHECK(session.identity_map_size() < 1600);
+  CHECK(session.identity_map_size() >= kept.size());
+  // Objects the application holds stay in the identity map, and flags on them still work.
+  for (const auto& tag : kept) {
+    CHECK(session.state_of(tag) == ObjectState::persistent);
+    tag->weight = 7;
+    session.modified(tag);
+  }
+  session.commit();
+  Session reader(conformance::engine());
+  CHECK(reader.query<Tag>().count() == 3000);
+  CHECK(reader.query<Tag>().filter(col(&Tag::weight) == 7).count() == std::int64_t(kept.size()));
+}
