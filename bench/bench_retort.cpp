@@ -90,13 +90,16 @@ template <typename Objects> std::uint64_t objects_checksum(const Objects& object
   return sum;
 }
 
+// The application holds all 100k objects. With change detection ("autodetect"), each flush
+// compares every held persistent object with its snapshot: 4.95 M comparisons over 100 flushes.
+// Bulk work turns it off (the README's advice, "explicit", also what a bare variant means).
 Report bulk_insert(const Engine& engine, const Args& a) {
   Report r;
   auto input = bench::make_input(a.n);
   std::vector<std::shared_ptr<Customer>> objects;
   objects.reserve(input.size());
   bench::Stopwatch clock;
-  Session session(engine);
+  Session session(engine, SessionOptions{.autodetect_changes = a.variant == "autodetect"});
   clock.time([&] {
     for (std::size_t at = 0; at < input.size(); at += chunk) {
       const std::size_t end = std::min(input.size(), at + chunk);
