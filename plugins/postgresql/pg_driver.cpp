@@ -333,16 +333,29 @@ void Connection::begin() {
 }
 
 void Connection::commit() {
+  if (!commit_needed()) return;
+  execute("COMMIT");
+}
+
+bool Connection::send_commit() {
+  if (!commit_needed()) return false;
+  send_query("COMMIT", {});
+  return true;
+}
+
+// What commit() and send_commit() decide before COMMIT goes out: a transaction that ran
+// nothing needs none, and a failed one is rolled back (PostgreSQL would answer its COMMIT with
+// a silent ROLLBACK) and reported as the error it is.
+bool Connection::commit_needed() {
   session_->open_handle("COMMIT");
-  if (session_->take_begin()) return; // nothing ran: nothing to commit
+  if (session_->take_begin()) return false; // nothing ran: nothing to commit
   PGconn* conn = session_->usable("COMMIT");
-  // PostgreSQL answers COMMIT of a failed transaction with a silent ROLLBACK; say so instead.
   if (PQtransactionStatus(conn) == PQTRANS_INERROR) {
-    execute("ROLLBACK");
+    session_->send_rollback(); // not awaited, as rollback(): an event loop must not wait here
     throw DatabaseError("the transaction had failed and was rolled back instead of committed",
                         "25P02", 0, "COMMIT");
   }
-  execute("COMMIT");
+  return true;
 }
 
 // Not awaited: the server releases the transaction's locks when it reads ROLLBACK; its answer

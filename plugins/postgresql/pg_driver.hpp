@@ -115,8 +115,10 @@ public:
   void pipeline_sync() override;
   void exit_pipeline_mode() override;
   bool in_pipeline_mode() const override;
+  bool send_commit() override;
 
 private:
+  bool commit_needed();
   PGconn* non_blocking_handle(const std::string& sql);
   // Reads and drops the results of requests the caller did not send (a deferred BEGIN at the
   // head of a pipeline); without `wait` only what has arrived. False while some are pending.

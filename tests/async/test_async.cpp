@@ -126,3 +126,84 @@ TEST_CASE("async: PostgreSQL sessions interleave on one io_context thread", "[as
   // Three 0.3 s queries one after another would take 0.9 s; interleaved they take ~0.3 s.
   CHECK(elapsed < std::chrono::milliseconds(800));
 }
+
+namespace {
+
+// A trigger that runs at COMMIT (deferred) and does `body` there, on every inserted user.
+void at_commit_of_users(const std::string& body) {
+  Connection connection = conformance::engine().connect();
+  connection.execute_ddl("CREATE OR REPLACE FUNCTION retort_at_commit() RETURNS trigger AS $$ "
+                         "BEGIN " +
+                         body + "; RETURN NULL; END $$ LANGUAGE plpgsql");
+  connection.execute_ddl("CREATE CONSTRAINT TRIGGER retort_at_commit AFTER INSERT ON users "
+                         "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+                         "EXECUTE FUNCTION retort_at_commit()");
+}
+
+} // namespace
+
+TEST_CASE("async: PostgreSQL COMMIT does not block the io_context thread", "[async][postgresql]") {
+  if (conformance::backend() != "postgresql") return;
+  conformance::FreshSchema schema;
+  at_commit_of_users("PERFORM pg_sleep(0.3)");
+  asio::io_context io;
+  int done = 0;
+  auto one = [&done](int i) -> asio::awaitable<void> {
+    AsyncSession session(conformance::engine());
+    session.add(User{.name = "c" + std::to_string(i)});
+    co_await session.flush();  // the INSERT: the trigger waits for COMMIT
+    co_await session.commit(); // 0.3 s in the server
+    ++done;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i)
+    asio::co_spawn(io, one(i), asio::detached);
+  io.run();
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  CHECK(done == 3);
+  // Three 0.3 s commits one after another would take 0.9 s; interleaved they take ~0.3 s.
+  CHECK(elapsed < std::chrono::milliseconds(800));
+  Session reader(conformance::engine());
+  CHECK(reader.query<User>().count() == 3);
+}
+
+TEST_CASE("async: a COMMIT that fails reports the database's error, and nothing is kept",
+          "[async][postgresql][errors]") {
+  if (conformance::backend() != "postgresql") return;
+  conformance::FreshSchema schema;
+  at_commit_of_users("RAISE EXCEPTION 'no users today' USING ERRCODE = '23514'");
+  auto task = []() -> asio::awaitable<std::string> {
+    AsyncSession session(conformance::engine());
+    session.add(User{.name = "refused"});
+    std::string sqlstate;
+    try {
+      co_await session.commit();
+    } catch (const DatabaseError& e) {
+      sqlstate = e.sqlstate();
+      CHECK(std::string(e.what()).find("no users today") != std::string::npos);
+    }
+    session.rollback();
+    // The session and its pooled connection are usable again.
+    auto users = co_await session.all(session.query<User>());
+    CHECK(users.empty());
+    co_return sqlstate;
+  };
+  CHECK(run(task()) == "23514");
+  Session reader(conformance::engine());
+  CHECK(reader.query<User>().count() == 0);
+}
+
+TEST_CASE("async: commit of a session that ran nothing, and of one that only read", "[async]") {
+  conformance::FreshSchema schema;
+  auto task = []() -> asio::awaitable<std::size_t> {
+    AsyncSession session(conformance::engine());
+    co_await session.commit(); // nothing at all
+    auto users = co_await session.all(session.query<User>());
+    co_await session.commit(); // a read-only transaction
+    session.add(User{.name = "late"});
+    co_await session.commit();
+    auto after = co_await session.all(session.query<User>());
+    co_return users.size() * 10 + after.size();
+  };
+  CHECK(run(task()) == 1);
+}

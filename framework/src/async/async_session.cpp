@@ -25,9 +25,13 @@ boost::asio::awaitable<void> AsyncSession::flush() {
   core_->end_flush(*job, error);
 }
 
+// The flush and the COMMIT are two round trips here, where the blocking session sends the
+// flush's last statement with COMMIT: outside pipeline mode libpq has one query in flight.
 boost::asio::awaitable<void> AsyncSession::commit() {
   co_await flush();
-  core_->commit(); // nothing left to flush: only COMMIT, and the states
+  if (Transaction* transaction = core_->open_transaction())
+    co_await commit_async(core_->connection(), *transaction);
+  core_->after_commit();
 }
 
 void AsyncSession::rollback() { core_->rollback(); }

@@ -4,6 +4,7 @@
 #include <retort/core/error.hpp>
 #include <retort/engine/connection.hpp>
 #include <retort/engine/nonblocking.hpp>
+#include <retort/engine/transaction.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -106,6 +107,36 @@ asio::awaitable<void> run_plan_async(Plan& plan, Connection& connection) {
     co_return;
   };
   co_await asio::co_spawn(blocking_workers(), work, asio::use_awaitable);
+}
+
+asio::awaitable<void> commit_async(Connection& connection, Transaction& transaction) {
+  NonBlockingConnection* nb = connection.driver().non_blocking();
+  if (nb == nullptr) {
+    auto work = [&transaction]() -> asio::awaitable<void> {
+      transaction.commit();
+      co_return;
+    };
+    co_await asio::co_spawn(blocking_workers(), work, asio::use_awaitable);
+    co_return;
+  }
+  if (!connection.send_commit(transaction)) co_return;
+  // Every result is read, even after an error, so that the connection is clean again.
+  std::exception_ptr error;
+  try {
+    co_await send_all(*nb);
+    while (auto result = co_await next_result(*nb)) {
+      try {
+        result->throw_if_error();
+      } catch (...) {
+        if (!error) error = std::current_exception();
+      }
+    }
+  } catch (...) {
+    if (!error) error = std::current_exception();
+  }
+  if (!error) co_return;
+  connection.commit_failed();
+  std::rethrow_exception(error);
 }
 
 } // namespace retort

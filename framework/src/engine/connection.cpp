@@ -20,6 +20,16 @@ void ConnectionState::note_failure() noexcept {
   if (pooled && !pooled->is_valid()) pooled.invalidate();
 }
 
+void ConnectionState::close_failed_commit() noexcept {
+  note_failure();
+  try {
+    DriverConnection& connection = driver();
+    if (connection.is_valid() && connection.in_transaction()) connection.rollback();
+  } catch (...) {
+    pooled.invalidate();
+  }
+}
+
 namespace {
 
 void echo_statement(const std::string& sql, std::span<const Value> params) {
@@ -140,14 +150,7 @@ void Connection::execute_and_commit(std::span<const Pipelined> statements, Trans
   auto results = run_pipeline(statements, !implicit, &commit_error);
   transaction.active_ = false;
   if (commit_error) {
-    DriverConnection& driver = state_->driver();
-    state_->note_failure();
-    // PostgreSQL ends a transaction whose COMMIT failed; make sure nothing is left open.
-    try {
-      if (driver.is_valid() && driver.in_transaction()) driver.rollback();
-    } catch (...) {
-      state_->pooled.invalidate();
-    }
+    state_->close_failed_commit();
     std::rethrow_exception(commit_error);
   }
   if (state_->engine.echo()) log_line("COMMIT");
@@ -308,6 +311,27 @@ void Connection::execute_ddl(const std::string& sql) {
     throw;
   }
 }
+
+bool Connection::send_commit(Transaction& transaction) {
+  if (!transaction.is_active() || transaction.is_nested() || transaction.connection_ != state_)
+    throw InvalidStateError("send_commit(): needs the active top-level transaction of this "
+                            "connection");
+  NonBlockingConnection* nb = state_->driver().non_blocking();
+  if (nb == nullptr)
+    throw InvalidStateError("send_commit(): the driver has no non-blocking side; use "
+                            "Transaction::commit()");
+  transaction.active_ = false;
+  state_->untouched_transaction = false;
+  if (state_->engine.echo()) log_line("COMMIT");
+  try {
+    return nb->send_commit();
+  } catch (...) {
+    state_->close_failed_commit();
+    throw;
+  }
+}
+
+void Connection::commit_failed() noexcept { state_->close_failed_commit(); }
 
 Transaction Connection::begin() {
   DriverConnection& driver = state_->driver();

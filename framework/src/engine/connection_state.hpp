@@ -69,6 +69,9 @@ struct ConnectionState {
   DriverConnection& driver();
   /// After a failure: a connection the driver reports broken is discarded by the pool.
   void note_failure() noexcept;
+  /// After a COMMIT that failed: nothing may stay open (PostgreSQL ends such a transaction, a
+  /// busy SQLite one stays open), so the transaction is rolled back or the connection dropped.
+  void close_failed_commit() noexcept;
 };
 
 } // namespace retort

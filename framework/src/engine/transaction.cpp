@@ -57,14 +57,13 @@ void Transaction::commit() {
     if (echo) log_line("COMMIT");
     driver.commit();
   } catch (...) {
-    connection_->note_failure();
-    // A failed COMMIT can leave the transaction open (e.g. SQLITE_BUSY); close it so the
-    // connection goes back to the pool clean.
-    try {
-      if (!is_nested() && driver.is_valid() && driver.in_transaction()) driver.rollback();
-    } catch (...) {
-      connection_->pooled.invalidate();
-    }
+    // A failed COMMIT can leave the transaction open (e.g. SQLITE_BUSY): it is closed so that
+    // the connection goes back to the pool clean. A failed RELEASE leaves the outer
+    // transaction to its owner.
+    if (is_nested())
+      connection_->note_failure();
+    else
+      connection_->close_failed_commit();
     throw;
   }
 }

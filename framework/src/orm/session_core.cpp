@@ -418,6 +418,15 @@ void SessionCore::autoflush() {
 void SessionCore::commit() {
   check_usable();
   flush_and_commit();
+  after_commit();
+}
+
+Transaction* SessionCore::open_transaction() {
+  check_usable();
+  return transaction_ ? &*transaction_ : nullptr;
+}
+
+void SessionCore::after_commit() {
   end_transaction();
   inserted_.clear();
   // Deleted rows are gone for good once committed: their objects leave the session detached.

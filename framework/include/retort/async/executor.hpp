@@ -17,10 +17,17 @@
 namespace retort {
 
 class Connection;
+class Transaction;
 
 /// Runs `plan` to completion on `connection` without blocking the calling coroutine's thread
 /// on the database (see the file comment for how each kind of driver is driven).
 RETORT_API boost::asio::awaitable<void> run_plan_async(Plan& plan, Connection& connection);
+
+/// Commits `transaction`, the top-level one of `connection`, as run_plan_async() runs a plan:
+/// COMMIT goes through the non-blocking side (the coroutine waits for its answer without
+/// blocking the thread), or to a worker thread for a blocking driver.
+RETORT_API boost::asio::awaitable<void> commit_async(Connection& connection,
+                                                     Transaction& transaction);
 
 /// The worker threads blocking drivers run on (created on first use, two threads).
 RETORT_API boost::asio::any_io_executor blocking_workers();

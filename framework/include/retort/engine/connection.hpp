@@ -76,6 +76,14 @@ public:
   /// what decides whether to commit (e.g. a row-count check).
   void execute_and_commit(std::span<const Pipelined> statements, Transaction& transaction,
                           const ResultHandler& handle);
+  /// Transaction::commit() for an event loop (the async layer): ends `transaction`, the active
+  /// top-level one, and queues its COMMIT on the driver's non-blocking side; false when nothing
+  /// must be sent (nothing ran). The caller sends it and reads its result; if that fails, it
+  /// calls commit_failed().
+  bool send_commit(Transaction& transaction);
+  /// After a COMMIT sent by send_commit() failed: leaves no transaction open (or drops the
+  /// connection).
+  void commit_failed() noexcept;
   /// Executes raw SQL with no parameters and no rows (DDL, PRAGMA).
   void execute_ddl(const std::string& sql);
 

@@ -92,6 +92,10 @@ public:
   virtual void exit_pipeline_mode() = 0;
   /// True while in pipeline mode.
   virtual bool in_pipeline_mode() const = 0;
+  /// Queues the COMMIT of the open top-level transaction, to be sent and read like a query;
+  /// false when there is nothing to send (the transaction ran nothing). A failed transaction is
+  /// rolled back instead and DatabaseError (25P02) thrown, as DriverConnection::commit() does.
+  virtual bool send_commit() = 0;
 };
 
 } // namespace retort

@@ -21,7 +21,8 @@ namespace retort {
 // 2: DriverConnection gained last_insert_id() and pipelined statement names; SqlDialect gained
 //    prefers_last_insert_id().
 // 3: DriverStatement gained bind_borrowed().
-inline constexpr std::uint32_t plugin_abi_version = 3;
+// 4: NonBlockingConnection gained send_commit().
+inline constexpr std::uint32_t plugin_abi_version = 4;
 
 // Two C++ modules can share classes only when built by the same compiler family against the
 // same standard library; the tag records both so the loader can refuse a mismatch cleanly.

@@ -189,6 +189,11 @@ public:
   void forbid_lazy_loading() noexcept { lazy_loading_ = false; }
   /// Flushes and commits.
   void commit();
+  /// The open transaction, for an executor that commits it itself (async); nullptr if none.
+  Transaction* open_transaction();
+  /// The rest of commit() once the transaction has committed: connection back to the pool,
+  /// object states, expiry.
+  void after_commit();
   /// Rolls the transaction back and restores object states (see Session docs).
   void rollback();
   /// Expunges everything and returns the connection; the session is unusable afterwards.
