@@ -73,7 +73,7 @@ ResultPtr take_pipelined(PGconn* conn) {
 
 // Sends BEGIN inside the current pipeline (a deferred transaction start riding along with the
 // statement that needs it).
-bool send_begin(PGconn* conn) {
+bool queue_begin(PGconn* conn) {
   return PQsendQueryParams(conn, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 0;
 }
 
@@ -99,7 +99,7 @@ Pipelined prepare_and_describe(PGconn* conn, const std::string& name, const std:
     out.first.reset(PQprepare(conn, name.c_str(), sql.c_str(), 0, nullptr));
     return out;
   }
-  if ((!begin || send_begin(conn)) && PQsendPrepare(conn, name.c_str(), sql.c_str(), 0, nullptr) &&
+  if ((!begin || queue_begin(conn)) && PQsendPrepare(conn, name.c_str(), sql.c_str(), 0, nullptr) &&
       PQsendDescribePrepared(conn, name.c_str()) && PQpipelineSync(conn)) {
     if (begin) out.begin = take_pipelined(conn);
     out.first = take_pipelined(conn);
@@ -127,7 +127,7 @@ Pipelined begin_and_execute(Session& session, PGconn* conn, const std::string& n
                                      params.lengths(), params.formats(), 0));
     return out;
   }
-  if (send_begin(conn) &&
+  if (queue_begin(conn) &&
       PQsendQueryPrepared(conn, name.c_str(), params.count(), params.values(), params.lengths(),
                           params.formats(), 0) &&
       PQpipelineSync(conn)) {
@@ -343,6 +343,13 @@ bool Connection::send_commit() {
   return true;
 }
 
+bool Connection::send_begin() {
+  PGconn* conn = session_->usable("BEGIN");
+  if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF || !session_->take_begin()) return false;
+  send_query("BEGIN", {});
+  return true;
+}
+
 // What commit() and send_commit() decide before COMMIT goes out: a transaction that ran
 // nothing needs none, and a failed one is rolled back (PostgreSQL would answer its COMMIT with
 // a silent ROLLBACK) and reported as the error it is.
@@ -411,7 +418,8 @@ PGconn* Connection::non_blocking_handle(const std::string& sql) {
   if (!PQisnonblocking(conn) && PQsetnonblocking(conn, 1) != 0) session_->raise(nullptr, sql);
   // Outside pipeline mode a deferred BEGIN cannot share the request's round trip without
   // changing what the caller reads back, so it goes first, eagerly (as begin() used to do).
-  // enter_pipeline_mode() instead sends it inside the pipeline.
+  // enter_pipeline_mode() instead sends it inside the pipeline, and an event loop sends it
+  // with send_begin() first so as not to block here.
   if (PQpipelineStatus(conn) == PQ_PIPELINE_OFF && session_->take_begin()) {
     ResultPtr result(PQexec(conn, "BEGIN"));
     if (!completed(result.get())) session_->raise(result.get(), "BEGIN");
@@ -521,7 +529,7 @@ void Connection::enter_pipeline_mode() {
     throw InvalidStateError("cannot enter pipeline mode: " + trimmed(PQerrorMessage(conn)));
   // A deferred BEGIN opens the pipeline; its answer is read and dropped by next_result().
   if (session_->take_begin()) {
-    if (!send_begin(conn)) send_failed("BEGIN");
+    if (!queue_begin(conn)) send_failed("BEGIN");
     in_flight_.push_back({"BEGIN", false, true});
   }
 }

@@ -207,3 +207,21 @@ TEST_CASE("async: commit of a session that ran nothing, and of one that only rea
   };
   CHECK(run(task()) == 1);
 }
+
+TEST_CASE("async: a flushed change is inside the transaction until commit", "[async]") {
+  conformance::FreshSchema schema;
+  auto task = []() -> asio::awaitable<std::size_t> {
+    AsyncSession session(conformance::engine());
+    session.add(User{.name = "undone"});
+    co_await session.flush(); // BEGIN goes first: the INSERT must not commit on its own
+    // (SQLite's shared :memory: database has one connection: no one else can look.)
+    if (conformance::backend() != "sqlite_memory") {
+      Session other(conformance::engine());
+      CHECK(other.query<User>().count() == 0); // not visible outside the transaction
+    }
+    session.rollback();
+    auto users = co_await session.all(session.query<User>());
+    co_return users.size();
+  };
+  CHECK(run(task()) == 0);
+}

@@ -72,10 +72,31 @@ asio::awaitable<void> run_step(NonBlockingConnection& nb, DriverConnection& driv
   if (error) std::rethrow_exception(error);
 }
 
+// Sends what is queued and reads every result to the end marker, even after an error, so
+// that the connection is clean again; then throws the first error.
+asio::awaitable<void> finish_request(NonBlockingConnection& nb) {
+  std::exception_ptr error;
+  try {
+    co_await send_all(nb);
+    while (auto result = co_await next_result(nb)) {
+      try {
+        result->throw_if_error();
+      } catch (...) {
+        if (!error) error = std::current_exception();
+      }
+    }
+  } catch (...) {
+    if (!error) error = std::current_exception();
+  }
+  if (error) std::rethrow_exception(error);
+}
+
 asio::awaitable<void> run_non_blocking(Plan& plan, Connection& connection,
                                        NonBlockingConnection& nb) {
   PlanStep step;
   try {
+    // A deferred BEGIN would otherwise go out as a blocking round trip before the first step.
+    if (nb.send_begin()) co_await finish_request(nb);
     while (plan.next(step)) {
       co_await run_step(nb, connection.driver(), step);
       step.reset();
@@ -120,23 +141,12 @@ asio::awaitable<void> commit_async(Connection& connection, Transaction& transact
     co_return;
   }
   if (!connection.send_commit(transaction)) co_return;
-  // Every result is read, even after an error, so that the connection is clean again.
-  std::exception_ptr error;
   try {
-    co_await send_all(*nb);
-    while (auto result = co_await next_result(*nb)) {
-      try {
-        result->throw_if_error();
-      } catch (...) {
-        if (!error) error = std::current_exception();
-      }
-    }
+    co_await finish_request(*nb);
   } catch (...) {
-    if (!error) error = std::current_exception();
+    connection.commit_failed();
+    throw;
   }
-  if (!error) co_return;
-  connection.commit_failed();
-  std::rethrow_exception(error);
 }
 
 } // namespace retort

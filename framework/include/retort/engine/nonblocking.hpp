@@ -96,6 +96,10 @@ public:
   /// false when there is nothing to send (the transaction ran nothing). A failed transaction is
   /// rolled back instead and DatabaseError (25P02) thrown, as DriverConnection::commit() does.
   virtual bool send_commit() = 0;
+  /// Queues the BEGIN of a transaction whose begin the driver deferred (to be sent and read
+  /// like a query) so that it does not go out with a blocking round trip before the next
+  /// query; false when no BEGIN is waiting. Not in pipeline mode, which sends it itself.
+  virtual bool send_begin() = 0;
 };
 
 } // namespace retort

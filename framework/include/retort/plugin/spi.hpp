@@ -21,7 +21,7 @@ namespace retort {
 // 2: DriverConnection gained last_insert_id() and pipelined statement names; SqlDialect gained
 //    prefers_last_insert_id().
 // 3: DriverStatement gained bind_borrowed().
-// 4: NonBlockingConnection gained send_commit().
+// 4: NonBlockingConnection gained send_commit() and send_begin().
 inline constexpr std::uint32_t plugin_abi_version = 4;
 
 // Two C++ modules can share classes only when built by the same compiler family against the
