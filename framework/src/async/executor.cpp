@@ -48,45 +48,26 @@ asio::awaitable<std::unique_ptr<NonBlockingResult>> next_result(NonBlockingConne
   co_return nb.next_result();
 }
 
-// One statement on the non-blocking side: send, then read its results to the end marker, so
-// the connection is clean even when the statement failed.
-asio::awaitable<void> run_step(NonBlockingConnection& nb, DriverConnection& driver,
-                               PlanStep& step) {
-  nb.send_query(step.text(), step.params);
+// Sends what is queued, then reads its results to the end marker, so that the connection is
+// clean even when the statement failed; rows go to `step`'s sink, when there is one. Throws
+// the first error.
+asio::awaitable<void> finish_request(NonBlockingConnection& nb, DriverConnection& driver,
+                                     PlanStep* step) {
   co_await send_all(nb);
   std::exception_ptr error;
   while (auto result = co_await next_result(nb)) {
     try {
       result->throw_if_error();
-      if (step.sink != nullptr) {
+      if (step != nullptr && step->sink != nullptr) {
         while (result->step())
-          step.sink->row(*result);
-        if (step.want_last_insert_id)
-          if (auto id = driver.last_insert_id()) step.sink->last_insert_id(*id);
-        step.sink->done(result->rows_affected());
+          step->sink->row(*result);
+        if (step->want_last_insert_id)
+          if (auto id = driver.last_insert_id()) step->sink->last_insert_id(*id);
+        step->sink->done(result->rows_affected());
       }
     } catch (...) {
       if (!error) error = std::current_exception();
     }
-  }
-  if (error) std::rethrow_exception(error);
-}
-
-// Sends what is queued and reads every result to the end marker, even after an error, so
-// that the connection is clean again; then throws the first error.
-asio::awaitable<void> finish_request(NonBlockingConnection& nb) {
-  std::exception_ptr error;
-  try {
-    co_await send_all(nb);
-    while (auto result = co_await next_result(nb)) {
-      try {
-        result->throw_if_error();
-      } catch (...) {
-        if (!error) error = std::current_exception();
-      }
-    }
-  } catch (...) {
-    if (!error) error = std::current_exception();
   }
   if (error) std::rethrow_exception(error);
 }
@@ -96,9 +77,10 @@ asio::awaitable<void> run_non_blocking(Plan& plan, Connection& connection,
   PlanStep step;
   try {
     // A deferred BEGIN would otherwise go out as a blocking round trip before the first step.
-    if (nb.send_begin()) co_await finish_request(nb);
+    if (nb.send_begin()) co_await finish_request(nb, connection.driver(), nullptr);
     while (plan.next(step)) {
-      co_await run_step(nb, connection.driver(), step);
+      nb.send_query(step.text(), step.params);
+      co_await finish_request(nb, connection.driver(), &step);
       step.reset();
     }
   } catch (...) {
@@ -142,7 +124,7 @@ asio::awaitable<void> commit_async(Connection& connection, Transaction& transact
   }
   if (!connection.send_commit(transaction)) co_return;
   try {
-    co_await finish_request(*nb);
+    co_await finish_request(*nb, connection.driver(), nullptr);
   } catch (...) {
     connection.commit_failed();
     throw;
