@@ -99,6 +99,8 @@ Report bulk_insert(const Engine& engine, const Args& a) {
   std::vector<std::shared_ptr<Customer>> objects;
   objects.reserve(input.size());
   bench::Stopwatch clock;
+  if (a.variant != "default" && a.variant != "explicit" && a.variant != "autodetect")
+    throw std::runtime_error("bulk_insert variants: explicit (the default) or autodetect");
   Session session(engine, SessionOptions{.autodetect_changes = a.variant == "autodetect"});
   clock.time([&] {
     for (std::size_t at = 0; at < input.size(); at += chunk) {

@@ -171,7 +171,8 @@ TEST_CASE("async: a COMMIT that fails reports the database's error, and nothing 
           "[async][postgresql][errors]") {
   if (conformance::backend() != "postgresql") return;
   conformance::FreshSchema schema;
-  at_commit_of_users("RAISE EXCEPTION 'no users today' USING ERRCODE = '23514'");
+  at_commit_of_users("IF NEW.name = 'refused' THEN "
+                     "RAISE EXCEPTION 'no users today' USING ERRCODE = '23514'; END IF");
   auto task = []() -> asio::awaitable<std::string> {
     AsyncSession session(conformance::engine());
     session.add(User{.name = "refused"});
@@ -182,6 +183,8 @@ TEST_CASE("async: a COMMIT that fails reports the database's error, and nothing 
       sqlstate = e.sqlstate();
       CHECK(std::string(e.what()).find("no users today") != std::string::npos);
     }
+    // As after a failed flush, the session insists on rollback() first.
+    CHECK_THROWS_AS(session.add(User{.name = "too early"}), InvalidStateError);
     session.rollback();
     // The session and its pooled connection are usable again.
     auto users = co_await session.all(session.query<User>());
@@ -224,4 +227,46 @@ TEST_CASE("async: a flushed change is inside the transaction until commit", "[as
     co_return users.size();
   };
   CHECK(run(task()) == 0);
+}
+
+TEST_CASE("a failed COMMIT ends the transaction: nothing after it runs until rollback()",
+          "[postgresql][errors]") {
+  if (conformance::backend() != "postgresql") return;
+  conformance::FreshSchema schema;
+  at_commit_of_users("IF NEW.name = 'refused' THEN "
+                     "RAISE EXCEPTION 'no users today' USING ERRCODE = '23514'; END IF");
+  Session session(conformance::engine());
+  session.add(User{.name = "refused"});
+  CHECK_THROWS_AS(session.commit(), DatabaseError);
+  // Not silently in autocommit on a transaction that is over: the session says what to do.
+  try {
+    session.add(User{.name = "too early"});
+    FAIL("a session whose COMMIT failed went on without rollback()");
+  } catch (const InvalidStateError& e) {
+    CHECK(std::string(e.what()).find("call rollback()") != std::string::npos);
+  }
+  session.rollback();
+  session.add(User{.name = "accepted"});
+  session.commit();
+  Session reader(conformance::engine());
+  auto users = reader.query<User>().all();
+  REQUIRE(users.size() == 1);
+  CHECK(users[0]->name == "accepted");
+}
+
+TEST_CASE("async: sessions without change detection write flagged objects", "[async]") {
+  conformance::FreshSchema schema;
+  auto task = []() -> asio::awaitable<std::int64_t> {
+    AsyncSession session(conformance::engine(), SessionOptions{.autodetect_changes = false});
+    auto user = session.add(User{.name = "flag", .age = 1});
+    co_await session.commit();
+    auto loaded = co_await session.get<User>(user->id);
+    loaded->age = 2;
+    session.modified(loaded);
+    co_await session.commit();
+    co_return user->id;
+  };
+  const std::int64_t id = run(task());
+  Session reader(conformance::engine());
+  CHECK(reader.get<User>(id)->age == 2);
 }

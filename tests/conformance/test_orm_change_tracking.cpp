@@ -7,6 +7,8 @@
 
 using namespace retort;
 using models::Address;
+using models::Course;
+using models::Student;
 using models::User;
 
 namespace {
@@ -149,6 +151,112 @@ TEST_CASE("without change detection, rollback restores a flagged object and spen
   CHECK(age_in_database(user->id) == 10);
 }
 
+TEST_CASE("without change detection, removing a parent sets its children's keys to NULL",
+          "[orm][change-tracking][relationships]") {
+  conformance::FreshSchema schema;
+  std::int64_t address_id = 0;
+  {
+    Session session(conformance::engine(), explicit_changes);
+    auto ann = session.add(User{.name = "Ann"});
+    auto address = std::make_shared<Address>(Address{.email = "ann@example.com"});
+    ann->addresses.push_back(address);
+    session.commit();
+    address_id = address->id;
+  }
+  Session session(conformance::engine(), explicit_changes);
+  auto address = session.get<Address>(address_id);
+  REQUIRE(address);
+  session.remove(session.get<User>(*address->user_id));
+  session.commit(); // the address's key goes first: no foreign key violation
+  Session reader(conformance::engine());
+  auto kept = reader.get<Address>(address_id);
+  REQUIRE(kept);
+  CHECK_FALSE(kept->user_id.has_value());
+  CHECK(reader.query<User>().count() == 0);
+}
+
+TEST_CASE("without change detection, collection changes move and add children",
+          "[orm][change-tracking][relationships]") {
+  conformance::FreshSchema schema;
+  std::int64_t ann_id = 0;
+  std::int64_t moved_id = 0;
+  {
+    Session session(conformance::engine(), explicit_changes);
+    auto ann = session.add(User{.name = "Ann"});
+    auto moved = std::make_shared<Address>(Address{.email = "moved@example.com"});
+    ann->addresses.push_back(moved);
+    session.commit();
+    ann_id = ann->id;
+    moved_id = moved->id;
+  }
+  Session session(conformance::engine(), explicit_changes);
+  auto moved = session.get<Address>(moved_id);
+  // A new parent whose collection already holds a persistent child: the child moves to it.
+  auto bob = std::make_shared<User>(User{.name = "Bob"});
+  bob->addresses.push_back(moved);
+  session.add(bob);
+  // A new child appended to a persistent parent's collection.
+  auto ann = session.get<User>(ann_id);
+  ann->addresses.push_back(std::make_shared<Address>(Address{.email = "new@example.com"}));
+  // Many-to-many rows.
+  auto student = session.add(Student{.name = "Sam"});
+  auto course = session.add(Course{.title = "SQL"});
+  session.commit();
+  student->courses.push_back(course);
+  session.commit();
+
+  Session reader(conformance::engine());
+  CHECK(reader.get<Address>(moved_id)->user_id == bob->id);
+  auto reloaded = reader.get<User>(ann_id);
+  REQUIRE(reloaded->addresses.size() == 1);
+  CHECK(reloaded->addresses[0]->email == "new@example.com");
+  CHECK(reader.get<Student>(student->id)->courses.size() == 1);
+}
+
+TEST_CASE("without change detection, merge(), autoflush and expunge follow the flags",
+          "[orm][change-tracking]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine(), explicit_changes);
+  auto user = session.add(User{.name = "Mia", .age = 1});
+  session.commit();
+
+  // merge() changes the session's object: it is flagged and written.
+  session.merge(User{.id = user->id, .name = "Mia", .age = 2});
+  // Autoflush before a query writes flagged changes, so the query sees them.
+  user->name = "Mia M";
+  session.modified(user);
+  CHECK(session.query<User>().filter(col(&User::name) == "Mia M").count() == 1);
+  session.commit();
+  CHECK(age_in_database(user->id) == 2);
+
+  // Expunging a flagged object forgets its flag: nothing is written, nothing dangles.
+  user = session.get<User>(user->id);
+  user->age = 3;
+  session.modified(user);
+  session.expunge(user);
+  session.commit();
+  CHECK(age_in_database(user->id) == 2);
+}
+
+TEST_CASE("without change detection, an unflagged change does not survive a reload",
+          "[orm][change-tracking]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine(), explicit_changes);
+  auto user = session.add(User{.name = "Ned", .age = 1});
+  session.commit(); // expires the object
+  user->age = 9;    // not flagged: not written...
+  auto reloaded = session.query<User>().first();
+  REQUIRE(reloaded == user);
+  CHECK(user->age == 1); // ...so the reload shows what the database has, not a phantom change
+  user->age = 10;
+  session.modified(user);
+  session.expire(user);
+  session.query<User>().first();
+  CHECK(user->age == 10); // a flagged change wins over the reload, as with detection
+  session.commit();
+  CHECK(age_in_database(user->id) == 10);
+}
+
 TEST_CASE("without change detection, objects only the session holds are still let go",
           "[orm][change-tracking][memory]") {
   using models::Tag; // no many-to-one points at tags, so nothing else can keep one reachable
@@ -158,10 +266,13 @@ TEST_CASE("without change detection, objects only the session holds are still le
   // Several transactions past the first release threshold (1024 objects): the maps stay
   // bounded by what the application holds, not by what the session ever saw. (Objects
   // inserted in the open transaction are held until it ends, so that rollback can undo them.)
+  // Half are made by the application (their states are the session's), half by add().
   for (int chunk = 0; chunk < 6; ++chunk) {
     for (int i = 0; i < 500; ++i) {
-      auto tag = session.add(Tag{.label = "t" + std::to_string(chunk * 500 + i), .weight = 1});
-      if (i == 0) kept.push_back(tag);
+      Tag tag{.label = "t" + std::to_string(chunk * 500 + i), .weight = 1};
+      auto added = i % 2 == 0 ? session.add(std::move(tag))
+                              : session.add(std::make_shared<Tag>(std::move(tag)));
+      if (i < 2) kept.push_back(added);
     }
     session.commit();
   }
@@ -173,8 +284,12 @@ TEST_CASE("without change detection, objects only the session holds are still le
     tag->weight = 7;
     session.modified(tag);
   }
+  // New objects, possibly at the addresses of released ones, are new rows.
+  for (int i = 0; i < 100; ++i)
+    session.add(std::make_shared<Tag>(Tag{.label = "late" + std::to_string(i), .weight = 2}));
   session.commit();
   Session reader(conformance::engine());
-  CHECK(reader.query<Tag>().count() == 3000);
+  CHECK(reader.query<Tag>().count() == 3100);
   CHECK(reader.query<Tag>().filter(col(&Tag::weight) == 7).count() == std::int64_t(kept.size()));
+  CHECK(reader.query<Tag>().filter(col(&Tag::weight) == 2).count() == 100);
 }

@@ -29,8 +29,18 @@ boost::asio::awaitable<void> AsyncSession::flush() {
 // flush's last statement with COMMIT: outside pipeline mode libpq has one query in flight.
 boost::asio::awaitable<void> AsyncSession::commit() {
   co_await flush();
-  if (Transaction* transaction = core_->open_transaction())
-    co_await commit_async(core_->connection(), *transaction);
+  if (Transaction* transaction = core_->open_transaction()) {
+    std::exception_ptr error;
+    try {
+      co_await commit_async(core_->connection(), *transaction);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (error) {
+      core_->commit_failed();
+      std::rethrow_exception(error);
+    }
+  }
   core_->after_commit();
 }
 

@@ -48,26 +48,35 @@ asio::awaitable<std::unique_ptr<NonBlockingResult>> next_result(NonBlockingConne
   co_return nb.next_result();
 }
 
+// Hands one result's rows (and generated key) to the step's sink.
+void deliver(PlanStep& step, NonBlockingResult& result, DriverConnection& driver) {
+  while (result.step())
+    step.sink->row(result);
+  if (step.want_last_insert_id)
+    if (auto id = driver.last_insert_id()) step.sink->last_insert_id(*id);
+  step.sink->done(result.rows_affected());
+}
+
 // Sends what is queued, then reads its results to the end marker, so that the connection is
 // clean even when the statement failed; rows go to `step`'s sink, when there is one. Throws
-// the first error.
-asio::awaitable<void> finish_request(NonBlockingConnection& nb, DriverConnection& driver,
+// the first error. Interrupted half-way (the wait was cancelled, or the connection failed),
+// results are left unread: the connection is not trusted again.
+asio::awaitable<void> finish_request(NonBlockingConnection& nb, Connection& connection,
                                      PlanStep* step) {
-  co_await send_all(nb);
   std::exception_ptr error;
-  while (auto result = co_await next_result(nb)) {
-    try {
-      result->throw_if_error();
-      if (step != nullptr && step->sink != nullptr) {
-        while (result->step())
-          step->sink->row(*result);
-        if (step->want_last_insert_id)
-          if (auto id = driver.last_insert_id()) step->sink->last_insert_id(*id);
-        step->sink->done(result->rows_affected());
+  try {
+    co_await send_all(nb);
+    while (auto result = co_await next_result(nb)) {
+      try {
+        result->throw_if_error();
+        if (step != nullptr && step->sink != nullptr) deliver(*step, *result, connection.driver());
+      } catch (...) {
+        if (!error) error = std::current_exception();
       }
-    } catch (...) {
-      if (!error) error = std::current_exception();
     }
+  } catch (...) {
+    connection.invalidate();
+    throw;
   }
   if (error) std::rethrow_exception(error);
 }
@@ -75,16 +84,18 @@ asio::awaitable<void> finish_request(NonBlockingConnection& nb, DriverConnection
 asio::awaitable<void> run_non_blocking(Plan& plan, Connection& connection,
                                        NonBlockingConnection& nb) {
   PlanStep step;
+  // A plan with no statement sends nothing, not even its transaction's BEGIN.
+  if (!plan.next(step)) co_return;
   try {
     // A deferred BEGIN would otherwise go out as a blocking round trip before the first step.
-    if (nb.send_begin()) co_await finish_request(nb, connection.driver(), nullptr);
-    while (plan.next(step)) {
+    if (nb.send_begin()) co_await finish_request(nb, connection, nullptr);
+    do {
       nb.send_query(step.text(), step.params);
-      co_await finish_request(nb, connection.driver(), &step);
+      co_await finish_request(nb, connection, &step);
       step.reset();
-    }
+    } while (plan.next(step));
   } catch (...) {
-    // A connection whose statement was interrupted is not trusted again.
+    // A statement that failed because the connection did is not tried on it again.
     if (!connection.driver().is_valid()) connection.invalidate();
     throw;
   }
@@ -124,7 +135,7 @@ asio::awaitable<void> commit_async(Connection& connection, Transaction& transact
   }
   if (!connection.send_commit(transaction)) co_return;
   try {
-    co_await finish_request(*nb, connection.driver(), nullptr);
+    co_await finish_request(*nb, connection, nullptr);
   } catch (...) {
     connection.commit_failed();
     throw;

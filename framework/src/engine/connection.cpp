@@ -124,11 +124,15 @@ std::vector<Result> Connection::execute_pipeline(std::span<const Pipelined> stat
   return run_pipeline(statements, false, nullptr);
 }
 
+void Connection::check_top_level(const Transaction& transaction, const char* caller) const {
+  if (!transaction.is_active() || transaction.is_nested() || transaction.connection_ != state_)
+    throw InvalidStateError(std::string(caller) +
+                            ": needs the active top-level transaction of this connection");
+}
+
 void Connection::execute_and_commit(std::span<const Pipelined> statements, Transaction& transaction,
                                     const ResultHandler& handle) {
-  if (!transaction.is_active() || transaction.is_nested() || transaction.connection_ != state_)
-    throw InvalidStateError("execute_and_commit(): needs the active top-level transaction of "
-                            "this connection");
+  check_top_level(transaction, "execute_and_commit()");
   if (!can_pipeline()) {
     if (run_alone_and_commit(statements, transaction, handle)) return;
     for (std::size_t i = 0; i < statements.size(); ++i) {
@@ -313,9 +317,7 @@ void Connection::execute_ddl(const std::string& sql) {
 }
 
 bool Connection::send_commit(Transaction& transaction) {
-  if (!transaction.is_active() || transaction.is_nested() || transaction.connection_ != state_)
-    throw InvalidStateError("send_commit(): needs the active top-level transaction of this "
-                            "connection");
+  check_top_level(transaction, "send_commit()");
   NonBlockingConnection* nb = state_->driver().non_blocking();
   if (nb == nullptr)
     throw InvalidStateError("send_commit(): the driver has no non-blocking side; use "

@@ -378,9 +378,12 @@ std::shared_ptr<void> SessionCore::object_from_row(const MapperBase& mapper,
   if (auto* hit = probe.found) {
     InstanceState& state = *hit->state;
     // Expired objects take the database's values, unless the application changed them since:
-    // then its changes win and are flushed, as with SQLAlchemy's modified attributes.
+    // then its changes win and are flushed, as with SQLAlchemy's modified attributes. Without
+    // change detection only flagged changes are flushed, so only those win.
     if (state.expired) {
-      if (mapper.changed_columns(state) == 0) mapper.load_into(state, row, first);
+      const bool kept = (options_.autodetect_changes || state.flagged_modified) &&
+                        mapper.changed_columns(state) != 0;
+      if (!kept) mapper.load_into(state, row, first);
       state.expired = false;
     }
     return hit->object;
@@ -569,6 +572,7 @@ std::shared_ptr<void> SessionCore::merge(const MapperBase& mapper, const void* o
   InstanceState& state = state_for(mapper, target);
   for (std::size_t i = 0; i < mapper.columns().size(); ++i)
     mapper.set_column_value(state.object, i, mapper.column_value(object, i));
+  flag_modified(state);
   return target;
 }
 

@@ -16,8 +16,8 @@ SessionCore::~SessionCore() { close(); }
 void SessionCore::check_usable() const {
   if (closed_) throw InvalidStateError("the session is closed");
   if (needs_rollback_)
-    throw InvalidStateError("this session's transaction was rolled back after an error during "
-                            "flush; call rollback() before using the session again");
+    throw InvalidStateError("this session's transaction was rolled back after an error in a "
+                            "flush or its COMMIT; call rollback() before using the session again");
 }
 
 IdentityMap& SessionCore::identity_map(const MapperBase& mapper) { return maps_[&mapper]; }
@@ -92,6 +92,8 @@ void SessionCore::add(const MapperBase& mapper, const std::shared_ptr<void>& obj
                               mapper.table_name() + "'); use merge()");
     state.status = ObjectState::persistent;
     attach(state, object);
+    // It may have changed while detached.
+    flag_modified(state);
     break;
   }
   }
@@ -113,6 +115,8 @@ void SessionCore::cascade_add(const MapperBase& mapper, InstanceState& state) {
       if (rel.kind == RelationshipKind::many_to_many && state.status == ObjectState::pending)
         associations_.push_back({&mapper, i, owner, item, true});
       if ((rel.cascade & cascade_save_update) && item_state.session != this) add(target, item);
+      // A persistent child of a new parent takes its key at the flush.
+      flag_modified(item_state);
     }
   }
 }
@@ -161,6 +165,7 @@ void SessionCore::cascade_remove(const MapperBase& mapper, InstanceState& state)
         if (child.session == this) remove(target, item);
       } else if (child.session == this && child.status == ObjectState::persistent) {
         target.set_column_value(child.object, rel.remote_column, Value());
+        flag_modified(child);
       }
     }
   }
@@ -174,7 +179,7 @@ void SessionCore::expunge(const MapperBase& mapper, const std::shared_ptr<void>&
   };
   drop(pending_);
   drop(deleted_);
-  drop(modified_);
+  if (state.flagged_modified) drop(modified_);
   state.flagged_modified = false;
   if (!state.identity.empty()) identity_map(mapper).erase(state.identity);
   state.session = nullptr;
@@ -288,17 +293,16 @@ bool has_kind(const MapperBase& mapper, RelationshipKind kind) {
 
 } // namespace
 
-namespace {
-
-// Lets go of entry `i`, clean and unreachable: the last entry moves to i.
-void let_go(IdentityMap& map, std::size_t i) noexcept {
+void SessionCore::let_go(IdentityMap& map, std::size_t i) noexcept {
   InstanceState& state = *map.entries()[i].state;
   state.session = nullptr;
   state.status = ObjectState::detached;
+  // The state of an object the application made is the session's (external_): it goes too, or
+  // it would outlive the object and be taken for the state of the next one at that address.
+  const void* object = state.object;
   map.erase_at(i);
+  if (!external_.empty()) external_.erase(object);
 }
-
-} // namespace
 
 void SessionCore::for_each_changed(const ChangedVisitor& visit) {
   if (!options_.autodetect_changes) {
@@ -340,9 +344,10 @@ void SessionCore::for_each_changed(const ChangedVisitor& visit) {
 
 void SessionCore::visit_flagged(const ChangedVisitor& visit) {
   if (identity_map_size() >= release_at_) release_unreachable();
-  // By index: a visitor may flag more objects (nothing does today, but a reference would dangle).
+  // By index, and the visitor gets a copy: modified_ may grow meanwhile (a flush flags the
+  // children whose foreign keys it sets), which would move its entries.
   for (std::size_t i = 0; i < modified_.size(); ++i) {
-    Entry& entry = modified_[i];
+    Entry entry = modified_[i];
     InstanceState& state = *entry.state;
     if (state.session != this || state.status != ObjectState::persistent) continue;
     sync_references(state);
@@ -351,15 +356,15 @@ void SessionCore::visit_flagged(const ChangedVisitor& visit) {
   }
 }
 
+// Unlike the change-detection walk, this one lets go of unreachable objects without comparing
+// them: without detection, a change to an object nobody flagged is not written anyway, and an
+// object nobody can reach can no longer be flagged.
 void SessionCore::release_unreachable() {
   for (auto& [mapper, map] : maps_) {
     if (map.empty() || referenced_by_many_to_one(*mapper)) continue;
     auto& entries = map.entries();
     for (std::size_t i = 0; i < entries.size();) {
-      const InstanceState& state = *entries[i].state;
-      const bool unreachable = state.status == ObjectState::persistent &&
-                               entries[i].object.use_count() == 1 && state.assigned_references == 0;
-      if (unreachable)
+      if (entries[i].state->status == ObjectState::persistent && only_the_map_holds(entries[i]))
         let_go(map, i);
       else
         ++i;
@@ -388,11 +393,10 @@ void SessionCore::flag_modified(InstanceState& state) {
   state.flagged_modified = true;
 }
 
-void SessionCore::clear_flags(std::size_t count) noexcept {
-  count = std::min(count, modified_.size());
-  for (std::size_t i = 0; i < count; ++i)
-    modified_[i].state->flagged_modified = false;
-  modified_.erase(modified_.begin(), modified_.begin() + std::ptrdiff_t(count));
+void SessionCore::clear_flags() noexcept {
+  for (auto& entry : modified_)
+    entry.state->flagged_modified = false;
+  modified_.clear();
 }
 
 bool SessionCore::has_changes() {
@@ -492,7 +496,7 @@ void SessionCore::rollback() {
   pending_.clear();
   associations_.clear();
   orphans_.clear();
-  clear_flags(modified_.size());
+  clear_flags();
   std::erase_if(external_, [this](const auto& item) { return item.second->session != this; });
   // Unflushed changes go with the transaction, as in SQLAlchemy: back to the last flushed or
   // loaded values, then expired so that the next load brings the database's.
@@ -534,7 +538,7 @@ void SessionCore::close() {
   deleted_in_tx_.clear();
   associations_.clear();
   orphans_.clear();
-  clear_flags(modified_.size());
+  clear_flags();
   external_.clear();
   closed_ = true;
 }

@@ -253,7 +253,7 @@ private:
       if (rel.cascade & cascade_delete_orphan)
         session_.remove(child_mapper, orphan.child);
       else
-        child_mapper.set_column_value(child->object, rel.remote_column, Value());
+        set_column_of(*child, rel.remote_column, Value());
     }
   }
 
@@ -312,12 +312,30 @@ private:
   }
 
   // Children in loaded one-to-many collections of persistent parents take the parent's key.
+  // Without change detection a collection that changed flagged its owner (relationship_changed):
+  // the flagged objects are all the parents to look at.
   void propagate_persistent_parents() {
+    if (!session_.options().autodetect_changes) {
+      // By index: a child flagged here may itself be a parent further down.
+      auto& flagged = session_.flagged();
+      for (std::size_t i = 0; i < flagged.size(); ++i)
+        if (flagged[i].state->status == ObjectState::persistent &&
+            has_one_to_many(*flagged[i].state->mapper))
+          propagate_to_children(*flagged[i].state);
+      return;
+    }
     for (auto& [mapper, map] : session_.maps()) {
       if (!has_one_to_many(*mapper)) continue;
       for (auto& entry : map)
         if (entry.state->status == ObjectState::persistent) propagate_to_children(*entry.state);
     }
+  }
+
+  // The flush itself writes a member of an object (a foreign key): an object of the session is
+  // flagged, so that a session without change detection still writes it.
+  void set_column_of(InstanceState& state, std::size_t column, const Value& value) {
+    state.mapper->set_column_value(state.object, column, value);
+    session_.flag_modified(state);
   }
 
   static bool has_one_to_many(const MapperBase& mapper) {
@@ -339,7 +357,7 @@ private:
         InstanceState& state = session_.state_for(target, child);
         if (state.status == ObjectState::deleted) continue;
         if (!(target.column_value(state.object, rel.remote_column) == key))
-          target.set_column_value(state.object, rel.remote_column, key);
+          set_column_of(state, rel.remote_column, key);
       }
     }
   }
@@ -722,7 +740,6 @@ std::unique_ptr<FlushJob> SessionCore::begin_flush() {
   check_usable();
   if (flushing_) return nullptr;
   flushing_ = true;
-  modified_in_flush_ = modified_.size();
   try {
     return std::make_unique<FlushPlanJob>(*this);
   } catch (...) {
@@ -736,7 +753,8 @@ void SessionCore::end_flush(FlushJob& job, std::exception_ptr error) {
   auto& flush = static_cast<FlushPlanJob&>(job).flush_plan();
   if (!error) {
     flush.commit_states();
-    clear_flags(modified_in_flush_);
+    // Flags raised while the flush ran were its own (foreign keys it set): all are written.
+    clear_flags();
     return;
   }
   flush.undo();
@@ -754,7 +772,13 @@ void SessionCore::end_flush(FlushJob& job, std::exception_ptr error) {
 void SessionCore::flush_and_commit() {
   auto job = begin_flush();
   if (!job) {
-    if (transaction_) transaction_->commit();
+    if (!transaction_) return;
+    try {
+      transaction_->commit();
+    } catch (...) {
+      commit_failed();
+      throw;
+    }
     return;
   }
   static_cast<FlushPlanJob&>(*job).flush_plan().commit_follows();
@@ -766,7 +790,17 @@ void SessionCore::flush_and_commit() {
     error = std::current_exception();
   }
   end_flush(*job, error);
-  if (commit_error) std::rethrow_exception(commit_error);
+  if (commit_error) {
+    commit_failed();
+    std::rethrow_exception(commit_error);
+  }
+}
+
+void SessionCore::commit_failed() noexcept {
+  // Nothing of the transaction was kept; as after a failed flush, the session insists on
+  // rollback() (which puts the objects' states back) before further use.
+  abort_transaction();
+  needs_rollback_ = true;
 }
 
 void SessionCore::flush() {

@@ -104,6 +104,8 @@ public:
   void invalidate() noexcept;
 
 private:
+  // Throws InvalidStateError unless `transaction` is the active top-level one of this connection.
+  void check_top_level(const Transaction& transaction, const char* caller) const;
   // execute_and_commit() of one row-less statement as its own transaction; false when that
   // does not apply (see there).
   bool run_alone_and_commit(std::span<const Pipelined> statements, Transaction& transaction,

@@ -95,6 +95,7 @@ public:
   /// Queues the COMMIT of the open top-level transaction, to be sent and read like a query;
   /// false when there is nothing to send (the transaction ran nothing). A failed transaction is
   /// rolled back instead and DatabaseError (25P02) thrown, as DriverConnection::commit() does.
+  /// Not in pipeline mode (a COMMIT there belongs in the pipeline's segment).
   virtual bool send_commit() = 0;
   /// Queues the BEGIN of a transaction whose begin the driver deferred (to be sent and read
   /// like a query) so that it does not go out with a blocking round trip before the next

@@ -351,8 +351,7 @@ public:
       if (state.status != ObjectState::persistent) continue;
       mask = Mapper::changed_columns(state);
       if (mask != 0) return i;
-      if (may_drop && entries[i].object.use_count() == 1 && state.assigned_references == 0)
-        return i;
+      if (may_drop && detail::only_the_map_holds(entries[i])) return i;
     }
     return entries.size();
   }

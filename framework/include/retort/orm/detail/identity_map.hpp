@@ -33,6 +33,14 @@ struct IdentityEntry {
   std::uint64_t hash = 0;
 };
 
+/// True when nothing but the identity map can reach the entry's object: the application holds
+/// no pointer to it and no reference was assigned on it since the last flush. (Whether a
+/// many-to-one Ref elsewhere can still point at it is the caller's question: it depends on
+/// the class.)
+inline bool only_the_map_holds(const IdentityEntry& entry) noexcept {
+  return entry.object.use_count() == 1 && entry.state->assigned_references == 0;
+}
+
 /// Primary key (encoded, see encode_identity()) → entry, for one mapper.
 class RETORT_API IdentityMap {
 public:

@@ -194,6 +194,9 @@ public:
   /// The rest of commit() once the transaction has committed: connection back to the pool,
   /// object states, expiry.
   void after_commit();
+  /// After a COMMIT that failed: the transaction is over, and the session insists on
+  /// rollback() before further use (as after a failed flush).
+  void commit_failed() noexcept;
   /// Rolls the transaction back and restores object states (see Session docs).
   void rollback();
   /// Expunges everything and returns the connection; the session is unusable afterwards.
@@ -275,11 +278,18 @@ public:
   /// any more: not the application (only the identity map holds them) and no many-to-one
   /// reference (their class is the target of none). SQLAlchemy's identity map is
   /// weak-referencing for the same reason: an unreachable object cannot change, so keeping it
-  /// would only make every later flush scan it again.
+  /// would only make every later flush scan it again. Without change detection
+  /// (SessionOptions::autodetect_changes), only flagged objects are compared, and unreachable
+  /// ones are let go by an occasional walk (release_unreachable()).
   void for_each_changed(const ChangedVisitor& visit);
   /// True when a persistent object's columns changed since its snapshot (a walk that stops at
   /// the first one).
   bool persistent_changed();
+  /// Flags an object of this session as changed when the session does not detect changes
+  /// (a no-op otherwise, and for objects that are not persistent here).
+  void flag_modified(InstanceState& state);
+  /// The objects flagged since the last flush (see SessionOptions::autodetect_changes).
+  std::vector<Entry>& flagged() noexcept { return modified_; }
   /// Sets the foreign keys of `state` from its loaded many-to-one references.
   void sync_references(InstanceState& state);
   /// Objects that were inserted by a flush of the current transaction.
@@ -297,9 +307,9 @@ private:
   void cascade_remove(const MapperBase& mapper, InstanceState& state);
   bool has_changes();
   void flush_and_commit();
-  void flag_modified(InstanceState& state);
   void visit_flagged(const ChangedVisitor& visit);
-  void clear_flags(std::size_t count) noexcept;
+  void let_go(IdentityMap& map, std::size_t i) noexcept;
+  void clear_flags() noexcept;
   void release_unreachable();
 
   Engine engine_;
@@ -311,11 +321,10 @@ private:
   std::vector<Entry> deleted_in_tx_;
   std::vector<AssociationChange> associations_;
   std::vector<Orphan> orphans_;
-  // Objects passed to modified() (or changed through a relationship member) since the last
-  // flush, when autodetect_changes is off; the flush compares only these with their snapshots.
+  // Objects passed to modified() (or changed through a relationship member, or by the flush
+  // itself) since the last flush, when autodetect_changes is off; the flush compares only
+  // these with their snapshots.
   std::vector<Entry> modified_;
-  // How many of modified_ the flush under way took: flags raised during it stay for the next.
-  std::size_t modified_in_flush_ = 0;
   // Without change detection no flush walks the identity maps, so nothing lets go of objects
   // only the session holds; a release walk runs when the maps reach this size, which then
   // doubles (amortised O(1) per object, as a growing vector's copies).
