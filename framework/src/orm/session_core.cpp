@@ -121,12 +121,19 @@ void SessionCore::cascade_add(const MapperBase& mapper, InstanceState& state) {
   }
 }
 
-void SessionCore::remove(const MapperBase& mapper, const std::shared_ptr<void>& object) {
-  check_usable();
+InstanceState& SessionCore::state_in_session(const MapperBase& mapper,
+                                             const std::shared_ptr<void>& object,
+                                             const char* caller) {
   InstanceState& state = state_for(mapper, object);
   if (state.session != this)
-    throw InvalidStateError(std::string("remove(): the object of '") + mapper.table_name() +
+    throw InvalidStateError(std::string(caller) + ": the object of '" + mapper.table_name() +
                             "' is " + to_string(state.status) + " and not in this session");
+  return state;
+}
+
+void SessionCore::remove(const MapperBase& mapper, const std::shared_ptr<void>& object) {
+  check_usable();
+  InstanceState& state = state_in_session(mapper, object, "remove()");
   if (state.status == ObjectState::pending) {
     // Deleting a pending object just forgets it, as SQLAlchemy's expunge of a pending object.
     expunge(mapper, object);
@@ -376,11 +383,7 @@ void SessionCore::release_unreachable() {
 
 void SessionCore::modified(const MapperBase& mapper, const std::shared_ptr<void>& object) {
   check_usable();
-  InstanceState& state = state_for(mapper, object);
-  if (state.session != this)
-    throw InvalidStateError(std::string("modified(): the object of '") + mapper.table_name() +
-                            "' is " + to_string(state.status) + " and not in this session");
-  flag_modified(state);
+  flag_modified(state_in_session(mapper, object, "modified()"));
 }
 
 void SessionCore::flag_modified(InstanceState& state) {

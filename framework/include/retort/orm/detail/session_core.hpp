@@ -299,6 +299,9 @@ public:
 
 private:
   void check_usable() const;
+  // The state of `object`; InvalidStateError naming `caller` unless it belongs to this session.
+  InstanceState& state_in_session(const MapperBase& mapper, const std::shared_ptr<void>& object,
+                                  const char* caller);
   void attach(InstanceState& state, const std::shared_ptr<void>& object);
   void cascade_add(const MapperBase& mapper, InstanceState& state);
   void detach_all();
