@@ -399,13 +399,14 @@ private:
     return mask;
   }
 
-  // The NOT NULL columns without a default that a statement omitting `omitted` writes: worked
-  // out once per statement, so that each row checks only those.
+  // The NOT NULL columns without a default that a statement omitting `omitted` writes, of
+  // those whose member can hold NULL at all: worked out once per statement, so that each row
+  // checks only those (none, for a class of numbers and strings).
   static std::uint64_t required_columns(const MapperBase& mapper, std::uint64_t omitted) {
     std::uint64_t required = 0;
     for (std::size_t i = 0; i < mapper.columns().size(); ++i)
       if (!(omitted & (1ull << i)) && mapper.column_required(i)) required |= 1ull << i;
-    return required;
+    return required & mapper.nullable_members();
   }
 
   void check_required(const InstanceState& state, std::uint64_t required) const {

@@ -134,6 +134,9 @@ public:
   virtual Value column_value(const void* object, std::size_t column) const = 0;
   /// True when column `column` of `object` would be written as NULL (without boxing it).
   virtual bool column_is_null(const void* object, std::size_t column) const = 0;
+  /// One bit per column whose member type can hold NULL at all (std::optional, custom types):
+  /// the only columns a NOT NULL check has to look at.
+  virtual std::uint64_t nullable_members() const noexcept = 0;
   /// Sets column `column` of `object` from a Value (foreign-key synchronisation, rollback).
   virtual void set_column_value(void* object, std::size_t column, const Value& value) const = 0;
   /// Resets column `column` of `object` to its type's default (undoing a generated key).

@@ -299,6 +299,17 @@ public:
     return out;
   }
 
+  // Numbers and strings are never NULL; optionals and types mapped through custom traits can be.
+  template <typename M>
+  static constexpr bool may_be_null = !(std::is_arithmetic_v<M> || std::is_same_v<M, std::string>);
+
+  std::uint64_t nullable_members() const noexcept override {
+    return []<std::size_t... K>(std::index_sequence<K...>) {
+      return ((may_be_null<detail::column_member_t<T, K>> ? (1ull << K) : 0ull) | ... | 0ull);
+    }
+    (std::make_index_sequence<columns_n>{});
+  }
+
   bool column_is_null(const void* object, std::size_t column) const override {
     bool null = false;
     with_column(column, [&]<std::size_t K>() {
@@ -306,7 +317,7 @@ public:
       const M& value = static_cast<const T*>(object)->*member<K>;
       if constexpr (detail::is_optional<M>::value)
         null = !value.has_value();
-      else if constexpr (std::is_arithmetic_v<M> || std::is_same_v<M, std::string>)
+      else if constexpr (!may_be_null<M>)
         null = false;
       else
         null = to_value(value).is_null();
