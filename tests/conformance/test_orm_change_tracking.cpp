@@ -222,6 +222,8 @@ TEST_CASE("without change detection, merge(), autoflush and expunge follow the f
 
   // merge() changes the session's object: it is flagged and written.
   session.merge(User{.id = user->id, .name = "Mia", .age = 2});
+  session.commit();
+  CHECK(age_in_database(user->id) == 2);
   // Autoflush before a query writes flagged changes, so the query sees them.
   user->name = "Mia M";
   session.modified(user);
@@ -241,7 +243,9 @@ TEST_CASE("without change detection, merge(), autoflush and expunge follow the f
 TEST_CASE("without change detection, an unflagged change does not survive a reload",
           "[orm][change-tracking]") {
   conformance::FreshSchema schema;
-  Session session(conformance::engine(), explicit_changes);
+  // No autoflush: the reloads below meet the changes in memory, not already written.
+  Session session(conformance::engine(),
+                  SessionOptions{.autoflush = false, .autodetect_changes = false});
   auto user = session.add(User{.name = "Ned", .age = 1});
   session.commit(); // expires the object
   user->age = 9;    // not flagged: not written...
@@ -255,6 +259,44 @@ TEST_CASE("without change detection, an unflagged change does not survive a relo
   CHECK(user->age == 10); // a flagged change wins over the reload, as with detection
   session.commit();
   CHECK(age_in_database(user->id) == 10);
+}
+
+TEST_CASE("without change detection, a detached object changed meanwhile is written when re-added",
+          "[orm][change-tracking]") {
+  conformance::FreshSchema schema;
+  std::shared_ptr<User> user;
+  {
+    Session first(conformance::engine(), explicit_changes);
+    user = first.add(User{.name = "Dee", .age = 1});
+    first.commit();
+  } // closed: the object is detached
+  user->age = 5;
+  Session second(conformance::engine(), explicit_changes);
+  second.add(user);
+  second.commit();
+  CHECK(age_in_database(user->id) == 5);
+}
+
+TEST_CASE("a state the session recorded for an application-made object is only that object's",
+          "[orm][change-tracking][identity]") {
+  conformance::FreshSchema schema;
+  auto user = std::make_shared<User>(User{.name = "gone", .age = 1});
+  Session session(conformance::engine()); // closes before `user` is freed
+  session.add(user);
+  session.commit();
+  session.remove(user);
+  session.commit();
+  CHECK(session.state_of(user) == ObjectState::detached);
+  // Another object at the same address (here: another owner of the same memory, as a new
+  // object would be once the first is freed) does not inherit the deleted row's identity.
+  std::shared_ptr<User> other(user.get(), [](User*) {});
+  CHECK(session.state_of(other) == ObjectState::transient);
+  other->id = 0;
+  session.add(other);
+  CHECK(session.state_of(other) == ObjectState::pending);
+  session.commit(); // an INSERT, not an UPDATE of the deleted row
+  Session reader(conformance::engine());
+  CHECK(reader.query<User>().count() == 1);
 }
 
 TEST_CASE("without change detection, objects only the session holds are still let go",

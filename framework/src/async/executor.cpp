@@ -76,6 +76,8 @@ asio::awaitable<void> finish_request(NonBlockingConnection& nb, Connection& conn
     }
   } catch (...) {
     connection.invalidate();
+    // A statement's own error says more than the interruption that followed it.
+    if (error) std::rethrow_exception(error);
     throw;
   }
   if (error) std::rethrow_exception(error);

@@ -29,12 +29,22 @@ std::size_t SessionCore::identity_map_size() const noexcept {
   return n;
 }
 
+namespace {
+
+// Whether an application-made object's recorded state is this object's: the state outlives a
+// dropped object (it is the session's), and a new object may come to live at the same address.
+bool state_belongs_to(const InstanceState& state, const std::shared_ptr<void>& object) noexcept {
+  return !state.self.owner_before(object) && !object.owner_before(state.self);
+}
+
+} // namespace
+
 InstanceState& SessionCore::state_for(const MapperBase& mapper,
                                       const std::shared_ptr<void>& object) {
   if (!object) throw ArgumentError("a null object was given to the session");
   if (InstanceState* state = mapper.state_of(object)) return *state;
   auto& external = external_[object.get()];
-  if (!external) {
+  if (!external || !state_belongs_to(*external, object)) {
     external = mapper.make_state();
     external->object = object.get();
     external->self = object;
@@ -48,7 +58,8 @@ ObjectState SessionCore::state_of(const MapperBase& mapper,
   const InstanceState* state = mapper.state_of(object);
   if (state == nullptr) {
     auto found = external_.find(object.get());
-    if (found == external_.end()) return ObjectState::transient;
+    if (found == external_.end() || !state_belongs_to(*found->second, object))
+      return ObjectState::transient;
     state = found->second.get();
   }
   if (state->session != nullptr && state->session != this) return ObjectState::detached;
@@ -351,8 +362,9 @@ void SessionCore::for_each_changed(const ChangedVisitor& visit) {
 
 void SessionCore::visit_flagged(const ChangedVisitor& visit) {
   if (identity_map_size() >= release_at_) release_unreachable();
-  // By index, and the visitor gets a copy: modified_ may grow meanwhile (a flush flags the
-  // children whose foreign keys it sets), which would move its entries.
+  // By index, and the visitor gets a copy: were modified_ to grow meanwhile, its entries would
+  // move. (Nothing flags during this walk today: a flush flags the children whose foreign
+  // keys it sets before it collects its updates.)
   for (std::size_t i = 0; i < modified_.size(); ++i) {
     Entry entry = modified_[i];
     InstanceState& state = *entry.state;

@@ -316,7 +316,7 @@ private:
   // the flagged objects are all the parents to look at.
   void propagate_persistent_parents() {
     if (!session_.options().autodetect_changes) {
-      // By index: a child flagged here may itself be a parent further down.
+      // By index: flagging a child here appends to the vector, which may reallocate.
       auto& flagged = session_.flagged();
       for (std::size_t i = 0; i < flagged.size(); ++i)
         if (flagged[i].state->status == ObjectState::persistent &&
@@ -754,7 +754,9 @@ void SessionCore::end_flush(FlushJob& job, std::exception_ptr error) {
   auto& flush = static_cast<FlushPlanJob&>(job).flush_plan();
   if (!error) {
     flush.commit_states();
-    // Flags raised while the flush ran were its own (foreign keys it set): all are written.
+    // Flags raised while the flush ran were its own (foreign keys it set, before it collected
+    // its updates): all are written. (A session belongs to one coroutine at a time, so nothing
+    // else flags while an async flush is suspended.)
     clear_flags();
     return;
   }
