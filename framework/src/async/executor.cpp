@@ -112,27 +112,36 @@ asio::any_io_executor blocking_workers() {
   return pool.get_executor();
 }
 
+namespace {
+
+// Runs `work` (blocking driver calls) on a worker thread; the caller resumes on its own
+// executor. `work` is a named local of the caller: g++ 12 destroys a lambda temporary in a
+// co_await expression twice (TOOLCHAIN.md §9).
+template <typename Work> asio::awaitable<void> on_worker(Work& work) {
+  auto task = [&work]() -> asio::awaitable<void> {
+    work();
+    co_return;
+  };
+  co_await asio::co_spawn(blocking_workers(), task, asio::use_awaitable);
+}
+
+} // namespace
+
 asio::awaitable<void> run_plan_async(Plan& plan, Connection& connection) {
   if (NonBlockingConnection* nb = connection.driver().non_blocking()) {
     co_await run_non_blocking(plan, connection, *nb);
     co_return;
   }
-  // A whole plan goes to a worker at once; the caller resumes on its own executor.
-  auto work = [&plan, &connection]() -> asio::awaitable<void> {
-    run_plan(plan, connection);
-    co_return;
-  };
-  co_await asio::co_spawn(blocking_workers(), work, asio::use_awaitable);
+  // A whole plan goes to a worker at once.
+  auto work = [&plan, &connection] { run_plan(plan, connection); };
+  co_await on_worker(work);
 }
 
 asio::awaitable<void> commit_async(Connection& connection, Transaction& transaction) {
   NonBlockingConnection* nb = connection.driver().non_blocking();
   if (nb == nullptr) {
-    auto work = [&transaction]() -> asio::awaitable<void> {
-      transaction.commit();
-      co_return;
-    };
-    co_await asio::co_spawn(blocking_workers(), work, asio::use_awaitable);
+    auto work = [&transaction] { transaction.commit(); };
+    co_await on_worker(work);
     co_return;
   }
   if (!connection.send_commit(transaction)) co_return;

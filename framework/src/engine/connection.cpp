@@ -152,7 +152,7 @@ void Connection::execute_and_commit(std::span<const Pipelined> statements, Trans
   // A statement's failure propagates from here with the transaction still active: COMMIT was
   // aborted with the rest of the pipeline segment (or the implicit transaction rolled back).
   auto results = run_pipeline(statements, !implicit, &commit_error);
-  transaction.active_ = false;
+  transaction.end();
   if (commit_error) {
     state_->close_failed_commit();
     std::rethrow_exception(commit_error);
@@ -183,7 +183,7 @@ bool Connection::run_alone_and_commit(std::span<const Pipelined> statements,
   }
   // A failure propagates with `transaction` active: the caller's rollback finds nothing open.
   Result result = execute_sql(*statements[0].sql, statements[0].params);
-  transaction.active_ = false;
+  transaction.end();
   if (state_->engine.echo()) log_line("-- committed by the statement (autocommit)");
   handle(0, result);
   return true;
@@ -322,8 +322,7 @@ bool Connection::send_commit(Transaction& transaction) {
   if (nb == nullptr)
     throw InvalidStateError("send_commit(): the driver has no non-blocking side; use "
                             "Transaction::commit()");
-  transaction.active_ = false;
-  state_->untouched_transaction = false;
+  transaction.end();
   if (state_->engine.echo()) log_line("COMMIT");
   try {
     return nb->send_commit();

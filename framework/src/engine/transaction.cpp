@@ -41,10 +41,14 @@ Transaction::~Transaction() {
   }
 }
 
-void Transaction::commit() {
-  if (!active_) throw InvalidStateError("commit(): the transaction is no longer active");
+void Transaction::end() noexcept {
   active_ = false;
   if (!is_nested()) connection_->untouched_transaction = false;
+}
+
+void Transaction::commit() {
+  if (!active_) throw InvalidStateError("commit(): the transaction is no longer active");
+  end();
   DriverConnection& driver = connection_->driver();
   const bool echo = connection_->engine.echo();
   try {
@@ -70,8 +74,7 @@ void Transaction::commit() {
 
 void Transaction::rollback() {
   if (!active_) return;
-  active_ = false;
-  if (!is_nested()) connection_->untouched_transaction = false;
+  end();
   DriverConnection& driver = connection_->driver();
   const bool echo = connection_->engine.echo();
   try {

@@ -33,7 +33,9 @@ public:
   bool is_nested() const noexcept { return !savepoint_.empty(); }
 
 private:
-  friend class Connection; // Connection::execute_and_commit() ends the transaction
+  friend class Connection; // execute_and_commit() and send_commit() end the transaction
+  // Over, whatever the statement that ends it answers: neither active nor untouched.
+  void end() noexcept;
 
   std::shared_ptr<ConnectionState> connection_;
   std::string savepoint_;
