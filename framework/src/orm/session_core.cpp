@@ -182,8 +182,7 @@ void SessionCore::cascade_remove(const MapperBase& mapper, InstanceState& state)
       if (cascade) {
         if (child.session == this) remove(target, item);
       } else if (child.session == this && child.status == ObjectState::persistent) {
-        target.set_column_value(child.object, rel.remote_column, Value());
-        flag_modified(child);
+        write_column(child, rel.remote_column, Value());
       }
     }
   }
@@ -406,6 +405,11 @@ void SessionCore::flag_modified(InstanceState& state) {
   if (!object) return;
   modified_.push_back(Entry{std::move(object), &state});
   state.flagged_modified = true;
+}
+
+void SessionCore::write_column(InstanceState& state, std::size_t column, const Value& value) {
+  state.mapper->set_column_value(state.object, column, value);
+  flag_modified(state);
 }
 
 void SessionCore::clear_flags() noexcept {

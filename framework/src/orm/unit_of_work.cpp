@@ -253,7 +253,7 @@ private:
       if (rel.cascade & cascade_delete_orphan)
         session_.remove(child_mapper, orphan.child);
       else
-        set_column_of(*child, rel.remote_column, Value());
+        session_.write_column(*child, rel.remote_column, Value());
     }
   }
 
@@ -331,13 +331,6 @@ private:
     }
   }
 
-  // The flush itself writes a member of an object (a foreign key): an object of the session is
-  // flagged, so that a session without change detection still writes it.
-  void set_column_of(InstanceState& state, std::size_t column, const Value& value) {
-    state.mapper->set_column_value(state.object, column, value);
-    session_.flag_modified(state);
-  }
-
   static bool has_one_to_many(const MapperBase& mapper) {
     for (const auto& rel : mapper.relationships())
       if (rel.kind == RelationshipKind::one_to_many) return true;
@@ -357,7 +350,7 @@ private:
         InstanceState& state = session_.state_for(target, child);
         if (state.status == ObjectState::deleted) continue;
         if (!(target.column_value(state.object, rel.remote_column) == key))
-          set_column_of(state, rel.remote_column, key);
+          session_.write_column(state, rel.remote_column, key);
       }
     }
   }

@@ -288,6 +288,9 @@ public:
   /// Flags an object of this session as changed when the session does not detect changes
   /// (a no-op otherwise, and for objects that are not persistent here).
   void flag_modified(InstanceState& state);
+  /// Sets a member the session itself decides (a foreign key) and flags the object, so that a
+  /// session without change detection writes it too.
+  void write_column(InstanceState& state, std::size_t column, const Value& value);
   /// The objects flagged since the last flush (see SessionOptions::autodetect_changes).
   std::vector<Entry>& flagged() noexcept { return modified_; }
   /// Sets the foreign keys of `state` from its loaded many-to-one references.
