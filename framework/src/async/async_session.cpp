@@ -25,21 +25,32 @@ boost::asio::awaitable<void> AsyncSession::flush() {
   core_->end_flush(*job, error);
 }
 
-// The flush and the COMMIT are two round trips here, where the blocking session sends the
-// flush's last statement with COMMIT: outside pipeline mode libpq has one query in flight.
+// As SessionCore::flush_and_commit(): the flush's last statement, when nothing can follow it,
+// goes out with the COMMIT (one round trip on PostgreSQL).
 boost::asio::awaitable<void> AsyncSession::commit() {
-  co_await flush();
-  if (Transaction* transaction = core_->open_transaction()) {
-    std::exception_ptr error;
+  auto job = core_->begin_flush();
+  std::exception_ptr error;
+  std::exception_ptr commit_error;
+  if (job) {
+    job->commit_follows();
     try {
-      co_await commit_async(core_->connection(), *transaction);
+      Connection& connection = core_->connection();
+      commit_error =
+          co_await run_plan_and_commit_async(job->plan(), connection, *core_->open_transaction());
     } catch (...) {
       error = std::current_exception();
     }
-    if (error) {
-      core_->commit_failed();
-      std::rethrow_exception(error);
+    core_->end_flush(*job, error);
+  } else if (Transaction* transaction = core_->open_transaction()) {
+    try {
+      co_await commit_async(core_->connection(), *transaction);
+    } catch (...) {
+      commit_error = std::current_exception();
     }
+  }
+  if (commit_error) {
+    core_->commit_failed();
+    std::rethrow_exception(commit_error);
   }
   core_->after_commit();
 }

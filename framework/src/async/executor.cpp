@@ -4,8 +4,10 @@
 #include <retort/core/error.hpp>
 #include <retort/engine/connection.hpp>
 #include <retort/engine/nonblocking.hpp>
+#include <retort/engine/pipeline.hpp>
 #include <retort/engine/transaction.hpp>
 
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -13,6 +15,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <exception>
+#include <memory>
+#include <vector>
 
 namespace retort {
 
@@ -20,56 +24,92 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Waits for libpq's socket with a descriptor made for this one wait: libpq may change its
-// socket (reconnects), and Asio must never close it (release() before destruction).
-asio::awaitable<void> wait_socket(NonBlockingConnection& nb,
-                                  asio::posix::stream_descriptor::wait_type type) {
+// Waits until the socket is readable or writable, whichever comes first: a pipeline still
+// sending must also read, or a server answering faster than we send fills both sockets'
+// buffers (a deadlock). Boost 1.74 has no awaitable operators to race two waits, so this is a
+// small composed operation: both waits start, the first to finish cancels the other, and the
+// caller resumes once both are done (the descriptor is then free to go).
+template <typename Token>
+auto async_wait_readable_or_writable(asio::posix::stream_descriptor& descriptor, Token&& token) {
+  using Signature = void(boost::system::error_code);
+  return asio::async_initiate<Token, Signature>(
+      [&descriptor](auto handler) {
+        using Handler = decltype(handler);
+        struct Race {
+          explicit Race(Handler h) : handler(std::move(h)) {}
+          Handler handler;
+          boost::system::error_code first;
+          int pending = 2;
+        };
+        auto race = std::make_shared<Race>(std::move(handler));
+        auto done = [race, &descriptor](boost::system::error_code error) {
+          if (race->pending == 2) {
+            race->first = error;
+            descriptor.cancel();
+          }
+          if (--race->pending == 0) std::move(race->handler)(race->first);
+        };
+        descriptor.async_wait(asio::posix::stream_descriptor::wait_read, done);
+        descriptor.async_wait(asio::posix::stream_descriptor::wait_write, done);
+      },
+      token);
+}
+
+// Waits for libpq's socket as `wait` asks, with a descriptor made for this one wait: libpq may
+// change its socket (reconnects), and Asio must never close it (release() before destruction).
+asio::awaitable<void> wait_socket(int socket, SocketWait wait) {
   auto executor = co_await asio::this_coro::executor;
-  asio::posix::stream_descriptor descriptor(executor, nb.socket());
+  asio::posix::stream_descriptor descriptor(executor, socket);
   struct Release {
     asio::posix::stream_descriptor& d;
     ~Release() { d.release(); }
   } release{descriptor};
-  co_await descriptor.async_wait(type, asio::use_awaitable);
+  if (wait == SocketWait::read)
+    co_await descriptor.async_wait(asio::posix::stream_descriptor::wait_read, asio::use_awaitable);
+  else
+    co_await async_wait_readable_or_writable(descriptor, asio::use_awaitable);
 }
 
-asio::awaitable<void> send_all(NonBlockingConnection& nb) {
-  while (!nb.flush()) {
-    co_await wait_socket(nb, asio::posix::stream_descriptor::wait_write);
-    nb.consume_input();
+// Drives `run` to its end on the io_context. Abandoned half-way (the wait failed or the
+// coroutine was destroyed), the run marks the connection for the pool to discard.
+asio::awaitable<std::vector<Result>> drive(PipelineRun& run) {
+  for (SocketWait wait = run.pump(); wait != SocketWait::none; wait = run.pump())
+    co_await wait_socket(run.socket(), wait);
+  co_return run.finish();
+}
+
+// Runs the plan's rounds, each one pipeline segment (one round trip, a deferred BEGIN riding
+// in the first), until the plan ends (false) or its final step is next (true) when `rounds`
+// keeps it for the COMMIT.
+asio::awaitable<bool> run_rounds(PlanRounds& rounds, Connection& connection) {
+  while (rounds.next()) {
+    if (rounds.is_final()) co_return true;
+    PipelineRun run = connection.start_pipeline(rounds.statements());
+    std::vector<Result> results = co_await drive(run);
+    rounds.deliver(results, connection);
   }
+  co_return false;
 }
 
-asio::awaitable<std::unique_ptr<NonBlockingResult>> next_result(NonBlockingConnection& nb) {
-  while (nb.is_busy()) {
-    co_await wait_socket(nb, asio::posix::stream_descriptor::wait_read);
-    nb.consume_input();
-  }
-  co_return nb.next_result();
-}
-
-// Hands one result's rows (and generated key) to the step's sink.
-void deliver(PlanStep& step, NonBlockingResult& result, DriverConnection& driver) {
-  while (result.step())
-    step.sink->row(result);
-  if (step.want_last_insert_id)
-    if (auto id = driver.last_insert_id()) step.sink->last_insert_id(*id);
-  step.sink->done(result.rows_affected());
-}
-
-// Sends what is queued, then reads its results to the end marker, so that the connection is
-// clean even when the statement failed; rows go to `step`'s sink, when there is one. Throws
-// the first error. Interrupted half-way (the wait was cancelled, or the connection failed),
-// results are left unread: the connection is not trusted again.
-asio::awaitable<void> finish_request(NonBlockingConnection& nb, Connection& connection,
-                                     PlanStep* step) {
+// Sends what is queued (a COMMIT), then reads its results to the end marker. Interrupted
+// half-way (the wait was cancelled, or the connection failed), the connection is not trusted
+// again.
+asio::awaitable<void> finish_request(NonBlockingConnection& nb, Connection& connection) {
   std::exception_ptr error;
   try {
-    co_await send_all(nb);
-    while (auto result = co_await next_result(nb)) {
+    while (!nb.flush()) {
+      co_await wait_socket(nb.socket(), SocketWait::read_or_write);
+      nb.consume_input();
+    }
+    for (;;) {
+      while (nb.is_busy()) {
+        co_await wait_socket(nb.socket(), SocketWait::read);
+        nb.consume_input();
+      }
+      auto result = nb.next_result();
+      if (!result) break;
       try {
         result->throw_if_error();
-        if (step != nullptr && step->sink != nullptr) deliver(*step, *result, connection.driver());
       } catch (...) {
         if (!error) error = std::current_exception();
       }
@@ -81,26 +121,6 @@ asio::awaitable<void> finish_request(NonBlockingConnection& nb, Connection& conn
     throw;
   }
   if (error) std::rethrow_exception(error);
-}
-
-asio::awaitable<void> run_non_blocking(Plan& plan, Connection& connection,
-                                       NonBlockingConnection& nb) {
-  PlanStep step;
-  // A plan with no statement sends nothing, not even its transaction's BEGIN.
-  if (!plan.next(step)) co_return;
-  try {
-    // A deferred BEGIN would otherwise go out as a blocking round trip before the first step.
-    if (nb.send_begin()) co_await finish_request(nb, connection, nullptr);
-    do {
-      nb.send_query(step.text(), step.params);
-      co_await finish_request(nb, connection, &step);
-      step.reset();
-    } while (plan.next(step));
-  } catch (...) {
-    // A statement that failed because the connection did is not tried on it again.
-    if (!connection.driver().is_valid()) connection.invalidate();
-    throw;
-  }
 }
 
 } // namespace
@@ -128,13 +148,44 @@ template <typename Work> asio::awaitable<void> on_worker(Work& work) {
 } // namespace
 
 asio::awaitable<void> run_plan_async(Plan& plan, Connection& connection) {
-  if (NonBlockingConnection* nb = connection.driver().non_blocking()) {
-    co_await run_non_blocking(plan, connection, *nb);
+  if (connection.can_pipeline()) {
+    PlanRounds rounds(plan, true, false);
+    co_await run_rounds(rounds, connection);
     co_return;
   }
   // A whole plan goes to a worker at once.
   auto work = [&plan, &connection] { run_plan(plan, connection); };
   co_await on_worker(work);
+}
+
+asio::awaitable<std::exception_ptr> run_plan_and_commit_async(Plan& plan, Connection& connection,
+                                                              Transaction& transaction) {
+  if (!connection.can_pipeline()) {
+    std::exception_ptr commit_error;
+    auto work = [&] { commit_error = run_plan_and_commit(plan, connection, transaction); };
+    co_await on_worker(work);
+    co_return commit_error;
+  }
+  PlanRounds rounds(plan, true, true);
+  const bool final_is_next = co_await run_rounds(rounds, connection);
+  if (!final_is_next) {
+    std::exception_ptr commit_error;
+    try {
+      co_await commit_async(connection, transaction);
+    } catch (...) {
+      commit_error = std::current_exception();
+    }
+    co_return commit_error;
+  }
+  // The final step and COMMIT in one segment: one round trip. As in the blocking executor, a
+  // failure here (the statement's, or the COMMIT's) is the flush's: nothing was committed.
+  PipelineRun run = connection.start_pipeline_and_commit(rounds.statements(), transaction);
+  std::vector<Result> results = co_await drive(run);
+  rounds.deliver(results, connection);
+  if (rounds.next())
+    throw InternalError("a plan produced a step after its final one", "", 0,
+                        rounds.steps().front().text());
+  co_return nullptr;
 }
 
 asio::awaitable<void> commit_async(Connection& connection, Transaction& transaction) {
@@ -146,7 +197,7 @@ asio::awaitable<void> commit_async(Connection& connection, Transaction& transact
   }
   if (!connection.send_commit(transaction)) co_return;
   try {
-    co_await finish_request(*nb, connection, nullptr);
+    co_await finish_request(*nb, connection);
   } catch (...) {
     connection.commit_failed();
     throw;

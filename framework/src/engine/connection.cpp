@@ -30,8 +30,6 @@ void ConnectionState::close_failed_commit() noexcept {
   }
 }
 
-namespace {
-
 void echo_statement(const std::string& sql, std::span<const Value> params) {
   log_line(sql);
   std::string line = "[";
@@ -42,8 +40,6 @@ void echo_statement(const std::string& sql, std::span<const Value> params) {
   line += "]";
   log_line(line);
 }
-
-} // namespace
 
 Connection::Connection(Engine engine, PooledConnection pooled)
     : state_(std::make_shared<ConnectionState>(std::move(engine), std::move(pooled))) {}
@@ -83,45 +79,36 @@ bool Connection::can_pipeline() const { return state_->driver().non_blocking() !
 
 namespace {
 
-// Waits until the socket is readable or writable as asked; the pipeline is driven with plain
-// poll() here because this executor blocks anyway (the async layer waits with Asio instead).
-void wait_socket(NonBlockingConnection& nb, short events) {
-  pollfd fd{nb.socket(), events, 0};
-  while (::poll(&fd, 1, -1) < 0)
-    if (errno != EINTR)
-      throw OperationalError("poll() on the database socket failed", "", errno, "");
-}
-
-// Sends what is queued; reading while waiting to write keeps a server that answers faster than
-// we send from filling both socket buffers (a deadlock).
-void flush_all(NonBlockingConnection& nb) {
-  while (!nb.flush()) {
-    wait_socket(nb, POLLIN | POLLOUT);
-    nb.consume_input();
+// Drives `run` to its end, waiting with plain poll(): this executor blocks anyway (the async
+// layer waits with Asio instead).
+std::vector<Result> drive(PipelineRun& run) {
+  for (SocketWait wait; (wait = run.pump()) != SocketWait::none;) {
+    const short events = wait == SocketWait::read ? POLLIN : (POLLIN | POLLOUT);
+    pollfd fd{run.socket(), events, 0};
+    while (::poll(&fd, 1, -1) < 0)
+      if (errno != EINTR)
+        throw OperationalError("poll() on the database socket failed", "", errno, "");
   }
-}
-
-std::unique_ptr<NonBlockingResult> await_result(NonBlockingConnection& nb) {
-  while (nb.is_busy()) {
-    wait_socket(nb, POLLIN);
-    nb.consume_input();
-  }
-  return nb.next_result();
+  return run.finish();
 }
 
 } // namespace
 
-std::vector<Result> Connection::execute_pipeline(std::span<const Pipelined> statements) {
-  NonBlockingConnection* nb = state_->driver().non_blocking();
+PipelineRun Connection::start_pipeline(std::span<const Pipelined> statements) {
   state_->untouched_transaction = false;
-  if (nb == nullptr) {
+  return PipelineRun(state_, statements, nullptr, false);
+}
+
+std::vector<Result> Connection::execute_pipeline(std::span<const Pipelined> statements) {
+  if (!can_pipeline()) {
     std::vector<Result> results;
     results.reserve(statements.size());
     for (const auto& s : statements)
       results.push_back(execute_sql(*s.sql, s.params));
     return results;
   }
-  return run_pipeline(statements, false, nullptr);
+  PipelineRun run = start_pipeline(statements);
+  return drive(run);
 }
 
 void Connection::check_top_level(const Transaction& transaction, const char* caller) const {
@@ -142,24 +129,24 @@ void Connection::execute_and_commit(std::span<const Pipelined> statements, Trans
     transaction.commit();
     return;
   }
-  std::exception_ptr commit_error;
+  PipelineRun run = start_pipeline_and_commit(statements, transaction);
+  auto results = drive(run);
+  for (std::size_t i = 0; i < results.size(); ++i)
+    handle(i, results[i]);
+}
+
+PipelineRun Connection::start_pipeline_and_commit(std::span<const Pipelined> statements,
+                                                  Transaction& transaction) {
+  check_top_level(transaction, "start_pipeline_and_commit()");
+  if (!can_pipeline())
+    throw InvalidStateError("start_pipeline_and_commit(): this driver cannot pipeline statements");
   // Nothing ran in the transaction yet: its statements can be a transaction of their own, as a
   // pipeline segment outside BEGIN is (atomic, committed at its sync, rolled back whole when a
   // statement fails). Then neither BEGIN nor COMMIT is sent: a driver that defers BEGIN ends
   // the empty transaction without a round trip.
   const bool implicit = std::exchange(state_->untouched_transaction, false);
   if (implicit) state_->driver().commit();
-  // A statement's failure propagates from here with the transaction still active: COMMIT was
-  // aborted with the rest of the pipeline segment (or the implicit transaction rolled back).
-  auto results = run_pipeline(statements, !implicit, &commit_error);
-  transaction.end();
-  if (commit_error) {
-    state_->close_failed_commit();
-    std::rethrow_exception(commit_error);
-  }
-  if (state_->engine.echo()) log_line("COMMIT");
-  for (std::size_t i = 0; i < results.size(); ++i)
-    handle(i, results[i]);
+  return PipelineRun(state_, statements, &transaction, !implicit);
 }
 
 bool Connection::run_alone_and_commit(std::span<const Pipelined> statements,
@@ -187,121 +174,6 @@ bool Connection::run_alone_and_commit(std::span<const Pipelined> statements,
   if (state_->engine.echo()) log_line("-- committed by the statement (autocommit)");
   handle(0, result);
   return true;
-}
-
-std::vector<Result> Connection::run_pipeline(std::span<const Pipelined> statements, bool commit,
-                                             std::exception_ptr* commit_error) {
-  std::vector<Result> results;
-  results.reserve(statements.size());
-  DriverConnection& driver = state_->driver();
-  NonBlockingConnection* nb = driver.non_blocking();
-  const bool echo = state_->engine.echo();
-  static const std::string commit_sql = "COMMIT";
-  enum class Sent { prepare, statement, commit };
-  std::exception_ptr first_error;
-  std::vector<std::unique_ptr<NonBlockingResult>> received;
-  std::vector<std::string> prepared; // names added by this pipeline
-  std::vector<Sent> sent;            // what each result to read answers
-  try {
-    if (echo) log_line("-- pipeline of " + std::to_string(statements.size()) + " statements");
-    nb->enter_pipeline_mode();
-    // Each shape is prepared by name once per connection (inside the pipeline that first uses
-    // it), then only executed: the server parses and plans it once, as with cached statements.
-    for (const auto& s : statements) {
-      if (echo) echo_statement(*s.sql, s.params);
-      const std::string* name = driver.pipelined_statement(*s.sql);
-      if (name == nullptr) {
-        name = driver.add_pipelined_statement(*s.sql);
-        if (name != nullptr) {
-          nb->send_prepare(*name, *s.sql);
-          prepared.push_back(*s.sql);
-          sent.push_back(Sent::prepare);
-        }
-      }
-      if (name != nullptr)
-        nb->send_prepared(*name, s.params);
-      else
-        nb->send_query(*s.sql, s.params);
-      sent.push_back(Sent::statement);
-    }
-    // In the same segment as the statements: a failure among them aborts the COMMIT too.
-    if (commit) {
-      nb->send_query(commit_sql, {});
-      sent.push_back(Sent::commit);
-    }
-    nb->pipeline_sync();
-    flush_all(*nb);
-    std::size_t statement_index = 0;
-    for (Sent kind : sent) {
-      auto result = await_result(*nb);
-      const std::string& sql = kind == Sent::commit ? commit_sql : *statements[statement_index].sql;
-      if (!result) throw InternalError("pipeline ended early", "", 0, sql);
-      while (auto end = await_result(*nb)) {
-        // A statement has one result, then the end marker; anything more is a protocol error.
-        throw InternalError("unexpected extra result in a pipeline", "", 0, sql);
-      }
-      const auto status = result->status();
-      if (kind == Sent::prepare) {
-        if (status == ResultStatus::error || status == ResultStatus::pipeline_aborted)
-          driver.forget_pipelined_statement(sql);
-        if (status == ResultStatus::error) received.push_back(std::move(result));
-        continue;
-      }
-      if (kind == Sent::commit) {
-        if (status == ResultStatus::error) {
-          try {
-            result->throw_if_error();
-          } catch (...) {
-            *commit_error = std::current_exception();
-          }
-        }
-        continue;
-      }
-      ++statement_index;
-      received.push_back(std::move(result));
-    }
-    // Outside BEGIN the segment commits at its sync: a failing commit (a deferred constraint)
-    // answers there, before the sync's own result.
-    auto sync = await_result(*nb);
-    if (commit_error != nullptr && sync && sync->status() == ResultStatus::error) {
-      try {
-        sync->throw_if_error();
-      } catch (...) {
-        *commit_error = std::current_exception();
-      }
-      sync = await_result(*nb);
-      if (!sync) sync = await_result(*nb);
-    }
-    if (!sync || sync->status() != ResultStatus::pipeline_sync)
-      throw InternalError("pipeline did not end with its sync", "", 0, "");
-    nb->exit_pipeline_mode();
-  } catch (...) {
-    for (const auto& sql : prepared)
-      driver.forget_pipelined_statement(sql);
-    state_->note_failure();
-    // A connection left inside a half-read pipeline must not be reused.
-    if (nb->in_pipeline_mode()) state_->pooled.invalidate();
-    throw;
-  }
-  for (auto& result : received) {
-    const ResultStatus status = result->status();
-    if (status == ResultStatus::error || status == ResultStatus::pipeline_aborted) {
-      if (!first_error) {
-        try {
-          result->throw_if_error();
-        } catch (...) {
-          first_error = std::current_exception();
-        }
-      }
-      continue;
-    }
-    DriverStatement* statement = result.get();
-    const bool has_row = statement->step();
-    std::unique_ptr<DriverStatement> owned(result.release());
-    results.emplace_back(state_, statement, std::move(owned), has_row);
-  }
-  if (first_error) std::rethrow_exception(first_error);
-  return results;
 }
 
 void Connection::execute_ddl(const std::string& sql) {

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <span>
+#include <string>
 #include <vector>
 
 namespace retort {
@@ -73,5 +75,8 @@ struct ConnectionState {
   /// busy SQLite one stays open), so the transaction is rolled back or the connection dropped.
   void close_failed_commit() noexcept;
 };
+
+/// Logs `sql` and its parameters (the engine's echo).
+void echo_statement(const std::string& sql, std::span<const Value> params);
 
 } // namespace retort

@@ -14,7 +14,9 @@ namespace {
 // is small while the batch's memory grows.
 constexpr std::size_t max_pipelined = 1000;
 
-void deliver(PlanStep& step, Result& result, Connection& connection) {
+} // namespace
+
+void deliver_step(PlanStep& step, Result& result, Connection& connection) {
   if (step.sink == nullptr) return;
   for (; result.has_row(); result.next()) {
     step.sink->row(result.row().statement());
@@ -25,54 +27,87 @@ void deliver(PlanStep& step, Result& result, Connection& connection) {
   step.sink->done(result.rows_affected());
 }
 
-void run_batch(std::vector<PlanStep>& batch, Connection& connection) {
-  if (batch.empty()) return;
-  std::vector<Connection::Pipelined> statements;
-  statements.reserve(batch.size());
-  for (const auto& step : batch)
-    statements.push_back({&step.text(), step.params});
-  auto results = connection.execute_pipeline(statements);
-  for (std::size_t i = 0; i < results.size(); ++i)
-    deliver(batch[i], results[i], connection);
-  batch.clear();
-}
+PlanRounds::PlanRounds(Plan& plan, bool pipelining, bool keep_final)
+    : plan_(plan), pipelining_(pipelining), keep_final_(keep_final) {}
 
-// Runs the steps before a final one (or all of them); returns true with `step` holding the
-// final step when there is one.
-bool run_until_final(Plan& plan, Connection& connection, PlanStep& step, bool stop_at_final) {
-  const bool pipelining = connection.can_pipeline();
-  std::vector<PlanStep> batch;
-  while (plan.next(step)) {
-    if (stop_at_final && step.final) {
-      run_batch(batch, connection);
-      return true;
-    }
-    if (pipelining && step.independent) {
-      batch.push_back(std::move(step));
-      step = PlanStep{};
-      if (batch.size() >= max_pipelined) run_batch(batch, connection);
+bool PlanRounds::next() {
+  batch_ = false;
+  final_ = false;
+  statements_.clear();
+  if (held_) {
+    held_ = false;
+    std::swap(round_[0], round_[size_]);
+    for (std::size_t i = 1; i <= size_; ++i)
+      round_[i].reset();
+    size_ = 1;
+    final_ = keep_final_ && round_[0].final;
+    return true;
+  }
+  for (std::size_t i = 0; i < size_; ++i)
+    round_[i].reset();
+  size_ = 0;
+  for (;;) {
+    if (round_.size() == size_) round_.emplace_back();
+    PlanStep& step = round_[size_];
+    if (!plan_.next(step)) return size_ > 0;
+    const bool alone = (keep_final_ && step.final) || !(pipelining_ && step.independent);
+    if (!alone) {
+      batch_ = true;
+      if (++size_ >= max_pipelined) return true;
       continue;
     }
-    run_batch(batch, connection);
-    Result result = connection.execute_sql(step.text(), step.params);
-    deliver(step, result, connection);
-    step.reset();
+    if (size_ > 0) {
+      held_ = true; // the batch taken before it goes first
+      return true;
+    }
+    size_ = 1;
+    final_ = keep_final_ && step.final;
+    return true;
   }
-  run_batch(batch, connection);
+}
+
+std::span<const PipelinedStatement> PlanRounds::statements() {
+  statements_.clear();
+  statements_.reserve(size_);
+  for (const PlanStep& step : steps())
+    statements_.push_back({&step.text(), step.params});
+  return statements_;
+}
+
+void PlanRounds::deliver(std::span<Result> results, Connection& connection) {
+  for (std::size_t i = 0; i < results.size() && i < size_; ++i)
+    deliver_step(round_[i], results[i], connection);
+}
+
+namespace {
+
+// Runs the rounds before a final one (or all of them); true when the final one is next.
+bool run_until_final(PlanRounds& rounds, Connection& connection) {
+  while (rounds.next()) {
+    if (rounds.is_final()) return true;
+    if (rounds.is_batch()) {
+      auto results = connection.execute_pipeline(rounds.statements());
+      rounds.deliver(results, connection);
+      continue;
+    }
+    PlanStep& step = rounds.steps().front();
+    Result result = connection.execute_sql(step.text(), step.params);
+    deliver_step(step, result, connection);
+  }
   return false;
 }
 
 } // namespace
 
 void run_plan(Plan& plan, Connection& connection) {
-  PlanStep step;
-  run_until_final(plan, connection, step, false);
+  PlanRounds rounds(plan, connection.can_pipeline(), false);
+  run_until_final(rounds, connection);
 }
 
 std::exception_ptr run_plan_and_commit(Plan& plan, Connection& connection,
                                        Transaction& transaction) {
-  PlanStep step;
-  if (!run_until_final(plan, connection, step, true)) {
+  PlanRounds rounds(plan, connection.can_pipeline(), true);
+  if (!run_until_final(rounds, connection)) {
     try {
       transaction.commit();
     } catch (...) {
@@ -80,21 +115,21 @@ std::exception_ptr run_plan_and_commit(Plan& plan, Connection& connection,
     }
     return nullptr;
   }
-  const Connection::Pipelined statement{&step.text(), step.params};
+  PlanStep& step = rounds.steps().front();
   bool delivered = false;
   try {
-    connection.execute_and_commit(std::span(&statement, 1), transaction,
+    connection.execute_and_commit(rounds.statements(), transaction,
                                   [&](std::size_t, Result& result) {
-                                    deliver(step, result, connection);
+                                    deliver_step(step, result, connection);
                                     delivered = true;
                                   });
   } catch (...) {
     if (!delivered) throw; // the statement failed: nothing was committed
     return std::current_exception();
   }
-  PlanStep after;
-  if (plan.next(after))
-    throw InternalError("a plan produced a step after its final one", "", 0, after.text());
+  if (rounds.next())
+    throw InternalError("a plan produced a step after its final one", "", 0,
+                        rounds.steps().front().text());
   return nullptr;
 }
 

@@ -722,6 +722,7 @@ class FlushPlanJob final : public FlushJob {
 public:
   explicit FlushPlanJob(SessionCore& session) : plan_(session) {}
   Plan& plan() override { return plan_; }
+  void commit_follows() noexcept override { plan_.commit_follows(); }
   FlushPlan& flush_plan() { return plan_; }
 
 private:
@@ -777,7 +778,7 @@ void SessionCore::flush_and_commit() {
     }
     return;
   }
-  static_cast<FlushPlanJob&>(*job).flush_plan().commit_follows();
+  job->commit_follows();
   std::exception_ptr error;
   std::exception_ptr commit_error;
   try {

@@ -14,6 +14,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <exception>
+
 namespace retort {
 
 class Connection;
@@ -22,6 +24,12 @@ class Transaction;
 /// Runs `plan` to completion on `connection` without blocking the calling coroutine's thread
 /// on the database (see the file comment for how each kind of driver is driven).
 RETORT_API boost::asio::awaitable<void> run_plan_async(Plan& plan, Connection& connection);
+
+/// run_plan_and_commit() without blocking: the plan's final step and the COMMIT go out in one
+/// round trip where the driver can pipeline. Throws what a step throws (nothing committed);
+/// returns an error of the COMMIT itself, after every step succeeded.
+RETORT_API boost::asio::awaitable<std::exception_ptr>
+run_plan_and_commit_async(Plan& plan, Connection& connection, Transaction& transaction);
 
 /// Commits `transaction`, the top-level one of `connection`, as run_plan_async() runs a plan:
 /// COMMIT goes through the non-blocking side (the coroutine waits for its answer without

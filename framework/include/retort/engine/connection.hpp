@@ -6,6 +6,7 @@
 #include <retort/core/export.hpp>
 #include <retort/core/value.hpp>
 #include <retort/engine/engine.hpp>
+#include <retort/engine/pipeline.hpp>
 #include <retort/engine/result.hpp>
 #include <retort/engine/transaction.hpp>
 
@@ -46,10 +47,7 @@ public:
     return execute_sql(compiled.sql, compiled.params);
   }
   /// One statement of a pipeline.
-  struct Pipelined {
-    const std::string* sql;
-    std::span<const Value> params;
-  };
+  using Pipelined = PipelinedStatement;
   /// True when the driver can send several statements before reading their results.
   bool can_pipeline() const;
   /// Sends every statement, then reads every result, in one round trip where the driver can
@@ -57,6 +55,9 @@ public:
   /// statement's DatabaseError is thrown after the pipeline has been drained. Without
   /// pipelining, statements run one after the other.
   std::vector<Result> execute_pipeline(std::span<const Pipelined> statements);
+  /// execute_pipeline() for an event loop (the async layer): queues the statements and
+  /// returns the run for the caller to drive (see PipelineRun). Only where can_pipeline().
+  PipelineRun start_pipeline(std::span<const Pipelined> statements);
   /// Receives each result of execute_and_commit(), in statement order.
   using ResultHandler = std::function<void(std::size_t index, Result& result)>;
   /// Runs `statements`, then commits `transaction` (a top-level one). Where the driver can
@@ -76,6 +77,11 @@ public:
   /// what decides whether to commit (e.g. a row-count check).
   void execute_and_commit(std::span<const Pipelined> statements, Transaction& transaction,
                           const ResultHandler& handle);
+  /// execute_and_commit() for an event loop, where can_pipeline(): queues the statements and
+  /// the COMMIT of `transaction` as one segment and returns the run for the caller to drive;
+  /// its finish() ends `transaction` and reports errors as execute_and_commit() does.
+  PipelineRun start_pipeline_and_commit(std::span<const Pipelined> statements,
+                                        Transaction& transaction);
   /// Transaction::commit() for an event loop (the async layer): ends `transaction`, the active
   /// top-level one, and queues its COMMIT on the driver's non-blocking side; false when nothing
   /// must be sent (nothing ran). The caller sends it and reads its result; if that fails, it
@@ -110,10 +116,6 @@ private:
   // does not apply (see there).
   bool run_alone_and_commit(std::span<const Pipelined> statements, Transaction& transaction,
                             const ResultHandler& handle);
-  // Sends and reads `statements` as one pipeline, COMMIT last when `commit`. Results of the
-  // statements in order, or the first failure thrown; `commit_error` gets COMMIT's failure.
-  std::vector<Result> run_pipeline(std::span<const Pipelined> statements, bool commit,
-                                   std::exception_ptr* commit_error);
 
   std::shared_ptr<ConnectionState> state_;
 };

@@ -33,7 +33,8 @@ public:
   bool is_nested() const noexcept { return !savepoint_.empty(); }
 
 private:
-  friend class Connection; // execute_and_commit() and send_commit() end the transaction
+  friend class Connection;  // send_commit() ends the transaction
+  friend class PipelineRun; // so does a pipeline that commits
   // Over, whatever the statement that ends it answers: neither active nor untouched.
   void end() noexcept;
 

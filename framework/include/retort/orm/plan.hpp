@@ -8,9 +8,12 @@
 #include <retort/core/export.hpp>
 #include <retort/core/value.hpp>
 #include <retort/engine/driver.hpp>
+#include <retort/engine/pipeline.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -78,6 +81,47 @@ public:
   /// the previous step's rows and completion were delivered, unless it was `independent`.
   virtual bool next(PlanStep& step) = 0;
 };
+
+/// Groups a plan's steps into round trips, the one decision both executors share: independent
+/// steps travel together in one pipeline where the connection can pipeline (up to a limit),
+/// any other step alone; a final step, when the caller commits after the plan, is held back to
+/// go out with the COMMIT.
+class RETORT_API PlanRounds {
+public:
+  /// Rounds of `plan`; `pipelining`: the connection can pipeline; `keep_final`: the caller
+  /// commits after the plan.
+  PlanRounds(Plan& plan, bool pipelining, bool keep_final);
+  /// Collects the next round; false when the plan is done. The previous round's results must
+  /// have been delivered first (the plan builds a dependent step from them).
+  bool next();
+  /// The round's steps, in order.
+  std::span<PlanStep> steps() noexcept { return {round_.data(), size_}; }
+  /// The round's statements, for Connection::execute_pipeline() and its relatives.
+  std::span<const PipelinedStatement> statements();
+  /// True when the round is a batch of independent steps, to be pipelined.
+  bool is_batch() const noexcept { return batch_; }
+  /// True when the round is the plan's final step, held back for the COMMIT.
+  bool is_final() const noexcept { return final_; }
+  /// Hands the round's results (one per step, in order) to the steps' sinks.
+  void deliver(std::span<Result> results, Connection& connection);
+
+private:
+  Plan& plan_;
+  bool pipelining_;
+  bool keep_final_;
+  // Steps are reused round after round (reset() keeps their text and parameter buffers); the
+  // round is the first size_ of them.
+  std::vector<PlanStep> round_;
+  std::size_t size_ = 0;
+  std::vector<PipelinedStatement> statements_;
+  // round_[size_] was taken from the plan but goes alone, in the round after this batch.
+  bool held_ = false;
+  bool batch_ = false;
+  bool final_ = false;
+};
+
+/// Hands one step's result to its sink (rows, generated key, completion).
+RETORT_API void deliver_step(PlanStep& step, Result& result, Connection& connection);
 
 /// Runs `plan` to completion on `connection`, blocking.
 RETORT_API void run_plan(Plan& plan, Connection& connection);

@@ -125,6 +125,8 @@ public:
   virtual ~FlushJob();
   /// The statements to run.
   virtual Plan& plan() = 0;
+  /// COMMIT follows the plan: its last statement may be marked final, to go out with it.
+  virtual void commit_follows() noexcept = 0;
 };
 
 /// A load decided and ready to run: its plan, then the objects.
