@@ -234,6 +234,12 @@ Connection& SessionCore::connection() {
   return *connection_;
 }
 
+void SessionCore::adopt_connection(Connection connection) {
+  check_usable();
+  if (connection_) throw InvalidStateError("the session already holds a connection");
+  connection_.emplace(std::move(connection));
+}
+
 namespace {
 
 // Counts the statements a plan sends (for tests and benchmarks).

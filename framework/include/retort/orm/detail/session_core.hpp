@@ -210,6 +210,11 @@ public:
   void autoflush();
   /// The session's connection, with a transaction begun.
   Connection& connection();
+  /// True while the session holds a connection.
+  bool has_connection() const noexcept { return connection_.has_value(); }
+  /// Gives the session a connection its caller checked out (an async session checks out
+  /// without blocking, then hands it over); connection() then uses it.
+  void adopt_connection(Connection connection);
 
   /// Runs `select` (whose columns start with each entity's columns, in order) and turns rows
   /// into objects through the identity map, then runs the eager loads.
