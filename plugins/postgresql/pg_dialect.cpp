@@ -204,6 +204,11 @@ public:
     return std::make_unique<Connection>(url, options);
   }
 
+  std::unique_ptr<PendingConnection> start_connect(const Url& url,
+                                                   const Options& options) const override {
+    return std::make_unique<Connecting>(url, options);
+  }
+
   std::string default_pool(const Url&) const override { return "queue"; }
 
 private:

@@ -2,7 +2,10 @@
 
 #include <retort/core/error.hpp>
 
+#include <algorithm>
+#include <cstdlib>
 #include <set>
+#include <string_view>
 #include <vector>
 
 namespace retort::pg {
@@ -282,27 +285,114 @@ bool AsyncResult::step() {
 
 // ---- Connection ------------------------------------------------------------------------------
 
-Connection::Connection(const Url& url, const Options& options) {
-  auto parameters = connection_parameters(url, options);
+namespace {
+
+// libpq's keyword and value arrays for connection_parameters(); they point into `parameters`.
+struct ConnectArguments {
+  std::map<std::string, std::string> parameters;
   std::vector<const char*> keys;
   std::vector<const char*> values;
-  for (const auto& [key, value] : parameters) {
-    keys.push_back(key.c_str());
-    values.push_back(value.c_str());
+
+  ConnectArguments(const Url& url, const Options& options)
+      : parameters(connection_parameters(url, options)) {
+    for (const auto& [key, value] : parameters) {
+      keys.push_back(key.c_str());
+      values.push_back(value.c_str());
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
   }
-  keys.push_back(nullptr);
-  values.push_back(nullptr);
-  auto password = parameters.find("password");
-  session_ = std::make_shared<Session>(PQconnectdbParams(keys.data(), values.data(), 0),
-                                       password == parameters.end() ? "" : password->second);
+  std::string password() const {
+    auto found = parameters.find("password");
+    return found == parameters.end() ? "" : found->second;
+  }
+};
+
+[[noreturn]] void throw_connect_failed(const Session& session, const std::string& target,
+                                       const std::string& reason) {
+  throw OperationalError(session.scrub("could not connect to " + target + ": " + reason), "08001",
+                         0, "");
+}
+
+// The connect_timeout in force (URL, options or PGCONNECT_TIMEOUT), in seconds; 0 for none.
+// libpq reads 1 as 2, and so do we.
+int connect_timeout_seconds(PGconn* conn) {
+  int seconds = 0;
+  PQconninfoOption* info = PQconninfo(conn);
+  for (auto* o = info; o && o->keyword; ++o)
+    if (std::string_view(o->keyword) == "connect_timeout" && o->val) seconds = std::atoi(o->val);
+  PQconninfoFree(info);
+  return seconds == 1 ? 2 : std::max(seconds, 0);
+}
+
+} // namespace
+
+Connection::Connection(const Url& url, const Options& options) {
+  ConnectArguments arguments(url, options);
+  session_ = std::make_shared<Session>(
+      PQconnectdbParams(arguments.keys.data(), arguments.values.data(), 0), arguments.password());
   PGconn* conn = session_->conn();
   if (!conn) throw OperationalError("libpq could not allocate a connection", "08001", 0, "");
   if (PQstatus(conn) != CONNECTION_OK)
-    throw OperationalError(session_->scrub("could not connect to " + describe_target(parameters) +
-                                           ": " + trimmed(PQerrorMessage(conn))),
-                           "08001", 0, "");
+    throw_connect_failed(*session_, describe_target(arguments.parameters),
+                         trimmed(PQerrorMessage(conn)));
   // Notices (e.g. "table does not exist, skipping") would go to stderr by default.
   PQsetNoticeProcessor(conn, ignore_notice, nullptr);
+}
+
+// The per-connection setup after connecting has no round trip (the date style and encoding
+// travel as connection parameters), so it is the same for both ways of connecting.
+Connection::Connection(std::shared_ptr<Session> session) : session_(std::move(session)) {
+  PQsetNoticeProcessor(session_->conn(), ignore_notice, nullptr);
+}
+
+// ---- Connecting ------------------------------------------------------------------------------
+
+Connecting::Connecting(const Url& url, const Options& options) {
+  ConnectArguments arguments(url, options);
+  target_ = describe_target(arguments.parameters);
+  session_ = std::make_shared<Session>(
+      PQconnectStartParams(arguments.keys.data(), arguments.values.data(), 0),
+      arguments.password());
+  PGconn* conn = session_->conn();
+  if (!conn) throw OperationalError("libpq could not allocate a connection", "08001", 0, "");
+  if (PQstatus(conn) == CONNECTION_BAD) fail(trimmed(PQerrorMessage(conn)));
+  // PQconnectPoll leaves connect_timeout to its caller: it bounds the whole attempt here.
+  timeout_seconds_ = connect_timeout_seconds(conn);
+  if (timeout_seconds_ > 0)
+    deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds_);
+}
+
+void Connecting::fail(const std::string& reason) const {
+  throw_connect_failed(*session_, target_, reason);
+}
+
+PendingConnection::Need Connecting::poll() {
+  if (open_) return Need::nothing;
+  // libpq: before the first PQconnectPoll, behave as if it had returned PGRES_POLLING_WRITING.
+  if (!started_) {
+    started_ = true;
+    return Need::write;
+  }
+  PGconn* conn = session_->conn();
+  switch (PQconnectPoll(conn)) {
+  case PGRES_POLLING_READING: return Need::read;
+  case PGRES_POLLING_WRITING: return Need::write;
+  case PGRES_POLLING_OK: open_ = true; return Need::nothing;
+  default: fail(trimmed(PQerrorMessage(conn)));
+  }
+}
+
+int Connecting::socket() const { return PQsocket(session_->conn()); }
+
+void Connecting::throw_timed_out() const {
+  fail("timeout expired (connect_timeout " + std::to_string(timeout_seconds_) + " s)");
+}
+
+std::unique_ptr<DriverConnection> Connecting::finish() {
+  if (!open_) throw InvalidStateError("PostgreSQL: finish() before the connect completed");
+  open_ = false;
+  return std::make_unique<Connection>(std::move(session_));
 }
 
 Connection::~Connection() {

@@ -8,9 +8,11 @@
 #include <retort/engine/driver.hpp>
 #include <retort/engine/nonblocking.hpp>
 
+#include <chrono>
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace retort::pg {
@@ -90,6 +92,8 @@ class Connection final : public DriverConnection, public NonBlockingConnection {
 public:
   /// Connects; throws OperationalError (without the password) on failure.
   Connection(const Url& url, const Options& options);
+  /// Takes over a session whose connect has completed (see Connecting).
+  explicit Connection(std::shared_ptr<Session> session);
   ~Connection() override;
 
   std::unique_ptr<DriverStatement> prepare(const std::string& sql) override;
@@ -140,6 +144,31 @@ private:
   std::exception_ptr hidden_error_;
   std::map<std::string, std::string> prepared_sql_;
   Params async_params_;
+};
+
+/// A connect in progress without blocking (PQconnectStartParams, then PQconnectPoll).
+class Connecting final : public PendingConnection {
+public:
+  /// Starts connecting; throws OperationalError when libpq refuses at once.
+  Connecting(const Url& url, const Options& options);
+
+  Need poll() override;
+  int socket() const override;
+  std::optional<std::chrono::steady_clock::time_point> deadline() const override {
+    return deadline_;
+  }
+  [[noreturn]] void throw_timed_out() const override;
+  std::unique_ptr<DriverConnection> finish() override;
+
+private:
+  [[noreturn]] void fail(const std::string& reason) const;
+
+  std::shared_ptr<Session> session_;
+  std::string target_;
+  int timeout_seconds_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  bool started_ = false;
+  bool open_ = false;
 };
 
 } // namespace retort::pg

@@ -3,6 +3,7 @@
 namespace retort {
 
 DriverStatement::~DriverStatement() = default;
+PendingConnection::~PendingConnection() = default;
 
 DriverConnection::DriverConnection() = default;
 

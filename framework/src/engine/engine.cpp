@@ -33,6 +33,7 @@ const SqlDialect& Engine::dialect() const { return state_->plugin->sql_dialect()
 const DialectPlugin& Engine::plugin() const { return *state_->plugin; }
 const Url& Engine::url() const { return state_->url; }
 Pool& Engine::pool() const { return *state_->pool; }
+const Options& Engine::dialect_options() const { return state_->options.dialect_options; }
 StatementCache& Engine::statement_cache() const { return state_->statements; }
 bool Engine::echo() const { return state_->echo.load(std::memory_order_relaxed); }
 void Engine::set_echo(bool on) const { state_->echo.store(on, std::memory_order_relaxed); }

@@ -64,19 +64,34 @@ bool BasicPool::is_stale(const ConnectionRecord& record) const {
 std::unique_ptr<DriverConnection> BasicPool::open(ConnectionRecord& record) {
   auto connection = factory_();
   if (!connection) throw InterfaceError("connection factory returned no connection", "", 0, "");
+  note_opened(record);
+  return connection;
+}
+
+// Called for a connection just opened in a reserved slot.
+void BasicPool::note_opened(ConnectionRecord& record) {
   record.created = record.returned = Clock::now();
   std::lock_guard lock(mutex_);
   ++opened_;
   record.overflow = static_cast<int>(idle_.size()) + checked_out_ > options_.size;
-  return connection;
+}
+
+BasicPool::Idle BasicPool::take_idle_locked() {
+  auto& slot = options_.lifo ? idle_.back() : idle_.front();
+  Idle taken = std::move(slot);
+  if (options_.lifo)
+    idle_.pop_back();
+  else
+    idle_.pop_front();
+  return taken;
 }
 
 // A connection taken from the idle set is handed out only when it is still usable; otherwise it
 // is closed here and the caller opens a replacement in the same slot.
-std::unique_ptr<DriverConnection> BasicPool::usable_or_null(Idle& idle) {
+std::unique_ptr<DriverConnection> BasicPool::usable_or_null(Idle& idle, bool ping) {
   auto& connection = idle.connection;
-  const bool usable = connection->is_valid() && !is_stale(idle.record) &&
-                      (!options_.pre_ping || connection->ping());
+  const bool usable =
+      connection->is_valid() && !is_stale(idle.record) && (!ping || connection->ping());
   if (usable) return std::move(connection);
   connection.reset();
   std::lock_guard lock(mutex_);
@@ -84,15 +99,38 @@ std::unique_ptr<DriverConnection> BasicPool::usable_or_null(Idle& idle) {
   return nullptr;
 }
 
+// The wake-up of the first non-blocking waiter, removed from the queue (empty when none).
+CheckoutWake BasicPool::next_waiter_locked() {
+  if (async_waiters_.empty()) return {};
+  CheckoutWake wake = std::move(async_waiters_.front().wake);
+  async_waiters_.pop_front();
+  return wake;
+}
+
+// Called outside the lock: a wake-up may run arbitrary (non-blocking) code of the waiter.
+void BasicPool::wake(CheckoutWake& waiter, bool notify_blocked) noexcept {
+  if (notify_blocked) freed_.notify_one();
+  if (!waiter) return;
+  try {
+    waiter();
+  } catch (...) {
+    // A wake-up must not throw; one that does has lost its waiter, which then times out.
+  }
+}
+
 void BasicPool::give_back_slot() noexcept {
+  CheckoutWake waiter;
+  bool blocked = false;
   {
     std::lock_guard lock(mutex_);
     --checked_out_;
+    waiter = next_waiter_locked();
+    blocked = waiters_ > 0;
   }
-  freed_.notify_one();
+  wake(waiter, blocked);
 }
 
-void BasicPool::throw_timeout() const {
+void BasicPool::throw_checkout_timeout() const {
   throw PoolTimeout(describe_limits(kind_, options_) +
                     " reached: no connection became free within " +
                     std::to_string(options_.timeout.count()) + " ms (checkout timeout)");
@@ -110,19 +148,13 @@ PooledConnection BasicPool::checkout() {
         ++waiters_;
         const auto status = freed_.wait_until(lock, deadline);
         --waiters_;
-        if (status == std::cv_status::timeout && idle_.empty() && !has_room()) throw_timeout();
+        if (status == std::cv_status::timeout && idle_.empty() && !has_room())
+          throw_checkout_timeout();
       }
     }
     self = handle_locked();
     ++checked_out_;
-    if (!idle_.empty()) {
-      auto& slot = options_.lifo ? idle_.back() : idle_.front();
-      taken.emplace(std::move(slot));
-      if (options_.lifo)
-        idle_.pop_back();
-      else
-        idle_.pop_front();
-    }
+    if (!idle_.empty()) taken.emplace(take_idle_locked());
   }
   // Pinging and opening are round trips: done outside the lock, in the slot reserved above.
   try {
@@ -130,7 +162,7 @@ PooledConnection BasicPool::checkout() {
     ConnectionRecord record{};
     if (taken) {
       record = taken->record;
-      connection = usable_or_null(*taken);
+      connection = usable_or_null(*taken, options_.pre_ping);
     }
     if (!connection) connection = open(record);
     return PooledConnection(std::move(self), std::move(connection), record);
@@ -154,21 +186,24 @@ void BasicPool::checkin(std::unique_ptr<DriverConnection> connection, Connection
   // Only the idle timeout needs to know when a connection came back.
   if (options_.idle_timeout) record.returned = Clock::now();
   std::unique_ptr<DriverConnection> to_close;
-  bool wake = false;
+  CheckoutWake waiter;
+  bool blocked = false;
   {
     std::lock_guard lock(mutex_);
     --checked_out_;
     const bool disposed_since = record.created <= disposed_at_;
     // Beyond `size`, a returned connection is closed unless a waiter can take it at once.
-    const bool room = static_cast<int>(idle_.size()) + checked_out_ < options_.size || waiters_ > 0;
+    const bool room = static_cast<int>(idle_.size()) + checked_out_ < options_.size ||
+                      waiters_ > 0 || !async_waiters_.empty();
     if (discard && connection) ++discarded_;
     if (discard || disposed_since || !room)
       to_close = std::move(connection);
     else
       idle_.push_back(Idle{std::move(connection), record});
-    wake = waiters_ > 0;
+    blocked = waiters_ > 0;
+    waiter = next_waiter_locked();
   }
-  if (wake) freed_.notify_one();
+  wake(waiter, blocked);
 }
 
 PoolStatus BasicPool::status() const {
@@ -179,17 +214,83 @@ PoolStatus BasicPool::status() const {
   status.overflow = std::max(0, status.checked_out + status.idle - options_.size);
   status.opened = opened_;
   status.discarded = discarded_;
+  status.waiting = waiters_ + static_cast<int>(async_waiters_.size());
   return status;
 }
 
 void BasicPool::dispose() noexcept {
   std::deque<Idle> closing;
+  std::deque<Waiter> waiters;
   {
     std::lock_guard lock(mutex_);
     closing.swap(idle_);
+    waiters.swap(async_waiters_);
     disposed_at_ = Clock::now();
   }
   freed_.notify_all();
+  for (auto& waiter : waiters)
+    wake(waiter.wake, false);
+}
+
+CheckoutAttempt BasicPool::try_checkout(CheckoutWake wake) {
+  CheckoutAttempt attempt;
+  std::optional<Idle> taken;
+  std::shared_ptr<Pool> self;
+  {
+    std::lock_guard lock(mutex_);
+    self = handle_locked();
+    // Registered under the same lock as the check, so no give-back can slip in between.
+    if (idle_.empty() && !has_room()) {
+      async_waiters_.push_back(Waiter{++last_waiter_id_, std::move(wake)});
+      attempt.wait = PoolWait(std::move(self), last_waiter_id_);
+      return attempt;
+    }
+    ++checked_out_;
+    if (!idle_.empty()) taken.emplace(take_idle_locked());
+  }
+  // The slot reserved above becomes the idle connection's, or, when that one is no longer
+  // usable (closed here), the caller's for a new connection.
+  if (taken) {
+    const ConnectionRecord record = taken->record;
+    if (auto connection = usable_or_null(*taken, false)) {
+      attempt.connection = PooledConnection(std::move(self), std::move(connection), record);
+      attempt.ping_first = options_.pre_ping;
+      return attempt;
+    }
+  }
+  attempt.slot = PoolSlot(std::move(self));
+  return attempt;
+}
+
+PooledConnection BasicPool::fill_slot(std::unique_ptr<DriverConnection> connection) {
+  if (!connection) throw InterfaceError("no connection given for a pool slot", "", 0, "");
+  ConnectionRecord record{};
+  note_opened(record);
+  std::shared_ptr<Pool> self;
+  {
+    std::lock_guard lock(mutex_);
+    self = handle_locked();
+  }
+  return PooledConnection(std::move(self), std::move(connection), record);
+}
+
+void BasicPool::cancel_wait(std::uint64_t id) noexcept {
+  CheckoutWake waiter;
+  bool blocked = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = std::find_if(async_waiters_.begin(), async_waiters_.end(),
+                              [id](const Waiter& w) { return w.id == id; });
+    if (found != async_waiters_.end()) {
+      async_waiters_.erase(found);
+      return;
+    }
+    // Already woken but giving up: what woke it goes to the next waiter.
+    if (idle_.empty() && !has_room()) return;
+    waiter = next_waiter_locked();
+    blocked = waiters_ > 0;
+  }
+  wake(waiter, blocked);
 }
 
 } // namespace retort

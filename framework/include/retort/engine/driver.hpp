@@ -5,6 +5,7 @@
 #include <retort/core/export.hpp>
 #include <retort/core/value.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -119,6 +120,35 @@ private:
   // Statements prepared by name for pipelined execution, as many as the statement cache holds.
   std::unordered_map<std::string, std::string> pipelined_;
   std::size_t pipelined_counter_ = 0;
+};
+
+/// A connection being opened without blocking (DialectPlugin::start_connect()): the caller
+/// waits until socket() is ready for what poll() asked, then polls again, until it is open.
+class RETORT_API PendingConnection {
+public:
+  /// What the next poll() waits for.
+  enum class Need { read, write, nothing };
+
+  PendingConnection() = default;
+  virtual ~PendingConnection();
+  PendingConnection(const PendingConnection&) = delete;
+  PendingConnection& operator=(const PendingConnection&) = delete;
+
+  /// Advances the connect as far as it goes without blocking; Need::nothing once it is open.
+  /// The first call does no I/O and asks to wait until the socket is writable. Throws
+  /// OperationalError (password masked) when the connect fails.
+  virtual Need poll() = 0;
+  /// The socket to wait on; read it again after every poll(), since it may change (libpq
+  /// tries the next host address on a new socket).
+  virtual int socket() const = 0;
+  /// When the attempt gives up (the driver's connect timeout), if it has such a limit.
+  virtual std::optional<std::chrono::steady_clock::time_point> deadline() const {
+    return std::nullopt;
+  }
+  /// Throws the OperationalError for an attempt that passed its deadline().
+  [[noreturn]] virtual void throw_timed_out() const = 0;
+  /// The open connection, once poll() returned Need::nothing.
+  virtual std::unique_ptr<DriverConnection> finish() = 0;
 };
 
 } // namespace retort

@@ -43,6 +43,8 @@ public:
   const Url& url() const;
   /// The connection pool.
   Pool& pool() const;
+  /// The options the dialect plugin's connect() gets (as the pool's connection factory does).
+  const Options& dialect_options() const;
   /// Compiled SQL by statement shape, shared by every connection of the engine.
   StatementCache& statement_cache() const;
   /// Whether statements are logged.

@@ -38,11 +38,25 @@ public:
   /// Closes idle connections now and checked-out ones when they come back.
   void dispose() noexcept override;
 
+  /// The non-blocking checkout (see Pool): the same limits, order and checks as checkout(),
+  /// except pre_ping, which is left to the caller (CheckoutAttempt::ping_first) because a
+  /// blocking ping here would stall an event loop.
+  CheckoutAttempt try_checkout(CheckoutWake wake) override;
+  /// PoolOptions::timeout.
+  std::chrono::milliseconds checkout_timeout() const override { return options_.timeout; }
+  /// Throws PoolTimeout naming the pool's limits and timeout.
+  [[noreturn]] void throw_checkout_timeout() const override;
+
   /// The options in force.
   const PoolOptions& options() const noexcept { return options_; }
   /// Called by the plugin loader: checked-out connections then hold `owner` (which also keeps
   /// the plugin library loaded) instead of this object's own shared_ptr.
   void set_owner(std::weak_ptr<Pool> owner) noexcept;
+
+protected:
+  PooledConnection fill_slot(std::unique_ptr<DriverConnection> connection) override;
+  void release_slot() noexcept override { give_back_slot(); }
+  void cancel_wait(std::uint64_t id) noexcept override;
 
 private:
   struct Idle {
@@ -53,10 +67,19 @@ private:
   bool has_room() const noexcept;
   bool is_stale(const ConnectionRecord& record) const;
   std::unique_ptr<DriverConnection> open(ConnectionRecord& record);
-  std::unique_ptr<DriverConnection> usable_or_null(Idle& idle);
+  void note_opened(ConnectionRecord& record);
+  Idle take_idle_locked();
+  std::unique_ptr<DriverConnection> usable_or_null(Idle& idle, bool ping);
   void give_back_slot() noexcept;
-  [[noreturn]] void throw_timeout() const;
   std::shared_ptr<Pool> handle_locked();
+  CheckoutWake next_waiter_locked();
+  void wake(CheckoutWake& waiter, bool notify_blocked) noexcept;
+
+  // A waiting non-blocking checkout.
+  struct Waiter {
+    std::uint64_t id;
+    CheckoutWake wake;
+  };
 
   // Declared first so that it is destroyed last: idle connections may need the dialect plugin
   // the factory keeps loaded.
@@ -70,6 +93,9 @@ private:
   std::deque<Idle> idle_;
   int checked_out_ = 0;
   int waiters_ = 0;
+  // Non-blocking checkouts waiting, woken in the order they came.
+  std::deque<Waiter> async_waiters_;
+  std::uint64_t last_waiter_id_ = 0;
   std::uint64_t opened_ = 0;
   std::uint64_t discarded_ = 0;
   std::chrono::steady_clock::time_point disposed_at_{};

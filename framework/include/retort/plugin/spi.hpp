@@ -22,7 +22,9 @@ namespace retort {
 //    prefers_last_insert_id().
 // 3: DriverStatement gained bind_borrowed().
 // 4: NonBlockingConnection gained send_commit() and send_begin().
-inline constexpr std::uint32_t plugin_abi_version = 4;
+// 5: DialectPlugin gained start_connect() (PendingConnection); Pool gained the non-blocking
+//    checkout (try_checkout() and its slots and waits).
+inline constexpr std::uint32_t plugin_abi_version = 5;
 
 // Two C++ modules can share classes only when built by the same compiler family against the
 // same standard library; the tag records both so the loader can refuse a mismatch cleanly.
@@ -72,6 +74,14 @@ public:
   /// Opens a connection to `url`; throws OperationalError (password masked) on failure.
   virtual std::unique_ptr<DriverConnection> connect(const Url& url,
                                                     const Options& options) const = 0;
+  /// Starts opening a connection without blocking, or nullptr when the driver cannot (then
+  /// connect() runs where blocking harms no one, e.g. a worker thread).
+  virtual std::unique_ptr<PendingConnection> start_connect(const Url& url,
+                                                           const Options& options) const {
+    (void)url;
+    (void)options;
+    return nullptr;
+  }
   /// The pool kind used when the configuration names none, e.g. "static" for :memory:.
   virtual std::string default_pool(const Url& url) const {
     (void)url;
