@@ -158,6 +158,19 @@ asio::awaitable<void> run_plan_async(Plan& plan, Connection& connection) {
   co_await on_worker(work);
 }
 
+asio::awaitable<std::vector<Result>>
+execute_pipeline_async(Connection& connection, std::span<const PipelinedStatement> statements) {
+  std::vector<Result> results;
+  if (!connection.can_pipeline()) {
+    auto work = [&] { results = connection.execute_pipeline(statements); };
+    co_await on_worker(work);
+    co_return results;
+  }
+  PipelineRun run = connection.start_pipeline(statements);
+  results = co_await drive(run);
+  co_return results;
+}
+
 asio::awaitable<std::exception_ptr> run_plan_and_commit_async(Plan& plan, Connection& connection,
                                                               Transaction& transaction) {
   if (!connection.can_pipeline()) {

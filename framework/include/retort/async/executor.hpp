@@ -9,12 +9,15 @@
 #include <utility>
 
 #include <retort/core/export.hpp>
+#include <retort/engine/pipeline.hpp>
 #include <retort/orm/plan.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <exception>
+#include <span>
+#include <vector>
 
 namespace retort {
 
@@ -24,6 +27,12 @@ class Transaction;
 /// Runs `plan` to completion on `connection` without blocking the calling coroutine's thread
 /// on the database (see the file comment for how each kind of driver is driven).
 RETORT_API boost::asio::awaitable<void> run_plan_async(Plan& plan, Connection& connection);
+
+/// Connection::execute_pipeline() without blocking: the statements go out together and their
+/// results come back in order, in one round trip where the driver can pipeline (PostgreSQL,
+/// driven on the caller's io_context); elsewhere they run on a worker thread.
+RETORT_API boost::asio::awaitable<std::vector<Result>>
+execute_pipeline_async(Connection& connection, std::span<const PipelinedStatement> statements);
 
 /// run_plan_and_commit() without blocking: the plan's final step and the COMMIT go out in one
 /// round trip where the driver can pipeline. Throws what a step throws (nothing committed);
