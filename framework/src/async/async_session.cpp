@@ -1,6 +1,7 @@
 #include <utility>
 
 #include <retort/async/async_session.hpp>
+#include <retort/async/checkout.hpp>
 
 namespace retort {
 
@@ -18,6 +19,7 @@ boost::asio::awaitable<void> AsyncSession::flush() {
   if (!job) co_return;
   std::exception_ptr error;
   try {
+    co_await acquire_connection();
     co_await run_plan_async(job->plan(), core_->connection());
   } catch (...) {
     error = std::current_exception();
@@ -34,6 +36,7 @@ boost::asio::awaitable<void> AsyncSession::commit() {
   if (job) {
     job->commit_follows();
     try {
+      co_await acquire_connection();
       Connection& connection = core_->connection();
       commit_error =
           co_await run_plan_and_commit_async(job->plan(), connection, *core_->open_transaction());
@@ -57,11 +60,20 @@ boost::asio::awaitable<void> AsyncSession::commit() {
 
 void AsyncSession::rollback() { core_->rollback(); }
 
+// The blocking session checks out inside SessionCore::connection(); here the checkout is
+// awaited first, so that waiting for a free connection or opening one never blocks the thread.
+boost::asio::awaitable<void> AsyncSession::acquire_connection() {
+  if (core_->has_connection()) co_return;
+  auto connection = co_await connect_async(core_->engine());
+  core_->adopt_connection(std::move(connection));
+}
+
 boost::asio::awaitable<detail::EntityRows>
 AsyncSession::load(Select select, std::vector<detail::EntitySpec> entities,
                    std::vector<detail::EagerSpec> eager) {
   if (core_->options().autoflush && core_->needs_flush()) co_await flush();
   auto job = core_->begin_load(select, entities, eager);
+  co_await acquire_connection();
   co_await run_plan_async(job->plan(), core_->connection());
   co_return job->take_rows();
 }

@@ -79,6 +79,7 @@ public:
   }
 
 private:
+  boost::asio::awaitable<void> acquire_connection();
   boost::asio::awaitable<detail::EntityRows> load(Select select,
                                                   std::vector<detail::EntitySpec> entities,
                                                   std::vector<detail::EagerSpec> eager);
