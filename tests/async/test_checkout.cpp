@@ -28,6 +28,7 @@
 #include <future>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace retort;
@@ -269,6 +270,44 @@ TEST_CASE("async checkout: pre_ping pings off the event loop and the connection 
   done.get();
   CHECK(count_users("pinged") == 3);
   CHECK(engine.pool().status().opened == 1);
+}
+
+TEST_CASE("async checkout: pre_ping replaces a connection the server closed",
+          "[async][checkout][postgresql]") {
+  if (conformance::backend() != "postgresql") return;
+  conformance::FreshSchema schema;
+  Engine engine = single_connection_engine(5s, true);
+  std::int64_t pid = 0;
+  {
+    Connection connection = engine.connect();
+    pid = connection.execute_sql("SELECT pg_backend_pid()").scalar<std::int64_t>();
+  }
+  {
+    Connection killer = conformance::engine().connect();
+    Value target(pid);
+    CHECK(killer.execute_sql("SELECT pg_terminate_backend($1::int)", {&target, 1}).scalar<bool>());
+    // The backend exits a moment later: wait until it is gone, so that the ping must fail.
+    for (int i = 0; i < 500; ++i) {
+      auto left = killer.execute_sql("SELECT count(*) FROM pg_stat_activity WHERE pid = $1::int",
+                                     {&target, 1});
+      if (left.scalar<std::int64_t>() == 0) break;
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  asio::io_context io;
+  auto work = [&]() -> asio::awaitable<void> {
+    AsyncSession session(engine);
+    session.add(User{.name = "after kill", .age = 1});
+    co_await session.commit();
+  };
+  auto done = asio::co_spawn(io, work, asio::use_future);
+  io.run();
+  done.get();
+  CHECK(count_users("after kill") == 1);
+  auto status = engine.pool().status();
+  CHECK(status.opened == 2);
+  CHECK(status.discarded == 1);
+  CHECK(status.checked_out == 0);
 }
 
 TEST_CASE("async connect: PostgreSQL connects without blocking the thread, within "
