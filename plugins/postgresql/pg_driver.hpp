@@ -146,7 +146,9 @@ private:
   Params async_params_;
 };
 
-/// A connect in progress without blocking (PQconnectStartParams, then PQconnectPoll).
+/// A connect in progress without blocking (PQconnectStartParams, then PQconnectPoll). libpq
+/// still resolves a host *name* with a blocking getaddrinfo(); an IP address (or hostaddr)
+/// keeps the whole connect off the caller's thread.
 class Connecting final : public PendingConnection {
 public:
   /// Starts connecting; throws OperationalError when libpq refuses at once.

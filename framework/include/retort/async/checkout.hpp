@@ -20,7 +20,8 @@ namespace retort {
 /// one to be given back, at most the pool's timeout, then throws the same PoolTimeout as
 /// Engine::connect(). A failed connect throws OperationalError. Destroyed while waiting or
 /// connecting (its io_context gone), it leaves the pool as it found it: no slot is kept and no
-/// half-open connection is pooled.
+/// half-open connection is pooled. Like an AsyncSession, it belongs to one coroutine (or strand)
+/// at a time: the waits of a connect share that executor.
 RETORT_API boost::asio::awaitable<Connection> connect_async(Engine engine);
 
 } // namespace retort
