@@ -339,3 +339,51 @@ TEST_CASE("changes to short and long text are found, flushed and undone by rollb
   session.flush(); // nothing is left to write
   CHECK(session.statements_executed() == before);
 }
+
+namespace {
+
+// Text columns the database lets be NULL, mapped onto plain std::string members (classical
+// mapping: the table says nullable, the class does not).
+struct LooseNote {
+  std::int64_t id{};
+  std::string title;
+  std::string note;
+};
+
+const Table& loose_notes_table() {
+  static const Table table("loose_notes", Column("id", Integer).primary_key(),
+                           Column("title", String(100)), Column("note", String(100)));
+  return table;
+}
+
+} // namespace
+
+template <> struct retort::Model<LooseNote> {
+  static const Table& schema() { return loose_notes_table(); }
+  static constexpr auto table = "loose_notes";
+  static constexpr auto fields =
+      fields_of(column("id", &LooseNote::id), column("title", &LooseNote::title),
+                column("note", &LooseNote::note));
+};
+
+TEST_CASE("a NULL loaded into a std::string member fails cleanly", "[orm][failure]") {
+  // Loading builds a new object's members straight from the row: a read that fails half-way
+  // must leave the object whole for its destructor (the title before it is a heap string).
+  conformance::FreshSchema schema;
+  {
+    Session session(conformance::engine());
+    session.add(LooseNote{.id = 1, .title = std::string(40, 't'), .note = "kept"});
+    session.add(LooseNote{.id = 2, .title = std::string(40, 'u'), .note = "dropped"});
+    session.commit();
+    const Table& notes = loose_notes_table();
+    session.connection().execute(update(notes).set("note", null()).where(notes.c("id") == 2));
+    session.commit();
+  }
+  Session session(conformance::engine());
+  CHECK_THROWS_AS(session.query<LooseNote>().order_by(col(&LooseNote::id)).all(), DataError);
+  CHECK_THROWS_AS(session.get<LooseNote>(2), DataError);
+  auto kept = session.get<LooseNote>(1);
+  REQUIRE(kept != nullptr);
+  CHECK(kept->title == std::string(40, 't'));
+  CHECK(kept->note == "kept");
+}

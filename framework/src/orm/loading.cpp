@@ -196,7 +196,8 @@ public:
     auto& objects = rows_.objects();
     const std::size_t start = objects.size();
     for (std::size_t i = 0; i < entities_.size(); ++i)
-      objects.push_back(session_.object_from_row(*entities_[i].mapper, row, offsets_[i]));
+      objects.push_back(
+          session_.object_from_row(*entities_[i].mapper, map_of(i), row, offsets_[i]));
     if (!joined_.empty()) {
       const EntityRows::RowView added(objects.data() + start, entities_.size());
       read_joined(row, added);
@@ -215,6 +216,8 @@ public:
   void hand_over() {
     if (rows_.empty()) return;
     (*consume_)(rows_);
+    // The consumer is application code: it may even have closed the session and its maps.
+    std::fill(maps_.begin(), maps_.end(), nullptr);
     std::vector<std::pair<const MapperBase*, std::weak_ptr<void>>> seen;
     for (auto row : rows_)
       for (std::size_t e = 0; e < row.size(); ++e)
@@ -244,6 +247,13 @@ public:
   bool chunked() const noexcept { return consume_ != nullptr; }
 
 private:
+  // The identity map of entity `i`, looked up once per load rather than once per row.
+  IdentityMap& map_of(std::size_t i) {
+    if (maps_.empty()) maps_.resize(entities_.size(), nullptr);
+    if (maps_[i] == nullptr) maps_[i] = &session_.identity_map(*entities_[i].mapper);
+    return *maps_[i];
+  }
+
   void add_joined_columns() {
     for (std::size_t k = 0; k < joined_.size(); ++k) {
       const EagerSpec& spec = joined_[k];
@@ -346,6 +356,7 @@ private:
   std::vector<int> joined_offsets_;
   std::vector<std::unordered_map<const void*, std::vector<std::shared_ptr<void>>>> joined_found_;
   std::unordered_set<const void*> seen_;
+  std::vector<IdentityMap*> maps_;
   std::size_t chunk_;
   const std::function<void(EntityRows&)>* consume_;
   EntityRows rows_;
@@ -370,9 +381,13 @@ private:
 
 std::shared_ptr<void> SessionCore::object_from_row(const MapperBase& mapper,
                                                    const DriverStatement& row, int first) {
+  return object_from_row(mapper, identity_map(mapper), row, first);
+}
+
+std::shared_ptr<void> SessionCore::object_from_row(const MapperBase& mapper, IdentityMap& map,
+                                                   const DriverStatement& row, int first) {
   std::string& key = row_key_;
   if (!mapper.row_identity(row, first, key)) return nullptr;
-  auto& map = identity_map(mapper);
   const std::uint64_t hash = IdentityMap::hash(key);
   const IdentityMap::Probe probe = map.probe(key, hash);
   if (auto* hit = probe.found) {

@@ -78,13 +78,11 @@ MapperBase::MapperBase(std::string table_name, std::vector<ColumnInfo> columns,
 
 MapperBase::~MapperBase() = default;
 
-const std::vector<RelationshipInfo>& MapperBase::relationships() const {
-  if (resolved_flag_.load(std::memory_order_acquire)) return relationships_;
+void MapperBase::resolve_once() const {
   std::call_once(resolved_, [this] {
     resolve_relationships();
     resolved_flag_.store(true, std::memory_order_release);
   });
-  return relationships_;
 }
 
 std::size_t MapperBase::relationship_index(std::string_view name) const {

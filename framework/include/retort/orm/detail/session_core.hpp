@@ -278,6 +278,9 @@ public:
   /// Finds or loads the object of a row: identity map first, then a new object.
   std::shared_ptr<void> object_from_row(const MapperBase& mapper, const DriverStatement& row,
                                         int first);
+  /// As above, with `map` the mapper's identity map (looked up once by a load, not per row).
+  std::shared_ptr<void> object_from_row(const MapperBase& mapper, IdentityMap& map,
+                                        const DriverStatement& row, int first);
   /// Receives a changed persistent object and its changed-column mask; false stops the walk.
   using ChangedVisitor = std::function<bool(const MapperBase&, Entry&, std::uint64_t)>;
   /// Calls `visit` for every persistent object whose columns changed since its snapshot (many-

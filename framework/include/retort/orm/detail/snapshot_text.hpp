@@ -25,7 +25,16 @@ public:
 
   SnapshotText() noexcept = default;
   /// A copy of `text`.
-  explicit SnapshotText(std::string_view text) { assign(text); }
+  explicit SnapshotText(std::string_view text) {
+    // Every loaded object's text is snapshotted this way: short text into a new snapshot has
+    // no heap block and no overlap to handle, so it is copied here, inline.
+    if (text.size() > inline_capacity) {
+      assign(text);
+      return;
+    }
+    if (!text.empty()) std::memcpy(bytes_, text.data(), text.size());
+    size_ = static_cast<std::uint32_t>(text.size());
+  }
   SnapshotText(const SnapshotText& other) { assign(other.view()); }
   SnapshotText& operator=(const SnapshotText& other) {
     if (this != &other) assign(other.view());
