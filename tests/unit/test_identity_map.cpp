@@ -118,3 +118,50 @@ TEST_CASE("identity map: random inserts and erasures agree with std::map") {
   f.map.clear();
   CHECK(f.map.find("k1") == nullptr);
 }
+
+TEST_CASE("identity map: a few entries without a table, then with one") {
+  // Up to eight entries are found by walking them; the ninth builds the hash table. Keys come
+  // and go around that size, by probe and insert_at, try_emplace, erase and erase_at.
+  Fixture f;
+  std::mt19937 random(777);
+  for (int step = 0; step < 4000; ++step) {
+    const std::string key = "k" + std::to_string(random() % 12);
+    switch (random() % 4) {
+    case 0: {
+      const std::uint64_t hash = IdentityMap::hash(key);
+      const IdentityMap::Probe probe = f.map.probe(key, hash);
+      REQUIRE((probe.found != nullptr) == f.reference.contains(key));
+      if (probe.found != nullptr) break;
+      auto& s = f.state(key);
+      f.map.insert_at(probe, IdentityEntry{nullptr, &s}, hash);
+      f.reference[key] = &s;
+      break;
+    }
+    case 1: {
+      auto& s = f.state(key);
+      auto [entry, added] = f.map.try_emplace(IdentityEntry{nullptr, &s});
+      REQUIRE(added == !f.reference.contains(key));
+      if (added) f.reference[key] = &s;
+      break;
+    }
+    case 2:
+      f.map.erase(key);
+      f.reference.erase(key);
+      break;
+    default:
+      if (f.map.empty()) break;
+      const std::size_t i = random() % f.map.size();
+      f.reference.erase(f.map.entries()[i].state->identity);
+      f.map.erase_at(i);
+    }
+    f.check_all();
+    for (int k = 0; k < 12; ++k) {
+      const std::string absent = "k" + std::to_string(k);
+      if (!f.reference.contains(absent)) REQUIRE(f.map.find(absent) == nullptr);
+    }
+    if (step % 500 == 499) {
+      f.map.clear();
+      f.reference.clear();
+    }
+  }
+}

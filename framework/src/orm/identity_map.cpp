@@ -32,12 +32,6 @@ std::uint64_t IdentityMap::hash(std::string_view key) noexcept {
   return std::uint64_t(product) ^ std::uint64_t(product >> 64);
 }
 
-std::size_t IdentityMap::slot_of_key(std::string_view key, std::uint64_t hash) const noexcept {
-  if (slots_.empty()) return slots_.size();
-  const std::size_t s = scan(key, hash);
-  return slots_[s] == 0 ? slots_.size() : s;
-}
-
 std::size_t IdentityMap::slot_of_index(std::size_t index) const noexcept {
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t s = home(entries_[index].hash);; s = (s + 1) & mask)
@@ -45,11 +39,14 @@ std::size_t IdentityMap::slot_of_index(std::size_t index) const noexcept {
 }
 
 IdentityEntry* IdentityMap::find(std::string_view key, std::uint64_t hash) noexcept {
-  const std::size_t s = slot_of_key(key, hash);
-  return s == slots_.size() ? nullptr : &entries_[slots_[s] - 1];
+  if (slots_.empty()) return search(key, hash);
+  const Slot slot = slots_[scan(key, hash)];
+  return slot == 0 ? nullptr : &entries_[slot - 1];
 }
 
 IdentityMap::Probe IdentityMap::probe(std::string_view key, std::uint64_t hash) {
+  // Without a table while the entry to come still fits the few a search walks.
+  if (slots_.empty() && entries_.size() < linear_max) return {search(key, hash), 0};
   if ((entries_.size() + 1) * 2 > slots_.size()) grow();
   const std::size_t s = scan(key, hash);
   return {slots_[s] == 0 ? nullptr : &entries_[slots_[s] - 1], s};
@@ -60,7 +57,7 @@ IdentityEntry& IdentityMap::insert_at(const Probe& probe, IdentityEntry entry, s
     throw std::length_error("identity map: too many objects in one session");
   entry.hash = hash;
   entries_.push_back(std::move(entry));
-  slots_[probe.slot] = static_cast<Slot>(entries_.size());
+  if (!slots_.empty()) slots_[probe.slot] = static_cast<Slot>(entries_.size());
   return entries_.back();
 }
 
@@ -85,19 +82,17 @@ void IdentityMap::insert_or_assign(IdentityEntry entry) {
 }
 
 void IdentityMap::erase(std::string_view key) noexcept {
-  const std::size_t s = slot_of_key(key, hash(key));
-  if (s == slots_.size()) return;
-  erase_at(slots_[s] - 1);
+  if (IdentityEntry* found = find(key)) erase_at(static_cast<std::size_t>(found - entries_.data()));
 }
 
 void IdentityMap::erase_at(std::size_t index) noexcept {
-  remove_slot(slot_of_index(index));
   const std::size_t last = entries_.size() - 1;
-  if (index != last) {
+  if (!slots_.empty()) {
+    remove_slot(slot_of_index(index));
     // The last entry moves into the hole; its slot follows it.
-    slots_[slot_of_index(last)] = static_cast<Slot>(index + 1);
-    entries_[index] = std::move(entries_[last]);
+    if (index != last) slots_[slot_of_index(last)] = static_cast<Slot>(index + 1);
   }
+  if (index != last) entries_[index] = std::move(entries_[last]);
   entries_.pop_back();
 }
 
@@ -118,8 +113,11 @@ void IdentityMap::remove_slot(std::size_t hole) noexcept {
 }
 
 void IdentityMap::grow() {
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(old.empty() ? min_slots : old.size() * 2, 0);
+  // The first table comes with the entry after linear_max: room for it at half load.
+  std::size_t size = slots_.empty() ? min_slots : slots_.size() * 2;
+  while (size < (entries_.size() + 1) * 2)
+    size *= 2;
+  slots_.assign(size, 0);
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     std::size_t s = home(entries_[i].hash);

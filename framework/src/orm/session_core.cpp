@@ -427,6 +427,9 @@ void SessionCore::clear_flags() noexcept {
 bool SessionCore::has_changes() {
   if (!pending_.empty() || !deleted_.empty() || !associations_.empty() || !orphans_.empty())
     return true;
+  // A session that holds no object has nothing to compare: the autoflush of a first get()
+  // or query costs no walk.
+  if (identity_map_size() == 0) return false;
   return persistent_changed();
 }
 

@@ -6,6 +6,10 @@
 // stored again: it is the entry's InstanceState::identity, which the session keeps unchanged
 // while the entry is in the map. A node-based std::unordered_map cost a node allocation and a
 // second copy of the key per object, and a third of the time of loading 100k rows.
+//
+// A map of a few entries has no table at all: it is searched by comparing the entries' hashes.
+// Most sessions hold a handful of objects (a get(), an add()), and the table's heap block,
+// zeroing and freeing cost more than the search they would save.
 #pragma once
 
 #include <retort/core/export.hpp>
@@ -61,7 +65,8 @@ public:
   struct Probe {
     /// The entry with the key, or nullptr.
     IdentityEntry* found;
-    /// When not found: the free slot the key's entry goes into.
+    /// When not found: the free slot the key's entry goes into (unused while there is no
+    /// table).
     std::size_t slot;
   };
   /// Looks `key` up, first making room for one more entry (so that the free slot found stays
@@ -94,6 +99,15 @@ private:
   // slot stays at 4 bytes and growth or deletion never rehashes a key.
   using Slot = std::uint32_t;
 
+  // Up to this many entries, lookups compare the entries' hashes and there is no table.
+  static constexpr std::size_t linear_max = 8;
+
+  // The entry with `key` found by walking the entries (while there is no table), or nullptr.
+  IdentityEntry* search(std::string_view key, std::uint64_t hash) noexcept {
+    for (IdentityEntry& entry : entries_)
+      if (entry.hash == hash && entry.state->identity == key) return &entry;
+    return nullptr;
+  }
   // The slot holding `key`, or the empty slot where its probe run ends (slots_ not empty).
   // Defined here so that it inlines into every lookup (an exported member is otherwise
   // called through the PLT, a few percent of loading a row).
@@ -104,7 +118,6 @@ private:
       if (slot == 0 || (entries_[slot - 1].hash == hash && key_at(slot - 1) == key)) return s;
     }
   }
-  std::size_t slot_of_key(std::string_view key, std::uint64_t hash) const noexcept;
   std::size_t slot_of_index(std::size_t index) const noexcept;
   void remove_slot(std::size_t slot) noexcept;
   void grow();
