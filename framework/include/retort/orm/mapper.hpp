@@ -23,6 +23,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <typeinfo>
 #include <unordered_map>
 #include <vector>
@@ -174,12 +175,20 @@ public:
   /// `dialect`, compiling it with `build` on first use. The ORM's hot statements are compiled
   /// once per shape and dialect, then only bound.
   template <typename Build>
-  const std::string& statement_sql(const void* dialect, const std::string& shape,
+  const std::string& statement_sql(const void* dialect, std::string_view shape,
                                    Build&& build) const {
+    // A repeat of the last statement (a loop of get()s, of single inserts) reads it without the
+    // lock: entries are never changed or removed once compiled, and one is published only
+    // after its text is complete.
+    if (const SqlEntry* last = last_sql_.load(std::memory_order_acquire);
+        last != nullptr && last->first.dialect == dialect && last->first.shape == shape)
+      return last->second;
     std::lock_guard lock(sql_mutex_);
-    auto& slot = sql_cache_[SqlKey{dialect, shape}];
-    if (slot.empty()) slot = build();
-    return slot;
+    auto found = sql_cache_.find(SqlKeyView{dialect, shape});
+    if (found == sql_cache_.end())
+      found = sql_cache_.emplace(SqlKey{dialect, std::string(shape)}, build()).first;
+    last_sql_.store(&*found, std::memory_order_release);
+    return found->second;
   }
 
 protected:
@@ -207,15 +216,35 @@ private:
   struct SqlKey {
     const void* dialect;
     std::string shape;
-    bool operator==(const SqlKey&) const = default;
+  };
+  // Looked up by a view, so that a lookup builds no string.
+  struct SqlKeyView {
+    const void* dialect;
+    std::string_view shape;
   };
   struct SqlKeyHash {
+    using is_transparent = void;
+    std::size_t operator()(const SqlKeyView& k) const noexcept {
+      return std::hash<std::string_view>{}(k.shape) ^ std::hash<const void*>{}(k.dialect);
+    }
     std::size_t operator()(const SqlKey& k) const noexcept {
-      return std::hash<std::string>{}(k.shape) ^ std::hash<const void*>{}(k.dialect);
+      return (*this)(SqlKeyView{k.dialect, k.shape});
     }
   };
+  struct SqlKeyEqual {
+    using is_transparent = void;
+    static SqlKeyView view(const SqlKey& k) noexcept { return {k.dialect, k.shape}; }
+    static SqlKeyView view(const SqlKeyView& k) noexcept { return k; }
+    template <typename A, typename B> bool operator()(const A& a, const B& b) const noexcept {
+      return view(a).dialect == view(b).dialect && view(a).shape == view(b).shape;
+    }
+  };
+  using SqlCache = std::unordered_map<SqlKey, std::string, SqlKeyHash, SqlKeyEqual>;
+  using SqlEntry = SqlCache::value_type;
   mutable std::mutex sql_mutex_;
-  mutable std::unordered_map<SqlKey, std::string, SqlKeyHash> sql_cache_;
+  mutable SqlCache sql_cache_;
+  // The entry statement_sql() returned last (nodes of sql_cache_ never move).
+  mutable std::atomic<const SqlEntry*> last_sql_{nullptr};
 };
 
 /// The ColumnInfo of column `name` of a Core table (classical mapping); ArgumentError when the
