@@ -9,6 +9,8 @@
 #include <retort/sql/insert.hpp>
 #include <retort/sql/update.hpp>
 
+#include <boost/container/small_vector.hpp>
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -26,6 +28,11 @@ namespace {
 
 using Entry = SessionCore::Entry;
 
+// The common flush (add() and commit() of one object) has one class, one object, one key: the
+// lists a flush keeps hold that much inline, where std::vectors cost six heap blocks per flush.
+template <typename T> using InlineOne = boost::container::small_vector<T, 1>;
+using MapperList = boost::container::small_vector<const MapperBase*, 2>;
+
 // Rows per INSERT ... VALUES statement. Past ~1000 rows the gain from fewer statements is gone
 // while the SQL text and the parameter array keep growing; dialect limits still apply below it.
 constexpr std::size_t max_rows_per_insert = 1000;
@@ -39,15 +46,15 @@ bool is_unset_key(const Value& v) {
 /// Mappers in foreign-key order: every table after the tables it references.
 // The classes of `entries`, each once: a flush usually involves one or two, so a short list
 // beats a std::set (a node per class per flush).
-std::vector<const MapperBase*> classes_of(const std::vector<Entry>& entries) {
-  std::vector<const MapperBase*> out;
+MapperList classes_of(const std::vector<Entry>& entries) {
+  MapperList out;
   for (const auto& entry : entries)
     if (std::find(out.begin(), out.end(), entry.state->mapper) == out.end())
       out.push_back(entry.state->mapper);
   return out;
 }
 
-std::vector<const MapperBase*> dependency_order(std::vector<const MapperBase*> involved) {
+MapperList dependency_order(MapperList involved) {
   // The common flush touches one class: nothing to order.
   if (involved.size() <= 1) return involved;
   auto is_involved = [&](const MapperBase* m) {
@@ -78,7 +85,7 @@ std::vector<const MapperBase*> dependency_order(std::vector<const MapperBase*> i
   for (const auto* m : all)
     if (is_involved(m)) visit(m);
   std::erase_if(order, [&](const MapperBase* m) { return !is_involved(m); });
-  return order;
+  return MapperList(order.begin(), order.end());
 }
 
 Value key_value(const InstanceState& state, std::size_t column) {
@@ -235,7 +242,7 @@ private:
 
   struct InsertGroup {
     const MapperBase* mapper;
-    std::vector<Entry> objects;
+    InlineOne<Entry> objects;
     bool self_referential = false;
   };
 
@@ -288,7 +295,7 @@ private:
     std::unordered_map<const void*, Entry> by_object;
     for (auto& e : group.objects)
       by_object.emplace(e.state->object, e);
-    std::vector<Entry> ordered;
+    InlineOne<Entry> ordered;
     std::unordered_set<const void*> placed, visiting;
     std::function<void(const Entry&)> place = [&](const Entry& e) {
       if (placed.contains(e.state->object)) return;
@@ -685,16 +692,16 @@ private:
   }
 
   bool commit_follows_ = false;
-  std::vector<InsertGroup> inserts_;
+  InlineOne<InsertGroup> inserts_;
   std::size_t insert_group_ = 0;
   std::size_t insert_position_ = 0;
-  std::vector<Entry> batch_;
+  InlineOne<Entry> batch_;
   const MapperBase* batch_mapper_ = nullptr;
   ColumnList returned_columns_;
-  std::vector<Value> returned_;
+  InlineOne<Value> returned_;
   // States whose keys this flush generated, for undo(); a list, not a set: only a failed
   // flush searches it, while every inserted object is added to it.
-  std::vector<const InstanceState*> generated_;
+  InlineOne<const InstanceState*> generated_;
 
   std::vector<std::pair<Entry, std::uint64_t>> updates_;
   std::size_t update_position_ = 0;
