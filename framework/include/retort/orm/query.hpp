@@ -201,11 +201,11 @@ public:
   /// Moves loaded entity rows into this query's result rows (`rows` is left empty). Moving,
   /// not copying, spares two atomic reference-count updates per object.
   static std::vector<Row> rows_of(detail::EntityRows& rows) {
-    std::vector<Row> out;
-    out.reserve(rows.size());
-    auto& objects = rows.objects();
-    for (std::size_t i = 0; i < objects.size(); i += sizeof...(T))
-      out.push_back(take(objects.data() + i));
+    // Made at full size and assigned in place: a push_back per row was a call per loaded row.
+    std::vector<Row> out(rows.size());
+    std::shared_ptr<void>* objects = rows.objects().data();
+    for (std::size_t i = 0; i < out.size(); ++i)
+      out[i] = take(objects + i * sizeof...(T));
     rows.clear();
     return out;
   }
