@@ -94,6 +94,9 @@ SocketWait PipelineRun::pump() {
         return SocketWait::read_or_write;
       }
       phase_ = next_answer_ < sent_.size() ? Phase::reading : Phase::sync;
+      // Just sent: no answer can be there yet, so wait before trying to read (a read now
+      // would only find the socket empty, one wasted system call per round trip).
+      if (nb_->is_busy()) return SocketWait::read;
     }
     while (phase_ != Phase::done) {
       if (nb_->is_busy()) {
