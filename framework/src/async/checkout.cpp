@@ -69,7 +69,8 @@ asio::awaitable<bool> woken_before_deadline(WakeSignal& signal, asio::steady_tim
 // Pings an idle connection the pool hands out with pre_ping. The ping is a blocking round
 // trip, so it runs on a worker thread, never on the caller's event loop; the connection goes
 // with it, so that a caller destroyed meanwhile does not leave the worker a dangling one. A
-// dead connection is returned invalidated (the pool closes it and frees its slot).
+// dead connection goes back to the pool invalidated (closed, its slot freed): the result is
+// then empty.
 asio::awaitable<PooledConnection> pinged(PooledConnection pooled) {
   auto work = [pooled = std::move(pooled)]() mutable {
     if (!pooled->ping()) {
