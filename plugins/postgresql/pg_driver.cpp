@@ -433,13 +433,6 @@ bool Connection::send_commit() {
   return true;
 }
 
-bool Connection::send_begin() {
-  PGconn* conn = session_->usable("BEGIN");
-  if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF || !session_->take_begin()) return false;
-  send_query("BEGIN", {});
-  return true;
-}
-
 // What commit() and send_commit() decide before COMMIT goes out: a transaction that ran
 // nothing needs none, and a failed one is rolled back (PostgreSQL would answer its COMMIT with
 // a silent ROLLBACK) and reported as the error it is.
@@ -508,8 +501,8 @@ PGconn* Connection::non_blocking_handle(const std::string& sql) {
   if (!PQisnonblocking(conn) && PQsetnonblocking(conn, 1) != 0) session_->raise(nullptr, sql);
   // Outside pipeline mode a deferred BEGIN cannot share the request's round trip without
   // changing what the caller reads back, so it goes first, eagerly (as begin() used to do).
-  // enter_pipeline_mode() instead sends it inside the pipeline, and an event loop sends it
-  // with send_begin() first so as not to block here.
+  // enter_pipeline_mode() instead sends it inside the pipeline (which is how the async
+  // executor sends every statement, so as not to block here).
   if (PQpipelineStatus(conn) == PQ_PIPELINE_OFF && session_->take_begin()) {
     ResultPtr result(PQexec(conn, "BEGIN"));
     if (!completed(result.get())) session_->raise(result.get(), "BEGIN");

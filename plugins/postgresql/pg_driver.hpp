@@ -120,7 +120,6 @@ public:
   void exit_pipeline_mode() override;
   bool in_pipeline_mode() const override;
   bool send_commit() override;
-  bool send_begin() override;
 
 private:
   bool commit_needed();

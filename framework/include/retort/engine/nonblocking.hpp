@@ -97,10 +97,6 @@ public:
   /// rolled back instead and DatabaseError (25P02) thrown, as DriverConnection::commit() does.
   /// Not in pipeline mode (a COMMIT there belongs in the pipeline's segment).
   virtual bool send_commit() = 0;
-  /// Queues the BEGIN of a transaction whose begin the driver deferred (to be sent and read
-  /// like a query) so that it does not go out with a blocking round trip before the next
-  /// query; false when no BEGIN is waiting. Not in pipeline mode, which sends it itself.
-  virtual bool send_begin() = 0;
 };
 
 } // namespace retort

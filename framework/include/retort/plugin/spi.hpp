@@ -23,7 +23,9 @@ namespace retort {
 // 3: DriverStatement gained bind_borrowed().
 // 4: NonBlockingConnection gained send_commit() and send_begin().
 // 5: DialectPlugin gained start_connect() (PendingConnection); Pool gained the non-blocking
-//    checkout (try_checkout() and its slots and waits).
+//    checkout (try_checkout() and its slots and waits); NonBlockingConnection lost send_begin()
+//    (the async executor sends every statement in a pipeline segment, where a deferred BEGIN
+//    rides along).
 inline constexpr std::uint32_t plugin_abi_version = 5;
 
 // Two C++ modules can share classes only when built by the same compiler family against the
