@@ -251,3 +251,20 @@ TEST_CASE_METHOD(Fixture, "try_checkout: blocking and non-blocking checkouts sha
   CHECK(status.waiting == 0);
   CHECK(status.idle <= 2);
 }
+
+TEST_CASE_METHOD(Fixture, "try_checkout: FIFO and LIFO order as the blocking checkout",
+                 "[pool][try_checkout]") {
+  const bool lifo = GENERATE(false, true);
+  auto options = limits(2, 0);
+  options.lifo = lifo;
+  auto pool = make(options);
+  PooledConnection a = pool->checkout();
+  PooledConnection b = pool->checkout();
+  const int first_returned = counting(a).id();
+  const int last_returned = counting(b).id();
+  a.release();
+  b.release();
+  CheckoutAttempt attempt = pool->try_checkout([] {});
+  REQUIRE(attempt.connection);
+  CHECK(counting(attempt.connection).id() == (lifo ? last_returned : first_returned));
+}
