@@ -7,9 +7,12 @@
 
 #include "models.hpp"
 
+#include <counting_proxy.hpp>
+
 #include <retort/async/async_session.hpp>
 #include <retort/async/executor.hpp>
 #include <retort/engine/connection.hpp>
+#include <retort/plugin/create_engine.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -36,6 +39,16 @@ template <typename Task> auto run(Task task) {
 }
 
 bool pipelines() { return conformance::backend() == "postgresql"; }
+
+// An engine of one pooled connection, through `url`.
+Engine one_connection_engine(const std::string& url) {
+  EngineConfig config;
+  config.url = url;
+  config.pool.kind = "queue";
+  config.pool.size = 1;
+  config.pool.max_overflow = 0;
+  return create_engine(config);
+}
 
 std::int64_t count_tags() {
   Session reader(conformance::engine());
@@ -143,4 +156,52 @@ TEST_CASE("async: a pipeline larger than the socket buffers", "[async][pipeline]
     co_return intact;
   };
   CHECK(run(task()) == statements.size());
+}
+
+TEST_CASE("async: round trips on the wire", "[async][pipeline][postgresql]") {
+  if (conformance::backend() != "postgresql") return;
+  conformance::FreshSchema schema;
+  testing::CountingProxy proxy(Url::parse(conformance::backend_url()));
+  Engine engine = one_connection_engine(proxy.url());
+  // Each task is one session; the counts are of its own requests (the connection is open and
+  // its statements prepared by the warm-up).
+  auto commit_one = [&engine](std::string label) -> asio::awaitable<void> {
+    AsyncSession session(engine);
+    session.add(Tag{.label = std::move(label), .weight = 1});
+    co_await session.commit();
+  };
+  auto flush_then_commit = [&engine](std::string suffix) -> asio::awaitable<void> {
+    AsyncSession session(engine);
+    session.add(Tag{.label = "green" + suffix, .weight = 1});
+    co_await session.flush();
+    session.add(Tag{.label = "blue" + suffix, .weight = 1});
+    co_await session.commit();
+  };
+  auto update_all = [&engine]() -> asio::awaitable<void> {
+    AsyncSession session(engine);
+    auto tags = co_await session.all(session.query<Tag>());
+    for (const auto& tag : tags)
+      tag->weight += static_cast<int>(tag->id); // a different value per row: one UPDATE each
+    co_await session.commit();
+  };
+  run(commit_one("warm"));
+  run(flush_then_commit("1"));
+  run(update_all());
+
+  proxy.reset();
+  run(commit_one("red"));
+  // The INSERT alone is the transaction (a segment outside BEGIN commits at its sync).
+  CHECK(proxy.round_trips() == 1);
+
+  proxy.reset();
+  run(flush_then_commit("2"));
+  // The flush's INSERT with its BEGIN, then the last INSERT with COMMIT.
+  CHECK(proxy.round_trips() == 2);
+
+  proxy.reset();
+  run(update_all());
+  // The SELECT with its BEGIN, the 6 UPDATEs in one segment, then COMMIT on its own: an UPDATE's
+  // row count is checked before anything commits, so it cannot ride with the COMMIT.
+  CHECK(proxy.round_trips() == 3);
+  CHECK(count_tags() == 6); // warm, green1, blue1, red, green2, blue2
 }

@@ -45,7 +45,8 @@ auto async_wait_readable_or_writable(asio::posix::stream_descriptor& descriptor,
         auto done = [race, &descriptor](boost::system::error_code error) {
           if (race->pending == 2) {
             race->first = error;
-            descriptor.cancel();
+            boost::system::error_code ignored; // nothing to cancel is not an error here
+            descriptor.cancel(ignored);
           }
           if (--race->pending == 0) std::move(race->handler)(race->first);
         };

@@ -44,7 +44,7 @@ PipelineRun::PipelineRun(PipelineRun&& other) noexcept
       sent_(std::move(other.sent_)), prepared_(std::move(other.prepared_)),
       received_(std::move(other.received_)), commit_error_(std::move(other.commit_error_)),
       next_answer_(other.next_answer_), next_statement_(other.next_statement_),
-      phase_(other.phase_), finished_(other.finished_) {
+      phase_(other.phase_), finished_(other.finished_), sync_error_ended_(other.sync_error_ended_) {
   other.finished_ = true; // the moved-from run owns nothing to clean up
 }
 
@@ -166,7 +166,11 @@ void PipelineRun::take_sync(std::unique_ptr<NonBlockingResult> result) {
     }
     return;
   }
-  if (!result && commit_error_) return;
+  // That error's own end marker, once.
+  if (!result && commit_error_ && !sync_error_ended_) {
+    sync_error_ended_ = true;
+    return;
+  }
   if (!result || result->status() != ResultStatus::pipeline_sync)
     throw InternalError("pipeline did not end with its sync", "", 0, "");
   nb_->exit_pipeline_mode();
@@ -174,9 +178,9 @@ void PipelineRun::take_sync(std::unique_ptr<NonBlockingResult> result) {
 }
 
 void PipelineRun::abandon() noexcept {
-  if (!state_) return;
+  if (!state_ || !state_->pooled) return;
   for (const auto& sql : prepared_)
-    state_->driver().forget_pipelined_statement(sql);
+    state_->pooled->forget_pipelined_statement(sql);
   prepared_.clear();
   state_->note_failure();
   // A connection left inside a half-read pipeline must not be reused.

@@ -49,7 +49,10 @@ bool PlanRounds::next() {
   for (;;) {
     if (round_.size() == size_) round_.emplace_back();
     PlanStep& step = round_[size_];
-    if (!plan_.next(step)) return size_ > 0;
+    if (ended_ || !plan_.next(step)) {
+      ended_ = true;
+      return size_ > 0;
+    }
     const bool alone = (keep_final_ && step.final) || !(pipelining_ && step.independent);
     if (!alone) {
       batch_ = true;

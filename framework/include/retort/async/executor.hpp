@@ -35,8 +35,9 @@ RETORT_API boost::asio::awaitable<std::vector<Result>>
 execute_pipeline_async(Connection& connection, std::span<const PipelinedStatement> statements);
 
 /// run_plan_and_commit() without blocking: the plan's final step and the COMMIT go out in one
-/// round trip where the driver can pipeline. Throws what a step throws (nothing committed);
-/// returns an error of the COMMIT itself, after every step succeeded.
+/// round trip where the driver can pipeline. Throws what a step throws (nothing committed),
+/// and so does a COMMIT sent with the final step; returns the error of a COMMIT sent on its
+/// own, after every step succeeded (as run_plan_and_commit() does).
 RETORT_API boost::asio::awaitable<std::exception_ptr>
 run_plan_and_commit_async(Plan& plan, Connection& connection, Transaction& transaction);
 

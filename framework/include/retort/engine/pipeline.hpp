@@ -101,6 +101,7 @@ private:
   std::size_t next_statement_ = 0; // index into statements_
   Phase phase_ = Phase::sending;
   bool finished_ = false;
+  bool sync_error_ended_ = false; // the end marker of a COMMIT error at the sync was read
 };
 
 } // namespace retort

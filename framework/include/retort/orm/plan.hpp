@@ -116,6 +116,8 @@ private:
   std::vector<PipelinedStatement> statements_;
   // round_[size_] was taken from the plan but goes alone, in the round after this batch.
   bool held_ = false;
+  // The plan said it was complete: it is not asked again.
+  bool ended_ = false;
   bool batch_ = false;
   bool final_ = false;
 };
