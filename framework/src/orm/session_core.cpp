@@ -191,8 +191,10 @@ void SessionCore::cascade_remove(const MapperBase& mapper, InstanceState& state)
 void SessionCore::expunge(const MapperBase& mapper, const std::shared_ptr<void>& object) {
   InstanceState& state = state_for(mapper, object);
   if (state.session != this) return;
-  auto drop = [&](std::vector<Entry>& list) {
-    std::erase_if(list, [&](const Entry& e) { return e.state == &state; });
+  auto drop = [&](EntryList& list) {
+    list.erase(
+        std::remove_if(list.begin(), list.end(), [&](const Entry& e) { return e.state == &state; }),
+        list.end());
   };
   drop(pending_);
   drop(deleted_);

@@ -46,7 +46,7 @@ bool is_unset_key(const Value& v) {
 /// Mappers in foreign-key order: every table after the tables it references.
 // The classes of `entries`, each once: a flush usually involves one or two, so a short list
 // beats a std::set (a node per class per flush).
-MapperList classes_of(const std::vector<Entry>& entries) {
+MapperList classes_of(const SessionCore::EntryList& entries) {
   MapperList out;
   for (const auto& entry : entries)
     if (std::find(out.begin(), out.end(), entry.state->mapper) == out.end())

@@ -15,6 +15,8 @@
 #include <retort/sql/from.hpp>
 #include <retort/sql/select.hpp>
 
+#include <boost/container/small_vector.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -246,6 +248,9 @@ public:
   std::exception_ptr run_and_commit(Plan& plan);
 
   using Entry = IdentityEntry;
+  /// A list of objects: the session's lists mostly hold none or one (a get(), an add() and a
+  /// commit()), which then cost no heap block.
+  using EntryList = boost::container::small_vector<Entry, 1>;
   struct AssociationChange {
     const MapperBase* mapper;
     std::size_t relationship;
@@ -264,9 +269,9 @@ public:
   /// The identity map of one mapper.
   IdentityMap& identity_map(const MapperBase& mapper);
   /// Objects added and not yet flushed, in order.
-  std::vector<Entry>& pending() noexcept { return pending_; }
+  EntryList& pending() noexcept { return pending_; }
   /// Objects marked for deletion.
-  std::vector<Entry>& deleted() noexcept { return deleted_; }
+  EntryList& deleted() noexcept { return deleted_; }
   /// Association rows to write.
   std::vector<AssociationChange>& association_changes() noexcept { return associations_; }
   /// Children removed from a collection.
@@ -302,13 +307,13 @@ public:
   /// session without change detection writes it too.
   void write_column(InstanceState& state, std::size_t column, const Value& value);
   /// The objects flagged since the last flush (see SessionOptions::autodetect_changes).
-  std::vector<Entry>& flagged() noexcept { return modified_; }
+  EntryList& flagged() noexcept { return modified_; }
   /// Sets the foreign keys of `state` from its loaded many-to-one references.
   void sync_references(InstanceState& state);
   /// Objects that were inserted by a flush of the current transaction.
-  std::vector<Entry>& inserted_in_transaction() noexcept { return inserted_; }
+  EntryList& inserted_in_transaction() noexcept { return inserted_; }
   /// Objects deleted by a flush of the current transaction.
-  std::vector<Entry>& deleted_in_transaction() noexcept { return deleted_in_tx_; }
+  EntryList& deleted_in_transaction() noexcept { return deleted_in_tx_; }
 
 private:
   void check_usable() const;
@@ -331,16 +336,16 @@ private:
   Engine engine_;
   SessionOptions options_;
   IdentityMaps maps_;
-  std::vector<Entry> pending_;
-  std::vector<Entry> deleted_;
-  std::vector<Entry> inserted_;
-  std::vector<Entry> deleted_in_tx_;
+  EntryList pending_;
+  EntryList deleted_;
+  EntryList inserted_;
+  EntryList deleted_in_tx_;
   std::vector<AssociationChange> associations_;
   std::vector<Orphan> orphans_;
   // Objects passed to modified() (or changed through a relationship member, or by the flush
   // itself) since the last flush, when autodetect_changes is off; the flush compares only
   // these with their snapshots.
-  std::vector<Entry> modified_;
+  EntryList modified_;
   // Without change detection no flush walks the identity maps, so nothing lets go of objects
   // only the session holds; a release walk runs when the maps reach this size, which then
   // doubles (amortised O(1) per object, as a growing vector's copies).
