@@ -1,6 +1,7 @@
 // The plan executor's contract on every backend: a step's text may live in the step or be
-// shared (a mapper's SQL cache), a single_row step delivers one row and completes, independent
-// steps (pipelined where the driver can) deliver in order, and a reset step keeps its buffers.
+// shared (a mapper's SQL cache), so may its parameters (a get()'s key), a single_row step delivers
+// one row and completes, independent steps (pipelined where the driver can) deliver in order, and a
+// reset step keeps its buffers.
 #include "test_core_fixture.hpp"
 
 #include <retort/orm/plan.hpp>
@@ -61,6 +62,8 @@ TEST_CASE("plans: shared text, single-row steps and independent steps", "[orm][p
   const std::string shared_text = ids.sql;
 
   Recorder first_only, all_rows, update_a, update_b;
+  // The second UPDATE's parameters are the plan's own, borrowed by its step (as a get()'s key).
+  std::vector<Value> borrowed;
   ListPlan plan;
   PlanStep single = step_of(ids, &first_only);
   single.single_row = true;
@@ -76,6 +79,11 @@ TEST_CASE("plans: shared text, single-row steps and independent steps", "[orm][p
                 dialect),
         sink);
     update_step.independent = true;
+    if (id == 3) {
+      borrowed = std::move(update_step.params);
+      update_step.params = {Value(std::int64_t{-1}), Value(std::int64_t{-1})}; // must not be used
+      update_step.shared_params = borrowed;
+    }
     plan.steps.push_back(update_step);
   }
 
@@ -100,6 +108,9 @@ TEST_CASE("plans: a reset step is empty but keeps its buffers", "[orm][plan]") {
   step.params.assign(8, Value(std::int64_t{7}));
   const std::string other = "SELECT 1";
   step.shared_sql = &other;
+  const std::vector<Value> borrowed{Value(std::int64_t{1})};
+  step.shared_params = borrowed;
+  CHECK(step.parameters().data() == borrowed.data());
   step.sink = nullptr;
   step.independent = step.want_last_insert_id = step.final = step.single_row = true;
   const auto text_capacity = step.sql.capacity();
@@ -108,6 +119,8 @@ TEST_CASE("plans: a reset step is empty but keeps its buffers", "[orm][plan]") {
   CHECK(step.sql.empty());
   CHECK(step.params.empty());
   CHECK(step.shared_sql == nullptr);
+  CHECK(step.shared_params.empty());
+  CHECK(step.parameters().empty());
   CHECK(step.text().empty());
   CHECK_FALSE(step.independent);
   CHECK_FALSE(step.want_last_insert_id);

@@ -536,7 +536,7 @@ std::shared_ptr<void> SessionCore::get(const MapperBase& mapper, std::span<const
       if (sent) return false;
       sent = true;
       step.shared_sql = &sql;
-      step.params.assign(key.begin(), key.end());
+      step.shared_params = key; // the caller's key outlives the plan, which runs right here
       step.sink = this;
       step.single_row = true;
       return true;

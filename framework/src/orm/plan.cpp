@@ -73,8 +73,8 @@ std::span<const PipelinedStatement> PlanRounds::statements() {
   statements_.clear();
   statements_.reserve(size_);
   for (const PlanStep& step : steps())
-    statements_.push_back({&step.text(), step.params});
-  return statements_;
+    statements_.push_back({&step.text(), step.parameters()});
+  return {statements_.data(), statements_.size()};
 }
 
 void PlanRounds::deliver(std::span<Result> results, Connection& connection) {
@@ -94,7 +94,7 @@ bool run_until_final(PlanRounds& rounds, Connection& connection) {
       continue;
     }
     PlanStep& step = rounds.steps().front();
-    Result result = connection.execute_sql(step.text(), step.params);
+    Result result = connection.execute_sql(step.text(), step.parameters());
     deliver_step(step, result, connection);
   }
   return false;
@@ -118,16 +118,21 @@ std::exception_ptr run_plan_and_commit(Plan& plan, Connection& connection,
     }
     return nullptr;
   }
-  PlanStep& step = rounds.steps().front();
-  bool delivered = false;
+  // The handler captures one pointer, which std::function keeps inline (three references
+  // cost a heap block per commit).
+  struct Delivery {
+    PlanStep& step;
+    Connection& connection;
+    bool delivered = false;
+  } delivery{rounds.steps().front(), connection};
   try {
     connection.execute_and_commit(rounds.statements(), transaction,
-                                  [&](std::size_t, Result& result) {
-                                    deliver_step(step, result, connection);
-                                    delivered = true;
+                                  [&delivery](std::size_t, Result& result) {
+                                    deliver_step(delivery.step, result, delivery.connection);
+                                    delivery.delivered = true;
                                   });
   } catch (...) {
-    if (!delivered) throw; // the statement failed: nothing was committed
+    if (!delivery.delivered) throw; // the statement failed: nothing was committed
     return std::current_exception();
   }
   if (rounds.next())

@@ -10,6 +10,8 @@
 #include <retort/engine/driver.hpp>
 #include <retort/engine/pipeline.hpp>
 
+#include <boost/container/small_vector.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -41,7 +43,11 @@ struct PlanStep {
   /// The statement's text when it outlives the step (a mapper's compiled-SQL cache, whose
   /// entries are never removed): the ORM's hot statements are then not copied per execution.
   const std::string* shared_sql = nullptr;
+  /// The parameters, unless `shared_params` is set.
   std::vector<Value> params;
+  /// The parameters when the plan keeps them alive and unchanged until the step has run (a
+  /// get()'s key): not copied per execution.
+  std::span<const Value> shared_params;
   /// Where the rows go; nullptr when the statement returns none that matter.
   RowSink* sink = nullptr;
   /// The plan can build its next step before this one's results are delivered (they still
@@ -58,6 +64,10 @@ struct PlanStep {
 
   /// The statement's text.
   const std::string& text() const noexcept { return shared_sql != nullptr ? *shared_sql : sql; }
+  /// The statement's parameters.
+  std::span<const Value> parameters() const noexcept {
+    return shared_params.empty() ? std::span<const Value>(params) : shared_params;
+  }
 
   /// Empties the step for the next statement, keeping the capacity of its text and parameter
   /// buffers (a flush of 1000 UPDATEs would otherwise allocate both 1000 times).
@@ -65,6 +75,7 @@ struct PlanStep {
     sql.clear();
     shared_sql = nullptr;
     params.clear();
+    shared_params = {};
     sink = nullptr;
     independent = false;
     want_last_insert_id = false;
@@ -110,10 +121,11 @@ private:
   bool pipelining_;
   bool keep_final_;
   // Steps are reused round after round (reset() keeps their text and parameter buffers); the
-  // round is the first size_ of them.
-  std::vector<PlanStep> round_;
+  // round is the first size_ of them. Most plans are one statement (a get(), a commit of one
+  // object): their round and its statement live inline, with no heap block.
+  boost::container::small_vector<PlanStep, 1> round_;
   std::size_t size_ = 0;
-  std::vector<PipelinedStatement> statements_;
+  boost::container::small_vector<PipelinedStatement, 1> statements_;
   // round_[size_] was taken from the plan but goes alone, in the round after this batch.
   bool held_ = false;
   // The plan said it was complete: it is not asked again.
