@@ -736,12 +736,28 @@ private:
   FlushPlan plan_;
 };
 
+// The blocking flush() and commit() build their job in `job`, on their own stack (begin_flush()
+// hands an executor one on the heap, a block per commit); if that fails, the flush is over.
+FlushPlanJob& build_job(std::optional<FlushPlanJob>& job, SessionCore& session, bool& flushing) {
+  try {
+    return job.emplace(session);
+  } catch (...) {
+    flushing = false;
+    throw;
+  }
+}
+
 } // namespace
 
-std::unique_ptr<FlushJob> SessionCore::begin_flush() {
+bool SessionCore::start_flush() {
   check_usable();
-  if (flushing_) return nullptr;
+  if (flushing_) return false;
   flushing_ = true;
+  return true;
+}
+
+std::unique_ptr<FlushJob> SessionCore::begin_flush() {
+  if (!start_flush()) return nullptr;
   try {
     return std::make_unique<FlushPlanJob>(*this);
   } catch (...) {
@@ -774,8 +790,7 @@ void SessionCore::end_flush(FlushJob& job, std::exception_ptr error) {
 // commit(): the flush's last INSERT, when nothing can follow it, goes out with the COMMIT, so
 // that add() + commit() of one object is one round trip on PostgreSQL, as raw autocommit is.
 void SessionCore::flush_and_commit() {
-  auto job = begin_flush();
-  if (!job) {
+  if (!start_flush()) {
     if (!transaction_) return;
     try {
       transaction_->commit();
@@ -785,15 +800,17 @@ void SessionCore::flush_and_commit() {
     }
     return;
   }
-  job->commit_follows();
+  std::optional<FlushPlanJob> slot;
+  FlushPlanJob& job = build_job(slot, *this, flushing_);
+  job.commit_follows();
   std::exception_ptr error;
   std::exception_ptr commit_error;
   try {
-    commit_error = run_and_commit(job->plan());
+    commit_error = run_and_commit(job.plan());
   } catch (...) {
     error = std::current_exception();
   }
-  end_flush(*job, error);
+  end_flush(job, error);
   if (commit_error) {
     commit_failed();
     std::rethrow_exception(commit_error);
@@ -808,15 +825,16 @@ void SessionCore::commit_failed() noexcept {
 }
 
 void SessionCore::flush() {
-  auto job = begin_flush();
-  if (!job) return;
+  if (!start_flush()) return;
+  std::optional<FlushPlanJob> slot;
+  FlushPlanJob& job = build_job(slot, *this, flushing_);
   std::exception_ptr error;
   try {
-    run(job->plan());
+    run(job.plan());
   } catch (...) {
     error = std::current_exception();
   }
-  end_flush(*job, error);
+  end_flush(job, error);
 }
 
 } // namespace retort::detail

@@ -317,6 +317,8 @@ public:
 
 private:
   void check_usable() const;
+  // Checks that the session can flush and marks a flush under way; false when one already is.
+  bool start_flush();
   // The state of `object`; InvalidStateError naming `caller` unless it belongs to this session.
   InstanceState& state_in_session(const MapperBase& mapper, const std::shared_ptr<void>& object,
                                   const char* caller);
