@@ -16,22 +16,6 @@ constexpr std::size_t min_slots = 16;
 
 } // namespace
 
-// Encoded keys are short (an integer key is a kind byte and 8 bytes), and every loaded row
-// hashes one: two overlapping 8-byte reads folded by one 128-bit multiply (the mixing step of
-// wyhash) cost a few instructions where std::hash's byte loop and call cost about fifty. The
-// fold spreads every input bit into the low bits that choose a slot.
-std::uint64_t IdentityMap::hash(std::string_view key) noexcept {
-  if (key.size() < 8 || key.size() > 16) return std::hash<std::string_view>{}(key);
-  std::uint64_t first = 0;
-  std::uint64_t last = 0;
-  std::memcpy(&first, key.data(), sizeof first);
-  std::memcpy(&last, key.data() + key.size() - sizeof last, sizeof last);
-  __extension__ using Wide = unsigned __int128;
-  const Wide product = Wide(first ^ 0x9e3779b97f4a7c15ull) *
-                       Wide(last ^ 0xe7037ed1a0b428dbull ^ std::uint64_t(key.size()));
-  return std::uint64_t(product) ^ std::uint64_t(product >> 64);
-}
-
 std::size_t IdentityMap::slot_of_index(std::size_t index) const noexcept {
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t s = home(entries_[index].hash);; s = (s + 1) & mask)

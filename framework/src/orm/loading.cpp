@@ -407,7 +407,10 @@ std::shared_ptr<void> SessionCore::object_from_row(const MapperBase& mapper, Ide
   auto object = mapper.load_new(row, first, state);
   state->identity = key;
   state->status = ObjectState::persistent;
-  attach(*state, object);
+  // attach() in short: a new object's self pointer is set already, and a class without
+  // relationships has no member to hook (a call less per loaded row).
+  state->session = this;
+  if (!mapper.relationships().empty()) attach(*state, object);
   // Nothing above touched the map (building an object reads the row alone): the probe holds.
   map.insert_at(probe, Entry{object, state}, hash);
   return object;
