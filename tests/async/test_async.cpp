@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "models.hpp"
+#include "run_task.hpp"
 
 #include <retort/async/async_session.hpp>
 
@@ -19,18 +20,7 @@
 using namespace retort;
 using namespace models;
 namespace asio = boost::asio;
-
-namespace {
-
-// Runs `task` to completion on a fresh io_context (one thread) and returns its result.
-template <typename Task> auto run(Task task) {
-  asio::io_context io;
-  auto future = asio::co_spawn(io, std::move(task), asio::use_future);
-  io.run();
-  return future.get();
-}
-
-} // namespace
+using async_test::run;
 
 TEST_CASE("async: add, commit, query with eager loading, get", "[async]") {
   conformance::FreshSchema schema;

@@ -6,13 +6,13 @@
 #include <utility>
 
 #include "models.hpp"
+#include "run_task.hpp"
 
 #include <counting_proxy.hpp>
 
 #include <retort/async/async_session.hpp>
 #include <retort/async/executor.hpp>
 #include <retort/engine/connection.hpp>
-#include <retort/plugin/create_engine.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -27,28 +27,11 @@
 using namespace retort;
 using namespace models;
 namespace asio = boost::asio;
+using async_test::run;
 
 namespace {
 
-// Runs `task` to completion on a fresh io_context (one thread) and returns its result.
-template <typename Task> auto run(Task task) {
-  asio::io_context io;
-  auto future = asio::co_spawn(io, std::move(task), asio::use_future);
-  io.run();
-  return future.get();
-}
-
 bool pipelines() { return conformance::backend() == "postgresql"; }
-
-// An engine of one pooled connection, through `url`.
-Engine one_connection_engine(const std::string& url) {
-  EngineConfig config;
-  config.url = url;
-  config.pool.kind = "queue";
-  config.pool.size = 1;
-  config.pool.max_overflow = 0;
-  return create_engine(config);
-}
 
 std::int64_t count_tags() {
   Session reader(conformance::engine());
@@ -162,7 +145,7 @@ TEST_CASE("async: round trips on the wire", "[async][pipeline][postgresql]") {
   if (conformance::backend() != "postgresql") return;
   conformance::FreshSchema schema;
   testing::CountingProxy proxy(Url::parse(conformance::backend_url()));
-  Engine engine = one_connection_engine(proxy.url());
+  Engine engine = testing::one_connection_engine(proxy.url());
   // Each task is one session; the counts are of its own requests (the connection is open and
   // its statements prepared by the warm-up).
   auto commit_one = [&engine](std::string label) -> asio::awaitable<void> {

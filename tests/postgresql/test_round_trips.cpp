@@ -30,18 +30,9 @@ template <> struct retort::Model<rt::Item> {
 
 using namespace retort;
 using retort::testing::CountingProxy;
+using retort::testing::one_connection_engine;
 
 namespace {
-
-Engine one_connection_engine(const std::string& url) {
-  EngineConfig config;
-  config.url = url;
-  config.pool.kind = "queue";
-  config.pool.size = 1;
-  config.pool.max_overflow = 0;
-  config.pool.timeout = std::chrono::milliseconds(5000);
-  return create_engine(config);
-}
 
 void setup_table(const std::string& name) {
   auto admin = test::pg_connect();

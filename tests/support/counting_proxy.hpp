@@ -5,6 +5,7 @@
 #pragma once
 
 #include <retort/core/url.hpp>
+#include <retort/plugin/create_engine.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -107,5 +108,17 @@ private:
   std::atomic<int> answers_{0};
   std::thread thread_;
 };
+
+/// An engine of one pooled connection to `url` (a proxy's), so that every session of a test
+/// goes through the same counted wire.
+inline Engine one_connection_engine(const std::string& url) {
+  EngineConfig config;
+  config.url = url;
+  config.pool.kind = "queue";
+  config.pool.size = 1;
+  config.pool.max_overflow = 0;
+  config.pool.timeout = std::chrono::milliseconds(5000);
+  return create_engine(config);
+}
 
 } // namespace retort::testing
