@@ -1,17 +1,14 @@
 // Retort doing each workload through the ORM (Session) or the Core, timed the same way as
 // bench_raw. Usage: bench_retort <workload> <backend> [variant] [n=] [small_n=] [path=] [url=]
+#include "async_workloads.hpp"
 #include "common.hpp"
+#include "customer_model.hpp"
 
-#include <retort/async/async_session.hpp>
 #include <retort/orm.hpp>
 #include <retort/plugin/create_engine.hpp>
 #include <retort/sql/compiler.hpp>
 #include <retort/sql/insert.hpp>
 #include <retort/sql/select.hpp>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 
 #include <cstdio>
 #include <memory>
@@ -23,14 +20,6 @@ using bench::Args;
 using bench::chunk;
 using bench::Customer;
 using bench::Report;
-
-template <> struct retort::Model<Customer> {
-  static constexpr auto table = "customer";
-  static constexpr auto fields = fields_of(
-      column("id", &Customer::id, primary_key), column("name", &Customer::name, String(255)),
-      column("description", &Customer::description, String(255)), column("q", &Customer::q),
-      column("p", &Customer::p));
-};
 
 namespace {
 
@@ -98,15 +87,8 @@ template <typename Objects> std::uint64_t objects_checksum(const Objects& object
 // The application holds all 100k objects. With change detection ("autodetect"), each flush
 // compares every held persistent object with its snapshot: 4.95 M comparisons over 100 flushes.
 // Bulk work turns it off (the README's advice, "explicit", also what a bare variant means).
-// The "async" variant: the same work through AsyncSession on one io_context thread, to show
-// what the async executor costs over the blocking one.
-template <typename Work> void run_async(Work& work) {
-  boost::asio::io_context io;
-  auto done = boost::asio::co_spawn(io, work(), boost::asio::use_future);
-  io.run();
-  done.get();
-}
-
+// The "async" variant (async_workloads.cpp, a file of its own so that the coroutines do not
+// change how the compiler inlines the blocking workloads here).
 bool async_variant(const Args& a) {
   if (a.variant != "default" && a.variant != "async")
     throw std::runtime_error(a.workload + " variants: default or async");
@@ -158,16 +140,8 @@ Report short_selects(const Engine& engine, const Args& a) {
   std::vector<std::shared_ptr<Customer>> got;
   got.reserve(static_cast<std::size_t>(a.small_n));
   bench::Stopwatch clock;
-  auto work = [&]() -> boost::asio::awaitable<void> {
-    for (std::int32_t k = 0; k < a.small_n; ++k) {
-      AsyncSession session(engine);
-      auto c = co_await session.get<Customer>(bench::select_key(k, a.n));
-      if (!c) throw std::runtime_error("get: no row");
-      got.push_back(std::move(c));
-    }
-  };
   if (async_variant(a)) {
-    clock.time([&] { run_async(work); });
+    clock.time([&] { bench::async_short_selects(engine, a, got); });
   } else {
     clock.time([&] {
       for (std::int32_t k = 0; k < a.small_n; ++k) {
@@ -191,15 +165,8 @@ Report single_inserts(const Engine& engine, const Args& a) {
   std::vector<std::shared_ptr<Customer>> objects;
   objects.reserve(input.size());
   bench::Stopwatch clock;
-  auto work = [&]() -> boost::asio::awaitable<void> {
-    for (auto& c : input) {
-      AsyncSession session(engine);
-      objects.push_back(session.add(std::move(c)));
-      co_await session.commit();
-    }
-  };
   if (async_variant(a)) {
-    clock.time([&] { run_async(work); });
+    clock.time([&] { bench::async_single_inserts(engine, input, objects); });
   } else {
     clock.time([&] {
       for (auto& c : input) {
@@ -220,23 +187,8 @@ Report bulk_update(const Engine& engine, const Args& a) {
   prefill(engine, a.n);
   Report r;
   bench::Stopwatch clock;
-  auto work = [&]() -> boost::asio::awaitable<void> {
-    AsyncSession session(engine);
-    std::int32_t last = 0;
-    for (;;) {
-      auto query = session.query<Customer>();
-      query.filter(col(&Customer::id) > last).order_by(col(&Customer::id)).limit(chunk);
-      auto batch = co_await session.all(query);
-      if (batch.empty()) break;
-      for (auto& c : batch)
-        c->q += 1;
-      co_await session.flush();
-      last = batch.back()->id;
-    }
-    co_await session.commit();
-  };
   if (async_variant(a)) {
-    clock.time([&] { run_async(work); });
+    clock.time([&] { bench::async_bulk_update(engine); });
   } else {
     Session session(engine);
     clock.time([&] {
