@@ -526,9 +526,18 @@ private:
                             "", 0, "");
       // Keys come back in insertion order from every database we know, but SQL does not
       // promise it for RETURNING: sorted, they match the rows' order (keys only ever grow).
+      // (The keys are sorted as integers, not as Values: g++ 12 warns, wrongly, about moving
+      // Values around in std::sort over the inline list.)
       auto by_key = [](const Value& a, const Value& b) { return a.as_int() < b.as_int(); };
-      if (!std::is_sorted(returned_.begin(), returned_.end(), by_key))
-        std::sort(returned_.begin(), returned_.end(), by_key);
+      if (!std::is_sorted(returned_.begin(), returned_.end(), by_key)) {
+        std::vector<std::int64_t> keys;
+        keys.reserve(returned_.size());
+        for (const Value& key : returned_)
+          keys.push_back(key.as_int());
+        std::sort(keys.begin(), keys.end());
+        for (std::size_t i = 0; i < keys.size(); ++i)
+          returned_[i] = Value(keys[i]);
+      }
       const std::size_t column = returned_columns_.front();
       for (std::size_t i = 0; i < batch_.size(); ++i) {
         mapper.set_column_value(batch_[i].state->object, column, returned_[i]);
