@@ -1,5 +1,7 @@
 #include <utility>
 
+#include "blocking_call.hpp"
+
 #include <retort/async/executor.hpp>
 #include <retort/core/error.hpp>
 #include <retort/engine/connection.hpp>
@@ -133,21 +135,6 @@ asio::any_io_executor blocking_workers() {
   return pool.get_executor();
 }
 
-namespace {
-
-// Runs `work` (blocking driver calls) on a worker thread; the caller resumes on its own
-// executor. `work` is a named local of the caller: g++ 12 destroys a lambda temporary in a
-// co_await expression twice (TOOLCHAIN.md §9).
-template <typename Work> asio::awaitable<void> on_worker(Work& work) {
-  auto task = [&work]() -> asio::awaitable<void> {
-    work();
-    co_return;
-  };
-  co_await asio::co_spawn(blocking_workers(), task, asio::use_awaitable);
-}
-
-} // namespace
-
 asio::awaitable<void> run_plan_async(Plan& plan, Connection& connection) {
   if (connection.can_pipeline()) {
     PlanRounds rounds(plan, true, false);
@@ -156,7 +143,7 @@ asio::awaitable<void> run_plan_async(Plan& plan, Connection& connection) {
   }
   // A whole plan goes to a worker at once.
   auto work = [&plan, &connection] { run_plan(plan, connection); };
-  co_await on_worker(work);
+  co_await detail::call_on_worker(work);
 }
 
 asio::awaitable<std::vector<Result>>
@@ -164,7 +151,7 @@ execute_pipeline_async(Connection& connection, std::span<const PipelinedStatemen
   std::vector<Result> results;
   if (!connection.can_pipeline()) {
     auto work = [&] { results = connection.execute_pipeline(statements); };
-    co_await on_worker(work);
+    co_await detail::call_on_worker(work);
     co_return results;
   }
   PipelineRun run = connection.start_pipeline(statements);
@@ -177,7 +164,7 @@ asio::awaitable<std::exception_ptr> run_plan_and_commit_async(Plan& plan, Connec
   if (!connection.can_pipeline()) {
     std::exception_ptr commit_error;
     auto work = [&] { commit_error = run_plan_and_commit(plan, connection, transaction); };
-    co_await on_worker(work);
+    co_await detail::call_on_worker(work);
     co_return commit_error;
   }
   PlanRounds rounds(plan, true, true);
@@ -206,7 +193,7 @@ asio::awaitable<void> commit_async(Connection& connection, Transaction& transact
   NonBlockingConnection* nb = connection.driver().non_blocking();
   if (nb == nullptr) {
     auto work = [&transaction] { transaction.commit(); };
-    co_await on_worker(work);
+    co_await detail::call_on_worker(work);
     co_return;
   }
   if (!connection.send_commit(transaction)) co_return;
