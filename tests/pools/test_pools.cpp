@@ -16,18 +16,9 @@ using retort::PooledConnection;
 using retort::PoolOptions;
 using retort::testing::ConnectionCounters;
 using retort::testing::counting;
+using retort::testing::PoolFixture;
 
 namespace {
-
-struct Fixture {
-  std::shared_ptr<ConnectionCounters> counters = std::make_shared<ConnectionCounters>();
-
-  std::shared_ptr<retort::Pool> make(const std::string& kind, PoolOptions options) {
-    options.kind = kind;
-    auto plugin = retort::PluginRegistry::instance().pool(kind);
-    return plugin->create_pool(options, retort::testing::counting_factory(counters));
-  }
-};
 
 PoolOptions queue_options(int size, int overflow, std::chrono::milliseconds timeout = 2000ms) {
   PoolOptions options;
@@ -39,7 +30,7 @@ PoolOptions queue_options(int size, int overflow, std::chrono::milliseconds time
 
 } // namespace
 
-TEST_CASE_METHOD(Fixture, "queue pool: size plus overflow, then PoolTimeout", "[pool][queue]") {
+TEST_CASE_METHOD(PoolFixture, "queue pool: size plus overflow, then PoolTimeout", "[pool][queue]") {
   auto pool = make("queue", queue_options(2, 2, 100ms));
   std::vector<PooledConnection> held;
   for (int i = 0; i < 4; ++i)
@@ -69,7 +60,7 @@ TEST_CASE_METHOD(Fixture, "queue pool: size plus overflow, then PoolTimeout", "[
   CHECK(counters->closed == 2);
 }
 
-TEST_CASE_METHOD(Fixture, "queue pool: a waiter gets a connection returned in time",
+TEST_CASE_METHOD(PoolFixture, "queue pool: a waiter gets a connection returned in time",
                  "[pool][queue]") {
   auto pool = make("queue", queue_options(1, 0, 2000ms));
   auto first = pool->checkout();
@@ -84,7 +75,7 @@ TEST_CASE_METHOD(Fixture, "queue pool: a waiter gets a connection returned in ti
   CHECK(counters->opened == 1);
 }
 
-TEST_CASE_METHOD(Fixture, "queue pool: 8 threads never share a connection", "[pool][queue]") {
+TEST_CASE_METHOD(PoolFixture, "queue pool: 8 threads never share a connection", "[pool][queue]") {
   auto pool = make("queue", queue_options(2, 2, 10s));
   std::atomic<int> concurrent{0};
   std::atomic<int> max_concurrent{0};
@@ -120,7 +111,7 @@ TEST_CASE_METHOD(Fixture, "queue pool: 8 threads never share a connection", "[po
   CHECK(status.idle + counters->closed == counters->opened);
 }
 
-TEST_CASE_METHOD(Fixture, "queue pool: recycle replaces old connections", "[pool][queue]") {
+TEST_CASE_METHOD(PoolFixture, "queue pool: recycle replaces old connections", "[pool][queue]") {
   auto options = queue_options(1, 0);
   options.recycle = 50ms;
   auto pool = make("queue", options);
@@ -140,7 +131,7 @@ TEST_CASE_METHOD(Fixture, "queue pool: recycle replaces old connections", "[pool
   CHECK(pool->status().discarded == 1);
 }
 
-TEST_CASE_METHOD(Fixture, "queue pool: idle_timeout closes connections idle too long",
+TEST_CASE_METHOD(PoolFixture, "queue pool: idle_timeout closes connections idle too long",
                  "[pool][queue]") {
   auto options = queue_options(1, 0);
   options.idle_timeout = 50ms;
@@ -161,7 +152,7 @@ TEST_CASE_METHOD(Fixture, "queue pool: idle_timeout closes connections idle too 
   CHECK(counters->closed == 1);
 }
 
-TEST_CASE_METHOD(Fixture, "queue pool: pre_ping replaces a dead connection", "[pool][queue]") {
+TEST_CASE_METHOD(PoolFixture, "queue pool: pre_ping replaces a dead connection", "[pool][queue]") {
   auto options = queue_options(2, 0);
   options.pre_ping = true;
   auto pool = make("queue", options);
@@ -190,7 +181,7 @@ TEST_CASE_METHOD(Fixture, "queue pool: pre_ping replaces a dead connection", "[p
   }
 }
 
-TEST_CASE_METHOD(Fixture, "invalidated and invalid connections are never handed out again",
+TEST_CASE_METHOD(PoolFixture, "invalidated and invalid connections are never handed out again",
                  "[pool][queue]") {
   auto pool = make("queue", queue_options(1, 0));
   int id = 0;
@@ -214,7 +205,7 @@ TEST_CASE_METHOD(Fixture, "invalidated and invalid connections are never handed 
   CHECK(pool->status().discarded == 2);
 }
 
-TEST_CASE_METHOD(Fixture, "FIFO hands out the oldest returned connection, LIFO the newest",
+TEST_CASE_METHOD(PoolFixture, "FIFO hands out the oldest returned connection, LIFO the newest",
                  "[pool][queue]") {
   auto order = [&](bool lifo) {
     auto options = queue_options(3, 0);
@@ -237,7 +228,7 @@ TEST_CASE_METHOD(Fixture, "FIFO hands out the oldest returned connection, LIFO t
   CHECK(lifo_id == lifo_returned.back());
 }
 
-TEST_CASE_METHOD(Fixture, "reset_on_return rolls back an open transaction", "[pool][queue]") {
+TEST_CASE_METHOD(PoolFixture, "reset_on_return rolls back an open transaction", "[pool][queue]") {
   SECTION("on") {
     auto pool = make("queue", queue_options(1, 0));
     {
@@ -262,7 +253,7 @@ TEST_CASE_METHOD(Fixture, "reset_on_return rolls back an open transaction", "[po
   }
 }
 
-TEST_CASE_METHOD(Fixture, "dispose closes idle connections and those returned later",
+TEST_CASE_METHOD(PoolFixture, "dispose closes idle connections and those returned later",
                  "[pool][queue]") {
   auto pool = make("queue", queue_options(3, 0));
   auto out = pool->checkout();
@@ -274,7 +265,7 @@ TEST_CASE_METHOD(Fixture, "dispose closes idle connections and those returned la
   CHECK(pool->status().idle == 0);
 }
 
-TEST_CASE_METHOD(Fixture, "null pool opens per checkout and closes on return", "[pool][null]") {
+TEST_CASE_METHOD(PoolFixture, "null pool opens per checkout and closes on return", "[pool][null]") {
   auto pool = make("null", queue_options(5, 10));
   std::vector<PooledConnection> held;
   for (int i = 0; i < 20; ++i)
@@ -288,7 +279,7 @@ TEST_CASE_METHOD(Fixture, "null pool opens per checkout and closes on return", "
   CHECK(pool->status().idle == 0);
 }
 
-TEST_CASE_METHOD(Fixture, "static pool hands one connection to one holder at a time",
+TEST_CASE_METHOD(PoolFixture, "static pool hands one connection to one holder at a time",
                  "[pool][static]") {
   auto options = queue_options(5, 10, 100ms);
   options.recycle = 1ms; // ignored: recycling would replace the database
@@ -308,7 +299,7 @@ TEST_CASE_METHOD(Fixture, "static pool hands one connection to one holder at a t
   CHECK(counters->closed == 0);
 }
 
-TEST_CASE_METHOD(Fixture, "impossible pool limits are rejected", "[pool]") {
+TEST_CASE_METHOD(PoolFixture, "impossible pool limits are rejected", "[pool]") {
   CHECK_THROWS_AS(make("queue", queue_options(0, 0)), retort::ArgumentError);
   CHECK_THROWS_AS(make("queue", queue_options(-1, 0)), retort::ArgumentError);
 }

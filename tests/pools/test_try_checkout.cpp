@@ -18,21 +18,9 @@ using retort::PooledConnection;
 using retort::PoolOptions;
 using retort::testing::ConnectionCounters;
 using retort::testing::counting;
+using retort::testing::PoolFixture;
 
 namespace {
-
-struct Fixture {
-  std::shared_ptr<ConnectionCounters> counters = std::make_shared<ConnectionCounters>();
-
-  std::shared_ptr<retort::Pool> make(PoolOptions options) {
-    options.kind = "queue";
-    auto plugin = retort::PluginRegistry::instance().pool("queue");
-    return plugin->create_pool(options, retort::testing::counting_factory(counters));
-  }
-  std::unique_ptr<retort::DriverConnection> new_connection() {
-    return std::make_unique<retort::testing::CountingConnection>(counters);
-  }
-};
 
 PoolOptions limits(int size, int overflow) {
   PoolOptions options;
@@ -53,9 +41,9 @@ struct Wakes {
 
 } // namespace
 
-TEST_CASE_METHOD(Fixture, "try_checkout: a slot, then a wait woken once by the give-back",
+TEST_CASE_METHOD(PoolFixture, "try_checkout: a slot, then a wait woken once by the give-back",
                  "[pool][try_checkout]") {
-  auto pool = make(limits(1, 0));
+  auto pool = make("queue", limits(1, 0));
   Wakes first_wakes;
   CheckoutAttempt first = pool->try_checkout(first_wakes.callback());
   REQUIRE(first.slot);
@@ -91,9 +79,9 @@ TEST_CASE_METHOD(Fixture, "try_checkout: a slot, then a wait woken once by the g
   CHECK(wakes() == 1);
 }
 
-TEST_CASE_METHOD(Fixture, "try_checkout: an unfilled slot goes back and wakes a waiter",
+TEST_CASE_METHOD(PoolFixture, "try_checkout: an unfilled slot goes back and wakes a waiter",
                  "[pool][try_checkout]") {
-  auto pool = make(limits(1, 0));
+  auto pool = make("queue", limits(1, 0));
   Wakes wakes;
   CheckoutAttempt first = pool->try_checkout(wakes.callback());
   REQUIRE(first.slot);
@@ -106,9 +94,9 @@ TEST_CASE_METHOD(Fixture, "try_checkout: an unfilled slot goes back and wakes a 
   CHECK(retry.slot);
 }
 
-TEST_CASE_METHOD(Fixture, "try_checkout: a cancelled wait is never woken and leaks nothing",
+TEST_CASE_METHOD(PoolFixture, "try_checkout: a cancelled wait is never woken and leaks nothing",
                  "[pool][try_checkout]") {
-  auto pool = make(limits(1, 0));
+  auto pool = make("queue", limits(1, 0));
   PooledConnection held = pool->checkout();
   Wakes cancelled;
   Wakes waiting;
@@ -130,9 +118,9 @@ TEST_CASE_METHOD(Fixture, "try_checkout: a cancelled wait is never woken and lea
   CHECK(status.idle == 1);
 }
 
-TEST_CASE_METHOD(Fixture, "try_checkout: a woken waiter that gives up passes the wake-up on",
+TEST_CASE_METHOD(PoolFixture, "try_checkout: a woken waiter that gives up passes the wake-up on",
                  "[pool][try_checkout]") {
-  auto pool = make(limits(1, 0));
+  auto pool = make("queue", limits(1, 0));
   PooledConnection held = pool->checkout();
   Wakes first;
   Wakes second;
@@ -146,11 +134,11 @@ TEST_CASE_METHOD(Fixture, "try_checkout: a woken waiter that gives up passes the
   CHECK(pool->try_checkout(second.callback()).connection);
 }
 
-TEST_CASE_METHOD(Fixture, "try_checkout: a stale idle connection is closed and becomes a slot",
+TEST_CASE_METHOD(PoolFixture, "try_checkout: a stale idle connection is closed and becomes a slot",
                  "[pool][try_checkout]") {
   auto options = limits(2, 0);
   options.recycle = 0ms;
-  auto pool = make(options);
+  auto pool = make("queue", options);
   pool->checkout().release();
   CHECK(pool->status().idle == 1);
   CheckoutAttempt attempt = pool->try_checkout([] {});
@@ -160,11 +148,12 @@ TEST_CASE_METHOD(Fixture, "try_checkout: a stale idle connection is closed and b
   CHECK(pool->status().discarded == 1);
 }
 
-TEST_CASE_METHOD(Fixture, "try_checkout: with pre_ping the caller is told to ping, not the pool",
+TEST_CASE_METHOD(PoolFixture,
+                 "try_checkout: with pre_ping the caller is told to ping, not the pool",
                  "[pool][try_checkout]") {
   auto options = limits(1, 0);
   options.pre_ping = true;
-  auto pool = make(options);
+  auto pool = make("queue", options);
   pool->checkout().release();
   const int pings = counters->pings;
   CheckoutAttempt attempt = pool->try_checkout([] {});
@@ -173,8 +162,8 @@ TEST_CASE_METHOD(Fixture, "try_checkout: with pre_ping the caller is told to pin
   CHECK(counters->pings == pings); // a ping is a round trip: never inside try_checkout
 }
 
-TEST_CASE_METHOD(Fixture, "try_checkout: dispose wakes every waiter", "[pool][try_checkout]") {
-  auto pool = make(limits(1, 0));
+TEST_CASE_METHOD(PoolFixture, "try_checkout: dispose wakes every waiter", "[pool][try_checkout]") {
+  auto pool = make("queue", limits(1, 0));
   PooledConnection held = pool->checkout();
   Wakes wakes;
   CheckoutAttempt a = pool->try_checkout(wakes.callback());
@@ -184,9 +173,9 @@ TEST_CASE_METHOD(Fixture, "try_checkout: dispose wakes every waiter", "[pool][tr
   CHECK(pool->status().waiting == 0);
 }
 
-TEST_CASE_METHOD(Fixture, "try_checkout: the timeout error is the blocking checkout's",
+TEST_CASE_METHOD(PoolFixture, "try_checkout: the timeout error is the blocking checkout's",
                  "[pool][try_checkout]") {
-  auto pool = make(limits(1, 0));
+  auto pool = make("queue", limits(1, 0));
   PooledConnection held = pool->checkout();
   std::string blocking;
   try {
@@ -203,13 +192,13 @@ TEST_CASE_METHOD(Fixture, "try_checkout: the timeout error is the blocking check
   }
 }
 
-TEST_CASE_METHOD(Fixture, "try_checkout: blocking and non-blocking checkouts share one limit",
+TEST_CASE_METHOD(PoolFixture, "try_checkout: blocking and non-blocking checkouts share one limit",
                  "[pool][try_checkout]") {
   // Four threads each take the pool's two connections in turn, half of them through
   // try_checkout with a spin on their wake-up; no connection is ever held twice, no slot lost.
   auto options = limits(1, 1);
   options.timeout = 30s;
-  auto pool = make(options);
+  auto pool = make("queue", options);
   std::atomic<int> errors{0};
   auto use = [&](PooledConnection& pooled) {
     auto& connection = counting(pooled);
@@ -252,12 +241,12 @@ TEST_CASE_METHOD(Fixture, "try_checkout: blocking and non-blocking checkouts sha
   CHECK(status.idle <= 2);
 }
 
-TEST_CASE_METHOD(Fixture, "try_checkout: FIFO and LIFO order as the blocking checkout",
+TEST_CASE_METHOD(PoolFixture, "try_checkout: FIFO and LIFO order as the blocking checkout",
                  "[pool][try_checkout]") {
   const bool lifo = GENERATE(false, true);
   auto options = limits(2, 0);
   options.lifo = lifo;
-  auto pool = make(options);
+  auto pool = make("queue", options);
   PooledConnection a = pool->checkout();
   PooledConnection b = pool->checkout();
   const int first_returned = counting(a).id();

@@ -5,6 +5,7 @@
 #include <retort/core/error.hpp>
 #include <retort/engine/driver.hpp>
 #include <retort/engine/pool.hpp>
+#include <retort/plugin/registry.hpp>
 
 #include <atomic>
 #include <memory>
@@ -92,5 +93,20 @@ inline ConnectionFactory counting_factory(std::shared_ptr<ConnectionCounters> co
 inline CountingConnection& counting(const PooledConnection& pooled) {
   return dynamic_cast<CountingConnection&>(*pooled);
 }
+
+/// Pools of counted connections, made by the pool plugin named `kind`, for TEST_CASE_METHOD.
+struct PoolFixture {
+  std::shared_ptr<ConnectionCounters> counters = std::make_shared<ConnectionCounters>();
+
+  /// A pool of the plugin `kind` with `options`, opening counted connections.
+  std::shared_ptr<Pool> make(const std::string& kind, PoolOptions options) {
+    options.kind = kind;
+    return PluginRegistry::instance().pool(kind)->create_pool(options, counting_factory(counters));
+  }
+  /// A counted connection opened by the test itself (to fill a reserved slot).
+  std::unique_ptr<DriverConnection> new_connection() {
+    return std::make_unique<CountingConnection>(counters);
+  }
+};
 
 } // namespace retort::testing
