@@ -136,12 +136,12 @@ private:
           for (const auto& item : items) {
             InstanceState* child = target_.state_of(item);
             // A reference the application already holds (maybe reassigned) stays as it is.
-            if (child == nullptr || (child->loaded_relationships & (1ull << back))) continue;
+            if (child == nullptr || child->relationship_loaded(std::size_t(back))) continue;
             target_.relationships()[std::size_t(back)].assign(child->object, {self});
-            child->loaded_relationships |= 1ull << back;
+            child->set_loaded(std::size_t(back));
           }
       rel_.assign(parent->object, std::move(items));
-      parent->loaded_relationships |= 1ull << index_;
+      parent->set_loaded(index_);
     }
   }
 
@@ -305,13 +305,13 @@ private:
         if (rel.kind == RelationshipKind::one_to_many && rel.back_index >= 0)
           for (const auto& item : items)
             if (InstanceState* child = rel.target_mapper().state_of(item);
-                child != nullptr && !(child->loaded_relationships & (1ull << rel.back_index))) {
+                child != nullptr && !child->relationship_loaded(std::size_t(rel.back_index))) {
               rel.target_mapper().relationships()[std::size_t(rel.back_index)].assign(child->object,
                                                                                       {objects});
-              child->loaded_relationships |= 1ull << rel.back_index;
+              child->set_loaded(std::size_t(rel.back_index));
             }
         rel.assign(state->object, std::move(items));
-        state->loaded_relationships |= 1ull << spec.relationship;
+        state->set_loaded(spec.relationship);
       }
     }
   }
@@ -324,9 +324,9 @@ private:
       for (const auto& object : all_parents(spec.entity))
         if (InstanceState* state = mapper.state_of(object)) {
           if (spec.strategy == LoadStrategy::raise)
-            state->raise_relationships |= 1ull << spec.relationship;
+            state->relationship_bits()->raise |= 1ull << spec.relationship;
           else
-            state->raise_relationships &= ~(1ull << spec.relationship);
+            state->relationship_bits()->raise &= ~(1ull << spec.relationship);
         }
     }
   }
@@ -492,7 +492,7 @@ void SessionCore::load_relationship(InstanceState& owner, std::size_t index) {
                             "' in an async session: load it eagerly with selectinload() or "
                             "joinedload() in the query");
   if (owner.status == ObjectState::pending || owner.identity.empty()) {
-    owner.loaded_relationships |= 1ull << index; // nothing in the database yet
+    owner.set_loaded(index); // nothing in the database yet
     return;
   }
   autoflush();
@@ -559,7 +559,7 @@ void SessionCore::refresh(const MapperBase& mapper, const std::shared_ptr<void>&
   state.expired = true;
   // A refresh discards unflushed changes, so the reload must not see them as changes.
   mapper.restore_snapshot(state);
-  state.loaded_relationships = 0;
+  state.set_all_loaded(false);
   std::vector<Value> key;
   for (std::size_t column : mapper.primary_key())
     key.push_back(mapper.column_value(state.object, column));

@@ -88,7 +88,7 @@ void SessionCore::add(const MapperBase& mapper, const std::shared_ptr<void>& obj
   case ObjectState::pending:
     state.status = ObjectState::pending;
     // Whatever a new object's relationship members hold is the truth: nothing to load.
-    state.loaded_relationships = ~0ull;
+    state.set_all_loaded(true);
     attach(state, object);
     pending_.push_back(Entry{object, &state});
     break;
@@ -116,7 +116,7 @@ void SessionCore::cascade_add(const MapperBase& mapper, InstanceState& state) {
   auto owner = state.self.lock();
   for (std::size_t i = 0; i < relationships.size(); ++i) {
     const RelationshipInfo& rel = relationships[i];
-    if (!(state.loaded_relationships & (1ull << i))) continue;
+    if (!state.relationship_loaded(i)) continue;
     const MapperBase& target = rel.target_mapper();
     for (const auto& item : rel.items(state.object)) {
       InstanceState& item_state = state_for(target, item);
@@ -170,7 +170,7 @@ void SessionCore::cascade_remove(const MapperBase& mapper, InstanceState& state)
     const bool cascade = rel.cascade & cascade_delete;
     // Children must be known either to delete them or to null their foreign key (SQLAlchemy
     // loads them too, unless passive_deletes is set).
-    if (!(state.loaded_relationships & (1ull << i))) load_relationship(state, i);
+    if (!state.relationship_loaded(i)) load_relationship(state, i);
     auto owner = state.self.lock();
     for (const auto& item : rel.items(state.object)) {
       if (rel.kind == RelationshipKind::many_to_many) {
@@ -211,14 +211,14 @@ void SessionCore::expire(const MapperBase& mapper, const std::shared_ptr<void>& 
   if (state.session != this || state.status != ObjectState::persistent)
     throw InvalidStateError("expire(): the object is not persistent in this session");
   state.expired = true;
-  state.loaded_relationships = 0;
+  state.set_all_loaded(false);
 }
 
 void SessionCore::expire_all() {
   for (auto& [mapper, map] : maps_)
     for (auto& entry : map) {
       entry.state->expired = true;
-      entry.state->loaded_relationships = 0;
+      entry.state->set_all_loaded(false);
     }
 }
 
@@ -277,10 +277,11 @@ void SessionCore::sync_references(InstanceState& state) {
   for (std::size_t i = 0; i < rels.size(); ++i) {
     const RelationshipInfo& rel = rels[i];
     if (rel.kind != RelationshipKind::many_to_one) continue;
-    if (!(state.loaded_relationships & (1ull << i))) continue;
+    if (!state.relationship_loaded(i)) continue;
     auto targets = rel.items(state.object);
-    const bool assigned = state.assigned_references & (1ull << i);
-    state.assigned_references &= ~(1ull << i);
+    RelationshipBits& bits = *state.relationship_bits();
+    const bool assigned = bits.assigned & (1ull << i);
+    bits.assigned &= ~(1ull << i);
     if (targets.empty() && !assigned) continue;
     Value key;
     if (!targets.empty()) {
@@ -548,7 +549,7 @@ void SessionCore::detach_all() {
       for (std::size_t i = 0; i < relationships.size(); ++i) {
         if (relationships[i].kind != RelationshipKind::many_to_many) continue;
         relationships[i].assign(state.object, {});
-        state.loaded_relationships &= ~(1ull << i);
+        state.set_loaded(i, false);
       }
     }
   for (auto& entry : pending_) {
@@ -578,7 +579,8 @@ void SessionCore::relationship_changed(InstanceState& owner, std::size_t index,
   const RelationshipInfo& rel = owner.mapper->relationships()[index];
   const MapperBase& target_mapper = rel.target_mapper();
   InstanceState& target_state = state_for(target_mapper, target);
-  if (rel.kind == RelationshipKind::many_to_one) owner.assigned_references |= 1ull << index;
+  if (rel.kind == RelationshipKind::many_to_one)
+    owner.relationship_bits()->assigned |= 1ull << index;
   // The session sees relationship members change: without change detection, both sides are
   // flagged here so that the foreign keys this moves are written.
   flag_modified(owner);
@@ -588,10 +590,10 @@ void SessionCore::relationship_changed(InstanceState& owner, std::size_t index,
     const auto& back = target_mapper.relationships()[std::size_t(rel.back_index)];
     // Mirror only into a side that is in memory; an unloaded one will load the truth.
     if (target_state.session != this ||
-        (target_state.loaded_relationships & (1ull << rel.back_index))) {
+        target_state.relationship_loaded(std::size_t(rel.back_index))) {
       back.mirror(target_state.object, owner_object, added);
       if (back.kind == RelationshipKind::many_to_one)
-        target_state.assigned_references |= 1ull << rel.back_index;
+        target_state.relationship_bits()->assigned |= 1ull << rel.back_index;
     }
   }
   if (rel.kind == RelationshipKind::many_to_many)
@@ -615,7 +617,8 @@ void load_relationship(const RelationshipHook& hook) {
     throw InvalidStateError("lazy load of '" + owner.mapper->table_name() + "." + rel.name +
                             "' on a " + to_string(owner.status) +
                             " object: it belongs to no session; load it eagerly or attach it");
-  if (rel.strategy == LoadStrategy::raise || (owner.raise_relationships & (1ull << hook.index)))
+  if (rel.strategy == LoadStrategy::raise ||
+      (owner.relationship_bits()->raise & (1ull << hook.index)))
     throw InvalidStateError("'" + owner.mapper->table_name() + "." + rel.name +
                             "' is not loaded and its loader strategy is raise; use "
                             "selectinload() or joinedload() in the query");
@@ -630,7 +633,7 @@ void relationship_changed(const RelationshipHook& hook, const std::shared_ptr<vo
 
 bool relationship_loaded(const RelationshipHook& hook) noexcept {
   if (hook.owner == nullptr) return true;
-  return (hook.owner->loaded_relationships >> hook.index) & 1u;
+  return hook.owner->relationship_loaded(hook.index);
 }
 
 } // namespace retort::detail

@@ -350,7 +350,7 @@ private:
     for (std::size_t i = 0; i < rels.size(); ++i) {
       const RelationshipInfo& rel = rels[i];
       if (rel.kind != RelationshipKind::one_to_many) continue;
-      if (!(parent.loaded_relationships & (1ull << i))) continue;
+      if (!parent.relationship_loaded(i)) continue;
       Value key = key_value(parent, rel.local_column);
       const MapperBase& target = rel.target_mapper();
       for (const auto& child : rel.items(parent.object)) {

@@ -64,13 +64,44 @@ template <typename T, std::size_t... K> struct SnapshotOf<T, std::index_sequence
 template <typename T>
 using snapshot_t = typename SnapshotOf<T, std::make_index_sequence<column_count<T>>>::type;
 
+/// True when T maps relationships (its objects carry RelationshipBits).
+template <typename T> inline constexpr bool has_relationships = field_count<T> > column_count<T>;
+/// The relationship bits of a class without relationships: nothing.
+struct NoRelationships {};
+
 template <typename M> struct is_optional : std::false_type {};
 template <typename M> struct is_optional<std::optional<M>> : std::true_type {};
 
 /// The state of one object of class T: the session's bookkeeping plus the snapshot of its
 /// column values taken at load or flush.
+/// The snapshot of `object`'s column members, built in place.
+template <typename T, std::size_t... K>
+snapshot_t<T> snapshot_from(const T& object, std::index_sequence<K...>) {
+  return snapshot_t<T>(object.*(column_field<T, K>.member)...);
+}
+
 template <typename T> struct TrackedState final : InstanceState {
-  std::optional<snapshot_t<T>> snapshot;
+  TrackedState() = default;
+  /// A state whose snapshot is taken from `object` as it is now. A loaded object's snapshot is
+  /// built straight from its members: no empty snapshot made first and then assigned over.
+  explicit TrackedState(const T& object)
+      : snapshot(snapshot_from(object, std::make_index_sequence<column_count<T>>{})) {
+    has_snapshot = true;
+  }
+
+  /// Meaningful while has_snapshot is set. Not a std::optional: its engaged flag repeated
+  /// has_snapshot and cost 4-8 bytes per loaded object.
+  snapshot_t<T> snapshot;
+  /// The relationship bits, for a class that has relationships.
+  [[no_unique_address]] std::conditional_t<has_relationships<T>, RelationshipBits, NoRelationships>
+      bits;
+
+  RelationshipBits* relationship_bits() noexcept override {
+    if constexpr (has_relationships<T>)
+      return &bits;
+    else
+      return nullptr;
+  }
 };
 
 /// The deleter of every ORM-made object, which is also where the object and its state live:
@@ -264,9 +295,10 @@ public:
 
   std::shared_ptr<void> load_new(const DriverStatement& row, int first,
                                  InstanceState*& state) const override {
-    auto object = make_tracked(state);
+    auto [object, block] = make_block();
     hydrate_new(*object, row, first, Columns{});
-    Mapper::take_snapshot(*state); // here, not by the caller: one virtual call less per row
+    // The snapshot here, not by the caller: one virtual call less per row.
+    state = add_state(object, *block, *object);
     return object;
   }
 
@@ -356,8 +388,8 @@ public:
 
   std::uint64_t changed_columns(const InstanceState& state) const override {
     const auto& tracked = static_cast<const State&>(state);
-    if (!tracked.snapshot) return columns_n == 64 ? ~0ull : ((1ull << columns_n) - 1);
-    return diff(*static_cast<const T*>(state.object), *tracked.snapshot, Columns{});
+    if (!state.has_snapshot) return columns_n == 64 ? ~0ull : ((1ull << columns_n) - 1);
+    return diff(*static_cast<const T*>(state.object), tracked.snapshot, Columns{});
   }
 
   std::size_t find_changed(std::span<const detail::IdentityEntry> entries, std::size_t from,
@@ -368,7 +400,10 @@ public:
       if (state.status != ObjectState::persistent) continue;
       mask = Mapper::changed_columns(state);
       if (mask != 0) return i;
-      if (may_drop && detail::only_the_map_holds(entries[i])) return i;
+      // only_the_map_holds() without its virtual call for classes without relationships.
+      if (may_drop && entries[i].object.use_count() == 1 &&
+          (!detail::has_relationships<T> || state.assigned_references() == 0))
+        return i;
     }
     return entries.size();
   }
@@ -376,18 +411,15 @@ public:
   void take_snapshot(InstanceState& state) const override {
     auto& tracked = static_cast<State&>(state);
     const T& object = *static_cast<const T*>(state.object);
-    // A snapshot retaken after a flush is assigned in place: strings keep their buffers.
-    if (tracked.snapshot)
-      refresh_snapshot(object, *tracked.snapshot, Columns{});
-    else
-      emplace_snapshot(object, tracked.snapshot, Columns{});
+    // Assigned in place: a snapshot retaken after a flush keeps its strings' buffers.
+    refresh_snapshot(object, tracked.snapshot, Columns{});
     state.has_snapshot = true;
   }
 
   void restore_snapshot(InstanceState& state) const override {
     auto& tracked = static_cast<State&>(state);
-    if (!tracked.snapshot) return;
-    restore(*static_cast<T*>(state.object), *tracked.snapshot, Columns{});
+    if (!state.has_snapshot) return;
+    restore(*static_cast<T*>(state.object), tracked.snapshot, Columns{});
   }
 
   InstanceState* state_of(const std::shared_ptr<void>& object) const noexcept override {
@@ -408,21 +440,8 @@ public:
   /// A new object built from `args` inside a control block that also holds its state.
   template <typename... Args>
   std::shared_ptr<T> make_tracked(InstanceState*& state, Args&&... args) const {
-    // The owner starts out null: the deleter is called with that null pointer and destroys
-    // the object it holds; the pointer handed out aliases the owner.
-    std::shared_ptr<T> owner(static_cast<T*>(nullptr), Deleter{});
-    auto* block = std::get_deleter<Deleter>(owner);
-    T* object = ::new (static_cast<void*>(block->object_storage)) T(std::forward<Args>(args)...);
-    block->holds_object = true;
-    // Default-initialised, not State(): every member has its initialiser, and value-
-    // initialisation would first zero the whole state (a 192-byte store loop per loaded row).
-    auto* tracked = ::new (static_cast<void*>(block->state_storage)) State;
-    block->holds_state = true;
-    std::shared_ptr<T> out(std::move(owner), object);
-    tracked->mapper = this;
-    tracked->object = object;
-    tracked->self = out;
-    state = tracked;
+    auto [out, block] = make_block(std::forward<Args>(args)...);
+    state = add_state(out, *block);
     return out;
   }
 
@@ -507,6 +526,36 @@ private:
     return out;
   }
 
+  // A control block holding an object built from `args`, and no state yet.
+  template <typename... Args>
+  static std::pair<std::shared_ptr<T>, Deleter*> make_block(Args&&... args) {
+    // The owner starts out null: the deleter is called with that null pointer and destroys
+    // the object it holds; the pointer handed out aliases the owner.
+    std::shared_ptr<T> owner(static_cast<T*>(nullptr), Deleter{});
+    auto* block = std::get_deleter<Deleter>(owner);
+    T* object = ::new (static_cast<void*>(block->object_storage)) T(std::forward<Args>(args)...);
+    block->holds_object = true;
+    return {std::shared_ptr<T>(std::move(owner), object), block};
+  }
+
+  // Builds the state of the object `out` in its block, from `state_args` (nothing, or the
+  // object to take the snapshot from). Default-initialised, not State(): every member has its
+  // initialiser, and value-initialisation would first zero the whole state.
+  template <typename... StateArgs>
+  State* add_state(const std::shared_ptr<T>& out, Deleter& block,
+                   const StateArgs&... state_args) const {
+    State* tracked;
+    if constexpr (sizeof...(StateArgs) == 0)
+      tracked = ::new (static_cast<void*>(block.state_storage)) State;
+    else
+      tracked = ::new (static_cast<void*>(block.state_storage)) State(state_args...);
+    block.holds_state = true;
+    tracked->mapper = this;
+    tracked->object = out.get();
+    tracked->self = out;
+    return tracked;
+  }
+
   template <typename F> static void with_column(std::size_t column, F&& f) {
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       ((column == K ? (f.template operator()<K>(), 0) : 0), ...);
@@ -576,11 +625,6 @@ private:
     } else {
       slot = ColumnTraits<M>::read(row, i);
     }
-  }
-  template <std::size_t... K>
-  static void emplace_snapshot(const T& object, std::optional<Snapshot>& snapshot,
-                               std::index_sequence<K...>) {
-    snapshot.emplace(object.*member<K>...);
   }
   template <std::size_t... K>
   static void refresh_snapshot(const T& object, Snapshot& snapshot, std::index_sequence<K...>) {

@@ -44,7 +44,7 @@ struct IdentityEntry {
 /// many-to-one Ref elsewhere can still point at it is the caller's question: it depends on
 /// the class.)
 inline bool only_the_map_holds(const IdentityEntry& entry) noexcept {
-  return entry.object.use_count() == 1 && entry.state->assigned_references == 0;
+  return entry.object.use_count() == 1 && entry.state->assigned_references() == 0;
 }
 
 /// Primary key (encoded, see encode_identity()) → entry, for one mapper.
