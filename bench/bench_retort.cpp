@@ -227,9 +227,11 @@ Report core_insert(const Engine& engine, const Args& a) {
         const std::size_t end = std::min(input.size(), at + chunk);
         std::vector<Value> flat;
         flat.reserve((end - at) * 4);
+        // Borrowed, as the raw program binds them (SQLITE_STATIC): the input outlives each
+        // statement, so no string is copied or freed.
         for (std::size_t i = at; i < end; ++i) {
-          flat.emplace_back(std::move(input[i].name));
-          flat.emplace_back(std::move(input[i].description));
+          flat.push_back(Value::borrowed(input[i].name));
+          flat.push_back(Value::borrowed(input[i].description));
           flat.emplace_back(input[i].q);
           flat.emplace_back(input[i].p);
         }

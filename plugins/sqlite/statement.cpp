@@ -3,6 +3,8 @@
 #include <retort/core/error.hpp>
 
 #include <cstring>
+#include <initializer_list>
+#include <string_view>
 #include <type_traits>
 
 namespace retort::sqlite {
@@ -29,15 +31,29 @@ void check_tail(Handle& handle, const char* tail, const char* end, const std::st
                          std::string(), SQLITE_ERROR, sql);
 }
 
-// SELECT or WITH first (after blanks and comments SQLite skipped, which prepare_v3 does not
-// report, so only blanks are skipped here; anything else is simply not a plain read).
-bool starts_as_query(const std::string& sql) {
+// Whether `sql`'s first word (after blanks; SQLite skips comments too, but prepare_v3 does
+// not report them, so only blanks are skipped here) is one of `words`.
+bool starts_with_word(const std::string& sql, std::initializer_list<std::string_view> words) {
   std::size_t i = sql.find_first_not_of(" \t\r\n");
   if (i == std::string::npos) return false;
-  auto starts_with = [&](const char* word, std::size_t n) {
-    return sql.size() >= i + n && sqlite3_strnicmp(sql.c_str() + i, word, static_cast<int>(n)) == 0;
-  };
-  return starts_with("SELECT", 6) || starts_with("WITH", 4);
+  for (std::string_view word : words)
+    if (sql.size() >= i + word.size() &&
+        sqlite3_strnicmp(sql.c_str() + i, word.data(), static_cast<int>(word.size())) == 0)
+      return true;
+  return false;
+}
+
+// SELECT or WITH first: anything else is simply not a plain read.
+bool starts_as_query(const std::string& sql) { return starts_with_word(sql, {"SELECT", "WITH"}); }
+
+// Whether the statement does all its work, parameters read included, in its first step. One
+// without result columns does. So does an INSERT, UPDATE or DELETE with RETURNING: SQLite makes
+// all its changes in the first sqlite3_step() and keeps the RETURNING rows in memory
+// (lang_returning.html, "Processing Order"). A WITH ... INSERT is left out: its first word
+// does not say it writes, and treating it as a query is merely slower.
+bool runs_in_one_step(sqlite3_stmt* stmt, bool read_only, const std::string& sql) {
+  if (sqlite3_column_count(stmt) == 0) return true;
+  return !read_only && starts_with_word(sql, {"INSERT", "REPLACE", "UPDATE", "DELETE"});
 }
 
 bool is_boolean_decltype(const char* decl) {
@@ -90,7 +106,7 @@ SqliteStatement::SqliteStatement(std::shared_ptr<Handle> handle, StmtPtr stmt, s
       parameter_count_(sqlite3_bind_parameter_count(stmt_.get())),
       read_only_(sqlite3_stmt_readonly(stmt_.get()) != 0),
       plain_read_(read_only_ && starts_as_query(sql_)),
-      runs_in_one_step_(sqlite3_column_count(stmt_.get()) == 0) {}
+      runs_in_one_step_(runs_in_one_step(stmt_.get(), read_only_, sql_)) {}
 
 void SqliteStatement::bind(std::span<const Value> params) {
   // The Values may die before step(), so SQLite copies text and bytes.
@@ -98,8 +114,8 @@ void SqliteStatement::bind(std::span<const Value> params) {
 }
 
 void SqliteStatement::bind_borrowed(std::span<const Value> params) {
-  // A statement that yields rows reads its parameters on later steps too, after the caller's
-  // Values may be gone; one without result columns is done within the first step.
+  // A query reads its parameters on later steps too, after the caller's Values may be gone;
+  // a statement that does its work in the first step does not (see runs_in_one_step()).
   bind_all(params, runs_in_one_step_ ? SQLITE_STATIC : SQLITE_TRANSIENT);
 }
 
@@ -127,9 +143,11 @@ void SqliteStatement::bind_one(int position, const Value& value, sqlite3_destruc
       return sqlite3_bind_double(stmt, position, v);
     } else if constexpr (std::is_same_v<T, bool>) {
       return sqlite3_bind_int(stmt, position, v ? 1 : 0);
-    } else if constexpr (std::is_same_v<T, std::string>) {
+    } else if constexpr (std::is_same_v<T, std::string_view>) {
       borrowed_ = borrowed_ || lifetime == SQLITE_STATIC;
-      return sqlite3_bind_text64(stmt, position, v.data(), v.size(), lifetime, SQLITE_UTF8);
+      // A null pointer would bind NULL, and an empty borrowed view may have one.
+      const char* text = v.data() != nullptr ? v.data() : "";
+      return sqlite3_bind_text64(stmt, position, text, v.size(), lifetime, SQLITE_UTF8);
     } else {
       // A null data pointer would bind NULL, and an empty vector may have one.
       if (v.empty()) return sqlite3_bind_zeroblob(stmt, position, 0);

@@ -106,8 +106,9 @@ private:
   bool read_only_;
   // A query (SELECT or WITH ... SELECT) that changes nothing.
   bool plain_read_;
-  // No result columns: the first step() runs the whole statement, while borrowed parameters
-  // still live (DriverStatement::bind_borrowed), so text and bytes need no copy.
+  // The first step() runs the whole statement (no result columns, or DML with RETURNING),
+  // while borrowed parameters still live (DriverStatement::bind_borrowed), so text and bytes
+  // need no copy.
   bool runs_in_one_step_;
   // Text or bytes are bound without a copy.
   bool borrowed_ = false;

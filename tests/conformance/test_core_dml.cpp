@@ -223,3 +223,40 @@ TEST_CASE("a value that looks like SQL is stored verbatim", "[core][dml][securit
                              .where(users.c("name").like("%DROP TABLE%"))
                              .order_by(users.c("age"))) == std::vector<int>{1, 3});
 }
+
+TEST_CASE("borrowed text binds as text: inserts, RETURNING, filters and empty strings",
+          "[core][dml][borrowed]") {
+  Schema s;
+  Table users = users_table(s.md);
+  s.create();
+  auto conn = engine().connect();
+  // Long enough to live on the heap, so a late read of freed text would show (ASan).
+  std::vector<std::string> names{std::string(40, 'a'), std::string(40, 'b'), ""};
+  std::vector<Value> rows;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    rows.push_back(Value::borrowed(names[i]));
+    rows.emplace_back(static_cast<int>(i));
+  }
+  auto many = insert(users).columns({"name", "age"}).rows(std::move(rows));
+  if (engine().dialect().supports_returning()) {
+    many = std::move(many).returning(users.c("name"));
+    Result result = conn.execute(many);
+    for (auto& name : names) // the statement has run: what it read may change now
+      name.assign(100, '#');
+    std::vector<std::string> returned;
+    for (const Row& row : result)
+      returned.push_back(row.get<std::string>(0));
+    std::sort(returned.begin(), returned.end());
+    CHECK(returned == std::vector<std::string>{"", std::string(40, 'a'), std::string(40, 'b')});
+  } else {
+    conn.execute(many).close();
+  }
+  // The empty borrowed string is '', not NULL; a borrowed filter value finds its row.
+  CHECK(count_rows(conn, users) == 3);
+  CHECK(fetch<int>(conn, select(users.c("age")).where(users.c("name") == Value::borrowed(""))) ==
+        std::vector<int>{2});
+  const std::string wanted(40, 'b');
+  CHECK(
+      fetch<int>(conn, select(users.c("age")).where(users.c("name") == Value::borrowed(wanted))) ==
+      std::vector<int>{1});
+}

@@ -13,7 +13,7 @@ namespace {
 Url server_url() { return Url::parse(*test::pg_url()); }
 
 std::string text_of(DriverConnection& conn, const std::string& sql) {
-  return test::scalar(conn, sql).as_text();
+  return std::string(test::scalar(conn, sql).as_text());
 }
 
 } // namespace

@@ -37,8 +37,8 @@ double Value::as_double() const {
   wrong_kind(kind(), "real");
 }
 
-const std::string& Value::as_text() const {
-  if (auto* s = std::get_if<std::string>(&data_)) return *s;
+std::string_view Value::as_text() const {
+  if (kind() == ValueKind::text) return as_text_unchecked();
   wrong_kind(kind(), "text");
 }
 
@@ -62,7 +62,7 @@ std::string Value::to_display() const {
     out << std::get<double>(data_);
     return out.str();
   }
-  case ValueKind::text: return "'" + std::get<std::string>(data_) + "'";
+  case ValueKind::text: return "'" + std::string(as_text_unchecked()) + "'";
   case ValueKind::blob: return "<" + std::to_string(std::get<Blob>(data_).size()) + " bytes>";
   case ValueKind::boolean: return std::get<bool>(data_) ? "True" : "False";
   }

@@ -207,7 +207,7 @@ void encode_identity(const Value& value, std::string& key) {
     return;
   }
   case ValueKind::text: {
-    const auto& text = value.as_text();
+    const std::string_view text = value.as_text();
     key += std::to_string(text.size());
     key += ':';
     key += text;

@@ -107,6 +107,13 @@ public:
   std::size_t front() const noexcept { return items_[0]; }
   const std::uint8_t* begin() const noexcept { return items_.data(); }
   const std::uint8_t* end() const noexcept { return items_.data() + size_; }
+  /// The columns as a bit per column.
+  std::uint64_t mask() const noexcept {
+    std::uint64_t bits = 0;
+    for (std::uint8_t column : *this)
+      bits |= 1ull << column;
+    return bits;
+  }
 
 private:
   std::array<std::uint8_t, 64> items_{};
@@ -464,11 +471,13 @@ private:
     }
     insert_position_ += batch_.size();
 
+    // Text is borrowed from the objects: the statement runs (or, pipelined, is sent) before
+    // control returns to code that could change them.
     step.params.clear();
     step.params.reserve(batch_.size() * inserted_columns.size());
+    const std::uint64_t written = inserted_columns.mask();
     for (const auto& entry : batch_)
-      for (std::size_t i : inserted_columns)
-        step.params.push_back(mapper.column_value(entry.state->object, i));
+      mapper.append_bound_values(entry.state->object, written, step.params);
     const std::string shape = insert_shape(use_last_id, omitted, batch_.size());
     step.shared_sql = &mapper.statement_sql(&dialect_, shape, [&] {
       return insert_sql(mapper, inserted_columns, use_last_id ? ColumnList{} : returned,
@@ -569,8 +578,7 @@ private:
     const MapperBase& mapper = *entry.state->mapper;
     const auto& columns = mapper.columns();
     step.params.clear();
-    for (std::size_t i = 0; i < columns.size(); ++i)
-      if (mask & (1ull << i)) step.params.push_back(mapper.column_value(entry.state->object, i));
+    mapper.append_bound_values(entry.state->object, mask, step.params); // borrowed, as INSERTs
     for (std::size_t k : mapper.primary_key())
       step.params.push_back(mapper.column_value(entry.state->object, k));
     // A bulk update changes the same columns of many objects: ask the mapper's cache (a

@@ -92,8 +92,8 @@ void SqlDialect::render_literal(std::string& out, const Value& value) const {
     return;
   }
   case ValueKind::text: {
-    const std::string& text = value.as_text();
-    if (text.find('\0') != std::string::npos)
+    const std::string_view text = value.as_text();
+    if (text.find('\0') != std::string_view::npos)
       throw ArgumentError("text with a NUL character cannot be a SQL literal");
     out += '\'';
     for (char c : text) {

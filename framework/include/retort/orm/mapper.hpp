@@ -137,6 +137,11 @@ public:
   virtual void object_identity(const void* object, std::string& key) const = 0;
   /// The value of column `column` of `object`.
   virtual Value column_value(const void* object, std::size_t column) const = 0;
+  /// Appends the values of the columns in `columns` (a bit per column) to `out`, in column
+  /// order, for a statement about to run: text members are borrowed (Value::borrowed()), not
+  /// copied, so the values are good only while the object's members stay unchanged.
+  virtual void append_bound_values(const void* object, std::uint64_t columns,
+                                   std::vector<Value>& out) const = 0;
   /// True when column `column` of `object` would be written as NULL (without boxing it).
   virtual bool column_is_null(const void* object, std::size_t column) const = 0;
   /// One bit per column whose member type can hold NULL at all (std::optional, custom types):

@@ -337,6 +337,11 @@ public:
     return out;
   }
 
+  void append_bound_values(const void* object, std::uint64_t columns,
+                           std::vector<Value>& out) const override {
+    append_bound(*static_cast<const T*>(object), columns, out, Columns{});
+  }
+
   // Numbers and strings are never NULL; optionals and types mapped through custom traits can be.
   template <typename M>
   static constexpr bool may_be_null = !(std::is_arithmetic_v<M> || std::is_same_v<M, std::string>);
@@ -630,6 +635,22 @@ private:
   static void refresh_snapshot(const T& object, Snapshot& snapshot, std::index_sequence<K...>) {
     ((std::get<K>(snapshot) = object.*member<K>), ...);
   }
+  template <std::size_t... K>
+  static void append_bound(const T& object, std::uint64_t columns, std::vector<Value>& out,
+                           std::index_sequence<K...>) {
+    // Every INSERT and UPDATE binds its members this way: a text member's copy (and its free)
+    // was a third of a bulk insert's cost on top of SQLite's.
+    ((columns & (1ull << K) ? out.push_back(bound_value(object.*member<K>)) : void()), ...);
+  }
+  template <typename M> static Value bound_value(const M& member) {
+    if constexpr (std::is_same_v<M, std::string>)
+      return Value::borrowed(member);
+    else if constexpr (std::is_same_v<M, std::optional<std::string>>)
+      return member ? Value::borrowed(*member) : Value();
+    else
+      return to_value(member);
+  }
+
   template <std::size_t... K>
   static void restore(T& object, const Snapshot& snapshot, std::index_sequence<K...>) {
     ((object.*member<K> = std::get<K>(snapshot)), ...);

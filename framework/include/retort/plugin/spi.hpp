@@ -26,7 +26,9 @@ namespace retort {
 //    checkout (try_checkout() and its slots and waits); NonBlockingConnection lost send_begin()
 //    (the async executor sends every statement in a pipeline segment, where a deferred BEGIN
 //    rides along).
-inline constexpr std::uint32_t plugin_abi_version = 5;
+// 6: Value gained borrowed text (Value::borrowed()): as_text() returns a std::string_view and
+//    visit() passes text as one.
+inline constexpr std::uint32_t plugin_abi_version = 6;
 
 // Two C++ modules can share classes only when built by the same compiler family against the
 // same standard library; the tag records both so the loader can refuse a mismatch cleanly.
