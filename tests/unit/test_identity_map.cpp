@@ -12,6 +12,7 @@
 
 using retort::InstanceState;
 using retort::detail::IdentityEntry;
+using retort::detail::IdentityKey;
 using retort::detail::IdentityMap;
 
 namespace {
@@ -107,8 +108,8 @@ TEST_CASE("identity map: random inserts and erasures agree with std::map") {
   // Erasing by position while walking, as the flush does when it lets clean objects go.
   auto& entries = f.map.entries();
   for (std::size_t i = 0; i < entries.size();) {
-    if (entries[i].state->identity.back() % 2 == 0) {
-      f.reference.erase(entries[i].state->identity);
+    if (entries[i].state->identity.view().back() % 2 == 0) {
+      f.reference.erase(std::string(entries[i].state->identity.view()));
       f.map.erase_at(i);
       continue;
     }
@@ -151,7 +152,7 @@ TEST_CASE("identity map: a few entries without a table, then with one") {
     default:
       if (f.map.empty()) break;
       const std::size_t i = random() % f.map.size();
-      f.reference.erase(f.map.entries()[i].state->identity);
+      f.reference.erase(std::string(f.map.entries()[i].state->identity.view()));
       f.map.erase_at(i);
     }
     f.check_all();
@@ -164,4 +165,45 @@ TEST_CASE("identity map: a few entries without a table, then with one") {
       f.reference.clear();
     }
   }
+}
+
+TEST_CASE("identity key: inline up to 15 bytes, on the heap beyond, through every assignment") {
+  // Keys of every length from 0 to 40 replace each other, so every transition is taken:
+  // inline to inline, inline to heap, heap to heap, and back inline (which frees the block).
+  const std::string source = "0123456789abcdefghijklmnopqrstuvwxyzABCDE";
+  IdentityKey key;
+  CHECK(key.empty());
+  CHECK(key.view().empty());
+  for (std::size_t a = 0; a <= 40; ++a)
+    for (std::size_t b :
+         {std::size_t(0), std::size_t(9), std::size_t(15), std::size_t(16), std::size_t(31)}) {
+      key = std::string_view(source).substr(0, a);
+      REQUIRE(key.view() == source.substr(0, a));
+      CHECK(key.empty() == (a == 0));
+      IdentityKey copy = key;
+      CHECK(copy == source.substr(0, a));
+      key = std::string_view(source).substr(1, b);
+      REQUIRE(key.view() == source.substr(1, b));
+      CHECK(copy.view() == source.substr(0, a)); // the copy owns its own bytes
+      IdentityKey moved = std::move(copy);
+      CHECK(moved.view() == source.substr(0, a));
+      CHECK(copy.empty());
+      copy = std::move(key);
+      CHECK(copy.view() == source.substr(1, b));
+      key = copy;
+      CHECK(key.view() == source.substr(1, b));
+    }
+  // A view of the key itself (a suffix) assigned back to it.
+  for (std::size_t n : {std::size_t(12), std::size_t(30)}) {
+    key = std::string_view(source).substr(0, n);
+    key = key.view().substr(2);
+    CHECK(key.view() == source.substr(2, n - 2));
+  }
+  // An integer key as encode_identity() writes it: a kind byte and 8 bytes, zeros included.
+  const std::string integer("\x02\x00\x00\x00\x01\x00\x00\x00\x00", 9);
+  key = integer;
+  CHECK(key.view() == integer);
+  key.clear();
+  CHECK(key.empty());
+  CHECK(sizeof(IdentityKey) == 16);
 }

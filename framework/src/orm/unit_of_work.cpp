@@ -553,8 +553,10 @@ private:
         generated_.push_back(batch_[i].state);
       }
     }
+    std::string key; // encoded here, then copied into the state's compact key
     for (auto& entry : batch_) {
-      mapper.object_identity(entry.state->object, entry.state->identity);
+      mapper.object_identity(entry.state->object, key);
+      entry.state->identity = key;
       propagate_to_children(*entry.state);
     }
   }

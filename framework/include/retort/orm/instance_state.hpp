@@ -5,11 +5,11 @@
 #pragma once
 
 #include <retort/core/export.hpp>
+#include <retort/orm/detail/identity_key.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <string>
 
 namespace retort {
 
@@ -98,7 +98,7 @@ struct RETORT_API InstanceState {
   /// The session the object belongs to, or nullptr.
   detail::SessionCore* session = nullptr;
   /// The encoded primary key (identity map key) once known.
-  std::string identity;
+  detail::IdentityKey identity;
   // The four one-byte members share one word (100k loaded objects are 100k states).
   /// Lifecycle state.
   ObjectState status = ObjectState::transient;
