@@ -41,7 +41,9 @@ void echo_statement(const std::string& sql, std::span<const Value> params) {
   log_line(line);
 }
 
-Connection::Connection(Engine engine, PooledConnection pooled)
+Connection::Connection(const Engine& engine) : state_(std::make_shared<ConnectionState>(engine)) {}
+
+Connection::Connection(Engine engine, PooledConnection&& pooled)
     : state_(std::make_shared<ConnectionState>(std::move(engine), std::move(pooled))) {}
 
 Connection::~Connection() = default;
@@ -219,16 +221,21 @@ Transaction Connection::begin() {
     throw;
   }
   state_->untouched_transaction = true;
-  return Transaction(state_, {});
+  return Transaction(state_, 0);
 }
 
 Transaction Connection::begin_nested() {
   DriverConnection& driver = state_->driver();
   state_->untouched_transaction = false;
   if (!driver.in_transaction()) driver.begin();
-  std::string name = "retort_sp_" + std::to_string(++state_->savepoint_counter);
-  execute_ddl(state_->engine.dialect().savepoint_sql(name));
-  return Transaction(state_, std::move(name));
+  Transaction savepoint(state_, ++state_->savepoint_counter);
+  try {
+    execute_ddl(state_->engine.dialect().savepoint_sql(savepoint.savepoint_name()));
+  } catch (...) {
+    savepoint.active_ = false; // never set: nothing to roll back to
+    throw;
+  }
+  return savepoint;
 }
 
 bool Connection::in_transaction() const { return state_->driver().in_transaction(); }

@@ -55,7 +55,9 @@ private:
 };
 
 struct ConnectionState {
-  ConnectionState(Engine e, PooledConnection p) : engine(std::move(e)), pooled(std::move(p)) {}
+  ConnectionState(Engine&& e, PooledConnection&& p) : engine(std::move(e)), pooled(std::move(p)) {}
+  // Checks out a connection of `e`'s pool straight into `pooled` (no PooledConnection to move).
+  explicit ConnectionState(const Engine& e) : engine(e), pooled(e.pool().checkout()) {}
 
   Engine engine;
   PooledConnection pooled;

@@ -28,7 +28,7 @@ Engine::Engine(std::shared_ptr<const DialectPlugin> plugin, std::shared_ptr<Pool
   state_->options = std::move(options);
 }
 
-Connection Engine::connect() const { return Connection(*this, state_->pool->checkout()); }
+Connection Engine::connect() const { return Connection(*this); }
 const SqlDialect& Engine::dialect() const { return state_->plugin->sql_dialect(); }
 const DialectPlugin& Engine::plugin() const { return *state_->plugin; }
 const Url& Engine::url() const { return state_->url; }

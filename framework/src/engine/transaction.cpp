@@ -5,40 +5,31 @@
 #include <retort/engine/transaction.hpp>
 #include <retort/sql/dialect.hpp>
 
+#include <string>
 #include <utility>
 
 namespace retort {
 
-Transaction::Transaction(std::shared_ptr<ConnectionState> connection, std::string savepoint)
-    : connection_(std::move(connection)), savepoint_(std::move(savepoint)), active_(true) {}
-
-Transaction::Transaction(Transaction&& other) noexcept
-    : connection_(std::move(other.connection_)), savepoint_(std::move(other.savepoint_)),
-      active_(std::exchange(other.active_, false)) {}
-
 Transaction& Transaction::operator=(Transaction&& other) noexcept {
   if (this == &other) return *this;
-  if (active_) {
-    try {
-      rollback();
-    } catch (...) {
-      if (connection_) connection_->pooled.invalidate();
-    }
-  }
+  if (active_) abandon();
   connection_ = std::move(other.connection_);
-  savepoint_ = std::move(other.savepoint_);
+  savepoint_ = other.savepoint_;
   active_ = std::exchange(other.active_, false);
   return *this;
 }
 
-Transaction::~Transaction() {
-  if (!active_) return;
+void Transaction::abandon() noexcept {
   try {
     rollback();
   } catch (...) {
     // A rollback that fails leaves the connection in an unknown state: never reuse it.
-    connection_->pooled.invalidate();
+    if (connection_) connection_->pooled.invalidate();
   }
+}
+
+std::string Transaction::savepoint_name() const {
+  return "retort_sp_" + std::to_string(savepoint_);
 }
 
 void Transaction::end() noexcept {
@@ -53,7 +44,7 @@ void Transaction::commit() {
   const bool echo = connection_->engine.echo();
   try {
     if (is_nested()) {
-      std::string sql = connection_->engine.dialect().release_savepoint_sql(savepoint_);
+      std::string sql = connection_->engine.dialect().release_savepoint_sql(savepoint_name());
       if (echo) log_line(sql);
       driver.execute(sql);
       return;
@@ -80,10 +71,11 @@ void Transaction::rollback() {
   try {
     if (is_nested()) {
       const SqlDialect& dialect = connection_->engine.dialect();
-      std::string sql = dialect.rollback_to_savepoint_sql(savepoint_);
+      const std::string name = savepoint_name();
+      std::string sql = dialect.rollback_to_savepoint_sql(name);
       if (echo) log_line(sql);
       driver.execute(sql);
-      driver.execute(dialect.release_savepoint_sql(savepoint_));
+      driver.execute(dialect.release_savepoint_sql(name));
       return;
     }
     if (echo) log_line("ROLLBACK");

@@ -2,7 +2,6 @@
 #include <retort/plugin/basic_pool.hpp>
 
 #include <algorithm>
-#include <optional>
 #include <utility>
 
 namespace retort {
@@ -53,8 +52,6 @@ bool BasicPool::has_room() const noexcept {
 }
 
 bool BasicPool::is_stale(const ConnectionRecord& record) const {
-  // The clock is read only when an age limit is set: most pools have none.
-  if (!options_.recycle && !options_.idle_timeout) return false;
   const auto now = Clock::now();
   if (options_.recycle && now - record.created >= *options_.recycle) return true;
   if (options_.idle_timeout && now - record.returned >= *options_.idle_timeout) return true;
@@ -76,22 +73,21 @@ void BasicPool::note_opened(ConnectionRecord& record) {
   record.overflow = static_cast<int>(idle_.size()) + checked_out_ > options_.size;
 }
 
-BasicPool::Idle BasicPool::take_idle_locked() {
+void BasicPool::take_idle_locked(Idle& into) {
   auto& slot = options_.lifo ? idle_.back() : idle_.front();
-  Idle taken = std::move(slot);
+  into = std::move(slot);
   if (options_.lifo)
     idle_.pop_back();
   else
     idle_.pop_front();
-  return taken;
 }
 
 // A connection taken from the idle set is handed out only when it is still usable; otherwise it
 // is closed here and the caller opens a replacement in the same slot.
 std::unique_ptr<DriverConnection> BasicPool::usable_or_null(Idle& idle, bool ping) {
   auto& connection = idle.connection;
-  const bool usable =
-      connection->is_valid() && !is_stale(idle.record) && (!ping || connection->ping());
+  const bool usable = connection->is_valid() && !(has_age_limit() && is_stale(idle.record)) &&
+                      (!ping || connection->ping());
   if (usable) return std::move(connection);
   connection.reset();
   std::lock_guard lock(mutex_);
@@ -136,35 +132,35 @@ void BasicPool::throw_checkout_timeout() const {
                     std::to_string(options_.timeout.count()) + " ms (checkout timeout)");
 }
 
+void BasicPool::wait_for_room(std::unique_lock<std::mutex>& lock) {
+  // Only a checkout that has to wait reads the clock.
+  const auto deadline = Clock::now() + options_.timeout;
+  while (idle_.empty() && !has_room()) {
+    ++waiters_;
+    const auto status = freed_.wait_until(lock, deadline);
+    --waiters_;
+    if (status == std::cv_status::timeout && idle_.empty() && !has_room()) throw_checkout_timeout();
+  }
+}
+
 PooledConnection BasicPool::checkout() {
-  std::optional<Idle> taken;
+  Idle taken;
   std::shared_ptr<Pool> self;
   {
     std::unique_lock lock(mutex_);
-    if (idle_.empty() && !has_room()) {
-      // Only a checkout that has to wait reads the clock.
-      const auto deadline = Clock::now() + options_.timeout;
-      while (idle_.empty() && !has_room()) {
-        ++waiters_;
-        const auto status = freed_.wait_until(lock, deadline);
-        --waiters_;
-        if (status == std::cv_status::timeout && idle_.empty() && !has_room())
-          throw_checkout_timeout();
-      }
-    }
+    if (idle_.empty() && !has_room()) wait_for_room(lock);
     self = handle_locked();
     ++checked_out_;
-    if (!idle_.empty()) taken.emplace(take_idle_locked());
+    if (!idle_.empty()) take_idle_locked(taken);
   }
   // Pinging and opening are round trips: done outside the lock, in the slot reserved above.
   try {
-    std::unique_ptr<DriverConnection> connection;
-    ConnectionRecord record{};
-    if (taken) {
-      record = taken->record;
-      connection = usable_or_null(*taken, options_.pre_ping);
+    if (taken.connection) {
+      if (auto connection = usable_or_null(taken, options_.pre_ping))
+        return PooledConnection(std::move(self), std::move(connection), taken.record);
     }
-    if (!connection) connection = open(record);
+    ConnectionRecord record{};
+    auto connection = open(record);
     return PooledConnection(std::move(self), std::move(connection), record);
   } catch (...) {
     give_back_slot();
@@ -192,15 +188,16 @@ void BasicPool::checkin(std::unique_ptr<DriverConnection> connection, Connection
     std::lock_guard lock(mutex_);
     --checked_out_;
     const bool disposed_since = record.created <= disposed_at_;
+    blocked = waiters_ > 0;
+    const bool waiting = blocked || !async_waiters_.empty();
     // Beyond `size`, a returned connection is closed unless a waiter can take it at once.
-    const bool room = static_cast<int>(idle_.size()) + checked_out_ < options_.size ||
-                      waiters_ > 0 || !async_waiters_.empty();
+    const bool room = static_cast<int>(idle_.size()) + checked_out_ < options_.size || waiting;
     if (discard && connection) ++discarded_;
     if (discard || disposed_since || !room)
       to_close = std::move(connection);
     else
       idle_.push_back(Idle{std::move(connection), record});
-    blocked = waiters_ > 0;
+    if (!waiting) return; // to_close closes outside the lock
     waiter = next_waiter_locked();
   }
   wake(waiter, blocked);
@@ -234,7 +231,7 @@ void BasicPool::dispose() noexcept {
 
 CheckoutAttempt BasicPool::try_checkout(CheckoutWake wake) {
   CheckoutAttempt attempt;
-  std::optional<Idle> taken;
+  Idle taken;
   std::shared_ptr<Pool> self;
   {
     std::lock_guard lock(mutex_);
@@ -246,14 +243,13 @@ CheckoutAttempt BasicPool::try_checkout(CheckoutWake wake) {
       return attempt;
     }
     ++checked_out_;
-    if (!idle_.empty()) taken.emplace(take_idle_locked());
+    if (!idle_.empty()) take_idle_locked(taken);
   }
   // The slot reserved above becomes the idle connection's, or, when that one is no longer
   // usable (closed here), the caller's for a new connection.
-  if (taken) {
-    const ConnectionRecord record = taken->record;
-    if (auto connection = usable_or_null(*taken, false)) {
-      attempt.connection = PooledConnection(std::move(self), std::move(connection), record);
+  if (taken.connection) {
+    if (auto connection = usable_or_null(taken, false)) {
+      attempt.connection = PooledConnection(std::move(self), std::move(connection), taken.record);
       attempt.ping_first = options_.pre_ping;
       return attempt;
     }

@@ -26,8 +26,10 @@ class StatementCache;
 /// A checked-out connection of an Engine.
 class RETORT_API Connection {
 public:
-  /// Made by Engine::connect().
-  Connection(Engine engine, PooledConnection pooled);
+  /// Checks out a connection of `engine`'s pool (Engine::connect()).
+  explicit Connection(const Engine& engine);
+  /// Wraps a connection checked out of `engine`'s pool (the async checkout).
+  Connection(Engine engine, PooledConnection&& pooled);
   Connection(Connection&&) noexcept = default;
   Connection& operator=(Connection&&) noexcept = default;
   ~Connection();

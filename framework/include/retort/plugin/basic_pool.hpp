@@ -65,10 +65,17 @@ private:
   };
   bool unlimited() const noexcept { return options_.max_overflow < 0; }
   bool has_room() const noexcept;
+  // Whether a connection can be too old at all: most pools set no limit, and then the clock is
+  // never read.
+  bool has_age_limit() const noexcept { return options_.recycle || options_.idle_timeout; }
   bool is_stale(const ConnectionRecord& record) const;
+  // Waits, with mutex_ held through `lock`, until a connection is idle or there is room for a
+  // new one; throws PoolTimeout after the pool's timeout.
+  void wait_for_room(std::unique_lock<std::mutex>& lock);
   std::unique_ptr<DriverConnection> open(ConnectionRecord& record);
   void note_opened(ConnectionRecord& record);
-  Idle take_idle_locked();
+  // Moves the next idle connection (by the LIFO/FIFO order) into `into`.
+  void take_idle_locked(Idle& into);
   std::unique_ptr<DriverConnection> usable_or_null(Idle& idle, bool ping);
   void give_back_slot() noexcept;
   std::shared_ptr<Pool> handle_locked();
