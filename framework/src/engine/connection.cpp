@@ -48,17 +48,23 @@ Connection::Connection(Engine engine, PooledConnection&& pooled)
 
 Connection::~Connection() = default;
 
-Result Connection::execute_sql(const std::string& sql, std::span<const Value> params) {
-  DriverConnection& driver = state_->driver();
-  state_->untouched_transaction = false;
-  if (state_->engine.echo()) echo_statement(sql, params);
-  // One lookup: the cached statement, or a private one while a live Result steps it.
-  DriverStatement* statement = driver.find_cached_statement(sql);
+namespace {
+
+// execute_sql() once the driver's cache was asked for `sql`: `statement` is what it found
+// (nullptr: nothing yet). Inlined into both callers: a call more cost execute_sql() more than the
+// lookup it saves run_alone_and_commit().
+[[gnu::always_inline]] inline Result execute_found(const std::shared_ptr<ConnectionState>& state,
+                                                   DriverConnection& driver, const std::string& sql,
+                                                   DriverStatement* statement,
+                                                   std::span<const Value> params) {
+  state->untouched_transaction = false;
+  if (state->engine.echo()) echo_statement(sql, params);
   std::unique_ptr<DriverStatement> owned;
   try {
     if (statement == nullptr) {
       statement = &driver.cached_statement(sql);
-    } else if (state_->busy.contains(statement)) {
+    } else if (state->busy.contains(statement)) {
+      // A live Result steps the cached one: this execution gets a private statement.
       owned = driver.prepare(sql);
       statement = owned.get();
     } else {
@@ -68,13 +74,20 @@ Result Connection::execute_sql(const std::string& sql, std::span<const Value> pa
     // values the driver did not copy.
     statement->bind_borrowed(params);
     bool has_row = statement->step();
-    state_->busy.insert(statement);
-    return Result(state_, statement, std::move(owned), has_row);
+    state->busy.insert(statement);
+    return Result(state, statement, std::move(owned), has_row);
   } catch (...) {
     if (statement != nullptr) statement->reset();
-    state_->note_failure();
+    state->note_failure();
     throw;
   }
+}
+
+} // namespace
+
+Result Connection::execute_sql(const std::string& sql, std::span<const Value> params) {
+  DriverConnection& driver = state_->driver();
+  return execute_found(state_, driver, sql, driver.find_cached_statement(sql), params);
 }
 
 bool Connection::can_pipeline() const { return state_->driver().non_blocking() != nullptr; }
@@ -171,7 +184,8 @@ bool Connection::run_alone_and_commit(std::span<const Pipelined> statements,
     throw;
   }
   // A failure propagates with `transaction` active: the caller's rollback finds nothing open.
-  Result result = execute_sql(*statements[0].sql, statements[0].params);
+  // The statement found above serves (ending a transaction leaves the driver's cache alone).
+  Result result = execute_found(state_, driver, *statements[0].sql, cached, statements[0].params);
   transaction.end();
   if (state_->engine.echo()) log_line("-- committed by the statement (autocommit)");
   handle(0, result);
