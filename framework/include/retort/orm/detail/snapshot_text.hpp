@@ -16,26 +16,28 @@
 
 namespace retort::detail {
 
-/// A copy of a string, inline up to `inline_capacity` bytes; 32 bytes, like std::string.
+/// A copy of a string, inline up to `inline_capacity` bytes; 28 bytes.
 class SnapshotText {
 public:
-  /// Most names, codes and short descriptions fit. The whole snapshot is the size of a
-  /// std::string: 28 bytes of text (or a heap pointer and capacity) and a 32-bit length.
-  static constexpr std::size_t inline_capacity = 28;
+  /// Most names, codes and short descriptions fit. The length sits in the last byte (a 32-bit
+  /// length cost 4 bytes more per text column of every loaded object, and 28 bytes keep the
+  /// snapshot 4-byte aligned, so that it packs behind the state's flag bytes).
+  static constexpr std::size_t inline_capacity = 27;
 
-  SnapshotText() noexcept = default;
+  SnapshotText() noexcept { bytes_[tag_at] = 0; }
   /// A copy of `text`.
   explicit SnapshotText(std::string_view text) {
     // Every loaded object's text is snapshotted this way: short text into a new snapshot has
     // no heap block and no overlap to handle, so it is copied here, inline.
     if (text.size() > inline_capacity) {
+      bytes_[tag_at] = 0;
       assign(text);
       return;
     }
     if (!text.empty()) std::memcpy(bytes_, text.data(), text.size());
-    size_ = static_cast<std::uint32_t>(text.size());
+    bytes_[tag_at] = static_cast<char>(text.size());
   }
-  SnapshotText(const SnapshotText& other) { assign(other.view()); }
+  SnapshotText(const SnapshotText& other) : SnapshotText() { assign(other.view()); }
   SnapshotText& operator=(const SnapshotText& other) {
     if (this != &other) assign(other.view());
     return *this;
@@ -48,24 +50,32 @@ public:
     return *this;
   }
   /// The text.
-  std::string_view view() const noexcept { return {on_heap() ? heap().data : bytes_, size_}; }
+  std::string_view view() const noexcept {
+    if (!on_heap()) return {bytes_, inline_size()};
+    const Heap h = heap();
+    return {h.data, h.size};
+  }
   /// The text, for assigning back to the member.
   operator std::string_view() const noexcept { return view(); }
 
   /// Compares with the member's current value.
   friend bool operator==(const std::string& member, const SnapshotText& snapshot) noexcept {
-    return member.size() == snapshot.size_ &&
-           same_bytes(member.data(), snapshot.view().data(), member.size());
+    const std::string_view copy = snapshot.view();
+    return member.size() == copy.size() && same_bytes(member.data(), copy.data(), copy.size());
   }
 
 private:
-  // The heap block's address and size, kept in the inline bytes when the text does not fit
-  // there (memcpy'd: the bytes have no pointer alignment, which keeps the object at 32 bytes).
+  // The last byte: the length of inline text (0-27), or heap_tag when the text is on the heap,
+  // whose block is described by the first 16 bytes (memcpy'd: the bytes have no pointer
+  // alignment, which keeps the snapshot at 28 bytes).
+  static constexpr std::size_t tag_at = inline_capacity;
+  static constexpr char heap_tag = -1;
   struct Heap {
     char* data;
+    std::uint32_t size;
     std::uint32_t capacity;
   };
-  static_assert(sizeof(Heap) <= inline_capacity);
+  static_assert(sizeof(Heap) <= tag_at);
 
   // Every flush compares every held object's text, mostly short and unchanged: word
   // compares inline cost a few instructions where a call to memcmp costs about twenty.
@@ -93,8 +103,9 @@ private:
   }
 
   // Text longer than the inline bytes always lives on the heap, and shorter text never does
-  // (assign() releases the block when the text shrinks), so the length says where it is.
-  bool on_heap() const noexcept { return size_ > inline_capacity; }
+  // (assign() releases the block when the text shrinks).
+  bool on_heap() const noexcept { return bytes_[tag_at] == heap_tag; }
+  std::size_t inline_size() const noexcept { return static_cast<unsigned char>(bytes_[tag_at]); }
   Heap heap() const noexcept {
     Heap h;
     std::memcpy(&h, bytes_, sizeof h);
@@ -110,14 +121,20 @@ private:
     const auto size = static_cast<std::uint32_t>(text.size());
     if (size > inline_capacity) {
       if (on_heap() && heap().capacity >= size) {
-        std::memmove(heap().data, text.data(), size);
+        Heap h = heap();
+        std::memmove(h.data, text.data(), size);
+        h.size = size;
+        std::memcpy(bytes_, &h, sizeof h);
       } else {
-        const Heap fresh{std::allocator<char>().allocate(size), size};
+        const Heap fresh{std::allocator<char>().allocate(size), size, size};
         std::memcpy(fresh.data, text.data(), size);
         release();
         std::memcpy(bytes_, &fresh, sizeof fresh);
+        bytes_[tag_at] = heap_tag;
       }
-    } else if (on_heap()) {
+      return;
+    }
+    if (on_heap()) {
       // Short again: back inline, so a clean object holds no second block.
       const Heap old = heap();
       if (size != 0) std::memmove(bytes_, text.data(), size);
@@ -125,21 +142,20 @@ private:
     } else if (size != 0) {
       std::memmove(bytes_, text.data(), size);
     }
-    size_ = size;
+    bytes_[tag_at] = static_cast<char>(size);
   }
 
   void release() noexcept {
     if (!on_heap()) return;
     const Heap h = heap();
     std::allocator<char>().deallocate(h.data, h.capacity);
-    size_ = 0;
+    bytes_[tag_at] = 0;
   }
 
-  char bytes_[inline_capacity];
-  std::uint32_t size_ = 0;
+  char bytes_[inline_capacity + 1];
 };
 
-static_assert(sizeof(SnapshotText) == 32);
+static_assert(sizeof(SnapshotText) == 28);
 
 /// What a column member of type M is snapshotted as.
 template <typename M> struct SnapshotMember { using type = M; };
