@@ -234,6 +234,27 @@ TEST_CASE("transactions: rollback unless committed, commit, nested savepoints",
   CHECK(count_rows(conn, items) == 4);
 }
 
+TEST_CASE("a savepoint that could not be made is not rolled back to", "[core][transaction]") {
+  // PostgreSQL refuses SAVEPOINT in a transaction that had an error; SQLite has no such state.
+  if (conformance::is_sqlite()) return;
+  Schema s;
+  Table items = items_table(s.md);
+  s.create();
+  const auto discarded = engine().pool().status().discarded;
+  {
+    auto conn = engine().connect();
+    auto outer = conn.begin();
+    CHECK_THROWS_AS(conn.execute_sql("SELEC 1"), ProgrammingError);
+    CHECK_THROWS_AS(conn.begin_nested(), DatabaseError);
+    CHECK(outer.is_active());
+    outer.rollback();
+    CHECK(count_rows(conn, items) == 0);
+  }
+  // No ROLLBACK TO a savepoint that does not exist failed on the way out, which would have
+  // had the connection dropped.
+  CHECK(engine().pool().status().discarded == discarded);
+}
+
 TEST_CASE("errors are typed and carry the statement", "[core][errors]") {
   Schema s;
   Table items = items_table(s.md);
