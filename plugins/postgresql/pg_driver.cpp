@@ -433,6 +433,13 @@ bool Connection::send_commit() {
   return true;
 }
 
+bool Connection::settle() {
+  // A broken connection is settled too: the next request reports it.
+  if (!session_->rollback_in_flight() || !session_->valid()) return true;
+  session_->reap_rollback();
+  return !session_->rollback_in_flight() || !session_->valid();
+}
+
 // What commit() and send_commit() decide before COMMIT goes out: a transaction that ran
 // nothing needs none, and a failed one is rolled back (PostgreSQL would answer its COMMIT with
 // a silent ROLLBACK) and reported as the error it is.

@@ -120,6 +120,7 @@ public:
   void exit_pipeline_mode() override;
   bool in_pipeline_mode() const override;
   bool send_commit() override;
+  bool settle() override;
 
 private:
   bool commit_needed();

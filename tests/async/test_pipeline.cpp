@@ -16,12 +16,18 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace retort;
@@ -187,4 +193,50 @@ TEST_CASE("async: round trips on the wire", "[async][pipeline][postgresql]") {
   // row count is checked before anything commits, so it cannot ride with the COMMIT.
   CHECK(proxy.round_trips() == 3);
   CHECK(count_tags() == 6); // warm, green1, blue1, red, green2, blue2
+}
+
+TEST_CASE("async: the previous session's ROLLBACK is awaited on the io_context, not blocked on",
+          "[async][pipeline][postgresql]") {
+  if (conformance::backend() != "postgresql") return;
+  conformance::FreshSchema schema;
+  testing::CountingProxy proxy(Url::parse(conformance::backend_url()));
+  Engine engine = testing::one_connection_engine(proxy.url());
+  asio::io_context io;
+  std::optional<std::jthread> release; // joined before the proxy goes
+  bool done = false;
+  int ticks_while_held = 0;
+  std::size_t loaded = 99;
+  auto reader = [&]() -> asio::awaitable<void> {
+    {
+      AsyncSession first(engine);
+      auto none = co_await first.all(first.query<Tag>());
+      CHECK(none.empty());
+      // `first` closes now: its ROLLBACK goes out without waiting, and its answer is held.
+      proxy.hold_answers(true);
+    }
+    release.emplace([&proxy] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      proxy.hold_answers(false);
+    });
+    AsyncSession second(engine);
+    auto tags = co_await second.all(second.query<Tag>());
+    loaded = tags.size();
+    done = true;
+  };
+  auto ticker = [&]() -> asio::awaitable<void> {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (!done) {
+      timer.expires_after(std::chrono::milliseconds(10));
+      co_await timer.async_wait(asio::use_awaitable);
+      if (!done && proxy.holding()) ++ticks_while_held;
+    }
+  };
+  auto read = asio::co_spawn(io, reader(), asio::use_future);
+  auto tick = asio::co_spawn(io, ticker(), asio::use_future);
+  io.run();
+  read.get();
+  tick.get();
+  CHECK(loaded == 0);
+  // Blocking on the ROLLBACK's answer would have stopped the timer for the whole hold.
+  CHECK(ticks_while_held >= 5);
 }

@@ -57,6 +57,11 @@ public:
   }
   /// Server answers since the last reset (a request answered = one round trip).
   int round_trips() const { return answers_.load(); }
+  /// While true, the server's answers wait in the proxy (requests still reach the server): a
+  /// slow network, on demand.
+  void hold_answers(bool hold) { held_ = hold; }
+  /// True while answers are held.
+  bool holding() const { return held_.load(); }
   /// Starts counting anew, once the wire is quiet.
   void reset() {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -81,8 +86,12 @@ private:
     bool client_spoke = false;
     char buffer[65536];
     for (;;) {
-      pollfd fds[3] = {{client, POLLIN, 0}, {server, POLLIN, 0}, {stop_[0], POLLIN, 0}};
-      if (::poll(fds, 3, -1) < 0) break;
+      const bool held = held_.load();
+      pollfd fds[3] = {{client, POLLIN, 0},
+                       {server, static_cast<short>(held ? 0 : POLLIN), 0},
+                       {stop_[0], POLLIN, 0}};
+      // Held answers are looked at again every few milliseconds, when the hold may have ended.
+      if (::poll(fds, 3, held ? 5 : -1) < 0) break;
       if (fds[2].revents & POLLIN) break;
       if (fds[0].revents & (POLLIN | POLLHUP)) {
         ssize_t n = ::read(client, buffer, sizeof buffer);
@@ -106,6 +115,7 @@ private:
   int stop_[2] = {-1, -1};
   int port_ = 0;
   std::atomic<int> answers_{0};
+  std::atomic<bool> held_{false};
   std::thread thread_;
 };
 

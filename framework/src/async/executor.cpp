@@ -73,6 +73,15 @@ asio::awaitable<void> wait_socket(int socket, SocketWait wait) {
     co_await async_wait_readable_or_writable(descriptor, asio::use_awaitable);
 }
 
+// Waits, on the io_context, until the connection can take a request without blocking on its
+// own unfinished business: the answer to the previous session's ROLLBACK, which the driver
+// sent without waiting, would otherwise be read with a blocking call by the next request.
+asio::awaitable<void> settle(Connection& connection) {
+  NonBlockingConnection* nb = connection.driver().non_blocking();
+  while (!nb->settle())
+    co_await wait_socket(nb->socket(), SocketWait::read);
+}
+
 // Drives `run` to its end on the io_context. Abandoned half-way (the wait failed or the
 // coroutine was destroyed), the run marks the connection for the pool to discard.
 asio::awaitable<std::vector<Result>> drive(PipelineRun& run) {
@@ -85,6 +94,7 @@ asio::awaitable<std::vector<Result>> drive(PipelineRun& run) {
 // in the first), until the plan ends (false) or its final step is next (true) when `rounds`
 // keeps it for the COMMIT.
 asio::awaitable<bool> run_rounds(PlanRounds& rounds, Connection& connection) {
+  co_await settle(connection);
   while (rounds.next()) {
     if (rounds.is_final()) co_return true;
     PipelineRun run = connection.start_pipeline(rounds.statements());
@@ -154,6 +164,7 @@ execute_pipeline_async(Connection& connection, std::span<const PipelinedStatemen
     co_await detail::call_on_worker(work);
     co_return results;
   }
+  co_await settle(connection);
   PipelineRun run = connection.start_pipeline(statements);
   results = co_await drive(run);
   co_return results;
@@ -196,6 +207,7 @@ asio::awaitable<void> commit_async(Connection& connection, Transaction& transact
     co_await detail::call_on_worker(work);
     co_return;
   }
+  co_await settle(connection);
   if (!connection.send_commit(transaction)) co_return;
   try {
     co_await finish_request(*nb, connection);

@@ -97,6 +97,10 @@ public:
   /// rolled back instead and DatabaseError (25P02) thrown, as DriverConnection::commit() does.
   /// Not in pipeline mode (a COMMIT there belongs in the pipeline's segment).
   virtual bool send_commit() = 0;
+  /// Reads, without waiting, what has arrived of the connection's own unfinished business (the
+  /// answer to a ROLLBACK the driver sent without waiting for it); true when a request can go
+  /// out without blocking on it, false when the socket must become readable first.
+  virtual bool settle() = 0;
 };
 
 } // namespace retort

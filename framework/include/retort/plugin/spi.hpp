@@ -27,7 +27,7 @@ namespace retort {
 //    (the async executor sends every statement in a pipeline segment, where a deferred BEGIN
 //    rides along).
 // 6: Value gained borrowed text (Value::borrowed()): as_text() returns a std::string_view and
-//    visit() passes text as one.
+//    visit() passes text as one. NonBlockingConnection gained settle().
 inline constexpr std::uint32_t plugin_abi_version = 6;
 
 // Two C++ modules can share classes only when built by the same compiler family against the
