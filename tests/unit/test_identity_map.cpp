@@ -6,9 +6,12 @@
 #include <catch2/catch.hpp>
 
 #include <deque>
+#include <iterator>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 using retort::InstanceState;
 using retort::detail::IdentityEntry;
@@ -106,10 +109,9 @@ TEST_CASE("identity map: random inserts and erasures agree with std::map") {
   }
   f.check_all();
   // Erasing by position while walking, as the flush does when it lets clean objects go.
-  auto& entries = f.map.entries();
-  for (std::size_t i = 0; i < entries.size();) {
-    if (entries[i].state->identity.view().back() % 2 == 0) {
-      f.reference.erase(std::string(entries[i].state->identity.view()));
+  for (std::size_t i = 0; i < f.map.size();) {
+    if (f.map.at(i).state->identity.view().back() % 2 == 0) {
+      f.reference.erase(std::string(f.map.at(i).state->identity.view()));
       f.map.erase_at(i);
       continue;
     }
@@ -152,7 +154,7 @@ TEST_CASE("identity map: a few entries without a table, then with one") {
     default:
       if (f.map.empty()) break;
       const std::size_t i = random() % f.map.size();
-      f.reference.erase(std::string(f.map.entries()[i].state->identity.view()));
+      f.reference.erase(std::string(f.map.at(i).state->identity.view()));
       f.map.erase_at(i);
     }
     f.check_all();
@@ -206,4 +208,54 @@ TEST_CASE("identity key: inline up to 15 bytes, on the heap beyond, through ever
   key.clear();
   CHECK(key.empty());
   CHECK(sizeof(IdentityKey) == 16);
+}
+
+TEST_CASE("identity map: entries across many segments, walked by position, run and iterator") {
+  // 10,000 entries fill the doubling segments (8 ... 1024) and several of 2048: every position
+  // is found by at(), by the runs a flush scans and by iteration, and entries stay where they
+  // were put while the map grows (loading keeps a pointer to the entry it just added).
+  Fixture f;
+  std::vector<IdentityEntry*> placed;
+  std::vector<std::weak_ptr<void>> objects;
+  for (int i = 0; i < 10000; ++i) {
+    const std::string key = "key" + std::to_string(i);
+    auto object = std::make_shared<int>(i);
+    objects.push_back(object);
+    auto& s = f.state(key);
+    const std::uint64_t hash = IdentityMap::hash(key);
+    placed.push_back(&f.map.insert_at(f.map.probe(key, hash), IdentityEntry{object, &s}, hash));
+    f.reference[key] = &s;
+  }
+  f.check_all();
+  for (std::size_t i = 0; i < placed.size(); ++i)
+    REQUIRE(&f.map.at(i) == placed[i]);
+  std::size_t walked = 0;
+  for (std::size_t i = 0; i < f.map.size();) {
+    const auto run = f.map.run_from(i);
+    REQUIRE(!run.empty());
+    for (std::size_t k = 0; k < run.size(); ++k)
+      REQUIRE(&run[k] == &f.map.at(i + k));
+    i += run.size();
+    walked += run.size();
+  }
+  CHECK(walked == f.map.size());
+  CHECK(static_cast<std::size_t>(std::distance(f.map.begin(), f.map.end())) == f.map.size());
+  // Erasing lets go of the object at once (the position's old entry is not kept).
+  f.reference.erase(std::string(f.map.at(5000).state->identity.view()));
+  f.map.erase_at(5000);
+  CHECK(objects[5000].expired());
+  CHECK(!objects[9999].expired()); // the last entry moved into the hole
+  f.check_all();
+  // Erasing from the back across a segment boundary and adding again reuses the segments.
+  while (f.map.size() > 2000) {
+    f.reference.erase(std::string(f.map.at(f.map.size() - 1).state->identity.view()));
+    f.map.erase_at(f.map.size() - 1);
+  }
+  f.check_all();
+  for (int i = 0; i < 100; ++i) {
+    auto& s = f.state("again" + std::to_string(i));
+    REQUIRE(f.map.try_emplace(IdentityEntry{nullptr, &s}).second);
+    f.reference[std::string(s.identity.view())] = &s;
+  }
+  f.check_all();
 }

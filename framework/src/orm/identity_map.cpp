@@ -18,31 +18,43 @@ constexpr std::size_t min_slots = 16;
 
 std::size_t IdentityMap::slot_of_index(std::size_t index) const noexcept {
   const std::size_t mask = slots_.size() - 1;
-  for (std::size_t s = home(entries_[index].hash);; s = (s + 1) & mask)
+  for (std::size_t s = home(at(index).hash);; s = (s + 1) & mask)
     if (slots_[s] == index + 1) return s;
 }
 
 IdentityEntry* IdentityMap::find(std::string_view key, std::uint64_t hash) noexcept {
   if (slots_.empty()) return search(key, hash);
   const Slot slot = slots_[scan(key, hash)];
-  return slot == 0 ? nullptr : &entries_[slot - 1];
+  return slot == 0 ? nullptr : &at(slot - 1);
 }
 
 IdentityMap::Probe IdentityMap::probe(std::string_view key, std::uint64_t hash) {
   // Without a table while the entry to come still fits the few a search walks.
-  if (slots_.empty() && entries_.size() < linear_max) return {search(key, hash), 0};
-  if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+  if (slots_.empty() && size_ < linear_max) return {search(key, hash), 0};
+  if ((size_ + 1) * 2 > slots_.size()) grow();
   const std::size_t s = scan(key, hash);
-  return {slots_[s] == 0 ? nullptr : &entries_[slots_[s] - 1], s};
+  return {slots_[s] == 0 ? nullptr : &at(slots_[s] - 1), s};
 }
 
 IdentityEntry& IdentityMap::insert_at(const Probe& probe, IdentityEntry entry, std::uint64_t hash) {
-  if (entries_.size() >= std::numeric_limits<Slot>::max() - 1)
+  if (size_ >= std::numeric_limits<Slot>::max() - 1)
     throw std::length_error("identity map: too many objects in one session");
+  if (tail_ == tail_end_) {
+    // The tail's segment is full: on to the next one, made now unless an earlier, larger
+    // size of the map left it.
+    if (size_ == capacity_) {
+      const std::size_t length = segment_size(segments_.size());
+      segments_.push_back(std::make_unique<IdentityEntry[]>(length));
+      capacity_ += length;
+    }
+    aim_tail();
+  }
   entry.hash = hash;
-  entries_.push_back(std::move(entry));
-  if (!slots_.empty()) slots_[probe.slot] = static_cast<Slot>(entries_.size());
-  return entries_.back();
+  IdentityEntry& placed = *tail_++;
+  placed = std::move(entry);
+  ++size_;
+  if (!slots_.empty()) slots_[probe.slot] = static_cast<Slot>(size_);
+  return placed;
 }
 
 std::pair<IdentityEntry*, bool> IdentityMap::try_emplace(IdentityEntry entry) {
@@ -66,18 +78,33 @@ void IdentityMap::insert_or_assign(IdentityEntry entry) {
 }
 
 void IdentityMap::erase(std::string_view key) noexcept {
-  if (IdentityEntry* found = find(key)) erase_at(static_cast<std::size_t>(found - entries_.data()));
+  IdentityEntry* found = find(key);
+  if (found == nullptr) return;
+  // The entry's position: its slot's, or (without a table) its place in the first segment.
+  if (slots_.empty()) {
+    erase_at(static_cast<std::size_t>(found - segments_[0].get()));
+    return;
+  }
+  erase_at(slots_[scan(key, found->hash)] - 1);
 }
 
 void IdentityMap::erase_at(std::size_t index) noexcept {
-  const std::size_t last = entries_.size() - 1;
+  const std::size_t last = size_ - 1;
   if (!slots_.empty()) {
     remove_slot(slot_of_index(index));
     // The last entry moves into the hole; its slot follows it.
     if (index != last) slots_[slot_of_index(last)] = static_cast<Slot>(index + 1);
   }
-  if (index != last) entries_[index] = std::move(entries_[last]);
-  entries_.pop_back();
+  if (index != last) at(index) = std::move(at(last));
+  at(last) = IdentityEntry(); // lets go of the object now, not when the position is reused
+  --size_;
+  aim_tail();
+}
+
+void IdentityMap::aim_tail() noexcept {
+  const auto [segment, offset] = locate(size_);
+  tail_ = segments_[segment].get() + offset;
+  tail_end_ = segments_[segment].get() + segment_size(segment);
 }
 
 void IdentityMap::remove_slot(std::size_t hole) noexcept {
@@ -86,7 +113,7 @@ void IdentityMap::remove_slot(std::size_t hole) noexcept {
   const std::size_t mask = slots_.size() - 1;
   slots_[hole] = 0;
   for (std::size_t s = (hole + 1) & mask; slots_[s] != 0; s = (s + 1) & mask) {
-    const std::size_t want = home(entries_[slots_[s] - 1].hash);
+    const std::size_t want = home(at(slots_[s] - 1).hash);
     // Movable when `want` is not cyclically within (hole, s].
     const bool movable = hole <= s ? (want <= hole || want > s) : (want <= hole && want > s);
     if (!movable) continue;
@@ -99,20 +126,27 @@ void IdentityMap::remove_slot(std::size_t hole) noexcept {
 void IdentityMap::grow() {
   // The first table comes with the entry after linear_max: room for it at half load.
   std::size_t size = slots_.empty() ? min_slots : slots_.size() * 2;
-  while (size < (entries_.size() + 1) * 2)
+  while (size < (size_ + 1) * 2)
     size *= 2;
   slots_.assign(size, 0);
   const std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = 0; i < entries_.size(); ++i) {
-    std::size_t s = home(entries_[i].hash);
-    while (slots_[s] != 0)
-      s = (s + 1) & mask;
-    slots_[s] = static_cast<Slot>(i + 1);
+  for (std::size_t i = 0; i < size_;) {
+    // Segment by segment: no position to locate per entry.
+    for (const IdentityEntry& entry : run_from(i)) {
+      std::size_t s = home(entry.hash);
+      while (slots_[s] != 0)
+        s = (s + 1) & mask;
+      slots_[s] = static_cast<Slot>(++i);
+    }
   }
 }
 
 void IdentityMap::clear() noexcept {
-  entries_.clear();
+  segments_.clear();
+  size_ = 0;
+  capacity_ = 0;
+  tail_ = nullptr;
+  tail_end_ = nullptr;
   slots_.clear();
 }
 

@@ -320,7 +320,7 @@ bool has_kind(const MapperBase& mapper, RelationshipKind kind) {
 } // namespace
 
 void SessionCore::let_go(IdentityMap& map, std::size_t i) noexcept {
-  InstanceState& state = *map.entries()[i].state;
+  InstanceState& state = *map.at(i).state;
   state.session = nullptr;
   state.status = ObjectState::detached;
   // The state of an object the application made is the session's (external_): it goes too, or
@@ -342,23 +342,30 @@ void SessionCore::for_each_changed(const ChangedVisitor& visit) {
     // A reassigned reference is a change too, though no column was written yet: classes with
     // many-to-one references synchronise each object's foreign keys before comparing.
     const bool has_references = has_kind(*mapper, RelationshipKind::many_to_one);
-    auto& entries = map.entries();
     std::uint64_t mask = 0;
     // The next entry at or after `i` that changed (`mask` says how) or can be let go (`mask`
-    // is 0); entries.size() when there is none.
+    // is 0); map.size() when there is none. The map's segments are scanned run by run.
     auto next = [&](std::size_t i) {
-      if (!has_references) return mapper->find_changed(entries, i, may_drop, mask);
-      for (; i < entries.size(); ++i) {
-        if (entries[i].state->status != ObjectState::persistent) continue;
-        sync_references(*entries[i].state);
-        if (mapper->find_changed({&entries[i], 1}, 0, may_drop, mask) == 0) return i;
+      if (!has_references) {
+        for (; i < map.size();) {
+          const std::span<IdentityEntry> run = map.run_from(i);
+          const std::size_t found = mapper->find_changed(run, 0, may_drop, mask);
+          if (found < run.size()) return i + found;
+          i += run.size();
+        }
+        return map.size();
       }
-      return entries.size();
+      for (; i < map.size(); ++i) {
+        if (map.at(i).state->status != ObjectState::persistent) continue;
+        sync_references(*map.at(i).state);
+        if (mapper->find_changed({&map.at(i), 1}, 0, may_drop, mask) == 0) return i;
+      }
+      return map.size();
     };
     std::size_t i = next(0);
-    while (i < entries.size()) {
+    while (i < map.size()) {
       if (mask != 0) {
-        if (!visit(*mapper, entries[i], mask)) return;
+        if (!visit(*mapper, map.at(i), mask)) return;
         i = next(i + 1);
         continue;
       }
@@ -389,9 +396,8 @@ void SessionCore::visit_flagged(const ChangedVisitor& visit) {
 void SessionCore::release_unreachable() {
   for (auto& [mapper, map] : maps_) {
     if (map.empty() || referenced_by_many_to_one(*mapper)) continue;
-    auto& entries = map.entries();
-    for (std::size_t i = 0; i < entries.size();) {
-      if (entries[i].state->status == ObjectState::persistent && only_the_map_holds(entries[i]))
+    for (std::size_t i = 0; i < map.size();) {
+      if (map.at(i).state->status == ObjectState::persistent && only_the_map_holds(map.at(i)))
         let_go(map, i);
       else
         ++i;
