@@ -95,10 +95,14 @@ void IdentityMap::erase_at(std::size_t index) noexcept {
     // The last entry moves into the hole; its slot follows it.
     if (index != last) slots_[slot_of_index(last)] = static_cast<Slot>(index + 1);
   }
-  if (index != last) at(index) = std::move(at(last));
-  at(last) = IdentityEntry(); // lets go of the object now, not when the position is reused
+  // The last position is located once: it is both the entry that moves and the new tail.
+  const auto [segment, offset] = locate(last);
+  IdentityEntry* const moved = segments_[segment].get() + offset;
+  if (index != last) at(index) = std::move(*moved);
+  *moved = IdentityEntry(); // lets go of the object now, not when the position is reused
   --size_;
-  aim_tail();
+  tail_ = moved;
+  tail_end_ = segments_[segment].get() + segment_size(segment);
 }
 
 void IdentityMap::aim_tail() noexcept {
