@@ -121,7 +121,7 @@ std::string values_sql(const char* head, int rows, int columns, const char* tail
   return sql + tail;
 }
 
-void lite_prefill(Lite& lite, std::int32_t n) {
+void prefill(Lite& lite, std::int32_t n) {
   lite.exec("BEGIN");
   auto s =
       prepare(lite, "INSERT INTO customer (id, name, description, q, p) VALUES (?, ?, ?, ?, ?)");
@@ -134,7 +134,7 @@ void lite_prefill(Lite& lite, std::int32_t n) {
   lite.exec("COMMIT");
 }
 
-std::uint64_t lite_table_checksum(Lite& lite, std::int64_t& rows) {
+std::uint64_t table_checksum(Lite& lite, std::int64_t& rows) {
   auto s = prepare(lite, "SELECT id, name, description, q, p FROM customer");
   std::uint64_t sum = 0;
   rows = 0;
@@ -145,7 +145,7 @@ std::uint64_t lite_table_checksum(Lite& lite, std::int64_t& rows) {
   return sum;
 }
 
-std::vector<Customer> lite_load_all(Lite& lite) {
+std::vector<Customer> load_all(Lite& lite, const std::string& /*variant: one way only*/) {
   std::vector<Customer> out;
   auto s = prepare(lite, "SELECT id, name, description, q, p FROM customer");
   int rc;
@@ -156,7 +156,7 @@ std::vector<Customer> lite_load_all(Lite& lite) {
 }
 
 // Inserts `input`; with keys, writes the generated key into each row.
-void lite_insert(Lite& lite, std::vector<Customer>& input, const std::string& variant, bool keys) {
+void insert(Lite& lite, std::vector<Customer>& input, const std::string& variant, bool keys) {
   const char* insert = "INSERT INTO customer (name, description, q, p)";
   lite.exec("BEGIN");
   if (variant == "rows") {
@@ -191,92 +191,58 @@ void lite_insert(Lite& lite, std::vector<Customer>& input, const std::string& va
   lite.exec("COMMIT");
 }
 
-Report run_sqlite(const Args& a) {
-  Lite lite(a);
-  Report r;
-  bench::Stopwatch clock;
-  const std::string& w = a.workload;
-  if (w == "bulk_insert" || w == "core_insert") {
-    auto input = bench::make_input(a.n);
-    const bool keys = w == "bulk_insert";
-    clock.time([&] { lite_insert(lite, input, a.variant, keys); });
-    if (keys)
-      for (const auto& c : input)
-        r.objects += bench::row_hash(c);
-    r.table = lite_table_checksum(lite, r.rows);
-  } else if (w == "load_rows" || w == "core_select") {
-    lite_prefill(lite, a.n);
-    const std::size_t before = bench::heap_in_use();
-    std::vector<Customer> rows;
-    clock.time([&] { rows = lite_load_all(lite); });
-    bench::record_loaded(r, rows, before);
-  } else if (w == "short_selects") {
-    lite_prefill(lite, a.n);
-    std::vector<Customer> got;
-    got.reserve(static_cast<std::size_t>(a.small_n));
-    clock.time([&] {
-      auto s = prepare(lite, "SELECT id, name, description, q, p FROM customer WHERE id = ?");
-      for (std::int32_t k = 0; k < a.small_n; ++k) {
-        sqlite3_bind_int(s.get(), 1, bench::select_key(k, a.n));
-        if (sqlite3_step(s.get()) != SQLITE_ROW) lite.fail("get");
-        got.push_back(read_row(s.get()));
-        sqlite3_reset(s.get());
-      }
-    });
-    for (const auto& c : got)
-      r.objects += bench::row_hash(c);
-    r.rows = static_cast<std::int64_t>(got.size());
-  } else if (w == "single_inserts") {
-    auto input = bench::make_input(a.small_n);
-    clock.time([&] {
-      auto s = prepare(lite, "INSERT INTO customer (name, description, q, p) VALUES (?, ?, ?, ?)");
-      Stmt begin = prepare(lite, "BEGIN");
-      Stmt commit = prepare(lite, "COMMIT");
-      const bool txn = a.variant == "txn";
-      for (auto& c : input) {
-        if (txn) step_done(lite, begin.get());
-        bind_row(s.get(), 1, c);
-        step_done(lite, s.get());
-        c.id = static_cast<std::int32_t>(sqlite3_last_insert_rowid(lite.db()));
-        if (txn) step_done(lite, commit.get());
-      }
-    });
-    for (const auto& c : input)
-      r.objects += bench::row_hash(c);
-    r.table = lite_table_checksum(lite, r.rows);
-  } else if (w == "bulk_update") {
-    lite_prefill(lite, a.n);
-    clock.time([&] {
-      lite.exec("BEGIN");
-      auto select = prepare(lite, "SELECT id, name, description, q, p FROM customer WHERE id > ? "
-                                  "ORDER BY id LIMIT ?");
-      auto update = prepare(lite, "UPDATE customer SET q = ? WHERE id = ?");
-      std::int32_t last = 0;
-      std::vector<Customer> batch;
-      for (;;) {
-        batch.clear();
-        sqlite3_bind_int(select.get(), 1, last);
-        sqlite3_bind_int(select.get(), 2, chunk);
-        while (sqlite3_step(select.get()) == SQLITE_ROW)
-          batch.push_back(read_row(select.get()));
-        sqlite3_reset(select.get());
-        if (batch.empty()) break;
-        for (auto& c : batch) {
-          c.q += 1;
-          sqlite3_bind_int(update.get(), 1, c.q);
-          sqlite3_bind_int(update.get(), 2, c.id);
-          step_done(lite, update.get());
-        }
-        last = batch.back().id;
-      }
-      lite.exec("COMMIT");
-    });
-    r.table = lite_table_checksum(lite, r.rows);
-  } else {
-    throw std::runtime_error("unknown workload " + w);
+// Reads the row of key select_key(k, n) for each k below small_n, a prepared statement reset
+// between rows (no transaction: the raw program needs none).
+void select_each(Lite& lite, const Args& a, std::vector<Customer>& got) {
+  auto s = prepare(lite, "SELECT id, name, description, q, p FROM customer WHERE id = ?");
+  for (std::int32_t k = 0; k < a.small_n; ++k) {
+    sqlite3_bind_int(s.get(), 1, bench::select_key(k, a.n));
+    if (sqlite3_step(s.get()) != SQLITE_ROW) lite.fail("get");
+    got.push_back(read_row(s.get()));
+    sqlite3_reset(s.get());
   }
-  r.seconds = clock.seconds();
-  return r;
+}
+
+// Inserts each row on its own: autocommit, or txn (BEGIN / INSERT / COMMIT).
+void insert_each(Lite& lite, std::vector<Customer>& input, const std::string& variant) {
+  auto s = prepare(lite, "INSERT INTO customer (name, description, q, p) VALUES (?, ?, ?, ?)");
+  Stmt begin = prepare(lite, "BEGIN");
+  Stmt commit = prepare(lite, "COMMIT");
+  const bool txn = variant == "txn";
+  for (auto& c : input) {
+    if (txn) step_done(lite, begin.get());
+    bind_row(s.get(), 1, c);
+    step_done(lite, s.get());
+    c.id = static_cast<std::int32_t>(sqlite3_last_insert_rowid(lite.db()));
+    if (txn) step_done(lite, commit.get());
+  }
+}
+
+// Keyset chunks of `chunk` rows, q += 1 each, a prepared UPDATE per row, one transaction.
+void bulk_update(Lite& lite, const std::string& /*variant: rows only*/) {
+  lite.exec("BEGIN");
+  auto select = prepare(lite, "SELECT id, name, description, q, p FROM customer WHERE id > ? "
+                              "ORDER BY id LIMIT ?");
+  auto update = prepare(lite, "UPDATE customer SET q = ? WHERE id = ?");
+  std::int32_t last = 0;
+  std::vector<Customer> batch;
+  for (;;) {
+    batch.clear();
+    sqlite3_bind_int(select.get(), 1, last);
+    sqlite3_bind_int(select.get(), 2, chunk);
+    while (sqlite3_step(select.get()) == SQLITE_ROW)
+      batch.push_back(read_row(select.get()));
+    sqlite3_reset(select.get());
+    if (batch.empty()) break;
+    for (auto& c : batch) {
+      c.q += 1;
+      sqlite3_bind_int(update.get(), 1, c.q);
+      sqlite3_bind_int(update.get(), 2, c.id);
+      step_done(lite, update.get());
+    }
+    last = batch.back().id;
+  }
+  lite.exec("COMMIT");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -408,7 +374,7 @@ void pg_pipeline(Pg& pg, const char* name, std::size_t count, Fill fill, OnResul
   if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) pg.fail("pipeline sync");
 }
 
-void pg_prefill(Pg& pg, std::int32_t n) {
+void prefill(Pg& pg, std::int32_t n) {
   auto input = bench::make_input(n);
   pg.exec("BEGIN");
   pg.prepare("fill",
@@ -437,7 +403,7 @@ void pg_prefill(Pg& pg, std::int32_t n) {
   pg.exec("ANALYZE customer");
 }
 
-std::uint64_t pg_table_checksum(Pg& pg, std::int64_t& rows) {
+std::uint64_t table_checksum(Pg& pg, std::int64_t& rows) {
   PgResult r(PQexec(pg.conn(), "SELECT id, name, description, q, p FROM customer"));
   if (!Pg::ok(r.get())) pg.fail("checksum");
   std::uint64_t sum = 0;
@@ -447,7 +413,7 @@ std::uint64_t pg_table_checksum(Pg& pg, std::int64_t& rows) {
   return sum;
 }
 
-void pg_insert(Pg& pg, std::vector<Customer>& input, const std::string& variant, bool keys) {
+void insert(Pg& pg, std::vector<Customer>& input, const std::string& variant, bool keys) {
   const char* insert = "INSERT INTO customer (name, description, q, p)";
   const char* tail = keys ? " RETURNING id" : "";
   pg.exec("BEGIN");
@@ -497,7 +463,7 @@ void pg_insert(Pg& pg, std::vector<Customer>& input, const std::string& variant,
   pg.exec("COMMIT");
 }
 
-std::vector<Customer> pg_load_all(Pg& pg, const std::string& variant) {
+std::vector<Customer> load_all(Pg& pg, const std::string& variant) {
   std::vector<Customer> out;
   const char* sql = "SELECT id, name, description, q, p FROM customer";
   pg.prepare("all", sql, 0);
@@ -516,7 +482,7 @@ std::vector<Customer> pg_load_all(Pg& pg, const std::string& variant) {
   return out;
 }
 
-void pg_bulk_update(Pg& pg, const std::string& variant) {
+void bulk_update(Pg& pg, const std::string& variant) {
   pg.exec("BEGIN");
   pg.prepare("chunk",
              "SELECT id, name, description, q, p FROM customer WHERE id > $1 ORDER BY id LIMIT $2",
@@ -589,67 +555,76 @@ void pg_bulk_update(Pg& pg, const std::string& variant) {
   pg.exec("COMMIT");
 }
 
-Report run_postgresql(const Args& a) {
-  Pg pg(a);
+// Reads the row of key select_key(k, n) for each k below small_n, one prepared statement
+// execution each (no transaction: the raw program needs none).
+void select_each(Pg& pg, const Args& a, std::vector<Customer>& got) {
+  Params params;
+  pg.prepare("get", "SELECT id, name, description, q, p FROM customer WHERE id = $1", 1);
+  for (std::int32_t k = 0; k < a.small_n; ++k) {
+    params.clear();
+    params.add(bench::select_key(k, a.n));
+    auto res = pg.run("get", params.count(), params.values());
+    if (PQntuples(res.get()) != 1) pg.fail("get: no row");
+    got.push_back(pg_row(res.get(), 0));
+  }
+}
+
+// Inserts each row on its own: autocommit, or txn (BEGIN / INSERT / COMMIT).
+void insert_each(Pg& pg, std::vector<Customer>& input, const std::string& variant) {
+  Params params;
+  const bool txn = variant == "txn";
+  pg.prepare("ins",
+             "INSERT INTO customer (name, description, q, p) VALUES ($1, $2, $3, $4) RETURNING id",
+             4);
+  for (auto& c : input) {
+    if (txn) pg.exec("BEGIN");
+    params.clear();
+    params.add_row(c);
+    auto res = pg.run("ins", params.count(), params.values());
+    c.id = pg_int(res.get(), 0, 0);
+    if (txn) pg.exec("COMMIT");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The workloads, the same steps for both libraries: what differs is in the overloads above.
+
+template <typename Db> Report run_workload(Db& db, const Args& a) {
   Report r;
   bench::Stopwatch clock;
   const std::string& w = a.workload;
   if (w == "bulk_insert" || w == "core_insert") {
     auto input = bench::make_input(a.n);
     const bool keys = w == "bulk_insert";
-    clock.time([&] { pg_insert(pg, input, a.variant, keys); });
+    clock.time([&] { insert(db, input, a.variant, keys); });
     if (keys)
       for (const auto& c : input)
         r.objects += bench::row_hash(c);
-    r.table = pg_table_checksum(pg, r.rows);
+    r.table = table_checksum(db, r.rows);
   } else if (w == "load_rows" || w == "core_select") {
-    pg_prefill(pg, a.n);
+    prefill(db, a.n);
     const std::size_t before = bench::heap_in_use();
     std::vector<Customer> rows;
-    clock.time([&] { rows = pg_load_all(pg, a.variant); });
+    clock.time([&] { rows = load_all(db, a.variant); });
     bench::record_loaded(r, rows, before);
   } else if (w == "short_selects") {
-    pg_prefill(pg, a.n);
+    prefill(db, a.n);
     std::vector<Customer> got;
     got.reserve(static_cast<std::size_t>(a.small_n));
-    Params params;
-    clock.time([&] {
-      pg.prepare("get", "SELECT id, name, description, q, p FROM customer WHERE id = $1", 1);
-      for (std::int32_t k = 0; k < a.small_n; ++k) {
-        params.clear();
-        params.add(bench::select_key(k, a.n));
-        auto res = pg.run("get", params.count(), params.values());
-        if (PQntuples(res.get()) != 1) pg.fail("get: no row");
-        got.push_back(pg_row(res.get(), 0));
-      }
-    });
+    clock.time([&] { select_each(db, a, got); });
     for (const auto& c : got)
       r.objects += bench::row_hash(c);
     r.rows = static_cast<std::int64_t>(got.size());
   } else if (w == "single_inserts") {
     auto input = bench::make_input(a.small_n);
-    Params params;
-    const bool txn = a.variant == "txn";
-    clock.time([&] {
-      pg.prepare(
-          "ins",
-          "INSERT INTO customer (name, description, q, p) VALUES ($1, $2, $3, $4) RETURNING id", 4);
-      for (auto& c : input) {
-        if (txn) pg.exec("BEGIN");
-        params.clear();
-        params.add_row(c);
-        auto res = pg.run("ins", params.count(), params.values());
-        c.id = pg_int(res.get(), 0, 0);
-        if (txn) pg.exec("COMMIT");
-      }
-    });
+    clock.time([&] { insert_each(db, input, a.variant); });
     for (const auto& c : input)
       r.objects += bench::row_hash(c);
-    r.table = pg_table_checksum(pg, r.rows);
+    r.table = table_checksum(db, r.rows);
   } else if (w == "bulk_update") {
-    pg_prefill(pg, a.n);
-    clock.time([&] { pg_bulk_update(pg, a.variant); });
-    r.table = pg_table_checksum(pg, r.rows);
+    prefill(db, a.n);
+    clock.time([&] { bulk_update(db, a.variant); });
+    r.table = table_checksum(db, r.rows);
   } else {
     throw std::runtime_error("unknown workload " + w);
   }
@@ -663,12 +638,15 @@ int main(int argc, char** argv) {
   try {
     const Args args = bench::parse_args(argc, argv);
     Report report;
-    if (args.backend == "sqlite_file" || args.backend == "sqlite_memory")
-      report = run_sqlite(args);
-    else if (args.backend == "postgresql")
-      report = run_postgresql(args);
-    else
+    if (args.backend == "sqlite_file" || args.backend == "sqlite_memory") {
+      Lite lite(args);
+      report = run_workload(lite, args);
+    } else if (args.backend == "postgresql") {
+      Pg pg(args);
+      report = run_workload(pg, args);
+    } else {
       throw std::runtime_error("unknown backend " + args.backend);
+    }
     report.print();
     if (args.backend == "sqlite_file")
       for (const char* suffix : {"", "-wal", "-shm"})
