@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include <poll.h>
+#include <sys/socket.h>
 
 namespace retort::pg {
 
@@ -38,6 +39,28 @@ int hex_digit(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
+}
+
+// Notice receiver: the server's FATAL or PANIC outside a request announces that it closes the
+// connection (pg_terminate_backend, shutdown, idle session timeout).
+void on_notice(void* session, const PGresult* notice) {
+  const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+  if (severity && (std::strcmp(severity, "FATAL") == 0 || std::strcmp(severity, "PANIC") == 0))
+    static_cast<Session*>(session)->mark_broken();
+}
+
+// What a non-blocking peek at a socket shows.
+enum class Peek { nothing, data, closed };
+
+Peek peek(int socket) noexcept {
+  char byte = 0;
+  for (;;) {
+    const auto n = ::recv(socket, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) return Peek::data;
+    if (n == 0) return Peek::closed;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? Peek::nothing : Peek::closed;
+  }
 }
 
 } // namespace
@@ -106,6 +129,33 @@ void Session::reap_rollback() noexcept {
     return;
   }
   finish_rollback(false, false);
+  // What arrived behind the answer, such as the server's FATAL before it closed the connection,
+  // is parsed now (on_notice), not when the next request is already on its way.
+  if (!rollback_in_flight_ && !broken_) PQisBusy(conn_);
+}
+
+void Session::watch_notices() noexcept {
+  if (conn_) PQsetNoticeReceiver(conn_, on_notice, this);
+}
+
+void Session::look_at_socket() noexcept {
+  if (!valid()) return;
+  if (rollback_in_flight_) return reap_rollback();
+  // Only an idle connection has nothing to say; one with a request in flight is left alone.
+  if (PQpipelineStatus(conn_) != PQ_PIPELINE_OFF || PQtransactionStatus(conn_) == PQTRANS_ACTIVE)
+    return;
+  switch (peek(PQsocket(conn_))) {
+  case Peek::nothing: return;
+  case Peek::closed: broken_ = true; return;
+  case Peek::data: break;
+  }
+  // Sent unasked: most likely the server's FATAL (on_notice), then the end of the stream.
+  if (!PQconsumeInput(conn_)) {
+    broken_ = true;
+    return;
+  }
+  PQisBusy(conn_);
+  if (peek(PQsocket(conn_)) == Peek::closed) broken_ = true;
 }
 
 void Session::finish_rollback(bool wait, bool keep_pipeline) noexcept {

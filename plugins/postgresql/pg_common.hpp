@@ -47,6 +47,13 @@ public:
   bool valid() const noexcept;
   /// Marks the connection broken (lost, terminated by the server).
   void mark_broken() noexcept { broken_ = true; }
+  /// Takes the server's unasked messages: notices are dropped, but a FATAL error (the server's
+  /// last word before it closes the connection) marks the connection broken.
+  void watch_notices() noexcept;
+  /// Looks at the socket without blocking and without sending anything: reads an unawaited
+  /// ROLLBACK's answer if it has arrived, or what an idle server sent unasked, and notices the
+  /// end of the stream. A connection found closed is marked broken.
+  void look_at_socket() noexcept;
 
   /// Records that a transaction is open but BEGIN is not sent yet: it goes out in the same
   /// round trip as the first statement (see take_begin()).

@@ -64,8 +64,6 @@ bool completed(const PGresult* r) {
   return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY;
 }
 
-void ignore_notice(void*, const char*) {}
-
 // Reads the results of one pipelined request up to the nullptr that ends them; keeps the first.
 ResultPtr take_pipelined(PGconn* conn) {
   ResultPtr first(PQgetResult(conn));
@@ -337,13 +335,13 @@ Connection::Connection(const Url& url, const Options& options) {
     throw_connect_failed(*session_, describe_target(arguments.parameters),
                          trimmed(PQerrorMessage(conn)));
   // Notices (e.g. "table does not exist, skipping") would go to stderr by default.
-  PQsetNoticeProcessor(conn, ignore_notice, nullptr);
+  session_->watch_notices();
 }
 
 // The per-connection setup after connecting has no round trip (the date style and encoding
 // travel as connection parameters), so it is the same for both ways of connecting.
 Connection::Connection(std::shared_ptr<Session> session) : session_(std::move(session)) {
-  PQsetNoticeProcessor(session_->conn(), ignore_notice, nullptr);
+  session_->watch_notices();
 }
 
 // ---- Connecting ------------------------------------------------------------------------------
@@ -456,8 +454,8 @@ bool Connection::commit_needed() {
 }
 
 // Not awaited: the server releases the transaction's locks when it reads ROLLBACK; its answer
-// is read before the next request (Session::usable) or when the pool checks the connection
-// (is_valid), and a failure there discards the connection.
+// is read before the next request (Session::usable) or when the pool hands the connection out
+// (check_alive), and a failure there discards the connection.
 void Connection::rollback() {
   session_->open_handle("ROLLBACK");
   if (session_->take_begin()) return; // nothing ran: nothing to roll back
@@ -473,8 +471,11 @@ bool Connection::in_transaction() const {
   return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
 }
 
-bool Connection::is_valid() const {
-  session_->reap_rollback();
+// No I/O: asked at checkin, right after a ROLLBACK went out, when its answer cannot be there yet.
+bool Connection::is_valid() const { return session_->valid(); }
+
+bool Connection::check_alive() {
+  session_->look_at_socket();
   return session_->valid();
 }
 

@@ -104,6 +104,7 @@ public:
   bool in_transaction() const override;
   bool ping() override;
   bool is_valid() const override;
+  bool check_alive() override;
   NonBlockingConnection* non_blocking() override { return this; }
 
   int socket() const override;

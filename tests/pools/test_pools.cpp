@@ -205,6 +205,31 @@ TEST_CASE_METHOD(PoolFixture, "invalidated and invalid connections are never han
   CHECK(pool->status().discarded == 2);
 }
 
+TEST_CASE_METHOD(PoolFixture, "the socket is looked at when a connection goes out, not back in",
+                 "[pool][queue]") {
+  auto pool = make("queue", queue_options(1, 0));
+  pool->checkout().release(); // opened: nothing to look at
+  CHECK(counters->alive_checks == 0);
+  int id = 0;
+  {
+    auto c = pool->checkout();
+    id = counting(c).id();
+    CHECK(counters->alive_checks == 1);
+    c->begin(); // returned with a transaction open: rolled back, still no look
+  }
+  CHECK(counters->rollbacks == 1);
+  CHECK(counters->alive_checks == 1);
+  CHECK(pool->status().idle == 1);
+
+  // The server closed it while idle: is_valid() cannot know, the checkout's look finds out.
+  counters->close_by_server(id);
+  auto c = pool->checkout();
+  CHECK(counting(c).id() != id);
+  CHECK(counters->alive_checks == 2);
+  CHECK(counters->closed == 1);
+  CHECK(pool->status().discarded == 1);
+}
+
 TEST_CASE_METHOD(PoolFixture, "FIFO hands out the oldest returned connection, LIFO the newest",
                  "[pool][queue]") {
   auto order = [&](bool lifo) {

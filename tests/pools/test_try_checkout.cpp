@@ -148,6 +148,23 @@ TEST_CASE_METHOD(PoolFixture, "try_checkout: a stale idle connection is closed a
   CHECK(pool->status().discarded == 1);
 }
 
+TEST_CASE_METHOD(PoolFixture, "try_checkout: a connection its server closed becomes a slot",
+                 "[pool][try_checkout]") {
+  auto pool = make("queue", limits(1, 0));
+  int id = 0;
+  {
+    auto c = pool->checkout();
+    id = counting(c).id();
+  }
+  counters->close_by_server(id);
+  CheckoutAttempt attempt = pool->try_checkout([] {});
+  CHECK_FALSE(attempt.connection);
+  CHECK(attempt.slot);
+  CHECK(counters->alive_checks == 1);
+  CHECK(counters->closed == 1);
+  CHECK(pool->status().discarded == 1);
+}
+
 TEST_CASE_METHOD(PoolFixture,
                  "try_checkout: with pre_ping the caller is told to ping, not the pool",
                  "[pool][try_checkout]") {

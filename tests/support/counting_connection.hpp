@@ -21,6 +21,8 @@ struct ConnectionCounters {
   std::atomic<int> closed{0};
   std::atomic<int> pings{0};
   std::atomic<int> rollbacks{0};
+  /// Calls of check_alive(), the look at the socket (none of is_valid(), which does no I/O).
+  std::atomic<int> alive_checks{0};
 
   /// Ids whose ping() fails from now on.
   void kill(int id) {
@@ -40,11 +42,21 @@ struct ConnectionCounters {
     std::lock_guard lock(mutex);
     return broken.count(id) != 0;
   }
+  /// Ids whose server closed them: check_alive() finds out, is_valid() cannot.
+  void close_by_server(int id) {
+    std::lock_guard lock(mutex);
+    closed_by_server.insert(id);
+  }
+  bool is_closed_by_server(int id) const {
+    std::lock_guard lock(mutex);
+    return closed_by_server.count(id) != 0;
+  }
 
 private:
   mutable std::mutex mutex;
   std::set<int> dead;
   std::set<int> broken;
+  std::set<int> closed_by_server;
 };
 
 /// A connection that talks to nothing; ids count from 1 in opening order.
@@ -77,6 +89,10 @@ public:
     return !counters_->is_dead(id_);
   }
   bool is_valid() const override { return !counters_->is_broken(id_); }
+  bool check_alive() override {
+    ++counters_->alive_checks;
+    return is_valid() && !counters_->is_closed_by_server(id_);
+  }
 
 private:
   std::shared_ptr<ConnectionCounters> counters_;

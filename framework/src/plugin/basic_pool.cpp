@@ -83,10 +83,12 @@ void BasicPool::take_idle_locked(Idle& into) {
 }
 
 // A connection taken from the idle set is handed out only when it is still usable; otherwise it
-// is closed here and the caller opens a replacement in the same slot.
+// is closed here and the caller opens a replacement in the same slot. Only here does the pool
+// look at the connection's socket (check_alive()): at checkin the driver's own state must do,
+// since the answer to a ROLLBACK sent then cannot have arrived yet.
 std::unique_ptr<DriverConnection> BasicPool::usable_or_null(Idle& idle, bool ping) {
   auto& connection = idle.connection;
-  const bool usable = connection->is_valid() && !(has_age_limit() && is_stale(idle.record)) &&
+  const bool usable = !(has_age_limit() && is_stale(idle.record)) && connection->check_alive() &&
                       (!ping || connection->ping());
   if (usable) return std::move(connection);
   connection.reset();

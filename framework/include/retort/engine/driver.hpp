@@ -84,8 +84,15 @@ public:
   virtual bool in_transaction() const = 0;
   /// Checks the connection with a round trip; false (never a throw) when it is dead.
   virtual bool ping() = 0;
-  /// False once the connection is known broken; a pool then discards it.
+  /// False once the connection is known broken, judged from what the driver already knows
+  /// (status flags, a failed request) without any I/O; a pool asks this when a connection comes
+  /// back, and discards it when false.
   virtual bool is_valid() const = 0;
+  /// Looks at the connection without blocking and without a round trip: reads what the server
+  /// sent unasked (an answer still unread, its last word before it closed the connection, the
+  /// end of the stream). False when the connection turns out dead. A pool asks this when it
+  /// hands a connection out; the default, for connections without a socket, is is_valid().
+  virtual bool check_alive() { return is_valid(); }
   /// The key the last INSERT generated on this connection, where the database keeps one
   /// (SQLite's rowid); nullopt otherwise. See SqlDialect::prefers_last_insert_id().
   virtual std::optional<std::int64_t> last_insert_id() const { return std::nullopt; }

@@ -26,11 +26,13 @@ public:
   /// Closes the idle connections.
   ~BasicPool() override;
 
-  /// An idle connection that passes the recycle, idle-timeout and pre-ping checks, or a new one
+  /// An idle connection that is alive (DriverConnection::check_alive(), no round trip) and
+  /// passes the recycle, idle-timeout and pre-ping checks, or a new one
   /// while size + max_overflow allows; otherwise waits up to the timeout, then PoolTimeout.
   PooledConnection checkout() override;
   /// Rolls back an open transaction (reset_on_return), then keeps the connection or closes it
-  /// (invalidated, invalid, beyond `size`, or opened before dispose()).
+  /// (invalidated, invalid by DriverConnection::is_valid(), which does no I/O, beyond `size`,
+  /// or opened before dispose()).
   void checkin(std::unique_ptr<DriverConnection> connection, ConnectionRecord record,
                bool invalidated) noexcept override;
   /// Current counters.

@@ -28,7 +28,9 @@ namespace retort {
 //    rides along).
 // 6: Value gained borrowed text (Value::borrowed()): as_text() returns a std::string_view and
 //    visit() passes text as one. NonBlockingConnection gained settle().
-inline constexpr std::uint32_t plugin_abi_version = 6;
+// 7: DriverConnection gained check_alive(): is_valid() does no I/O (a pool asks it at checkin),
+//    check_alive() looks at the socket without blocking (a pool asks it at checkout).
+inline constexpr std::uint32_t plugin_abi_version = 7;
 
 // Two C++ modules can share classes only when built by the same compiler family against the
 // same standard library; the tag records both so the loader can refuse a mismatch cleanly.
