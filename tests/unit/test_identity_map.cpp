@@ -211,7 +211,7 @@ TEST_CASE("identity key: inline up to 15 bytes, on the heap beyond, through ever
 }
 
 TEST_CASE("identity map: entries across many segments, walked by position, run and iterator") {
-  // 10,000 entries fill the doubling segments (8 ... 1024) and several of 2048: every position
+  // 10,000 entries fill the doubling segments (4 ... 1024) and several of 2048: every position
   // is found by at(), by the runs a flush scans and by iteration, and entries stay where they
   // were put while the map grows (loading keeps a pointer to the entry it just added).
   Fixture f;
@@ -257,5 +257,52 @@ TEST_CASE("identity map: entries across many segments, walked by position, run a
     REQUIRE(f.map.try_emplace(IdentityEntry{nullptr, &s}).second);
     f.reference[std::string(s.identity.view())] = &s;
   }
+  f.check_all();
+}
+
+TEST_CASE("identity map: the first entries live in the map; clear() and erasure let go of them") {
+  // A session's first objects go into the segment inside the map (no heap block): clearing
+  // or erasing must still release them, and the map must fill again from the start after it.
+  Fixture f;
+  std::vector<std::weak_ptr<void>> objects;
+  auto add = [&](const std::string& key) {
+    auto object = std::make_shared<int>(0);
+    objects.push_back(object);
+    auto& s = f.state(key);
+    REQUIRE(f.map.try_emplace(IdentityEntry{object, &s}).second);
+    f.reference[key] = &s;
+  };
+  for (int round = 0; round < 3; ++round) {
+    objects.clear();
+    for (int i = 0; i < 3; ++i)
+      add("small" + std::to_string(i));
+    f.check_all();
+    f.map.clear();
+    f.reference.clear();
+    for (const auto& object : objects)
+      CHECK(object.expired());
+    CHECK(f.map.find("small0") == nullptr);
+    CHECK(f.map.begin() == f.map.end());
+  }
+  // Past the inline segment and its hash-free search, then erased back into it and refilled.
+  objects.clear();
+  for (int i = 0; i < 40; ++i)
+    add("grown" + std::to_string(i));
+  f.check_all();
+  while (f.map.size() > 2) {
+    f.reference.erase(std::string(f.map.at(f.map.size() - 1).state->identity.view()));
+    f.map.erase_at(f.map.size() - 1);
+  }
+  f.check_all();
+  for (std::size_t i = 2; i < objects.size(); ++i)
+    CHECK(objects[i].expired());
+  for (int i = 0; i < 40; ++i)
+    add("refill" + std::to_string(i));
+  f.check_all();
+  f.map.clear();
+  f.reference.clear();
+  for (const auto& object : objects)
+    CHECK(object.expired());
+  add("after");
   f.check_all();
 }

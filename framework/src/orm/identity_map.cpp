@@ -2,6 +2,7 @@
 // stay short however many objects come and go through a long session).
 #include <retort/orm/detail/identity_map.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -43,8 +44,8 @@ IdentityEntry& IdentityMap::insert_at(const Probe& probe, IdentityEntry entry, s
     // The tail's segment is full: on to the next one, made now unless an earlier, larger
     // size of the map left it.
     if (size_ == capacity_) {
-      const std::size_t length = segment_size(segments_.size());
-      segments_.push_back(std::make_unique<IdentityEntry[]>(length));
+      const std::size_t length = segment_size(more_.size() + 1);
+      more_.push_back(std::make_unique<IdentityEntry[]>(length));
       capacity_ += length;
     }
     aim_tail();
@@ -82,7 +83,7 @@ void IdentityMap::erase(std::string_view key) noexcept {
   if (found == nullptr) return;
   // The entry's position: its slot's, or (without a table) its place in the first segment.
   if (slots_.empty()) {
-    erase_at(static_cast<std::size_t>(found - segments_[0].get()));
+    erase_at(static_cast<std::size_t>(found - first_.data()));
     return;
   }
   erase_at(slots_[scan(key, found->hash)] - 1);
@@ -97,18 +98,20 @@ void IdentityMap::erase_at(std::size_t index) noexcept {
   }
   // The last position is located once: it is both the entry that moves and the new tail.
   const auto [segment, offset] = locate(last);
-  IdentityEntry* const moved = segments_[segment].get() + offset;
+  IdentityEntry* const start = segment_start(segment);
+  IdentityEntry* const moved = start + offset;
   if (index != last) at(index) = std::move(*moved);
   *moved = IdentityEntry(); // lets go of the object now, not when the position is reused
   --size_;
   tail_ = moved;
-  tail_end_ = segments_[segment].get() + segment_size(segment);
+  tail_end_ = start + segment_size(segment);
 }
 
 void IdentityMap::aim_tail() noexcept {
   const auto [segment, offset] = locate(size_);
-  tail_ = segments_[segment].get() + offset;
-  tail_end_ = segments_[segment].get() + segment_size(segment);
+  IdentityEntry* const start = segment_start(segment);
+  tail_ = start + offset;
+  tail_end_ = start + segment_size(segment);
 }
 
 void IdentityMap::remove_slot(std::size_t hole) noexcept {
@@ -146,11 +149,13 @@ void IdentityMap::grow() {
 }
 
 void IdentityMap::clear() noexcept {
-  segments_.clear();
+  for (std::size_t i = 0; i < std::min(size_, first_segment); ++i)
+    first_[i] = IdentityEntry();
+  more_.clear();
   size_ = 0;
-  capacity_ = 0;
-  tail_ = nullptr;
-  tail_end_ = nullptr;
+  capacity_ = first_segment;
+  tail_ = first_.data();
+  tail_end_ = first_.data() + first_segment;
   slots_.clear();
 }
 

@@ -507,16 +507,19 @@ std::shared_ptr<void> SessionCore::get(const MapperBase& mapper, std::span<const
     throw ArgumentError("get(): '" + mapper.table_name() + "' has a primary key of " +
                         std::to_string(pk.size()) + " column(s) but " + std::to_string(key.size()) +
                         " value(s) were given");
-  std::string encoded;
-  for (const auto& v : key)
-    encode_identity(v, encoded);
-  auto& map = identity_map(mapper);
-  if (auto* hit = map.find(encoded)) {
-    const InstanceState& state = *hit->state;
-    if (state.status == ObjectState::deleted) return nullptr;
-    if (!state.expired) return hit->object;
+  // A session that holds no object of the class has none to find: a new session's get()
+  // encodes no key and makes no map until its row arrives.
+  if (IdentityMap* map = maps_.find(&mapper); map != nullptr && !map->empty()) {
+    std::string& encoded = row_key_; // free again before object_from_row() reuses it
+    encoded.clear();
+    for (const auto& v : key)
+      encode_identity(v, encoded);
+    if (auto* hit = map->find(encoded)) {
+      const InstanceState& state = *hit->state;
+      if (state.status == ObjectState::deleted) return nullptr;
+      if (!state.expired) return hit->object;
+    }
   }
-  check_usable();
   autoflush();
   // The SELECT by key is compiled once per mapper and dialect; a get() then only binds.
   const std::string& sql = mapper.statement_sql(&engine_.dialect(), "get", [&] {
@@ -526,30 +529,14 @@ std::shared_ptr<void> SessionCore::get(const MapperBase& mapper, std::span<const
       select = std::move(select).where(table.c(mapper.columns()[column].name) == Expr(0));
     return compile(select, engine_.dialect()).sql;
   });
-  struct GetPlan final : Plan, RowSink {
-    SessionCore& session;
-    const MapperBase& mapper;
-    const std::string& sql;
-    std::span<const Value> key;
-    std::shared_ptr<void> found;
-    bool sent = false;
-    GetPlan(SessionCore& s, const MapperBase& m, const std::string& q, std::span<const Value> k)
-        : session(s), mapper(m), sql(q), key(k) {}
-    bool next(PlanStep& step) override {
-      if (sent) return false;
-      sent = true;
-      step.shared_sql = &sql;
-      step.shared_params = key; // the caller's key outlives the plan, which runs right here
-      step.sink = this;
-      step.single_row = true;
-      return true;
-    }
-    void row(const DriverStatement& row) override {
-      found = session.object_from_row(mapper, row, 0);
-    }
-  } plan(*this, mapper, sql, key);
-  run(plan);
-  return plan.found;
+  // One statement, its first row: run here as run_plan() would run a one-step plan, without a
+  // plan's rounds around it (they were a tenth of a get() in a new session). Only the blocking
+  // Session calls this; AsyncSession::get() is a query, run by the async executor.
+  Connection& conn = connection();
+  ++statements_;
+  Result result = conn.execute_sql(sql, key);
+  if (!result.has_row()) return nullptr;
+  return object_from_row(mapper, result.row().statement(), 0);
 }
 
 void SessionCore::refresh(const MapperBase& mapper, const std::shared_ptr<void>& object) {

@@ -7,18 +7,21 @@
 // entry is in the map. A node-based std::unordered_map cost a node allocation and a second copy
 // of the key per object, and a third of the time of loading 100k rows.
 //
-// The segments never move: they double from 8 entries up to 2048 (64 KiB), then stay at that
+// The segments never move: they double from 4 entries up to 2048 (64 KiB), then stay at that
 // size. A single vector left a quarter of its capacity unused on average (31 % at 100k entries:
 // 10 bytes per loaded object) and copied every entry, into fresh pages, at each doubling.
 //
-// A map of a few entries has no table at all: it is searched by comparing the entries' hashes.
-// Most sessions hold a handful of objects (a get(), an add()), and the table's heap block,
-// zeroing and freeing cost more than the search they would save.
+// A map of a few entries has no table at all and no heap block: its entries are in the first
+// segment, which lives inside the map, and it is searched by comparing the entries' hashes.
+// Most sessions hold a handful of objects (a get(), an add()); a first segment on the heap cost
+// two allocations per session (the segment and the list of segments) and their frees, 5 % of
+// a get() in a new session, and a table more than the search it would save.
 #pragma once
 
 #include <retort/core/export.hpp>
 #include <retort/orm/instance_state.hpp>
 
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -57,6 +60,11 @@ inline bool only_the_map_holds(const IdentityEntry& entry) noexcept {
 /// Primary key (encoded, see encode_identity()) → entry, for one mapper.
 class RETORT_API IdentityMap {
 public:
+  IdentityMap() noexcept = default;
+  // Entries of the first segment live inside the map, and a probe points at them.
+  IdentityMap(const IdentityMap&) = delete;
+  IdentityMap& operator=(const IdentityMap&) = delete;
+
   /// The hash of an encoded key, for find()/insert() pairs that should hash once.
   // Encoded keys are short (an integer key is a kind byte and 8 bytes), and every loaded row
   // hashes one: two overlapping 8-byte reads folded by one 128-bit multiply (the mixing step of
@@ -112,19 +120,19 @@ public:
   /// (erase_at() moves the last entry into the hole).
   IdentityEntry& at(std::size_t index) noexcept {
     const auto [segment, offset] = locate(index);
-    return segments_[segment][offset];
+    return segment_start(segment)[offset];
   }
   /// As above, read-only.
   const IdentityEntry& at(std::size_t index) const noexcept {
     const auto [segment, offset] = locate(index);
-    return segments_[segment][offset];
+    return segment_start(segment)[offset];
   }
   /// The entries from position `index` (< size()) to the end of its segment: a run a scan can
   /// walk without locating each entry.
   std::span<IdentityEntry> run_from(std::size_t index) noexcept {
     const auto [segment, offset] = locate(index);
     const std::size_t length = std::min(segment_size(segment) - offset, size_ - index);
-    return {segments_[segment].get() + offset, length};
+    return {segment_start(segment) + offset, length};
   }
 
   /// Walks the entries by position.
@@ -176,12 +184,13 @@ private:
   // slot stays at 4 bytes and growth or deletion never rehashes a key.
   using Slot = std::uint32_t;
 
-  // Up to this many entries, lookups compare the entries' hashes and there is no table.
-  static constexpr std::size_t linear_max = 8;
-
   // Segment k holds first_segment << (k - 1) entries (k >= 1), segment 0 first_segment, up to
-  // segment_max (a power of two, so that positions map to segments with shifts).
-  static constexpr std::size_t first_segment = 8;
+  // segment_max (a power of two, so that positions map to segments with shifts). Segment 0 is
+  // inside the map: 4 entries keep two maps and the rest of a session in one small heap block.
+  static constexpr std::size_t first_segment = 4;
+  // Up to this many entries, lookups compare the entries' hashes and there is no table: they
+  // are all in the first segment.
+  static constexpr std::size_t linear_max = first_segment;
   static constexpr std::size_t segment_max = 2048;
   static constexpr std::size_t doubling_segments = std::bit_width(segment_max / first_segment);
   static constexpr std::size_t segment_size(std::size_t segment) noexcept {
@@ -197,11 +206,18 @@ private:
     return {segment, segment == 0 ? index : index - (first_segment << (segment - 1))};
   }
 
+  // Where segment `segment` starts.
+  IdentityEntry* segment_start(std::size_t segment) noexcept {
+    return segment == 0 ? first_.data() : more_[segment - 1].get();
+  }
+  const IdentityEntry* segment_start(std::size_t segment) const noexcept {
+    return segment == 0 ? first_.data() : more_[segment - 1].get();
+  }
   // The entry with `key` found by walking the entries (while there is no table, all in the
   // first segment), or nullptr.
   IdentityEntry* search(std::string_view key, std::uint64_t hash) noexcept {
     for (std::size_t i = 0; i < size_; ++i) {
-      IdentityEntry& entry = segments_[0][i];
+      IdentityEntry& entry = first_[i];
       if (entry.hash == hash && entry.state->identity == key) return &entry;
     }
     return nullptr;
@@ -225,13 +241,16 @@ private:
   void grow();
   std::size_t home(std::uint64_t hash) const noexcept { return hash & (slots_.size() - 1); }
 
-  std::vector<std::unique_ptr<IdentityEntry[]>> segments_;
+  // Segment 0; positions from size_ on hold empty entries.
+  std::array<IdentityEntry, first_segment> first_{};
+  // Segments 1 and on.
+  std::vector<std::unique_ptr<IdentityEntry[]>> more_;
   std::size_t size_ = 0;
-  std::size_t capacity_ = 0;
+  std::size_t capacity_ = first_segment;
   // Where the next entry goes (position size_), and the end of that position's segment:
-  // equal when the segment is full (or there is none yet).
-  IdentityEntry* tail_ = nullptr;
-  IdentityEntry* tail_end_ = nullptr;
+  // equal when the segment is full.
+  IdentityEntry* tail_ = first_.data();
+  IdentityEntry* tail_end_ = first_.data() + first_segment;
   std::vector<Slot> slots_;
 };
 

@@ -12,7 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <list>
-#include <optional>
+#include <memory>
 #include <tuple>
 #include <utility>
 
@@ -36,7 +36,7 @@ public:
         : owner_(owner), index_(index), listed_(listed) {}
     /// The current (mapper, map) pair.
     Value& operator*() const {
-      return index_ < owner_->used_ ? *owner_->inline_[index_] : *listed_;
+      return index_ < owner_->used_ ? owner_->inline_[index_].item : *listed_;
     }
     /// The current pair's members.
     Value* operator->() const { return &**this; }
@@ -65,15 +65,17 @@ public:
   IdentityMaps() = default;
   IdentityMaps(const IdentityMaps&) = delete;
   IdentityMaps& operator=(const IdentityMaps&) = delete;
+  ~IdentityMaps() { clear(); }
 
   /// The map of `mapper`, made empty on first use.
   IdentityMap& operator[](const MapperBase* mapper) {
     if (IdentityMap* found = find(mapper)) return *found;
     if (used_ < inline_capacity) {
       auto& slot = inline_[used_];
-      slot.emplace(std::piecewise_construct, std::forward_as_tuple(mapper), std::tuple<>());
+      std::construct_at(&slot.item, std::piecewise_construct, std::forward_as_tuple(mapper),
+                        std::tuple<>());
       ++used_;
-      return slot->second;
+      return slot.item.second;
     }
     return listed_
         .emplace_back(std::piecewise_construct, std::forward_as_tuple(mapper), std::tuple<>())
@@ -82,7 +84,7 @@ public:
   /// The map of `mapper`, or nullptr when it has none yet.
   IdentityMap* find(const MapperBase* mapper) noexcept {
     for (std::size_t i = 0; i < used_; ++i)
-      if (inline_[i]->first == mapper) return &inline_[i]->second;
+      if (inline_[i].item.first == mapper) return &inline_[i].item.second;
     for (auto& item : listed_)
       if (item.first == mapper) return &item.second;
     return nullptr;
@@ -94,7 +96,7 @@ public:
   /// Drops every map (and the objects they hold).
   void clear() noexcept {
     for (std::size_t i = 0; i < used_; ++i)
-      inline_[i].reset();
+      std::destroy_at(&inline_[i].item);
     used_ = 0;
     listed_.clear();
   }
@@ -112,7 +114,15 @@ private:
   // Two covers a class and one related class without making the session object much larger.
   static constexpr std::size_t inline_capacity = 2;
 
-  std::array<std::optional<value_type>, inline_capacity> inline_;
+  // Room for one map, built when first used. Not a std::optional: g++ 12 zeroes the whole of
+  // an optional's storage when it is made empty, and these are two maps' worth of bytes in
+  // every new session.
+  union Inline {
+    Inline() noexcept {}
+    ~Inline() {}
+    value_type item;
+  };
+  std::array<Inline, inline_capacity> inline_;
   std::size_t used_ = 0;
   std::list<value_type> listed_;
 };
