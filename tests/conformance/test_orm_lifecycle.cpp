@@ -387,3 +387,141 @@ TEST_CASE("a NULL loaded into a std::string member fails cleanly", "[orm][failur
   CHECK(kept->title == std::string(40, 't'));
   CHECK(kept->note == "kept");
 }
+
+namespace {
+
+// Deletes a tag's row behind the session's back, as another transaction would.
+void delete_tag_row(std::int64_t id) {
+  Connection conn = conformance::engine().connect();
+  Transaction tx = conn.begin();
+  conn.execute(delete_(tags_table()).where(tags_table().c("id") == Expr(id)));
+  tx.commit();
+}
+
+std::vector<std::shared_ptr<Tag>> committed_tags(Session& session, int n) {
+  std::vector<std::shared_ptr<Tag>> tags;
+  for (int i = 0; i < n; ++i)
+    tags.push_back(session.add(Tag{.label = "s" + std::to_string(i), .weight = i}));
+  session.commit();
+  return tags;
+}
+
+} // namespace
+
+TEST_CASE("UPDATEs and DELETEs are each checked against the rows they changed",
+          "[orm][failure][batching]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine(), SessionOptions{.expire_on_commit = false});
+  auto tags = committed_tags(session, 6);
+
+  SECTION("a flush of updates and a multi-row delete that all find their rows succeeds") {
+    for (int i : {0, 2, 3})
+      tags[std::size_t(i)]->weight += 100;
+    session.remove(tags[4]);
+    session.remove(tags[5]);
+    session.commit();
+    Session check(conformance::engine());
+    CHECK(check.query<Tag>().filter(col(&Tag::weight) >= 100).count() == 3);
+    CHECK(check.query<Tag>().count() == 4);
+  }
+
+  SECTION("an UPDATE among others whose row is gone fails the flush and writes nothing") {
+    delete_tag_row(tags[2]->id);
+    for (auto& tag : tags)
+      tag->weight += 100;
+    try {
+      session.flush();
+      FAIL("the flush succeeded");
+    } catch (const InvalidStateError& e) {
+      CHECK_THAT(std::string(e.what()),
+                 Catch::Contains("UPDATE on table 'tags' expected to change 1 row(s) "
+                                 "but changed 0"));
+    }
+    session.rollback();
+    Session check(conformance::engine());
+    CHECK(check.query<Tag>().filter(col(&Tag::weight) >= 100).count() == 0);
+    CHECK(check.query<Tag>().count() == 5);
+  }
+
+  SECTION("a DELETE after good UPDATEs that finds one row of two fails the flush") {
+    delete_tag_row(tags[5]->id);
+    tags[0]->weight += 100;
+    tags[1]->weight += 100;
+    session.remove(tags[4]);
+    session.remove(tags[5]);
+    try {
+      session.flush();
+      FAIL("the flush succeeded");
+    } catch (const InvalidStateError& e) {
+      CHECK_THAT(std::string(e.what()),
+                 Catch::Contains("DELETE on table 'tags' expected to change 2 row(s) "
+                                 "but changed 1"));
+    }
+    session.rollback();
+    Session check(conformance::engine());
+    CHECK(check.query<Tag>().count() == 5); // tags[4] is still there
+    CHECK(check.query<Tag>().filter(col(&Tag::weight) >= 100).count() == 0);
+  }
+
+  SECTION("after a failed flush the same statements check their rows again") {
+    delete_tag_row(tags[1]->id);
+    tags[1]->weight += 100;
+    CHECK_THROWS_AS(session.flush(), InvalidStateError);
+    session.rollback();
+    auto again = session.query<Tag>().order_by(col(&Tag::id)).all();
+    REQUIRE(again.size() == 5);
+    for (auto& tag : again)
+      tag->weight += 1000;
+    session.commit();
+    Session check(conformance::engine());
+    CHECK(check.query<Tag>().filter(col(&Tag::weight) >= 1000).count() == 5);
+  }
+}
+
+TEST_CASE("single-object commits of alternating INSERT shapes each get their own statement",
+          "[orm][unit-of-work]") {
+  // Consecutive INSERTs of one shape reuse what was worked out for the previous one; a change of
+  // class or of the columns left to the database must not.
+  conformance::FreshSchema schema;
+  std::vector<std::shared_ptr<Event>> events;
+  std::vector<std::shared_ptr<Tag>> tags;
+  for (int round = 0; round < 3; ++round) {
+    {
+      Session session(conformance::engine());
+      events.push_back(session.add(Event{.name = "plain"}));
+      session.commit();
+    }
+    {
+      Session session(conformance::engine());
+      events.push_back(session.add(Event{.name = "urgent", .status = "open", .priority = 1}));
+      session.commit();
+    }
+    {
+      Session session(conformance::engine());
+      tags.push_back(
+          session.add(Tag{.id = 1000 + 10 * round, .label = "k" + std::to_string(round)}));
+      session.commit();
+    }
+    {
+      Session session(conformance::engine());
+      tags.push_back(session.add(Tag{.label = "g" + std::to_string(round), .weight = round}));
+      session.commit();
+    }
+  }
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const bool plain = i % 2 == 0;
+    CHECK(events[i]->id > 0);
+    CHECK(events[i]->status == (plain ? "new" : "open"));
+    CHECK(events[i]->priority == (plain ? 5 : 1));
+  }
+  for (std::size_t i = 0; i < tags.size(); i += 2)
+    CHECK(tags[i]->id == 1000 + 10 * static_cast<std::int64_t>(i / 2));
+  Session check(conformance::engine());
+  CHECK(check.query<Event>().filter(col(&Event::status) == "new").count() == 3);
+  CHECK(check.query<Event>().filter(col(&Event::priority) == 1).count() == 3);
+  CHECK(check.query<Tag>().count() == 6);
+  for (std::size_t i = 1; i < tags.size(); i += 2) {
+    CHECK(tags[i]->id > 0);
+    CHECK(check.get<Tag>(tags[i]->id)->label == tags[i]->label);
+  }
+}

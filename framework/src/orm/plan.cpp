@@ -14,6 +14,13 @@ namespace {
 // is small while the batch's memory grows.
 constexpr std::size_t max_pipelined = 1000;
 
+// The parameter buffer of the first step of the last plan this thread ran. A commit of one
+// object is a plan of one step: without it, each such commit allocated and freed the buffer of
+// its parameters. Kept only while small, so a bulk flush's array is not held for the thread's
+// life.
+constexpr std::size_t max_spare_params = 64;
+thread_local std::vector<Value> spare_params;
+
 } // namespace
 
 void deliver_step(PlanStep& step, Result& result, Connection& connection) {
@@ -28,7 +35,17 @@ void deliver_step(PlanStep& step, Result& result, Connection& connection) {
 }
 
 PlanRounds::PlanRounds(Plan& plan, bool pipelining, bool keep_final)
-    : plan_(plan), pipelining_(pipelining), keep_final_(keep_final) {}
+    : plan_(plan), pipelining_(pipelining), keep_final_(keep_final) {
+  round_.emplace_back();
+  round_.front().params.swap(spare_params);
+}
+
+PlanRounds::~PlanRounds() {
+  std::vector<Value>& params = round_.front().params;
+  if (params.capacity() > max_spare_params || spare_params.capacity() >= params.capacity()) return;
+  params.clear();
+  spare_params.swap(params);
+}
 
 bool PlanRounds::next() {
   batch_ = false;

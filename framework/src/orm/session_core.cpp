@@ -113,6 +113,8 @@ void SessionCore::add(const MapperBase& mapper, const std::shared_ptr<void>& obj
 
 void SessionCore::cascade_add(const MapperBase& mapper, InstanceState& state) {
   const auto& relationships = mapper.relationships();
+  // Nothing to cascade to: no owner to lock (an atomic compare-and-swap per add()).
+  if (relationships.empty()) return;
   auto owner = state.self.lock();
   for (std::size_t i = 0; i < relationships.size(); ++i) {
     const RelationshipInfo& rel = relationships[i];
@@ -222,11 +224,11 @@ void SessionCore::expire_all() {
     }
 }
 
-void SessionCore::make_persistent(const std::shared_ptr<void>& object, InstanceState& state) {
-  auto& map = identity_map(*state.mapper);
-  map.insert_or_assign(Entry{object, &state});
+void SessionCore::make_persistent(Entry entry) {
+  InstanceState& state = *entry.state;
+  if (state.session != this) attach(state, entry.object);
+  identity_map(*state.mapper).insert_or_assign(std::move(entry));
   state.status = ObjectState::persistent;
-  if (state.session != this) attach(state, object);
 }
 
 Connection& SessionCore::connection() {

@@ -15,7 +15,6 @@
 #include <array>
 #include <bit>
 #include <charconv>
-#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -120,24 +119,119 @@ private:
   std::size_t size_ = 0;
 };
 
-class RowCountCheck final : public RowSink {
+/// Checks that the UPDATEs and DELETEs of a flush changed the rows they meant to: anything else
+/// means another transaction changed or deleted them (SQLAlchemy's StaleDataError).
+// One sink for all of them, not one per statement (a bulk update built a sink, with a copy of
+// the table name, per row): results arrive in statement order, pipelined or not, so each
+// completion is checked against the oldest expectation not yet met.
+class RowCountChecks final : public RowSink {
 public:
-  RowCountCheck(const char* what, std::string table, std::int64_t expected)
-      : what_(what), table_(std::move(table)), expected_(expected) {}
+  /// The next statement given this sink must change `rows` rows of `mapper`'s table.
+  void expect(const char* what, const MapperBase& mapper, std::int64_t rows) {
+    expected_.push_back({what, &mapper, rows});
+  }
   void row(const DriverStatement&) override {}
   void done(std::int64_t rows_affected) override {
-    if (rows_affected == expected_) return;
-    throw InvalidStateError(std::string(what_) + " on table '" + table_ + "' expected to change " +
-                            std::to_string(expected_) + " row(s) but changed " +
-                            std::to_string(rows_affected) +
-                            " (the rows were changed or deleted by someone else)");
+    if (next_ >= expected_.size())
+      throw InternalError("a flush statement finished that no row count was expected for", "", 0,
+                          "");
+    const Expectation expected = expected_[next_++];
+    // Every statement sent was answered: the list starts over, keeping its capacity.
+    if (next_ == expected_.size()) {
+      expected_.clear();
+      next_ = 0;
+    }
+    if (rows_affected == expected.rows) return;
+    throw InvalidStateError(
+        std::string(expected.what) + " on table '" + expected.mapper->table_name() +
+        "' expected to change " + std::to_string(expected.rows) + " row(s) but changed " +
+        std::to_string(rows_affected) + " (the rows were changed or deleted by someone else)");
   }
 
 private:
-  const char* what_;
-  std::string table_;
-  std::int64_t expected_;
+  struct Expectation {
+    const char* what;
+    const MapperBase* mapper;
+    std::int64_t rows;
+  };
+  std::vector<Expectation> expected_;
+  std::size_t next_ = 0;
 };
+
+// The NOT NULL columns without a default that a statement omitting `omitted` writes, of those
+// whose member can hold NULL at all: worked out once per statement shape, so that each row
+// checks only those (none, for a class of numbers and strings).
+std::uint64_t required_columns(const MapperBase& mapper, std::uint64_t omitted) {
+  std::uint64_t required = 0;
+  for (std::size_t i = 0; i < mapper.columns().size(); ++i)
+    if (!(omitted & (1ull << i)) && mapper.column_required(i)) required |= 1ull << i;
+  return required & mapper.nullable_members();
+}
+
+/// What the INSERTs of one class that leave `omitted` to the database write and get back, for
+/// one dialect: the same for every statement of that shape.
+struct InsertShape {
+  const MapperBase* mapper = nullptr;
+  const SqlDialect* dialect = nullptr;
+  std::uint64_t omitted = 0;
+  ColumnList inserted;
+  ColumnList returned;
+  /// `inserted` as a bit per column.
+  std::uint64_t written = 0;
+  /// Columns each row must have set (see required_columns()).
+  std::uint64_t required = 0;
+  /// The generated key comes from the driver, not from RETURNING.
+  bool use_last_id = false;
+  /// Rows per statement at most.
+  std::size_t limit = 1;
+  /// The SQL of the last statement built with this shape, and its row count.
+  std::size_t rows = 0;
+  const std::string* sql = nullptr;
+};
+
+InsertShape make_insert_shape(const MapperBase& mapper, const SqlDialect& dialect,
+                              std::uint64_t omitted, bool self_referential) {
+  InsertShape shape;
+  shape.mapper = &mapper;
+  shape.dialect = &dialect;
+  shape.omitted = omitted;
+  const auto generated = mapper.autoincrement_column();
+  for (std::size_t i = 0; i < mapper.columns().size(); ++i) {
+    if (omitted & (1ull << i))
+      shape.returned.push_back(i);
+    else
+      shape.inserted.push_back(i);
+  }
+  const bool key_only =
+      shape.returned.empty() || (shape.returned.size() == 1 && generated == shape.returned.front());
+  // A generated integer key alone can come from the driver instead of RETURNING.
+  shape.use_last_id = dialect.prefers_last_insert_id() && !shape.returned.empty() && key_only;
+  if (!shape.returned.empty() && !shape.use_last_id && !dialect.supports_returning())
+    throw NotSupportedError("the dialect cannot return generated keys (no RETURNING)", "", 0, "");
+  // Keys come back in insertion order only when the key is all that is returned (sorted
+  // ascending: identity values grow within one statement); anything else goes row by row.
+  if (key_only && !self_referential && dialect.supports_multi_values_insert() &&
+      !shape.inserted.empty())
+    shape.limit =
+        std::min(max_rows_per_insert,
+                 dialect.max_bound_parameters() / std::max<std::size_t>(1, shape.inserted.size()));
+  shape.written = shape.inserted.mask();
+  shape.required = required_columns(mapper, omitted);
+  return shape;
+}
+
+// The shape of this thread's last INSERT: a commit of one object, like each statement of a bulk
+// flush, repeats the shape before it, which is then not worked out again. (Mappers live as long
+// as the program, and the statement_sql() texts it points to as long as their mapper.) Not
+// inlined: the caller then holds a plain reference, where an inlined thread_local is looked up
+// again (a __tls_get_addr call) at each use.
+[[gnu::noinline]] InsertShape& insert_shape_of(const MapperBase& mapper, const SqlDialect& dialect,
+                                               std::uint64_t omitted, bool self_referential) {
+  thread_local InsertShape last;
+  if (last.mapper != &mapper || last.dialect != &dialect || last.omitted != omitted)
+    last = make_insert_shape(mapper, dialect, omitted, self_referential);
+  return last;
+}
 
 /// The flush as a plan.
 class FlushPlan final : public Plan, public RowSink {
@@ -185,7 +279,7 @@ public:
     // Row by row (the key and server defaults come back): every returned column to its member.
     if (batch_.size() == 1)
       for (std::size_t k = 1; k < returned_columns_.size(); ++k)
-        batch_mapper_->set_column_from_row(batch_[0].state->object, returned_columns_[k], row,
+        batch_mapper_->set_column_from_row(batch_[0]->object, returned_columns_[k], row,
                                            static_cast<int>(k));
   }
 
@@ -207,12 +301,12 @@ public:
     for (auto& group : inserts_)
       for (auto& entry : group.objects) {
         InstanceState& state = *entry.state;
-        session_.make_persistent(entry.object, state);
         state.mapper->take_snapshot(state);
         session_.inserted_in_transaction().push_back(entry);
+        session_.make_persistent(std::move(entry)); // the flush is done with its list
       }
-    for (auto& [entry, mask] : updates_)
-      entry.state->mapper->take_snapshot(*entry.state);
+    for (auto& [state, mask] : updates_)
+      state->mapper->take_snapshot(*state);
     for (auto& entry : deletes_) {
       session_.identity_map(*entry.state->mapper).erase(entry.state->identity);
       session_.deleted_in_transaction().push_back(entry);
@@ -248,7 +342,7 @@ private:
   };
 
   struct InsertGroup {
-    const MapperBase* mapper;
+    const MapperBase* mapper = nullptr;
     InlineOne<Entry> objects;
     bool self_referential = false;
   };
@@ -284,15 +378,35 @@ private:
   // ---- inserts ---------------------------------------------------------------------------
 
   void collect_inserts() {
-    for (const auto* mapper : dependency_order(classes_of(session_.pending()))) {
-      InsertGroup group{mapper, {}};
-      for (auto& entry : session_.pending())
-        if (entry.state->mapper == mapper) group.objects.push_back(entry);
-      for (const auto& c : mapper->columns())
-        if (c.fk_table == mapper->table_name()) group.self_referential = true;
-      if (group.self_referential) order_self_referential(group);
-      inserts_.push_back(std::move(group));
+    const auto& pending = session_.pending();
+    if (pending.empty()) return;
+    // Objects of one class (a commit of one object, a bulk add): one group in the order they
+    // were added, without working out the classes and their order.
+    const MapperBase* only = pending.front().state->mapper;
+    if (std::all_of(pending.begin(), pending.end(),
+                    [only](const Entry& entry) { return entry.state->mapper == only; })) {
+      add_group(*only).objects.assign(pending.begin(), pending.end());
+      finish_group(inserts_.back());
+      return;
     }
+    for (const auto* mapper : dependency_order(classes_of(pending))) {
+      InsertGroup& group = add_group(*mapper);
+      for (const auto& entry : pending)
+        if (entry.state->mapper == mapper) group.objects.push_back(entry);
+      finish_group(group);
+    }
+  }
+
+  InsertGroup& add_group(const MapperBase& mapper) {
+    InsertGroup& group = inserts_.emplace_back();
+    group.mapper = &mapper;
+    for (const auto& c : mapper.columns())
+      if (c.fk_table == mapper.table_name()) group.self_referential = true;
+    return group;
+  }
+
+  void finish_group(InsertGroup& group) {
+    if (group.self_referential) order_self_referential(group);
   }
 
   // Rows of a self-referential table: each parent before its children (a depth-first order
@@ -388,7 +502,8 @@ private:
     if (!deletes_.empty() || !session_.association_changes().empty()) return false;
     for (const auto& group : inserts_)
       if (!group.mapper->relationships().empty()) return false;
-    return !session_.persistent_changed();
+    // A session that holds no persistent object (a commit of new ones) has nothing to compare.
+    return session_.identity_map_size() == 0 || !session_.persistent_changed();
   }
 
   // Which columns an object leaves to the database: a generated key still unset, and columns
@@ -406,16 +521,6 @@ private:
     return mask;
   }
 
-  // The NOT NULL columns without a default that a statement omitting `omitted` writes, of
-  // those whose member can hold NULL at all: worked out once per statement, so that each row
-  // checks only those (none, for a class of numbers and strings).
-  static std::uint64_t required_columns(const MapperBase& mapper, std::uint64_t omitted) {
-    std::uint64_t required = 0;
-    for (std::size_t i = 0; i < mapper.columns().size(); ++i)
-      if (!(omitted & (1ull << i)) && mapper.column_required(i)) required |= 1ull << i;
-    return required & mapper.nullable_members();
-  }
-
   void check_required(const InstanceState& state, std::uint64_t required) const {
     const MapperBase& mapper = *state.mapper;
     for (std::uint64_t bits = required; bits != 0; bits &= bits - 1) {
@@ -430,73 +535,54 @@ private:
 
   void build_insert(InsertGroup& group, PlanStep& step) {
     const MapperBase& mapper = *group.mapper;
-    const auto& columns = mapper.columns();
     // Rows that share the omitted columns go into one multi-row statement.
     InstanceState& first = *group.objects[insert_position_].state;
     session_.sync_references(first);
     const std::uint64_t omitted = omitted_columns(first);
-    ColumnList inserted_columns;
-    ColumnList returned;
-    for (std::size_t i = 0; i < columns.size(); ++i) {
-      if (omitted & (1ull << i))
-        returned.push_back(i);
-      else
-        inserted_columns.push_back(i);
-    }
-    // A generated integer key alone can come from the driver instead of RETURNING.
-    const bool use_last_id = dialect_.prefers_last_insert_id() && returned.size() == 1 &&
-                             mapper.autoincrement_column() == returned[0];
-    if (!returned.empty() && !use_last_id && !dialect_.supports_returning())
-      throw NotSupportedError("the dialect cannot return generated keys (no RETURNING)", "", 0, "");
-    // Keys come back in insertion order only when the key is all that is returned (sorted
-    // ascending: identity values grow within one statement); anything else goes row by row.
-    const bool key_only =
-        returned.empty() || (returned.size() == 1 && mapper.autoincrement_column() == returned[0]);
-    std::size_t limit = 1;
-    if (key_only && !group.self_referential && dialect_.supports_multi_values_insert() &&
-        !inserted_columns.empty()) {
-      const std::size_t per_row = std::max<std::size_t>(1, inserted_columns.size());
-      limit = std::min(max_rows_per_insert, dialect_.max_bound_parameters() / per_row);
-    }
+    InsertShape& shape = insert_shape_of(mapper, dialect_, omitted, group.self_referential);
     batch_.clear();
-    batch_.push_back(group.objects[insert_position_]);
-    const std::uint64_t required = required_columns(mapper, omitted);
-    check_required(first, required);
-    while (batch_.size() < limit && insert_position_ + batch_.size() < group.objects.size()) {
-      const Entry& next = group.objects[insert_position_ + batch_.size()];
-      session_.sync_references(*next.state);
-      if (omitted_columns(*next.state) != omitted) break;
-      check_required(*next.state, required);
-      batch_.push_back(next);
+    batch_.push_back(&first);
+    check_required(first, shape.required);
+    while (batch_.size() < shape.limit && insert_position_ + batch_.size() < group.objects.size()) {
+      InstanceState& next = *group.objects[insert_position_ + batch_.size()].state;
+      session_.sync_references(next);
+      if (omitted_columns(next) != omitted) break;
+      check_required(next, shape.required);
+      batch_.push_back(&next);
     }
     insert_position_ += batch_.size();
 
     // Text is borrowed from the objects: the statement runs (or, pipelined, is sent) before
     // control returns to code that could change them.
     step.params.clear();
-    step.params.reserve(batch_.size() * inserted_columns.size());
-    const std::uint64_t written = inserted_columns.mask();
-    for (const auto& entry : batch_)
-      mapper.append_bound_values(entry.state->object, written, step.params);
-    const std::string shape = insert_shape(use_last_id, omitted, batch_.size());
-    step.shared_sql = &mapper.statement_sql(&dialect_, shape, [&] {
-      return insert_sql(mapper, inserted_columns, use_last_id ? ColumnList{} : returned,
-                        batch_.size());
-    });
+    step.params.reserve(batch_.size() * shape.inserted.size());
+    for (const InstanceState* state : batch_)
+      mapper.append_bound_values(state->object, shape.written, step.params);
+    if (shape.sql == nullptr || shape.rows != batch_.size()) {
+      shape.sql = &mapper.statement_sql(
+          &dialect_, insert_sql_key(shape.use_last_id, omitted, batch_.size()), [&] {
+            return insert_sql(mapper, shape.inserted,
+                              shape.use_last_id ? ColumnList{} : shape.returned, batch_.size());
+          });
+      shape.rows = batch_.size();
+    }
+    step.shared_sql = shape.sql;
     step.sink = this;
-    step.want_last_insert_id = use_last_id;
+    step.want_last_insert_id = shape.use_last_id;
     step.final = commit_follows_ && insert_position_ == group.objects.size() &&
                  insert_group_ + 1 == inserts_.size() && nothing_after_inserts();
     // Decided by walking everything once: the plan ends here without walking it again.
     if (step.final) phase_ = Phase::finished;
-    returned_columns_ = returned;
+    // Copied: another flush on this thread (an async session's) may change the shape before
+    // this statement's keys come back.
+    returned_columns_ = shape.returned;
     returned_.clear();
     batch_mapper_ = &mapper;
   }
 
   // The cache key of an INSERT's SQL, written in place: three temporary strings per statement
   // were a tenth of a one-object flush.
-  static std::string insert_shape(bool use_last_id, std::uint64_t omitted, std::size_t rows) {
+  static std::string insert_sql_key(bool use_last_id, std::uint64_t omitted, std::size_t rows) {
     std::array<char, 64> buffer;
     const std::string_view prefix = use_last_id ? "insert-id/" : "insert/";
     char* const end = buffer.data() + buffer.size();
@@ -549,15 +635,15 @@ private:
       }
       const std::size_t column = returned_columns_.front();
       for (std::size_t i = 0; i < batch_.size(); ++i) {
-        mapper.set_column_value(batch_[i].state->object, column, returned_[i]);
-        generated_.push_back(batch_[i].state);
+        mapper.set_column_value(batch_[i]->object, column, returned_[i]);
+        generated_.push_back(batch_[i]);
       }
     }
     std::string key; // encoded here, then copied into the state's compact key
-    for (auto& entry : batch_) {
-      mapper.object_identity(entry.state->object, key);
-      entry.state->identity = key;
-      propagate_to_children(*entry.state);
+    for (InstanceState* state : batch_) {
+      mapper.object_identity(state->object, key);
+      state->identity = key;
+      propagate_to_children(*state);
     }
   }
 
@@ -569,20 +655,20 @@ private:
         if (mask & (1ull << k))
           throw ArgumentError("flush: the primary key of a persistent '" + mapper.table_name() +
                               "' was changed; Retort does not update primary keys");
-      updates_.emplace_back(entry, mask);
+      updates_.emplace_back(entry.state, mask);
       return true;
     });
   }
 
   bool next_update(PlanStep& step) {
     if (update_position_ >= updates_.size()) return false;
-    auto& [entry, mask] = updates_[update_position_++];
-    const MapperBase& mapper = *entry.state->mapper;
+    const auto [state, mask] = updates_[update_position_++];
+    const MapperBase& mapper = *state->mapper;
     const auto& columns = mapper.columns();
     step.params.clear();
-    mapper.append_bound_values(entry.state->object, mask, step.params); // borrowed, as INSERTs
+    mapper.append_bound_values(state->object, mask, step.params); // borrowed, as INSERTs
     for (std::size_t k : mapper.primary_key())
-      step.params.push_back(mapper.column_value(entry.state->object, k));
+      step.params.push_back(mapper.column_value(state->object, k));
     // A bulk update changes the same columns of many objects: ask the mapper's cache (a
     // string key, a lock, a hash lookup) only when the class or the columns change.
     if (&mapper != last_update_mapper_ || mask != last_update_mask_) {
@@ -599,7 +685,7 @@ private:
       last_update_mask_ = mask;
     }
     step.shared_sql = last_update_sql_;
-    step.sink = &check("UPDATE", mapper.table_name(), 1);
+    step.sink = &check("UPDATE", mapper, 1);
     step.independent = true;
     return true;
   }
@@ -692,7 +778,7 @@ private:
         return compile(statement, dialect_).sql;
       });
     }
-    step.sink = &check("DELETE", mapper.table_name(), static_cast<std::int64_t>(count));
+    step.sink = &check("DELETE", mapper, static_cast<std::int64_t>(count));
     step.independent = true;
     return true;
   }
@@ -700,21 +786,18 @@ private:
   SessionCore& session_;
   const SqlDialect& dialect_;
   Phase phase_ = Phase::inserts;
-  // Row-count checks of pipelined steps; a deque keeps their addresses stable.
-  // The row-count checks of UPDATEs and DELETEs, at stable addresses (steps point at them
-  // while pipelined). Made on first use: an empty deque still allocates, and most flushes
-  // (a commit of new objects) check nothing.
-  std::optional<std::deque<RowCountCheck>> checks_;
-  RowCountCheck& check(const char* verb, const std::string& table, std::int64_t expected) {
-    if (!checks_) checks_.emplace();
-    return checks_->emplace_back(verb, table, expected);
+  RowCountChecks checks_;
+  RowSink& check(const char* verb, const MapperBase& mapper, std::int64_t expected) {
+    checks_.expect(verb, mapper, expected);
+    return checks_;
   }
 
   bool commit_follows_ = false;
   InlineOne<InsertGroup> inserts_;
   std::size_t insert_group_ = 0;
   std::size_t insert_position_ = 0;
-  InlineOne<Entry> batch_;
+  // The objects of the INSERT under way (the flush's lists hold them alive).
+  InlineOne<InstanceState*> batch_;
   const MapperBase* batch_mapper_ = nullptr;
   ColumnList returned_columns_;
   InlineOne<Value> returned_;
@@ -722,7 +805,9 @@ private:
   // flush searches it, while every inserted object is added to it.
   InlineOne<const InstanceState*> generated_;
 
-  std::vector<std::pair<Entry, std::uint64_t>> updates_;
+  // Changed objects and their changed columns. States, not entries: the identity map holds the
+  // objects until the flush is over, and a bulk update would count references per row.
+  std::vector<std::pair<InstanceState*, std::uint64_t>> updates_;
   std::size_t update_position_ = 0;
   // The SQL of the last UPDATE built, for the next one of the same shape.
   const MapperBase* last_update_mapper_ = nullptr;

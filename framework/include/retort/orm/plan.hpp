@@ -102,6 +102,10 @@ public:
   /// Rounds of `plan`; `pipelining`: the connection can pipeline; `keep_final`: the caller
   /// commits after the plan.
   PlanRounds(Plan& plan, bool pipelining, bool keep_final);
+  /// Hands the first step's parameter buffer back to the thread for the next plan.
+  ~PlanRounds();
+  PlanRounds(const PlanRounds&) = delete;
+  PlanRounds& operator=(const PlanRounds&) = delete;
   /// Collects the next round; false when the plan is done. The previous round's results must
   /// have been delivered first (the plan builds a dependent step from them).
   bool next();

@@ -278,8 +278,8 @@ public:
   std::vector<Orphan>& orphans() noexcept { return orphans_; }
   /// Every identity map.
   IdentityMaps& maps() noexcept { return maps_; }
-  /// Puts a just-loaded or just-inserted object in the identity map as persistent.
-  void make_persistent(const std::shared_ptr<void>& object, InstanceState& state);
+  /// Puts a just-inserted object in the identity map as persistent (the entry is moved in).
+  void make_persistent(Entry entry);
   /// Finds or loads the object of a row: identity map first, then a new object.
   std::shared_ptr<void> object_from_row(const MapperBase& mapper, const DriverStatement& row,
                                         int first);
