@@ -134,24 +134,9 @@ public:
   }
 
   std::string type_name(const SqlType& type) const override {
-    switch (type.kind) {
-    case TypeKind::integer: return "INTEGER";
-    case TypeKind::big_integer: return "BIGINT";
-    case TypeKind::small_integer: return "SMALLINT";
-    case TypeKind::string:
-      return type.length ? "VARCHAR(" + std::to_string(type.length) + ")" : "VARCHAR";
-    case TypeKind::text: return "TEXT";
-    case TypeKind::floating: return "DOUBLE PRECISION";
-    case TypeKind::numeric:
-      if (!type.precision) return "NUMERIC";
-      return "NUMERIC(" + std::to_string(type.precision) + ", " + std::to_string(type.scale) + ")";
-    case TypeKind::boolean: return "BOOLEAN";
-    case TypeKind::date: return "DATE";
-    case TypeKind::date_time: return type.timezone ? "TIMESTAMP WITH TIME ZONE" : "TIMESTAMP";
-    case TypeKind::time: return "TIME";
-    case TypeKind::large_binary: return "BYTEA";
-    }
-    return "TEXT";
+    // PostgreSQL has no BLOB: binary data is BYTEA. Every other kind has the standard name.
+    if (type.kind == TypeKind::large_binary) return "BYTEA";
+    return SqlDialect::type_name(type);
   }
 
   std::string autoincrement_type(const SqlType& type) const override {

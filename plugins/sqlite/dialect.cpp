@@ -51,24 +51,14 @@ std::string SqliteDialect::has_table_sql() const {
 }
 
 std::string SqliteDialect::type_name(const SqlType& type) const {
+  // SQLite keeps any declared name and derives a type affinity from it: these are the names
+  // its own documentation uses. DATETIME for both kinds: SQLite has no time zone type (an
+  // aware value is stored as ISO-8601 text with its offset).
   switch (type.kind) {
-  case TypeKind::integer: return "INTEGER";
-  case TypeKind::big_integer: return "BIGINT";
-  case TypeKind::small_integer: return "SMALLINT";
-  case TypeKind::string:
-    return type.length == 0 ? "VARCHAR" : "VARCHAR(" + std::to_string(type.length) + ")";
-  case TypeKind::text: return "TEXT";
   case TypeKind::floating: return "FLOAT";
-  case TypeKind::numeric:
-    if (type.precision == 0) return "NUMERIC";
-    return "NUMERIC(" + std::to_string(type.precision) + ", " + std::to_string(type.scale) + ")";
-  case TypeKind::boolean: return "BOOLEAN";
-  case TypeKind::date: return "DATE";
   case TypeKind::date_time: return "DATETIME";
-  case TypeKind::time: return "TIME";
-  case TypeKind::large_binary: return "BLOB";
+  default: return SqlDialect::type_name(type);
   }
-  return "BLOB";
 }
 
 std::string SqliteDialect::autoincrement_type(const SqlType& type) const {

@@ -15,25 +15,9 @@ public:
   std::string_view name() const override { return "sqlite-test"; }
   void render_placeholder(std::string& out, std::size_t) const override { out += '?'; }
   std::string type_name(const SqlType& t) const override {
-    switch (t.kind) {
-    case TypeKind::integer: return "INTEGER";
-    case TypeKind::big_integer: return "BIGINT";
-    case TypeKind::small_integer: return "SMALLINT";
-    case TypeKind::string:
-      return t.length ? "VARCHAR(" + std::to_string(t.length) + ")" : "VARCHAR";
-    case TypeKind::text: return "TEXT";
-    case TypeKind::floating: return "FLOAT";
-    case TypeKind::numeric:
-      return t.precision
-                 ? "NUMERIC(" + std::to_string(t.precision) + ", " + std::to_string(t.scale) + ")"
-                 : "NUMERIC";
-    case TypeKind::boolean: return "BOOLEAN";
-    case TypeKind::date: return "DATE";
-    case TypeKind::date_time: return "DATETIME";
-    case TypeKind::time: return "TIME";
-    case TypeKind::large_binary: return "BLOB";
-    }
-    return "BLOB";
+    if (t.kind == TypeKind::floating) return "FLOAT";
+    if (t.kind == TypeKind::date_time) return "DATETIME";
+    return SqlDialect::type_name(t);
   }
   std::string autoincrement_type(const SqlType&) const override { return "INTEGER"; }
   bool supports_ilike() const override { return false; }
@@ -58,25 +42,7 @@ public:
     out += std::to_string(position);
   }
   std::string type_name(const SqlType& t) const override {
-    switch (t.kind) {
-    case TypeKind::integer: return "INTEGER";
-    case TypeKind::big_integer: return "BIGINT";
-    case TypeKind::small_integer: return "SMALLINT";
-    case TypeKind::string:
-      return t.length ? "VARCHAR(" + std::to_string(t.length) + ")" : "VARCHAR";
-    case TypeKind::text: return "TEXT";
-    case TypeKind::floating: return "DOUBLE PRECISION";
-    case TypeKind::numeric:
-      return t.precision
-                 ? "NUMERIC(" + std::to_string(t.precision) + ", " + std::to_string(t.scale) + ")"
-                 : "NUMERIC";
-    case TypeKind::boolean: return "BOOLEAN";
-    case TypeKind::date: return "DATE";
-    case TypeKind::date_time: return t.timezone ? "TIMESTAMP WITH TIME ZONE" : "TIMESTAMP";
-    case TypeKind::time: return "TIME";
-    case TypeKind::large_binary: return "BYTEA";
-    }
-    return "BYTEA";
+    return t.kind == TypeKind::large_binary ? "BYTEA" : SqlDialect::type_name(t);
   }
   std::string autoincrement_type(const SqlType& t) const override {
     return (t.kind == TypeKind::big_integer ? "BIGINT" : "INTEGER") +

@@ -37,6 +37,28 @@ bool needs_quoting(std::string_view id) {
 
 SqlDialect::~SqlDialect() = default;
 
+std::string SqlDialect::type_name(const SqlType& type) const {
+  switch (type.kind) {
+  case TypeKind::integer: return "INTEGER";
+  case TypeKind::big_integer: return "BIGINT";
+  case TypeKind::small_integer: return "SMALLINT";
+  case TypeKind::string:
+    return type.length == 0 ? "VARCHAR" : "VARCHAR(" + std::to_string(type.length) + ")";
+  case TypeKind::text: return "TEXT"; // not standard, but every database we target has it
+  case TypeKind::floating: return "DOUBLE PRECISION";
+  case TypeKind::numeric:
+    if (type.precision == 0) return "NUMERIC";
+    return "NUMERIC(" + std::to_string(type.precision) + ", " + std::to_string(type.scale) + ")";
+  case TypeKind::boolean: return "BOOLEAN";
+  case TypeKind::date: return "DATE";
+  case TypeKind::date_time: return type.timezone ? "TIMESTAMP WITH TIME ZONE" : "TIMESTAMP";
+  case TypeKind::time: return "TIME";
+  case TypeKind::large_binary: return "BLOB";
+  }
+  throw ArgumentError("type_name: unknown column type kind " +
+                      std::to_string(static_cast<int>(type.kind)));
+}
+
 void SqlDialect::quote_identifier(std::string& out, std::string_view identifier) const {
   if (!needs_quoting(identifier)) {
     out += identifier;
