@@ -1,4 +1,5 @@
 #include "connection_state.hpp"
+#include "spare_block.hpp"
 
 #include <retort/core/log.hpp>
 #include <retort/engine/connection.hpp>
@@ -41,10 +42,14 @@ void echo_statement(const std::string& sql, std::span<const Value> params) {
   log_line(line);
 }
 
-Connection::Connection(const Engine& engine) : state_(std::make_shared<ConnectionState>(engine)) {}
+// The state and its control block live in one block, recycled per thread (SpareBlockAllocator).
+Connection::Connection(const Engine& engine)
+    : state_(
+          std::allocate_shared<ConnectionState>(SpareBlockAllocator<ConnectionState>{}, engine)) {}
 
 Connection::Connection(Engine engine, PooledConnection&& pooled)
-    : state_(std::make_shared<ConnectionState>(std::move(engine), std::move(pooled))) {}
+    : state_(std::allocate_shared<ConnectionState>(SpareBlockAllocator<ConnectionState>{},
+                                                   std::move(engine), std::move(pooled))) {}
 
 Connection::~Connection() = default;
 

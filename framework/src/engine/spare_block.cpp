@@ -1,0 +1,40 @@
+#include "spare_block.hpp"
+
+#include <new>
+#include <utility>
+
+namespace retort {
+
+namespace {
+
+// Freed when the thread ends.
+struct Spare {
+  void* block = nullptr;
+  std::size_t size = 0;
+  Spare() = default;
+  Spare(const Spare&) = delete;
+  Spare& operator=(const Spare&) = delete;
+  ~Spare() { ::operator delete(block, size); }
+};
+
+thread_local Spare spare;
+
+} // namespace
+
+void* take_spare_block(std::size_t size) {
+  Spare& mine = spare;
+  if (mine.block != nullptr && mine.size == size) return std::exchange(mine.block, nullptr);
+  return ::operator new(size);
+}
+
+void give_spare_block(void* block, std::size_t size) noexcept {
+  Spare& mine = spare;
+  if (mine.block == nullptr) {
+    mine.block = block;
+    mine.size = size;
+    return;
+  }
+  ::operator delete(block, size);
+}
+
+} // namespace retort
