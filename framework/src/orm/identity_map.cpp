@@ -3,6 +3,7 @@
 #include <retort/orm/detail/identity_map.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -20,13 +21,13 @@ constexpr std::size_t min_slots = 16;
 std::size_t IdentityMap::slot_of_index(std::size_t index) const noexcept {
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t s = home(at(index).hash);; s = (s + 1) & mask)
-    if (slots_[s] == index + 1) return s;
+    if (slots_[s] != 0 && index_of(slots_[s]) == index) return s;
 }
 
 IdentityEntry* IdentityMap::find(std::string_view key, std::uint64_t hash) noexcept {
   if (slots_.empty()) return search(key, hash);
   const Slot slot = slots_[scan(key, hash)];
-  return slot == 0 ? nullptr : &at(slot - 1);
+  return slot == 0 ? nullptr : &at(index_of(slot));
 }
 
 IdentityMap::Probe IdentityMap::probe(std::string_view key, std::uint64_t hash) {
@@ -34,7 +35,7 @@ IdentityMap::Probe IdentityMap::probe(std::string_view key, std::uint64_t hash) 
   if (slots_.empty() && size_ < linear_max) return {search(key, hash), 0};
   if ((size_ + 1) * 2 > slots_.size()) grow();
   const std::size_t s = scan(key, hash);
-  return {slots_[s] == 0 ? nullptr : &at(slots_[s] - 1), s};
+  return {slots_[s] == 0 ? nullptr : &at(index_of(slots_[s])), s};
 }
 
 IdentityEntry& IdentityMap::insert_at(const Probe& probe, IdentityEntry entry, std::uint64_t hash) {
@@ -54,7 +55,7 @@ IdentityEntry& IdentityMap::insert_at(const Probe& probe, IdentityEntry entry, s
   IdentityEntry& placed = *tail_++;
   placed = std::move(entry);
   ++size_;
-  if (!slots_.empty()) slots_[probe.slot] = static_cast<Slot>(size_);
+  if (!slots_.empty()) slots_[probe.slot] = slot_for(size_ - 1, hash);
   return placed;
 }
 
@@ -86,7 +87,7 @@ void IdentityMap::erase(std::string_view key) noexcept {
     erase_at(static_cast<std::size_t>(found - first_.data()));
     return;
   }
-  erase_at(slots_[scan(key, found->hash)] - 1);
+  erase_at(index_of(slots_[scan(key, found->hash)]));
 }
 
 void IdentityMap::erase_at(std::size_t index) noexcept {
@@ -94,7 +95,10 @@ void IdentityMap::erase_at(std::size_t index) noexcept {
   if (!slots_.empty()) {
     remove_slot(slot_of_index(index));
     // The last entry moves into the hole; its slot follows it.
-    if (index != last) slots_[slot_of_index(last)] = static_cast<Slot>(index + 1);
+    if (index != last) {
+      Slot& slot = slots_[slot_of_index(last)];
+      slot = (slot & ~index_mask_) | static_cast<Slot>(index + 1);
+    }
   }
   // The last position is located once: it is both the entry that moves and the new tail.
   const auto [segment, offset] = locate(last);
@@ -120,7 +124,7 @@ void IdentityMap::remove_slot(std::size_t hole) noexcept {
   const std::size_t mask = slots_.size() - 1;
   slots_[hole] = 0;
   for (std::size_t s = (hole + 1) & mask; slots_[s] != 0; s = (s + 1) & mask) {
-    const std::size_t want = home(at(slots_[s] - 1).hash);
+    const std::size_t want = home(at(index_of(slots_[s])).hash);
     // Movable when `want` is not cyclically within (hole, s].
     const bool movable = hole <= s ? (want <= hole || want > s) : (want <= hole && want > s);
     if (!movable) continue;
@@ -136,6 +140,12 @@ void IdentityMap::grow() {
   while (size < (size_ + 1) * 2)
     size *= 2;
   slots_.assign(size, 0);
+  // At most half full, so positions + 1 stay below `size`: log2(size) bits hold them.
+  index_bits_ = std::min<unsigned>(static_cast<unsigned>(std::countr_zero(size)),
+                                   std::numeric_limits<Slot>::digits);
+  index_mask_ = index_bits_ == std::numeric_limits<Slot>::digits
+                    ? std::numeric_limits<Slot>::max()
+                    : static_cast<Slot>((Slot{1} << index_bits_) - 1);
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t i = 0; i < size_;) {
     // Segment by segment: no position to locate per entry.
@@ -143,7 +153,7 @@ void IdentityMap::grow() {
       std::size_t s = home(entry.hash);
       while (slots_[s] != 0)
         s = (s + 1) & mask;
-      slots_[s] = static_cast<Slot>(++i);
+      slots_[s] = slot_for(i++, entry.hash);
     }
   }
 }
@@ -157,6 +167,8 @@ void IdentityMap::clear() noexcept {
   tail_ = first_.data();
   tail_end_ = first_.data() + first_segment;
   slots_.clear();
+  index_bits_ = 0;
+  index_mask_ = 0;
 }
 
 } // namespace retort::detail

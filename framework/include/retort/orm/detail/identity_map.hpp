@@ -180,9 +180,22 @@ public:
   const_iterator end() const noexcept { return {this, size_}; }
 
 private:
-  // A slot is 0 when empty, else the entry's index + 1; the hash is kept in the entry, so a
-  // slot stays at 4 bytes and growth or deletion never rehashes a key.
+  // A slot is 0 when empty, else the entry's index + 1 in its low index_bits_ bits and, above
+  // them, as many high bits of the key's hash as fit (the tag). The hash is kept in the entry,
+  // so a slot stays at 4 bytes and growth or deletion never rehashes a key. The tag lets a
+  // probe pass a slot of another key without reading its entry: with many objects every entry
+  // read is a cache miss, and loading a new row probes past one or two such slots.
   using Slot = std::uint32_t;
+  // The tag bits of `hash` (bits 32 and up), in place above the index bits.
+  Slot tag_of(std::uint64_t hash) const noexcept {
+    return static_cast<Slot>((hash >> 32) << index_bits_) & ~index_mask_;
+  }
+  // The slot of the entry at `index` whose key hashes to `hash`.
+  Slot slot_for(std::size_t index, std::uint64_t hash) const noexcept {
+    return tag_of(hash) | static_cast<Slot>(index + 1);
+  }
+  // The position of the entry in a used slot.
+  std::size_t index_of(Slot slot) const noexcept { return (slot & index_mask_) - 1; }
 
   // Segment k holds first_segment << (k - 1) entries (k >= 1), segment 0 first_segment, up to
   // segment_max (a power of two, so that positions map to segments with shifts). Segment 0 is
@@ -227,10 +240,12 @@ private:
   // called through the PLT, a few percent of loading a row).
   std::size_t scan(std::string_view key, std::uint64_t hash) const noexcept {
     const std::size_t mask = slots_.size() - 1;
+    const Slot tag = tag_of(hash);
     for (std::size_t s = home(hash);; s = (s + 1) & mask) {
       const Slot slot = slots_[s];
       if (slot == 0) return s;
-      const IdentityEntry& entry = at(slot - 1);
+      if ((slot & ~index_mask_) != tag) continue;
+      const IdentityEntry& entry = at(index_of(slot));
       if (entry.hash == hash && entry.state->identity == key) return s;
     }
   }
@@ -252,6 +267,9 @@ private:
   IdentityEntry* tail_ = first_.data();
   IdentityEntry* tail_end_ = first_.data() + first_segment;
   std::vector<Slot> slots_;
+  // A slot's index bits: enough for every position while the table is at most half full.
+  unsigned index_bits_ = 0;
+  Slot index_mask_ = 0;
 };
 
 } // namespace retort::detail
