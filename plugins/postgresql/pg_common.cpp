@@ -134,6 +134,14 @@ void Session::reap_rollback() noexcept {
   if (!rollback_in_flight_ && !broken_) PQisBusy(conn_);
 }
 
+Session::RollbackLeft Session::hand_over_rollback() noexcept {
+  if (!rollback_in_flight_) return RollbackLeft::nothing;
+  rollback_in_flight_ = false;
+  // The answer read but not its end marker: the caller reads that marker as the answer's end.
+  return rollback_stage_ == RollbackStage::sync ? RollbackLeft::sync
+                                                : RollbackLeft::answer_and_sync;
+}
+
 void Session::watch_notices() noexcept {
   if (conn_) PQsetNoticeReceiver(conn_, on_notice, this);
 }

@@ -75,6 +75,11 @@ public:
   /// Reads the unawaited ROLLBACK's answer ahead of requests queued behind it in the same
   /// pipeline (which stays on); a failure marks the connection broken.
   void read_rollback_ahead() noexcept { finish_rollback(true, true); }
+  /// What of an unawaited ROLLBACK's pipeline segment is still to be read.
+  enum class RollbackLeft { nothing, answer_and_sync, sync };
+  /// Hands the unread rest of an unawaited ROLLBACK's segment to the caller, which queues its
+  /// own requests behind it in the same pipeline (which stays on) and reads that rest first.
+  RollbackLeft hand_over_rollback() noexcept;
 
   /// A fresh server-side statement name, unique on this connection.
   std::string next_statement_name();

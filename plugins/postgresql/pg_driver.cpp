@@ -432,10 +432,12 @@ bool Connection::send_commit() {
 }
 
 bool Connection::settle() {
-  // A broken connection is settled too: the next request reports it.
-  if (!session_->rollback_in_flight() || !session_->valid()) return true;
-  session_->reap_rollback();
-  return !session_->rollback_in_flight() || !session_->valid();
+  // Nothing to wait for: a pipeline queues behind an unawaited ROLLBACK and reads its answer
+  // first (enter_pipeline_mode()), and a COMMIT never follows one (a transaction that ran
+  // nothing commits nothing). What has already arrived is read now. A broken connection is
+  // settled too: the next request reports it.
+  if (session_->rollback_in_flight() && session_->valid()) session_->reap_rollback();
+  return true;
 }
 
 // What commit() and send_commit() decide before COMMIT goes out: a transaction that ran
@@ -565,6 +567,17 @@ bool Connection::skip_hidden(PGconn* conn, bool wait) {
   while (!in_flight_.empty() && in_flight_.front().hidden) {
     if (!wait && PQisBusy(conn)) return false;
     ResultPtr result(PQgetResult(conn));
+    const InFlight& front = in_flight_.front();
+    if (front.rollback) {
+      const auto status = result ? PQresultStatus(result.get()) : PGRES_COMMAND_OK;
+      if (status != (front.sync ? PGRES_PIPELINE_SYNC : PGRES_COMMAND_OK)) {
+        session_->mark_broken();
+        rollback_failed_ = true;
+      }
+      // A sync has no end marker; the ROLLBACK's answer has one (nullptr), read next.
+      if (front.sync || !result) in_flight_.pop_front();
+      continue;
+    }
     if (!result) {
       in_flight_.pop_front();
       continue;
@@ -585,6 +598,10 @@ std::unique_ptr<NonBlockingResult> Connection::next_result() {
   PGconn* conn = session_->conn();
   if (!conn) throw OperationalError("the connection is closed", "08003", 0, "");
   skip_hidden(conn, true);
+  // As in the blocking begin_and_execute(): behind a failed ROLLBACK nothing is trusted.
+  if (rollback_failed_)
+    throw OperationalError("the connection failed while rolling back its previous transaction",
+                           "08006", 0, in_flight_.empty() ? "" : in_flight_.front().sql);
   ResultPtr result(PQgetResult(conn));
   if (!result) {
     // The end of one query's results; a sync has no such end marker.
@@ -613,7 +630,22 @@ bool Connection::request_cancel() {
   return PQcancel(cancel.get(), error, sizeof error) == 1;
 }
 
+// The previous transaction's ROLLBACK went out in a pipeline segment of its own, unawaited. The
+// new pipeline joins that one, and its answer is read and checked first (skip_hidden()), so
+// that the new requests do not wait a round trip for it, as in the blocking
+// begin_and_execute().
+void Connection::queue_behind_rollback() {
+  switch (session_->hand_over_rollback()) {
+  case Session::RollbackLeft::nothing: return;
+  case Session::RollbackLeft::answer_and_sync:
+    in_flight_.push_back({"ROLLBACK", false, true, true});
+    [[fallthrough]];
+  case Session::RollbackLeft::sync: in_flight_.push_back({"ROLLBACK", true, true, true}); return;
+  }
+}
+
 void Connection::enter_pipeline_mode() {
+  if (session_->valid()) queue_behind_rollback();
   PGconn* conn = session_->usable("");
   if (!PQisnonblocking(conn) && PQsetnonblocking(conn, 1) != 0) session_->raise(nullptr, "");
   if (!PQenterPipelineMode(conn))

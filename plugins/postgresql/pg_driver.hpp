@@ -129,6 +129,7 @@ private:
   // Reads and drops the results of requests the caller did not send (a deferred BEGIN at the
   // head of a pipeline); without `wait` only what has arrived. False while some are pending.
   bool skip_hidden(PGconn* conn, bool wait);
+  void queue_behind_rollback();
   [[noreturn]] void send_failed(const std::string& sql);
 
   std::shared_ptr<Session> session_;
@@ -139,8 +140,13 @@ private:
     bool sync = false;
     // Sent by the driver itself: its results are read and dropped, never handed out.
     bool hidden = false;
+    // The previous transaction's ROLLBACK (hidden): if it failed, nothing behind it may be
+    // trusted, and the connection is dropped.
+    bool rollback = false;
   };
   std::deque<InFlight> in_flight_;
+  // The previous transaction's ROLLBACK, read ahead of a pipeline queued behind it, failed.
+  bool rollback_failed_ = false;
   // The failure of a hidden request, reported with the first statement it aborted.
   std::exception_ptr hidden_error_;
   std::map<std::string, std::string> prepared_sql_;

@@ -195,12 +195,17 @@ TEST_CASE("async: round trips on the wire", "[async][pipeline][postgresql]") {
   CHECK(count_tags() == 6); // warm, green1, blue1, red, green2, blue2
 }
 
-TEST_CASE("async: the previous session's ROLLBACK is awaited on the io_context, not blocked on",
+TEST_CASE("async: the next pipeline is queued behind the previous session's ROLLBACK, whose "
+          "answer is neither waited for nor blocked on",
           "[async][pipeline][postgresql]") {
   if (conformance::backend() != "postgresql") return;
   conformance::FreshSchema schema;
   testing::CountingProxy proxy(Url::parse(conformance::backend_url()));
-  Engine engine = testing::one_connection_engine(proxy.url());
+  // Named, so that the server's view of this one connection can be looked up from outside.
+  Url through_proxy = Url::parse(proxy.url());
+  through_proxy.query["application_name"] = "retort_behind_rollback";
+  Engine engine = testing::one_connection_engine(through_proxy.render(false));
+  std::string server_saw; // the connection's last statement, while the answers were held
   asio::io_context io;
   std::optional<std::jthread> release; // joined before the proxy goes
   bool done = false;
@@ -214,8 +219,13 @@ TEST_CASE("async: the previous session's ROLLBACK is awaited on the io_context, 
       // `first` closes now: its ROLLBACK goes out without waiting, and its answer is held.
       proxy.hold_answers(true);
     }
-    release.emplace([&proxy] {
+    release.emplace([&proxy, &server_saw] {
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      Connection observer = conformance::engine().connect();
+      server_saw = observer
+                       .execute_sql("SELECT query FROM pg_stat_activity WHERE application_name = "
+                                    "'retort_behind_rollback'")
+                       .scalar<std::string>();
       proxy.hold_answers(false);
     });
     AsyncSession second(engine);
@@ -239,4 +249,8 @@ TEST_CASE("async: the previous session's ROLLBACK is awaited on the io_context, 
   CHECK(loaded == 0);
   // Blocking on the ROLLBACK's answer would have stopped the timer for the whole hold.
   CHECK(ticks_while_held >= 5);
+  // The second session's SELECT reached the server while the ROLLBACK's answer was still held:
+  // it did not wait a round trip for that answer (the server would still show the ROLLBACK).
+  CHECK(server_saw.rfind("SELECT", 0) == 0);
+  CHECK(server_saw.find("tags") != std::string::npos);
 }
