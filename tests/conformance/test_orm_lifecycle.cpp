@@ -45,6 +45,30 @@ TEST_CASE("rollback restores deleted objects and expires changed ones", "[orm][f
   CHECK(ann->age == 1);
 }
 
+TEST_CASE("an object inserted and deleted in one transaction is transient after rollback",
+          "[orm][failure]") {
+  // Both its INSERT and its DELETE are undone: it never existed, as SQLAlchemy has it (the
+  // pending state takes precedence over the deleted one).
+  conformance::FreshSchema schema;
+  Session session(conformance::engine());
+  auto kept = session.add(User{.name = "kept", .age = 1});
+  session.commit();
+  auto ann = session.add(User{.name = "ann", .age = 30});
+  session.flush();
+  session.remove(ann);
+  session.remove(kept);
+  session.flush();
+  session.rollback();
+  CHECK(session.state_of(ann) == ObjectState::transient);
+  CHECK(ann->id == 0); // its generated key undone with its INSERT
+  CHECK(session.state_of(kept) == ObjectState::persistent); // only its DELETE was undone
+  CHECK(session.query<User>().count() == 1);                // and nothing fails to autoflush
+  session.add(ann);
+  session.commit();
+  CHECK(ann->id != 0);
+  CHECK(session.query<User>().count() == 2);
+}
+
 TEST_CASE("refresh, expire, expunge and merge", "[orm][lifecycle]") {
   conformance::FreshSchema schema;
   Session session(conformance::engine(), SessionOptions{.expire_on_commit = false});

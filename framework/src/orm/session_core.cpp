@@ -516,9 +516,12 @@ void SessionCore::rollback() {
     state.has_snapshot = false;
   }
   inserted_.clear();
-  // Objects deleted in this transaction exist again.
+  // Objects deleted in this transaction exist again, unless they were inserted in it too: then
+  // their INSERT is undone as well, and the loop above made them transient (SQLAlchemy: "if
+  // those objects were first pending within the transaction, that operation takes precedence").
   for (auto& entry : deleted_in_tx_) {
     InstanceState& state = *entry.state;
+    if (state.session != this) continue;
     identity_map(*state.mapper).try_emplace(entry);
     state.status = ObjectState::persistent;
     state.session = this;
