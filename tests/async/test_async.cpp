@@ -260,3 +260,39 @@ TEST_CASE("async: sessions without change detection write flagged objects", "[as
   Session reader(conformance::engine());
   CHECK(reader.get<User>(id)->age == 2);
 }
+
+TEST_CASE("async: get() answers from the identity map as Session::get() does; statements counted",
+          "[async]") {
+  conformance::FreshSchema schema;
+  auto task = []() -> asio::awaitable<void> {
+    AsyncSession session(conformance::engine());
+    auto ann = session.add(User{.name = "ann", .age = 30});
+    co_await session.flush();
+    const std::uint64_t flushed = session.statements_executed();
+    CHECK(flushed >= 1); // the INSERT (its BEGIN is the driver's, not a statement of the plan)
+
+    auto again = co_await session.get<User>(ann->id); // in the identity map: no SQL
+    CHECK(again == ann);
+    CHECK(session.statements_executed() == flushed);
+
+    auto missing = co_await session.get<User>(ann->id + 100); // not loaded: one SELECT
+    CHECK(missing == nullptr);
+    CHECK(session.statements_executed() == flushed + 1);
+
+    const std::int64_t id = ann->id;
+    session.remove(ann);
+    co_await session.flush();
+    const std::uint64_t deleted = session.statements_executed();
+    CHECK(deleted == flushed + 2);
+    auto gone = co_await session.get<User>(id); // out of the identity map: the SELECT finds none
+    CHECK(gone == nullptr);
+    CHECK(session.statements_executed() == deleted + 1);
+    session.rollback();
+    CHECK(session.state_of(ann) == ObjectState::transient); // its INSERT was rolled back too
+
+    auto back = co_await session.get<User>(id);
+    CHECK(back == nullptr);
+    CHECK(session.statements_executed() == deleted + 2);
+  };
+  run(task());
+}

@@ -20,7 +20,8 @@ boost::asio::awaitable<void> AsyncSession::flush() {
   std::exception_ptr error;
   try {
     co_await acquire_connection();
-    co_await run_plan_async(job->plan(), core_->connection());
+    detail::CountingPlan counted(*core_, job->plan());
+    co_await run_plan_async(counted, core_->connection());
   } catch (...) {
     error = std::current_exception();
   }
@@ -38,8 +39,9 @@ boost::asio::awaitable<void> AsyncSession::commit() {
     try {
       co_await acquire_connection();
       Connection& connection = core_->connection();
+      detail::CountingPlan counted(*core_, job->plan());
       commit_error =
-          co_await run_plan_and_commit_async(job->plan(), connection, *core_->open_transaction());
+          co_await run_plan_and_commit_async(counted, connection, *core_->open_transaction());
     } catch (...) {
       error = std::current_exception();
     }
@@ -74,7 +76,8 @@ AsyncSession::load(Select select, std::vector<detail::EntitySpec> entities,
   if (core_->options().autoflush && core_->needs_flush()) co_await flush();
   auto job = core_->begin_load(select, entities, eager);
   co_await acquire_connection();
-  co_await run_plan_async(job->plan(), core_->connection());
+  detail::CountingPlan counted(*core_, job->plan());
+  co_await run_plan_async(counted, core_->connection());
   co_return job->take_rows();
 }
 

@@ -500,7 +500,8 @@ void SessionCore::load_relationship(InstanceState& owner, std::size_t index) {
   run(plan);
 }
 
-std::shared_ptr<void> SessionCore::get(const MapperBase& mapper, std::span<const Value> key) {
+SessionCore::LoadedLookup SessionCore::find_loaded(const MapperBase& mapper,
+                                                   std::span<const Value> key) {
   check_usable();
   const auto& pk = mapper.primary_key();
   if (key.size() != pk.size())
@@ -509,18 +510,24 @@ std::shared_ptr<void> SessionCore::get(const MapperBase& mapper, std::span<const
                         " value(s) were given");
   // A session that holds no object of the class has none to find: a new session's get()
   // encodes no key and makes no map until its row arrives.
-  if (IdentityMap* map = maps_.find(&mapper); map != nullptr && !map->empty()) {
-    std::string& encoded = row_key_; // free again before object_from_row() reuses it
-    encoded.clear();
-    for (const auto& v : key)
-      encode_identity(v, encoded);
-    if (auto* hit = map->find(encoded)) {
-      const InstanceState& state = *hit->state;
-      if (state.status == ObjectState::deleted) return nullptr;
-      if (!state.expired) return hit->object;
-    }
-  }
+  IdentityMap* map = maps_.find(&mapper);
+  if (map == nullptr || map->empty()) return {};
+  std::string& encoded = row_key_; // free again before object_from_row() reuses it
+  encoded.clear();
+  for (const auto& v : key)
+    encode_identity(v, encoded);
+  auto* hit = map->find(encoded);
+  if (hit == nullptr) return {};
+  const InstanceState& state = *hit->state;
+  if (state.status == ObjectState::deleted) return {true, nullptr};
+  if (state.expired) return {}; // get() goes back to the database
+  return {true, hit->object};
+}
+
+std::shared_ptr<void> SessionCore::get(const MapperBase& mapper, std::span<const Value> key) {
+  if (LoadedLookup loaded = find_loaded(mapper, key); loaded.found) return loaded.object;
   autoflush();
+  const auto& pk = mapper.primary_key();
   // The SELECT by key is compiled once per mapper and dialect; a get() then only binds.
   const std::string& sql = mapper.statement_sql(&engine_.dialect(), "get", [&] {
     const FromItem& table = mapper.table();
@@ -531,7 +538,7 @@ std::shared_ptr<void> SessionCore::get(const MapperBase& mapper, std::span<const
   });
   // One statement, its first row: run here as run_plan() would run a one-step plan, without a
   // plan's rounds around it (they were a tenth of a get() in a new session). Only the blocking
-  // Session calls this; AsyncSession::get() is a query, run by the async executor.
+  // Session calls this; AsyncSession::get() runs a query, by the async executor.
   Connection& conn = connection();
   ++statements_;
   Result result = conn.execute_sql(sql, key);

@@ -244,31 +244,21 @@ void SessionCore::adopt_connection(Connection connection) {
   connection_.emplace(std::move(connection));
 }
 
-namespace {
-
-// Counts the statements a plan sends (for tests and benchmarks).
-struct CountingPlan final : Plan {
-  Plan& inner;
-  std::uint64_t& count;
-  CountingPlan(Plan& p, std::uint64_t& c) : inner(p), count(c) {}
-  bool next(PlanStep& step) override {
-    if (!inner.next(step)) return false;
-    ++count;
-    return true;
-  }
-};
-
-} // namespace
+bool CountingPlan::next(PlanStep& step) {
+  if (!inner_.next(step)) return false;
+  session_.count_statements(1);
+  return true;
+}
 
 void SessionCore::run(Plan& plan) {
   Connection& conn = connection();
-  CountingPlan counting(plan, statements_);
+  CountingPlan counting(*this, plan);
   run_plan(counting, conn);
 }
 
 std::exception_ptr SessionCore::run_and_commit(Plan& plan) {
   Connection& conn = connection();
-  CountingPlan counting(plan, statements_);
+  CountingPlan counting(*this, plan);
   return run_plan_and_commit(counting, conn, *transaction_);
 }
 

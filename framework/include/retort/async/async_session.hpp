@@ -58,11 +58,17 @@ public:
     co_return Query<T...>::rows_of(rows);
   }
   /// The object with this primary key (identity map first, no SQL when loaded).
-  template <Mapped T, typename K> boost::asio::awaitable<std::shared_ptr<T>> get(const K& key) {
+  template <Mapped T, typename... K>
+  boost::asio::awaitable<std::shared_ptr<T>> get(const K&... key) {
     const auto& mapper = typed_mapper_of<T>();
-    const auto& column = mapper.columns()[mapper.primary_key().front()];
+    const Value values[] = {detail::key_value(key)...};
+    // The same identity-map answer as Session::get(); only the SELECT is awaited.
+    detail::SessionCore::LoadedLookup loaded = core_->find_loaded(mapper, values);
+    if (loaded.found) co_return std::static_pointer_cast<T>(loaded.object);
     Query<T> q(*core_);
-    q.filter(mapper.table().c(column.name) == Expr(key));
+    const auto& pk = mapper.primary_key();
+    for (std::size_t i = 0; i < pk.size(); ++i)
+      q.filter(mapper.table().c(mapper.columns()[pk[i]].name) == Expr(values[i]));
     auto rows = co_await all(q);
     co_return rows.empty() ? nullptr : rows.front();
   }
@@ -77,6 +83,8 @@ public:
   template <Mapped T> ObjectState state_of(const std::shared_ptr<T>& object) const {
     return core_->state_of(mapper_of<T>(), object);
   }
+  /// Statements the session has sent so far (tests and benchmarks count SQL with it).
+  std::uint64_t statements_executed() const noexcept { return core_->statements_executed(); }
 
 private:
   boost::asio::awaitable<void> acquire_connection();

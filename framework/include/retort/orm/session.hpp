@@ -15,6 +15,20 @@
 
 namespace retort {
 
+namespace detail {
+
+/// A primary-key argument of get() as the Value it is compared and bound as.
+template <typename K> Value key_value(const K& key) {
+  if constexpr (std::is_convertible_v<const K&, std::string_view>)
+    return Value(std::string(std::string_view(key)));
+  else if constexpr (Mappable<K>)
+    return to_value(key);
+  else
+    return Value(key);
+}
+
+} // namespace detail
+
 /// A unit of work bound to an engine. Belongs to one thread; objects it hands out outlive it
 /// (they become detached when it closes).
 class RETORT_API Session {
@@ -50,7 +64,7 @@ public:
   /// The object with this primary key: from the identity map without SQL when loaded, else
   /// SELECTed; nullptr when there is no such row. A composite key takes one value per column.
   template <Mapped T, typename... K> std::shared_ptr<T> get(const K&... key) {
-    const Value values[] = {to_key(key)...};
+    const Value values[] = {detail::key_value(key)...};
     return std::static_pointer_cast<T>(core().get(mapper_of<T>(), values));
   }
   /// A query for one or more entities.
@@ -112,14 +126,6 @@ public:
   std::uint64_t statements_executed() const noexcept;
 
 private:
-  template <typename K> static Value to_key(const K& key) {
-    if constexpr (std::is_convertible_v<const K&, std::string_view>)
-      return Value(std::string(std::string_view(key)));
-    else if constexpr (Mappable<K>)
-      return to_value(key);
-    else
-      return Value(key);
-  }
   detail::SessionCore& core();
 
   std::unique_ptr<detail::SessionCore> core_;

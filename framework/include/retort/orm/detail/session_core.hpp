@@ -160,6 +160,15 @@ public:
   void remove(const MapperBase& mapper, const std::shared_ptr<void>& object);
   /// The object with primary key `key`, from the identity map or the database.
   std::shared_ptr<void> get(const MapperBase& mapper, std::span<const Value> key);
+  /// What get() answers from the identity map alone: `found` when no SQL is needed, with the
+  /// object or nullptr (deleted). Not found when the object is absent or expired.
+  struct LoadedLookup {
+    bool found = false;
+    std::shared_ptr<void> object;
+  };
+  /// The identity-map half of get(), shared by the blocking and the async session; throws
+  /// ArgumentError when `key` does not match the primary key's column count.
+  LoadedLookup find_loaded(const MapperBase& mapper, std::span<const Value> key);
   /// Copies `object`'s state onto the persistent object with the same key (loading it if
   /// needed) or onto a new pending object; returns the session's object.
   std::shared_ptr<void> merge(const MapperBase& mapper, const void* object);
@@ -239,6 +248,8 @@ public:
   std::size_t identity_map_size() const noexcept;
   /// Statements this session has sent (for tests and benchmarks).
   std::uint64_t statements_executed() const noexcept { return statements_; }
+  /// Adds `count` to statements_executed() (statements an executor ran for this session).
+  void count_statements(std::uint64_t count) noexcept { statements_ += count; }
 
   /// The state of `object`, creating and recording one for an object made outside the ORM.
   InstanceState& state_for(const MapperBase& mapper, const std::shared_ptr<void>& object);
@@ -364,6 +375,20 @@ private:
   bool needs_rollback_ = false;
   bool closed_ = false;
   bool flushing_ = false;
+};
+
+/// A plan that counts the statements it hands out into its session's statements_executed();
+/// both the blocking and the async session run their plans through one.
+class RETORT_API CountingPlan final : public Plan {
+public:
+  /// Counts `inner`'s statements for `session`.
+  CountingPlan(SessionCore& session, Plan& inner) : session_(session), inner_(inner) {}
+  /// The inner plan's next step, counted.
+  bool next(PlanStep& step) override;
+
+private:
+  SessionCore& session_;
+  Plan& inner_;
 };
 
 } // namespace detail
