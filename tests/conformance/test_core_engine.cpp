@@ -146,6 +146,38 @@ TEST_CASE("large results stream row by row", "[core][streaming]") {
   CHECK(conn.execute(select(max(items.c("qty")))).scalar<std::int64_t>() == n);
 }
 
+TEST_CASE("six live results of one statement each read their own rows", "[core][streaming]") {
+  // More live Results than the connection tracks inline: the first steps the cached statement,
+  // the others private ones; closing them in any order leaves the cached one reusable.
+  Schema s;
+  Table items = items_table(s.md);
+  s.create();
+  auto conn = engine().connect();
+  conn.execute(insert(items)
+                   .columns({"name", "qty"})
+                   .rows({"a", 1, "b", 2, "c", 3, "d", 4, "e", 5, "f", 6, "g", 7}));
+  const Select by_id = select(items.c("qty")).order_by(items.c("id"));
+  std::vector<Result> live;
+  for (int i = 0; i < 6; ++i) {
+    live.push_back(conn.execute(by_id));
+    for (int step = 0; step < i; ++step) // a Result starts on its first row
+      REQUIRE(live.back().next());
+  }
+  for (int i = 0; i < 6; ++i)
+    CHECK(live[static_cast<std::size_t>(i)].row().get<int>(0) == i + 1);
+  for (std::size_t i : {1U, 5U, 0U})
+    live[i].close();
+  for (std::size_t i : {2U, 3U, 4U}) {
+    REQUIRE(live[i].next());
+    CHECK(live[i].row().get<int>(0) == static_cast<int>(i) + 2);
+  }
+  auto again = conn.execute(by_id);
+  CHECK(again.row().get<int>(0) == 1);
+  again.close();
+  live.clear();
+  CHECK(fetch<int>(conn, by_id) == std::vector<int>{1, 2, 3, 4, 5, 6, 7});
+}
+
 TEST_CASE("transactions: rollback unless committed, commit, nested savepoints",
           "[core][transaction]") {
   Schema s;

@@ -34,8 +34,9 @@ DriverStatement& DriverConnection::cached_statement(const std::string& sql) {
 DriverStatement* DriverConnection::find_cached_statement(const std::string& sql) noexcept {
   auto found = by_sql_.find(sql);
   if (found == by_sql_.end()) return nullptr;
-  // Looked up to be used, mostly: it counts as recent (splice never throws or allocates).
-  lru_.splice(lru_.begin(), lru_, found->second);
+  // Looked up to be used, mostly: it counts as recent (splice never throws or allocates). A
+  // statement run again and again is already the most recent one.
+  if (found->second != lru_.begin()) lru_.splice(lru_.begin(), lru_, found->second);
   return found->second->second.get();
 }
 
