@@ -146,9 +146,10 @@ TEST_CASE("large results stream row by row", "[core][streaming]") {
   CHECK(conn.execute(select(max(items.c("qty")))).scalar<std::int64_t>() == n);
 }
 
-TEST_CASE("six live results of one statement each read their own rows", "[core][streaming]") {
-  // More live Results than the connection tracks inline: the first steps the cached statement,
-  // the others private ones; closing them in any order leaves the cached one reusable.
+TEST_CASE("live results past the inline busy list each read their own rows", "[core][streaming]") {
+  // The connection tracks up to four stepped statements inline, more in an overflow list: a
+  // statement found there is busy too, so running it again gets a private statement instead of
+  // resetting the one a live Result reads.
   Schema s;
   Table items = items_table(s.md);
   s.create();
@@ -156,26 +157,35 @@ TEST_CASE("six live results of one statement each read their own rows", "[core][
   conn.execute(insert(items)
                    .columns({"name", "qty"})
                    .rows({"a", 1, "b", 2, "c", 3, "d", 4, "e", 5, "f", 6, "g", 7}));
-  const Select by_id = select(items.c("qty")).order_by(items.c("id"));
+  auto sql = [](int k) {
+    return "SELECT qty AS q" + std::to_string(k) + " FROM core_items ORDER BY id";
+  };
   std::vector<Result> live;
-  for (int i = 0; i < 6; ++i) {
-    live.push_back(conn.execute(by_id));
-    for (int step = 0; step < i; ++step) // a Result starts on its first row
+  // Five different statements (the fifth overflows), then the fifth twice more.
+  for (int k : {0, 1, 2, 3, 4, 4, 4}) {
+    live.push_back(conn.execute_sql(sql(k)));
+    const int steps = live.size() <= 5 ? k : static_cast<int>(live.size()) - 6;
+    for (int step = 0; step < steps; ++step) // a Result starts on its first row
       REQUIRE(live.back().next());
   }
-  for (int i = 0; i < 6; ++i)
-    CHECK(live[static_cast<std::size_t>(i)].row().get<int>(0) == i + 1);
-  for (std::size_t i : {1U, 5U, 0U})
+  const std::vector<int> expected{1, 2, 3, 4, 5, 1, 2};
+  for (std::size_t i = 0; i < live.size(); ++i)
+    CHECK(live[i].row().get<int>(0) == expected[i]);
+  for (std::size_t i : {1U, 6U, 0U})
     live[i].close();
-  for (std::size_t i : {2U, 3U, 4U}) {
+  for (std::size_t i : {2U, 3U, 4U, 5U}) {
     REQUIRE(live[i].next());
-    CHECK(live[i].row().get<int>(0) == static_cast<int>(i) + 2);
+    CHECK(live[i].row().get<int>(0) == expected[i] + 1);
   }
-  auto again = conn.execute(by_id);
+  auto again = conn.execute_sql(sql(4));
   CHECK(again.row().get<int>(0) == 1);
   again.close();
   live.clear();
-  CHECK(fetch<int>(conn, by_id) == std::vector<int>{1, 2, 3, 4, 5, 6, 7});
+  auto all = conn.execute_sql(sql(4));
+  std::vector<int> values{all.row().get<int>(0)};
+  while (all.next())
+    values.push_back(all.row().get<int>(0));
+  CHECK(values == std::vector<int>{1, 2, 3, 4, 5, 6, 7});
 }
 
 TEST_CASE("transactions: rollback unless committed, commit, nested savepoints",
