@@ -261,6 +261,11 @@ TEST_CASE("async: sessions without change detection write flagged objects", "[as
   CHECK(reader.get<User>(id)->age == 2);
 }
 
+// g++ 12 inlines Boost.Asio's coroutine-frame allocator into this test's lambda and then takes
+// the frame's class-specific delete for a mismatch with the global new inside that allocator
+// (-Wmismatched-new-delete, a false positive: Boost pairs them itself).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 TEST_CASE("async: get() answers from the identity map as Session::get() does; statements counted",
           "[async]") {
   conformance::FreshSchema schema;
@@ -296,3 +301,4 @@ TEST_CASE("async: get() answers from the identity map as Session::get() does; st
   };
   CHECK(run(task()) == 2); // the two SELECTs after the DELETE's flush
 }
+#pragma GCC diagnostic pop
