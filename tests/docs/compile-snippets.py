@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Compiles every ```cpp block of README.md and docs/*.md, so that the documents' code stays true.
+"""Compiles every ```cpp block of README.md and docs/*.md, so that the documents' code stays true,
+and checks that their relative links point at files that exist.
 
 A block compiles as written, at file scope after `#include <retort/retort.hpp>`, unless the
 HTML comment on the line before its fence says otherwise:
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 
+LINK = re.compile(r"\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^(\s*)```cpp\s*$")
 DIRECTIVE = re.compile(r"^\s*<!--\s*(no-compile|compile:([^>]*))\s*-->\s*$")
 
@@ -73,6 +75,25 @@ def source_of(directive, code, preludes):
     return head + code
 
 
+def broken_links(path):
+    """The relative link targets of `path` (outside code blocks) that do not exist."""
+    broken = []
+    in_code = False
+    for number, line in enumerate(open(path, encoding="utf-8"), 1):
+        if line.strip().startswith("```"):
+            in_code = not in_code
+            continue
+        if in_code:
+            continue
+        for target in LINK.findall(line):
+            if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+                continue
+            file = target.split("#", 1)[0]
+            if not os.path.exists(os.path.join(os.path.dirname(path), file)):
+                broken.append(f"{path}:{number}: {target}")
+    return broken
+
+
 def main():
     root = sys.argv[1]
     sep = sys.argv.index("--")
@@ -85,6 +106,10 @@ def main():
         docs += sorted(os.path.join(docs_dir, f) for f in os.listdir(docs_dir) if f.endswith(".md"))
     compiled = skipped = 0
     failed = []
+    for doc in docs:
+        for link in broken_links(doc):
+            failed.append(link)
+            print(f"FAIL broken link {os.path.relpath(link, root)}")
     with tempfile.TemporaryDirectory(prefix="retort-snippets.") as work:
         for doc in docs:
             for line, directive, code in blocks(doc):
@@ -93,7 +118,7 @@ def main():
                     skipped += 1
                     print(f"skip {where}")
                     continue
-                path = os.path.join(work, f"snippet{compiled + len(failed)}.cpp")
+                path = os.path.join(work, f"snippet{compiled + len(failed) + skipped}.cpp")
                 with open(path, "w", encoding="utf-8") as f:
                     f.write(f"// {where}\n" + source_of(directive, code, preludes))
                 run = subprocess.run(compiler + args + ["-fsyntax-only", path],

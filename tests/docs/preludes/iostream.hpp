@@ -1,0 +1,5 @@
+// Retort and <iostream>, for snippets that print.
+#pragma once
+#include <retort/retort.hpp>
+
+#include <iostream>
