@@ -11,7 +11,6 @@
 #include <optional>
 #include <string>
 
-
 struct Address;
 struct User {
   std::int64_t id{};
@@ -35,8 +34,8 @@ template <> struct retort::Model<User> {
 };
 template <> struct retort::Model<Address> {
   static constexpr auto table = "addresses";
-  static constexpr auto fields = fields_of(
-      column("id", &Address::id, primary_key), column("email", &Address::email),
-      column("user_id", &Address::user_id, foreign_key("users.id")),
-      relationship("user", &Address::user, back_populates("addresses")));
+  static constexpr auto fields =
+      fields_of(column("id", &Address::id, primary_key), column("email", &Address::email),
+                column("user_id", &Address::user_id, foreign_key("users.id")),
+                relationship("user", &Address::user, back_populates("addresses")));
 };
