@@ -85,6 +85,7 @@ TEST_CASE("errors name file:line:column and what was expected", "[config]") {
       {"engines_list.yaml", 1, 10, "engines: expected a mapping"},
       {"top_level_typo.yaml", 1, 1,
        "top level: unknown key 'engine'; expected one of: plugins, engines"},
+      {"nul_in_url.yaml", 3, 10, "engines.default.url: the value contains a NUL byte"},
   }));
   CAPTURE(c.file);
   const auto error = config_error(c.file);

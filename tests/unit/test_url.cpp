@@ -128,6 +128,22 @@ TEST_CASE("bad URLs are ArgumentErrors that name the URL without its password", 
   CHECK_THAT(bad_escape, !Catch::Contains("p%zzss"));
 }
 
+TEST_CASE("a NUL byte anywhere in a URL is refused, not cut", "[url]") {
+  using namespace std::string_literals;
+  // sqlite3_open() of "a\0b.db" would open the file "a".
+  const auto raw = parse_error("sqlite:///a\0b.db"s);
+  CHECK_THAT(raw, Catch::Contains("the database contains a NUL byte"));
+  CHECK_THAT(raw, Catch::Contains("'sqlite:///a\\x00b.db'"));
+  CHECK(raw.find('\0') == std::string::npos);
+  CHECK_THAT(parse_error("sqlite:///a%00b.db"), Catch::Contains("the database contains a NUL"));
+  CHECK_THAT(parse_error("postgresql://u:p%00w@h/db"),
+             Catch::Contains("the password contains a NUL byte"));
+  CHECK_THAT(parse_error("postgresql://u\0x@h/db"s), Catch::Contains("user name contains a NUL"));
+  CHECK_THAT(parse_error("postgresql://h\0x/db"s), Catch::Contains("host contains a NUL"));
+  CHECK_THAT(parse_error("sqlite:///db?k=\0"s), Catch::Contains("query contains a NUL"));
+  CHECK_THAT(parse_error("sql\0ite:///db"s), Catch::Contains("dialect name contains '\\x00'"));
+}
+
 TEST_CASE("mask_password hides passwords of URLs in free text", "[url]") {
   CHECK(retort::mask_password("connect to postgresql://app:hunter2@db/app failed") ==
         "connect to postgresql://app:***@db/app failed");

@@ -75,6 +75,10 @@ public:
     const auto& node = entry.value;
     if (node.IsNull()) fail(entry.key, where + ": expected a value, got nothing");
     if (!node.IsScalar()) fail(node, where + ": expected a single value, not a list or mapping");
+    // A NUL ("\0" in a double-quoted scalar) would cut every C string made of the value:
+    // "sqlite:///a\0b.db" would open the file "a".
+    if (node.Scalar().find('\0') != std::string::npos)
+      fail(node, where + ": the value contains a NUL byte");
     std::string missing, malformed;
     auto value = config::substitute_env(node.Scalar(), missing, malformed);
     if (!malformed.empty()) fail(node, where + ": " + malformed);

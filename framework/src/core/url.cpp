@@ -12,8 +12,26 @@ namespace retort {
 
 namespace {
 
+// Control bytes (a NUL above all) would cut or garble the message: they are shown as \xNN.
+std::string printable(std::string_view text) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7f) {
+      out += c;
+      continue;
+    }
+    out += "\\x";
+    out += digits[u >> 4];
+    out += digits[u & 0xf];
+  }
+  return out;
+}
+
 [[noreturn]] void fail(std::string_view text, const std::string& why) {
-  throw ArgumentError("invalid database URL '" + mask_password(text) + "': " + why);
+  throw ArgumentError("invalid database URL '" + printable(mask_password(text)) + "': " + why);
 }
 
 int hex_value(char c) {
@@ -44,6 +62,9 @@ std::string decode(std::string_view url, std::string_view part, const char* what
     out += static_cast<char>(hi * 16 + lo);
     i += 2;
   }
+  // C APIs (sqlite3_open, libpq's conninfo) would silently stop at a NUL: "a\0b.db" opens "a".
+  if (out.find('\0') != std::string::npos)
+    fail(url, std::string("the ") + what + " contains a NUL byte");
   return out;
 }
 
@@ -72,7 +93,8 @@ bool is_scheme_char(char c) {
 void parse_scheme(std::string_view text, std::string_view scheme, Url& url) {
   if (scheme.empty()) fail(text, "the dialect name before '://' is empty");
   for (const char c : scheme)
-    if (!is_scheme_char(c)) fail(text, "the dialect name contains '" + std::string(1, c) + "'");
+    if (!is_scheme_char(c))
+      fail(text, "the dialect name contains '" + printable(std::string_view(&c, 1)) + "'");
   const auto plus = scheme.find('+');
   url.dialect = std::string(scheme.substr(0, plus));
   if (plus == std::string_view::npos) return;

@@ -34,17 +34,6 @@ BasicPool::BasicPool(std::string kind, PoolOptions options, ConnectionFactory fa
 
 BasicPool::~BasicPool() = default;
 
-void BasicPool::set_owner(std::weak_ptr<Pool> owner) noexcept {
-  std::lock_guard lock(mutex_);
-  owner_ = std::move(owner);
-}
-
-// Called with mutex_ held (owner_ is guarded by it).
-std::shared_ptr<Pool> BasicPool::handle_locked() {
-  if (auto owner = owner_.lock()) return owner;
-  return shared_from_this();
-}
-
 bool BasicPool::has_room() const noexcept {
   if (unlimited()) return true;
   const auto total = static_cast<int>(idle_.size()) + checked_out_;
@@ -151,7 +140,7 @@ PooledConnection BasicPool::checkout() {
   {
     std::unique_lock lock(mutex_);
     if (idle_.empty() && !has_room()) wait_for_room(lock);
-    self = handle_locked();
+    self = shared_from_this();
     ++checked_out_;
     if (!idle_.empty()) take_idle_locked(taken);
   }
@@ -237,7 +226,7 @@ CheckoutAttempt BasicPool::try_checkout(CheckoutWake wake) {
   std::shared_ptr<Pool> self;
   {
     std::lock_guard lock(mutex_);
-    self = handle_locked();
+    self = shared_from_this();
     // Registered under the same lock as the check, so no give-back can slip in between.
     if (idle_.empty() && !has_room()) {
       async_waiters_.push_back(Waiter{++last_waiter_id_, std::move(wake)});
@@ -267,7 +256,7 @@ PooledConnection BasicPool::fill_slot(std::unique_ptr<DriverConnection> connecti
   std::shared_ptr<Pool> self;
   {
     std::lock_guard lock(mutex_);
-    self = handle_locked();
+    self = shared_from_this();
   }
   return PooledConnection(std::move(self), std::move(connection), record);
 }

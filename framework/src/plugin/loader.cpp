@@ -22,13 +22,12 @@ namespace {
 using Library = boost::dll::shared_library;
 namespace fs = std::filesystem;
 
+// A plugin stays loaded until the process exits (DESIGN.md, "Plugins"), in every build: an
+// exception, a Value or a Result made by its code may outlive its last Engine (the README's
+// `int main() try {...} catch (const retort::Error&)`), and LeakSanitizer can symbolize only
+// allocations of modules still mapped (TOOLCHAIN.md §6). dlclose() then never unmaps it.
 boost::dll::load_mode::type load_mode() {
-  auto mode = boost::dll::load_mode::rtld_now;
-#ifdef RETORT_SANITIZE
-  // LeakSanitizer cannot symbolize allocations of an unloaded module (TOOLCHAIN.md §6).
-  mode = mode | static_cast<boost::dll::load_mode::type>(RTLD_NODELETE);
-#endif
-  return mode;
+  return boost::dll::load_mode::rtld_now | static_cast<boost::dll::load_mode::type>(RTLD_NODELETE);
 }
 
 // Boost.DLL's error codes are fixed (EBADF/ESPIPE); the real reason is dlerror's text, which it
@@ -102,54 +101,6 @@ std::shared_ptr<Library> open_checked(const fs::path& file, PluginKind kind,
   return library;
 }
 
-// Destroys the plugin object before its library can be unloaded.
-template <typename T> struct Unloader {
-  mutable std::shared_ptr<Library> library;
-  void operator()(const T* object) const noexcept {
-    std::default_delete<const T>{}(object);
-    library.reset();
-  }
-};
-
-// A pool whose last owner goes away while something else still holds the plugin's pool object
-// (a checked-out connection of a pool not derived from BasicPool) must not take its code with
-// it: the library is then made resident for the rest of the process.
-struct PoolKeeper {
-  mutable std::shared_ptr<Pool> pool;
-  mutable std::shared_ptr<Library> library;
-  void operator()(Pool*) const noexcept {
-    if (pool.use_count() > 1 && library) {
-      const auto path = library->location().string();
-      (void)::dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
-    }
-    pool.reset();
-    library.reset();
-  }
-};
-
-// Seen by the application in place of the plugin's own object, so that every pool it creates
-// keeps the library loaded.
-class LoadedPoolPlugin final : public PoolPlugin {
-public:
-  LoadedPoolPlugin(std::shared_ptr<Library> library, std::unique_ptr<PoolPlugin> plugin)
-      : library_(std::move(library)), plugin_(std::move(plugin)) {}
-
-  std::shared_ptr<Pool> create_pool(const PoolOptions& options,
-                                    ConnectionFactory factory) const override {
-    auto pool = plugin_->create_pool(options, std::move(factory));
-    if (!pool) throw PluginError("pool plugin " + library_->location().string() + " made no pool");
-    Pool* raw = pool.get();
-    std::shared_ptr<Pool> owner(raw, PoolKeeper{std::move(pool), library_});
-    if (auto* basic = dynamic_cast<BasicPool*>(raw)) basic->set_owner(owner);
-    return owner;
-  }
-
-private:
-  // Declared first so that it is released after the plugin object.
-  std::shared_ptr<Library> library_;
-  std::unique_ptr<PoolPlugin> plugin_;
-};
-
 template <typename Factory>
 Factory* entry_point(Library& library, const char* alias, std::string& failure) {
   if (!library.has(alias)) {
@@ -211,9 +162,7 @@ DialectLoad load_dialect(const fs::path& file, std::string_view scheme) {
   if (out.failure.empty()) {
     if (auto factory =
             entry_point<DialectFactory>(*library, "retort_create_dialect", out.failure)) {
-      if (auto made = call<DialectPlugin>(factory, out.failure))
-        out.plugin =
-            std::shared_ptr<const DialectPlugin>(made.release(), Unloader<DialectPlugin>{library});
+      if (auto made = call<DialectPlugin>(factory, out.failure)) out.plugin = std::move(made);
     }
   }
   trace(file, out.plugin ? "loaded dialect plugin " + or_null(manifest->name) + " " +
@@ -228,8 +177,7 @@ PoolLoad load_pool(const fs::path& file) {
   auto library = open_checked(file, PluginKind::pool, manifest, out.failure);
   if (library) {
     if (auto factory = entry_point<PoolFactory>(*library, "retort_create_pool", out.failure)) {
-      if (auto made = call<PoolPlugin>(factory, out.failure))
-        out.plugin = std::make_shared<const LoadedPoolPlugin>(library, std::move(made));
+      if (auto made = call<PoolPlugin>(factory, out.failure)) out.plugin = std::move(made);
     }
   }
   trace(file, out.plugin ? "loaded pool plugin " + or_null(manifest->name) + " " +

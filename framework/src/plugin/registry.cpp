@@ -26,9 +26,10 @@ struct StaticPool {
   std::shared_ptr<const PoolPlugin> instance;
 };
 
+// Loaded plugins are kept for the life of the process, as their libraries are (loader.cpp): a
+// file is loaded and its factory run once.
 struct CachedDialect {
-  // Weak: a plugin is unloaded once nothing it made is alive, and loaded again when needed.
-  std::weak_ptr<const DialectPlugin> plugin;
+  std::shared_ptr<const DialectPlugin> plugin;
   std::vector<std::string> schemes;
 };
 
@@ -83,7 +84,7 @@ struct PluginRegistry::State {
   std::vector<StaticDialect> static_dialects;
   std::map<std::string, StaticPool, std::less<>> static_pools;
   std::map<std::string, CachedDialect> dialect_files;
-  std::map<std::string, std::weak_ptr<const PoolPlugin>> pool_files;
+  std::map<std::string, std::shared_ptr<const PoolPlugin>> pool_files;
 };
 
 PluginRegistry::PluginRegistry() : state_(std::make_unique<State>()) {}
@@ -140,15 +141,12 @@ std::shared_ptr<const DialectPlugin> PluginRegistry::dialect(std::string_view sc
   for (const auto& file : candidates(PluginKind::dialect, name, search)) {
     const auto key = cache_key(file);
     if (auto it = state_->dialect_files.find(key); it != state_->dialect_files.end()) {
-      if (auto plugin = it->second.plugin.lock()) {
-        if (serves(it->second.schemes, scheme)) {
-          if (detail::debug_plugins())
-            detail::debug_line("  " + file.string() + ": already loaded");
-          return plugin;
-        }
-        attempts.add(file, detail::scheme_not_served(scheme, it->second.schemes));
-        continue;
+      if (serves(it->second.schemes, scheme)) {
+        if (detail::debug_plugins()) detail::debug_line("  " + file.string() + ": already loaded");
+        return it->second.plugin;
       }
+      attempts.add(file, detail::scheme_not_served(scheme, it->second.schemes));
+      continue;
     }
     if (!exists_as_entry(file)) {
       attempts.not_found(file);
@@ -182,11 +180,10 @@ std::shared_ptr<const PoolPlugin> PluginRegistry::pool(std::string_view name,
   Attempts attempts;
   for (const auto& file : candidates(PluginKind::pool, name, search)) {
     const auto key = cache_key(file);
-    if (auto it = state_->pool_files.find(key); it != state_->pool_files.end())
-      if (auto plugin = it->second.lock()) {
-        if (detail::debug_plugins()) detail::debug_line("  " + file.string() + ": already loaded");
-        return plugin;
-      }
+    if (auto it = state_->pool_files.find(key); it != state_->pool_files.end()) {
+      if (detail::debug_plugins()) detail::debug_line("  " + file.string() + ": already loaded");
+      return it->second;
+    }
     if (!exists_as_entry(file)) {
       attempts.not_found(file);
       continue;

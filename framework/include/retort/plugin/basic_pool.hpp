@@ -51,9 +51,6 @@ public:
 
   /// The options in force.
   const PoolOptions& options() const noexcept { return options_; }
-  /// Called by the plugin loader: checked-out connections then hold `owner` (which also keeps
-  /// the plugin library loaded) instead of this object's own shared_ptr.
-  void set_owner(std::weak_ptr<Pool> owner) noexcept;
 
 protected:
   PooledConnection fill_slot(std::unique_ptr<DriverConnection> connection) override;
@@ -80,7 +77,6 @@ private:
   void take_idle_locked(Idle& into);
   std::unique_ptr<DriverConnection> usable_or_null(Idle& idle, bool ping);
   void give_back_slot() noexcept;
-  std::shared_ptr<Pool> handle_locked();
   CheckoutWake next_waiter_locked();
   void wake(CheckoutWake& waiter, bool notify_blocked) noexcept;
 
@@ -95,7 +91,6 @@ private:
   ConnectionFactory factory_;
   std::string kind_;
   PoolOptions options_;
-  std::weak_ptr<Pool> owner_;
 
   mutable std::mutex mutex_;
   std::condition_variable freed_;
