@@ -15,6 +15,7 @@ HTML comment on the line before its fence says otherwise:
 Usage: compile-snippets.py <source root> <compiler command...> -- <compiler arguments...>
 Prints each block's file:line and exits non-zero when one does not compile.
 """
+import concurrent.futures
 import os
 import re
 import subprocess
@@ -111,6 +112,7 @@ def main():
             failed.append(link)
             print(f"FAIL broken link {os.path.relpath(link, root)}")
     with tempfile.TemporaryDirectory(prefix="retort-snippets.") as work:
+        jobs = []  # (where, path)
         for doc in docs:
             for line, directive, code in blocks(doc):
                 where = f"{os.path.relpath(doc, root)}:{line}"
@@ -118,17 +120,24 @@ def main():
                     skipped += 1
                     print(f"skip {where}")
                     continue
-                path = os.path.join(work, f"snippet{compiled + len(failed) + skipped}.cpp")
+                path = os.path.join(work, f"snippet{len(jobs)}.cpp")
                 with open(path, "w", encoding="utf-8") as f:
                     f.write(f"// {where}\n" + source_of(directive, code, preludes))
-                run = subprocess.run(compiler + args + ["-fsyntax-only", path],
-                                     capture_output=True, text=True)
-                if run.returncode == 0 and not run.stderr.strip():
+                jobs.append((where, path))
+
+        def run(job):
+            return subprocess.run(compiler + args + ["-fsyntax-only", job[1]],
+                                  capture_output=True, text=True)
+
+        # Two at a time: the machines this runs on have two cores to share.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            for (where, _), result in zip(jobs, pool.map(run, jobs)):
+                if result.returncode == 0 and not result.stderr.strip():
                     compiled += 1
                     print(f"ok   {where}")
                 else:
                     failed.append(where)
-                    print(f"FAIL {where}\n{run.stderr}")
+                    print(f"FAIL {where}\n{result.stderr}")
     print(f"{compiled} snippets compiled, {len(failed)} failed, {skipped} marked no-compile")
     if failed:
         print("failed: " + ", ".join(failed))
