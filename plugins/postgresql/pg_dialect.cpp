@@ -185,6 +185,9 @@ class PgDialectPlugin final : public DialectPlugin {
 public:
   const SqlDialect& sql_dialect() const override { return dialect_; }
 
+  void check_options(const Url& url, const Options& options) const override {
+    (void)connection_parameters(url, options);
+  }
   std::unique_ptr<DriverConnection> connect(const Url& url, const Options& options) const override {
     return std::make_unique<Connection>(url, options);
   }

@@ -34,8 +34,8 @@ const std::set<std::string>& libpq_keywords() {
 void put_parameter(std::map<std::string, std::string>& out, const std::string& key,
                    const std::string& value, const char* origin) {
   if (!libpq_keywords().contains(key))
-    throw ArgumentError(std::string("unknown PostgreSQL connection parameter '") + key +
-                        "' in the " + origin + " (libpq connection keywords are accepted)");
+    throw OptionError(key, std::string("unknown PostgreSQL connection parameter '") + key +
+                               "' in the " + origin + " (libpq connection keywords are accepted)");
   // Ours only fixes the date style; a user's server options are added after it and win.
   if (key == "options") {
     out[key] += " " + value;

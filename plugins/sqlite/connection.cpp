@@ -39,8 +39,9 @@ std::string lower(std::string_view text) {
 
 [[noreturn]] void bad_option(std::string_view key, std::string_view value,
                              std::string_view expected) {
-  throw ConfigError("SQLite option " + std::string(key) + "='" + std::string(value) +
-                    "' is invalid: expected " + std::string(expected));
+  throw OptionError(std::string(key), "SQLite option " + std::string(key) + "='" +
+                                          std::string(value) + "' is invalid: expected " +
+                                          std::string(expected));
 }
 
 bool parse_bool(std::string_view key, std::string_view value) {
@@ -85,7 +86,7 @@ std::map<std::string, std::string> merged_options(const Url& url, const Options&
     std::string known;
     for (auto name : known_options)
       known += (known.empty() ? "" : ", ") + std::string(name);
-    throw ConfigError("unknown SQLite option '" + key + "' (known: " + known + ")");
+    throw OptionError(key, "unknown SQLite option '" + key + "' (known: " + known + ")");
   }
   return all;
 }
@@ -95,7 +96,7 @@ std::string file_name(const Url& url, bool uri, const std::map<std::string, std:
   if (!uri) {
     for (const char* key : {"immutable", "nolock"})
       if (all.count(key) != 0)
-        throw ConfigError(std::string("SQLite option ") + key + " needs uri=true");
+        throw OptionError(key, std::string("SQLite option ") + key + " needs uri=true");
     return name;
   }
   if (name.rfind("file:", 0) != 0) name = "file:" + name;
@@ -163,6 +164,8 @@ std::shared_ptr<Handle> open_handle(const Settings& s) {
 }
 
 } // namespace
+
+void check_settings(const Url& url, const Options& options) { (void)settings_for(url, options); }
 
 bool is_memory(const Url& url) {
   const std::string& db = url.database;

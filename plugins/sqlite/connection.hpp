@@ -14,6 +14,9 @@ namespace retort::sqlite {
 
 /// True when `url` names an in-memory database (":memory:", empty, or a memory URI).
 bool is_memory(const Url& url);
+/// Validates the URL's query and the options as a connection would, without opening anything;
+/// throws OptionError naming a bad option.
+void check_settings(const Url& url, const Options& options);
 
 /// One sqlite3 connection. Not thread-safe: a pool hands it to one thread at a time.
 class SqliteConnection final : public DriverConnection {

@@ -16,6 +16,10 @@ public:
     return std::make_unique<SqliteConnection>(url, options);
   }
 
+  void check_options(const Url& url, const Options& options) const override {
+    check_settings(url, options);
+  }
+
   // Every connection to :memory: is a separate empty database, so memory engines must keep
   // exactly one connection.
   std::string default_pool(const Url& url) const override {

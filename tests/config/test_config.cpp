@@ -3,6 +3,7 @@
 #include <retort/config/config.hpp>
 #include <retort/core/error.hpp>
 #include <retort/engine/connection.hpp>
+#include <retort/plugin/create_engine.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -86,6 +87,11 @@ TEST_CASE("errors name file:line:column and what was expected", "[config]") {
       {"top_level_typo.yaml", 1, 1,
        "top level: unknown key 'engine'; expected one of: plugins, engines"},
       {"nul_in_url.yaml", 3, 10, "engines.default.url: the value contains a NUL byte"},
+      {"tab.yaml", 3, 1, "a tab character in the indentation (YAML indents with spaces only)"},
+      {"two_documents.yaml", 5, 1, "a second YAML document (after '---')"},
+      {"junk_after_document.yaml", 4, 1, "unreadable text after the first document"},
+      {"password_twice.yaml", 4, 5,
+       "engines.main.password: the url has a password too; give it in one place"},
   }));
   CAPTURE(c.file);
   const auto error = config_error(c.file);
@@ -106,6 +112,82 @@ TEST_CASE("a missing or empty file is a ConfigError naming it", "[config]") {
   const auto empty = config_error("empty.yaml");
   CHECK_THAT(empty.what(), Catch::Contains("empty.yaml"));
   CHECK_THAT(empty.what(), Catch::Contains("engines"));
+  // A directory once read as an empty file.
+  const auto directory = config_error(".");
+  CHECK_THAT(directory.what(), Catch::Contains("is a directory, not a configuration file"));
+  CHECK_THAT(directory.what(), !Catch::Contains("empty"));
+}
+
+// Dialect options used to be checked only at the first connect, as a ConfigError without a
+// location; now the dialect plugin checks them when the engine is built.
+TEST_CASE("bad dialect options are OptionErrors at file:line:column when the engine is built",
+          "[config][options][sqlite]") {
+  struct Case {
+    std::string file;
+    int line;
+    int column;
+    std::string option;
+    std::string message;
+  };
+  const auto c = GENERATE(values<Case>({
+      {"bad_option.yaml", 6, 21, "busy_timeout",
+       "engines.default.options.busy_timeout: SQLite option busy_timeout='abc' is invalid"},
+      {"unknown_query_option.yaml", 3, 10, "unknown_option",
+       "engines.default.url: unknown SQLite option 'unknown_option'"},
+  }));
+  CAPTURE(c.file);
+  const auto file = data_dir / c.file;
+  try {
+    (void)retort::engine_from_config(file, "default");
+    FAIL("no OptionError");
+  } catch (const retort::OptionError& e) {
+    CHECK(e.option() == c.option);
+    CHECK(e.file() == file.string());
+    CHECK(e.line() == c.line);
+    CHECK(e.column() == c.column);
+    CHECK_THAT(e.what(), Catch::StartsWith(file.string() + ":" + std::to_string(c.line) + ":" +
+                                           std::to_string(c.column) + ": " + c.message));
+  }
+  // Made in code, the same option fails as early, without a location.
+  retort::EngineConfig config;
+  config.url = "sqlite:///:memory:";
+  config.options["busy_timeout"] = "abc";
+  CHECK_THROWS_AS(retort::create_engine(config), retort::OptionError);
+}
+
+TEST_CASE("a password apart from the URL may hold any character", "[config][secrets]") {
+  ScopedEnv pw("RETORT_TEST_CONFIG_PW", "s3cr#t/p@ss?");
+  const auto config = retort::load_config(data_dir / "password.yaml");
+  const auto& main = config.engine("main");
+  CHECK(main.url == "postgresql://app@localhost/app");
+  CHECK(main.password == "s3cr#t/p@ss?");
+
+  // In the URL itself the '/' ends the host part: the error says which part and what to do.
+  try {
+    (void)retort::Url::parse("postgresql://app:s3cr#t/pw@localhost/app");
+    FAIL("no ArgumentError");
+  } catch (const retort::ArgumentError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("the port (after the host's ':')") &&
+                             Catch::Contains("give the password apart from the URL") &&
+                             !Catch::Contains("s3cr"));
+  }
+
+  // Against the real server: its password given apart from a URL without one.
+  const char* server = std::getenv("RETORT_TEST_POSTGRES_URL");
+  if (!server || !*server) return;
+  auto url = retort::Url::parse(server);
+  REQUIRE(url.password);
+  retort::EngineConfig apart;
+  apart.password = *url.password;
+  url.password.reset();
+  apart.url = url.render(false);
+  auto engine = retort::create_engine(apart);
+  CHECK(engine.connect().execute_sql("SELECT 1").scalar<std::int64_t>() == 1);
+  CHECK_THAT(engine.url().render(), Catch::Contains(":***@"));
+  // The same URL from its parts (Url::create), nothing percent-encoded.
+  auto parts = retort::Url::create("postgresql", url.username, *apart.password, url.host, url.port,
+                                   url.database);
+  CHECK(retort::create_engine(parts).connect().execute_sql("SELECT 2").scalar<std::int64_t>() == 2);
 }
 
 TEST_CASE("secrets never appear in errors", "[config][secrets]") {

@@ -11,11 +11,15 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <sstream>
+#include <vector>
 
 namespace fs = std::filesystem;
 using retort::PluginKind;
@@ -141,9 +145,9 @@ TEST_CASE("broken plugin files are refused with the path and the reason", "[plug
   const auto missing_symbol = std::string("undefined symbol: _Z28retort_test_missing_functionv");
   const auto bad_abi = "ABI version 99 != host " + std::to_string(retort::plugin_abi_version);
   const auto [scheme, reason] = GENERATE_COPY(values<Case>({
-      {"textfile", "invalid ELF header"},
-      {"adir", "cannot read file data: Is a directory"},
-      {"nomanifest", "no retort_plugin_manifest"},
+      {"textfile", "not an ELF file (no ELF magic number)"},
+      {"adir", "is a directory, not a plugin file"},
+      {"nomanifest", "no Retort manifest (.note.retort)"},
       {"badabi", bad_abi},
       {"badtag", "ABI tag retort0/othercc/otherlib != host " RETORT_ABI_TAG},
       {"nofactory", "missing entry point retort_create_dialect"},
@@ -190,7 +194,7 @@ TEST_CASE("an explicit plugin file is the only candidate", "[plugins]") {
 
   CHECK_THROWS_WITH(retort::load_dialect_plugin(module_dir / "retort-dialect-nomanifest.so", "x"),
                     Catch::Contains("retort-dialect-nomanifest.so") &&
-                        Catch::Contains("no retort_plugin_manifest"));
+                        Catch::Contains("no Retort manifest"));
 }
 
 TEST_CASE("a config path wins over RETORT_PLUGIN_PATH, which wins over later ones", "[plugins]") {
@@ -324,4 +328,146 @@ TEST_CASE("libretort does not link any database client library", "[plugins][laye
   CHECK_THAT(needed, Catch::Contains("libstdc++")); // readelf really ran
   CHECK_THAT(needed, !Catch::Contains("libsqlite3"));
   CHECK_THAT(needed, !Catch::Contains("libpq"));
+}
+
+namespace {
+
+const fs::path real_plugin = TEST_SQLITE_PLUGIN;
+
+std::vector<char> bytes_of(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+fs::path write_file(const TempDir& dir, const std::string& name, const std::vector<char>& bytes) {
+  fs::create_directories(dir.path);
+  std::ofstream(dir.path / name, std::ios::binary).write(bytes.data(), std::ssize(bytes));
+  return dir.path / name;
+}
+
+// The PluginError of loading `file` as the sqlite dialect; fails the test when it loads.
+std::string load_error(const fs::path& file) {
+  try {
+    (void)retort::load_dialect_plugin(file, "sqlite");
+  } catch (const retort::PluginError& e) {
+    return e.what();
+  }
+  FAIL("no PluginError for " << file);
+  return {};
+}
+
+} // namespace
+
+// dlopen() maps a truncated file's segments anyway, and the first touch of a page past the end
+// raised SIGBUS; the manifest is now read from the file and every segment checked first.
+TEST_CASE("truncated copies of a real plugin are PluginErrors, never a signal", "[plugins][elf]") {
+  const auto whole = bytes_of(real_plugin);
+  REQUIRE(whole.size() > 64 * 1024);
+  TempDir dir;
+  CHECK(retort::read_plugin_manifest(write_file(dir, "whole.so", whole)).name == "sqlite");
+  std::vector<std::size_t> sizes{0, 1, 3, 4, 16, 63, 64, 65, 200};
+  for (std::size_t size = 512; size <= 16 * 1024; size += 512)
+    sizes.push_back(size);
+  for (std::size_t size = 16 * 1024 + 4096; size < whole.size(); size += whole.size() / 16)
+    sizes.push_back(size);
+  sizes.push_back(whole.size() - 1);
+  for (const auto size : sizes) {
+    CAPTURE(size);
+    const std::vector<char> head(whole.begin(), whole.begin() + std::ptrdiff_t(size));
+    const auto file = write_file(dir, "retort-dialect-sqlite.so", head);
+    const auto what = load_error(file);
+    CHECK_THAT(what, Catch::Contains(file.string()));
+    if (size >= 64)
+      CHECK_THAT(what, Catch::Contains("truncated or corrupt ELF file") &&
+                           Catch::Contains("the file has " + std::to_string(size) + " bytes"));
+    else
+      CHECK_THAT(what, Catch::Contains("not an ELF file") || Catch::Contains("truncated"));
+  }
+  // Found by the registry too: the error lists the path and the reason.
+  const auto listed =
+      dialect_error("sqlite", PluginSearch{dir.path / "retort-dialect-sqlite.so", {}});
+  CHECK_THAT(listed, Catch::Contains((dir.path / "retort-dialect-sqlite.so").string() +
+                                     ": truncated or corrupt ELF file"));
+}
+
+TEST_CASE("a wrong-ABI plugin is refused before its static initializers run", "[plugins][elf]") {
+  TempDir dir;
+  fs::create_directories(dir.path);
+  const auto marker = dir.path / "initializer-ran";
+  ScopedEnv env("RETORT_TEST_MARKER", marker.string());
+  const auto what = dialect_error("staticinit", in_module_dir);
+  CHECK_THAT(what, Catch::Contains("retort-dialect-staticinit.so: ABI version 99 != host"));
+  CHECK_FALSE(fs::exists(marker));
+  CHECK_FALSE(is_mapped(module_dir / "retort-dialect-staticinit.so"));
+}
+
+TEST_CASE("random bytes and corrupt headers are PluginErrors", "[plugins][elf]") {
+  TempDir dir;
+  std::mt19937 random(20261207);
+  for (int i = 0; i < 200; ++i) {
+    std::vector<char> bytes(std::uniform_int_distribution<std::size_t>(0, 20000)(random));
+    for (auto& b : bytes)
+      b = static_cast<char>(random());
+    if (i % 2 == 0 && bytes.size() >= 64) { // a valid-looking ELF identification first
+      const auto whole = bytes_of(real_plugin);
+      std::copy(whole.begin(), whole.begin() + (i % 4 == 0 ? 16 : 64), bytes.begin());
+    }
+    CAPTURE(i, bytes.size());
+    (void)load_error(write_file(dir, "retort-dialect-sqlite.so", bytes));
+  }
+  // A real plugin with one header field corrupted.
+  const auto whole = bytes_of(real_plugin);
+  struct Patch {
+    std::size_t offset;
+    std::vector<unsigned char> bytes;
+    std::string reason;
+  };
+  const auto patches = {
+      Patch{4, {1}, "a 32-bit ELF file; this process is 64-bit"},
+      Patch{5, {2}, "the other byte order"},
+      Patch{16, {2, 0}, "not a shared library: the file is an executable"},
+      Patch{18, {183, 0}, "built for AArch64; this process runs on x86-64"},
+      Patch{32, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}, "the program header table"},
+      Patch{40, {0xf0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, "the section header table"},
+  };
+  for (const auto& patch : patches) {
+    auto copy = whole;
+    std::memcpy(copy.data() + patch.offset, patch.bytes.data(), patch.bytes.size());
+    CAPTURE(patch.reason);
+    CHECK_THAT(load_error(write_file(dir, "retort-dialect-sqlite.so", copy)),
+               Catch::Contains(patch.reason));
+  }
+}
+
+// DESIGN.md: layers only call downward (core < sql < schema < engine < plugin < config < orm <
+// async). The engine once included plugin/spi.hpp and the async checkout called
+// engine.plugin(); both now go through the engine layer's Connector.
+TEST_CASE("no framework file includes a header of a higher layer", "[plugins][layering]") {
+  const std::vector<std::string> layers{"core",   "sql",    "schema", "engine",
+                                        "plugin", "config", "orm",    "async"};
+  const auto source = fs::path(std::getenv("RETORT_TEST_SOURCE_DIR")) / "framework";
+  std::size_t files = 0;
+  for (std::size_t rank = 0; rank < layers.size(); ++rank) {
+    for (const auto& base : {source / "src", source / "include" / "retort"}) {
+      if (!fs::exists(base / layers[rank])) continue;
+      for (const auto& entry : fs::recursive_directory_iterator(base / layers[rank])) {
+        if (!entry.is_regular_file()) continue;
+        ++files;
+        std::ifstream in(entry.path());
+        for (std::string line; std::getline(in, line);) {
+          if (line.rfind("#include <retort/", 0) != 0) continue;
+          const auto name = line.substr(17, line.find_first_of("/.>", 17) - 17);
+          const auto found = std::find(layers.begin(), layers.end(), name);
+          CAPTURE(entry.path().string(), line);
+          CHECK((found == layers.end() || std::size_t(found - layers.begin()) <= rank));
+        }
+      }
+    }
+  }
+  CHECK(files > 50);
+  std::ifstream checkout(source / "src" / "async" / "checkout.cpp");
+  const std::string text((std::istreambuf_iterator<char>(checkout)),
+                         std::istreambuf_iterator<char>());
+  REQUIRE_FALSE(text.empty());
+  CHECK(text.find(".plugin()") == std::string::npos);
 }

@@ -102,7 +102,7 @@ TEST_CASE("postgresql connect: unknown parameters and unreachable servers",
   url.query["no_such_keyword"] = "1";
   CHECK_THROWS_WITH(test::pg_plugin().connect(url, {}),
                     Catch::Contains("no_such_keyword") && Catch::Contains("URL query"));
-  CHECK_THROWS_AS(test::pg_plugin().connect(server_url(), {{"busy_timeout", "5"}}), ArgumentError);
+  CHECK_THROWS_AS(test::pg_plugin().connect(server_url(), {{"busy_timeout", "5"}}), OptionError);
 
   // The test server has no TLS: requiring it fails as a connection error.
   Url tls = server_url();

@@ -144,6 +144,39 @@ TEST_CASE("a NUL byte anywhere in a URL is refused, not cut", "[url]") {
   CHECK_THAT(parse_error("sql\0ite:///db"s), Catch::Contains("dialect name contains '\\x00'"));
 }
 
+TEST_CASE("Url::create takes the parts as they are, as SQLAlchemy's URL.create", "[url]") {
+  const auto url = Url::create("postgresql+libpq", "app", "s3cr#t/p@ss?", "db.internal", 5433,
+                               "app", {{"sslmode", "disable"}});
+  CHECK(url.scheme() == "postgresql+libpq");
+  CHECK(url.password == "s3cr#t/p@ss?");
+  CHECK(url.render() == "postgresql+libpq://app:***@db.internal:5433/app?sslmode=disable");
+  // render(false) percent-encodes, so the text parses back to the same parts.
+  CHECK(Url::parse(url.render(false)).password == "s3cr#t/p@ss?");
+  CHECK_THROWS_WITH(Url::create("post gres"), Catch::Contains("dialect name"));
+  CHECK_THROWS_WITH(Url::create("postgresql", "u", std::nullopt, "h", 0), Catch::Contains("port"));
+  using namespace std::string_literals;
+  CHECK_THROWS_WITH(Url::create("sqlite", {}, {}, {}, {}, "a\0b.db"s),
+                    Catch::Contains("the database contains a NUL byte"));
+}
+
+TEST_CASE("a bad port caused by a password with '/' says what to do", "[url]") {
+  const auto what = parse_error("postgresql://app:s3cr/pw@localhost/app");
+  CHECK_THAT(what, Catch::Contains("the port (after the host's ':')"));
+  CHECK_THAT(what, Catch::Contains("percent-encode it"));
+  CHECK_THAT(what, !Catch::Contains("s3cr"));
+  CHECK_THAT(parse_error("postgresql://h:54x2/db"), !Catch::Contains("percent-encode"));
+}
+
+TEST_CASE("an IPv6-style host with brackets in it renders to text that parses back", "[url]") {
+  // render() put a host holding ':' between [] as it was: "]:" gave "[]:]", which did not parse.
+  const auto url = Url::parse("postgresql://[%5D%3A%5B]:5/db");
+  CHECK(url.host == "]:[");
+  const auto again = Url::parse(url.render(false));
+  CHECK(again.host == "]:[");
+  CHECK(again.port == 5);
+  CHECK(Url::parse(Url::parse("postgresql://[::1]/db").render()).host == "::1");
+}
+
 TEST_CASE("mask_password hides passwords of URLs in free text", "[url]") {
   CHECK(retort::mask_password("connect to postgresql://app:hunter2@db/app failed") ==
         "connect to postgresql://app:***@db/app failed");

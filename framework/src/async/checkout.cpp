@@ -2,8 +2,8 @@
 
 #include <retort/async/checkout.hpp>
 #include <retort/core/error.hpp>
+#include <retort/engine/connector.hpp>
 #include <retort/engine/pool.hpp>
-#include <retort/plugin/spi.hpp>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -142,11 +142,13 @@ asio::awaitable<std::unique_ptr<DriverConnection>> connect_polling(PendingConnec
 
 // A new driver connection for a slot of the pool.
 asio::awaitable<std::unique_ptr<DriverConnection>> open_connection(const Engine& engine) {
-  auto pending = engine.plugin().start_connect(engine.url(), engine.dialect_options());
+  auto pending = engine.connector().start_connect(engine.url(), engine.dialect_options());
   if (pending) co_return co_await connect_polling(*pending);
   // No non-blocking connect (SQLite): opening may touch the disk and wait for locks (the
   // plugin reads the schema), so it runs on a worker thread as the driver's statements do.
-  auto work = [engine] { return engine.plugin().connect(engine.url(), engine.dialect_options()); };
+  auto work = [engine] {
+    return engine.connector().connect(engine.url(), engine.dialect_options());
+  };
   co_return co_await detail::call_on_worker(work);
 }
 

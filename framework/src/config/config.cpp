@@ -8,6 +8,8 @@
 #include <retort/core/url.hpp>
 #include <retort/plugin/create_engine.hpp>
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -15,6 +17,8 @@
 #include <initializer_list>
 #include <optional>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace retort {
 
@@ -39,6 +43,8 @@ std::string join(const std::vector<std::string>& items) {
 class Reader {
 public:
   explicit Reader(fs::path file) : file_(std::move(file)) {}
+
+  const fs::path& file() const { return file_; }
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
     const auto mark = at.Mark();
@@ -128,18 +134,95 @@ private:
   mutable std::optional<ConfigError> missing_;
 };
 
+// yaml-cpp reports a tab in indentation as e.g. "illegal map value" or "end of map not found":
+// the first tab in the leading whitespace of a line up to the error names the real cause.
+std::optional<std::pair<int, int>> indentation_tab(const std::string& text, int last_line) {
+  int line = 0;
+  std::size_t start = 0;
+  while (start <= text.size() && line <= last_line) {
+    for (std::size_t i = start; i < text.size() && (text[i] == ' ' || text[i] == '\t'); ++i)
+      if (text[i] == '\t') return std::pair{line + 1, static_cast<int>(i - start) + 1};
+    const auto end = text.find('\n', start);
+    if (end == std::string::npos) break;
+    start = end + 1;
+    ++line;
+  }
+  return std::nullopt;
+}
+
+// Where the events of a document start, to find a second document: YAML::Load reads the first
+// and ignores the rest. (YAML::LoadAll is not used for this: given text after a document that it
+// cannot read, such as a line starting with ',', it returns empty documents for ever.)
+class FirstMark final : public YAML::EventHandler {
+public:
+  std::optional<YAML::Mark> mark;
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& at, YAML::anchor_t) override { see(at); }
+  void OnAlias(const YAML::Mark& at, YAML::anchor_t) override { see(at); }
+  void OnScalar(const YAML::Mark& at, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    see(at);
+  }
+  void OnSequenceStart(const YAML::Mark& at, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    see(at);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& at, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    see(at);
+  }
+  void OnMapEnd() override {}
+
+private:
+  void see(const YAML::Mark& at) {
+    if (!mark) mark = at;
+  }
+};
+
+// Anything after the first document (a second one after "---", or text YAML cannot read there)
+// is an error, not silently ignored.
+void check_single_document(const fs::path& file, const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  FirstMark first, second;
+  if (!parser.HandleNextDocument(first) || !parser.HandleNextDocument(second)) return;
+  const auto what = "a second YAML document (after '---') or unreadable text after the first "
+                    "document: a configuration file holds one document";
+  if (!second.mark || second.mark->line < 0) throw ConfigError(what, file.string());
+  throw ConfigError(what, file.string(), second.mark->line + 1, second.mark->column + 1);
+}
+
 YAML::Node parse_file(const fs::path& file) {
+  std::error_code ec;
+  if (fs::is_directory(file, ec))
+    throw ConfigError("is a directory, not a configuration file", file.string());
   std::ifstream in(file);
   if (!in) throw ConfigError("cannot read the configuration file", file.string());
-  std::stringstream text;
-  text << in.rdbuf();
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const auto text = buffer.str();
   try {
-    return YAML::Load(text.str());
+    auto root = YAML::Load(text);
+    check_single_document(file, text);
+    return root;
   } catch (const YAML::Exception& e) {
     if (e.mark.line < 0) throw ConfigError("YAML error: " + e.msg, file.string());
+    if (auto tab = indentation_tab(text, e.mark.line))
+      throw ConfigError("YAML syntax error: a tab character in the indentation (YAML indents "
+                        "with spaces only)",
+                        file.string(), tab->first, tab->second);
     throw ConfigError("YAML syntax error: " + e.msg, file.string(), e.mark.line + 1,
                       e.mark.column + 1);
   }
+}
+
+SettingLocation location_of(const fs::path& file, const std::string& setting,
+                            const YAML::Node& node) {
+  const auto mark = node.Mark();
+  return SettingLocation{setting, file.string(), mark.line + 1, mark.column + 1};
 }
 
 void read_pool(const Reader& reader, const Entry& entry, const std::string& where,
@@ -176,27 +259,36 @@ void read_pool(const Reader& reader, const Entry& entry, const std::string& wher
 EngineConfig read_engine(const Reader& reader, const std::string& name, const Entry& entry) {
   const auto where = "engines." + name;
   EngineConfig engine;
-  const auto keys =
-      reader.map(entry.value, entry.key, where, {"url", "echo", "pool", "options", "plugin"});
+  const auto keys = reader.map(entry.value, entry.key, where,
+                               {"url", "password", "echo", "pool", "options", "plugin"});
   const auto url = keys.find("url");
   if (url == keys.end()) reader.fail(entry.key, where + ": missing key 'url'");
   engine.url = reader.scalar(url->second, where + ".url");
+  engine.locations["url"] = location_of(reader.file(), where + ".url", url->second.value);
+  std::optional<Url> parsed;
   try {
-    if (!reader.missing_variable()) (void)Url::parse(engine.url);
+    if (!reader.missing_variable()) parsed = Url::parse(engine.url);
   } catch (const ArgumentError& e) {
     reader.fail(url->second.value, where + ".url: " + e.what());
   }
   for (const auto& [key, value] : keys) {
     const auto at = where + "." + key;
-    if (key == "echo")
+    if (key == "password") {
+      engine.password = reader.scalar(value, at);
+      if (parsed && parsed->password)
+        reader.fail(value.key, at + ": the url has a password too; give it in one place");
+    } else if (key == "echo")
       engine.echo = reader.boolean(value, at);
     else if (key == "pool")
       read_pool(reader, value, at, engine);
     else if (key == "plugin")
       engine.plugin = reader.path(value, at);
     else if (key == "options")
-      for (const auto& [option, option_value] : reader.map(value.value, value.key, at))
+      for (const auto& [option, option_value] : reader.map(value.value, value.key, at)) {
         engine.options[option] = reader.scalar(option_value, at + "." + option);
+        engine.locations["options." + option] =
+            location_of(reader.file(), at + "." + option, option_value.value);
+      }
   }
   return engine;
 }

@@ -34,6 +34,11 @@ std::string printable(std::string_view text) {
   throw ArgumentError("invalid database URL '" + printable(mask_password(text)) + "': " + why);
 }
 
+void check_no_nul(std::string_view text, const std::string& part, const char* what) {
+  if (part.find('\0') != std::string::npos)
+    fail(text, std::string("the ") + what + " contains a NUL byte");
+}
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -63,8 +68,7 @@ std::string decode(std::string_view url, std::string_view part, const char* what
     i += 2;
   }
   // C APIs (sqlite3_open, libpq's conninfo) would silently stop at a NUL: "a\0b.db" opens "a".
-  if (out.find('\0') != std::string::npos)
-    fail(url, std::string("the ") + what + " contains a NUL byte");
+  check_no_nul(url, out, what);
   return out;
 }
 
@@ -103,15 +107,28 @@ void parse_scheme(std::string_view text, std::string_view scheme, Url& url) {
     fail(text, "expected dialect+driver before '://'");
 }
 
+// A password with '/' or '?' ends the authority early: "u:pa/ss@h/db" reads "u" as the
+// host and "pa" as its port. The port's text is never shown (it may be part of a password).
+[[noreturn]] void bad_port(std::string_view text) {
+  std::string why = "the port (after the host's ':') must be a number from 1 to 65535";
+  const auto rest = text.substr(text.find("://") + 3);
+  const auto authority_end = rest.find_first_of("/?");
+  if (authority_end != std::string_view::npos &&
+      rest.substr(authority_end).find('@') != std::string_view::npos)
+    why += "; an '@' after it suggests a password holding '/' or '?': percent-encode it "
+           "(%2F, %3F) or give the password apart from the URL (the engine's 'password' "
+           "setting, or Url::create)";
+  fail(text, why);
+}
+
 void parse_port(std::string_view text, std::string_view port, Url& url) {
-  if (port.empty() || port.size() > 5) fail(text, "the port must be a number from 1 to 65535");
+  if (port.empty() || port.size() > 5) bad_port(text);
   int value = 0;
   for (const char c : port) {
-    if (!std::isdigit(static_cast<unsigned char>(c)))
-      fail(text, "the port must be a number from 1 to 65535");
+    if (!std::isdigit(static_cast<unsigned char>(c))) bad_port(text);
     value = value * 10 + (c - '0');
   }
-  if (value < 1 || value > 65535) fail(text, "the port must be a number from 1 to 65535");
+  if (value < 1 || value > 65535) bad_port(text);
   url.port = value;
 }
 
@@ -201,6 +218,30 @@ Url Url::parse(std::string_view text) {
   return url;
 }
 
+Url Url::create(std::string_view scheme, std::string username, std::optional<std::string> password,
+                std::string host, std::optional<int> port, std::string database,
+                std::map<std::string, std::string> query) {
+  Url url;
+  const auto text = std::string(scheme) + "://";
+  parse_scheme(text, scheme, url);
+  if (port && (*port < 1 || *port > 65535)) fail(text, "the port must be a number from 1 to 65535");
+  check_no_nul(text, username, "user name");
+  if (password) check_no_nul(text, *password, "password");
+  check_no_nul(text, host, "host");
+  check_no_nul(text, database, "database");
+  for (const auto& [key, value] : query) {
+    if (key.empty()) fail(text, "a query parameter has no name");
+    check_no_nul(text, key + value, "query");
+  }
+  url.username = std::move(username);
+  url.password = std::move(password);
+  url.host = std::move(host);
+  url.port = port;
+  url.database = std::move(database);
+  url.query = std::move(query);
+  return url;
+}
+
 std::string Url::scheme() const { return driver.empty() ? dialect : dialect + "+" + driver; }
 
 std::string Url::render(bool hide_password) const {
@@ -211,7 +252,7 @@ std::string Url::render(bool hide_password) const {
     out += '@';
   }
   if (host.find(':') != std::string::npos)
-    out += "[" + host + "]";
+    out += "[" + encode(host, "@/?#[]") + "]";
   else
     out += encode(host, ":@/?#[]");
   if (port) out += ":" + std::to_string(*port);

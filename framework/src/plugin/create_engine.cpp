@@ -13,10 +13,33 @@ Engine create_engine(std::string_view url, EngineConfig config) {
   return create_engine(config);
 }
 
-Engine create_engine(const EngineConfig& config) {
-  auto url = Url::parse(config.url);
+namespace {
+
+// A refused dialect option, at the place it was written when that is known: an engine option
+// wins over a URL query parameter of the same name (as the plugins merge them).
+[[noreturn]] void locate(const OptionError& error, const EngineConfig& config) {
+  const auto key = config.options.contains(error.option()) ? "options." + error.option() : "url";
+  const auto at = config.locations.find(key);
+  if (at == config.locations.end()) throw error;
+  const auto& where = at->second;
+  throw OptionError(error.option(), where.setting + ": " + error.what(), where.file, where.line,
+                    where.column);
+}
+
+Engine build(Url url, const EngineConfig& config) {
+  if (config.password) {
+    if (url.password)
+      throw ArgumentError("the URL " + url.render() +
+                          " has a password and one is given apart from it: give it once");
+    url.password = config.password;
+  }
   auto& registry = PluginRegistry::instance();
   auto dialect = registry.dialect(url.scheme(), PluginSearch{config.plugin, config.plugin_paths});
+  try {
+    dialect->check_options(url, config.options);
+  } catch (const OptionError& error) {
+    locate(error, config);
+  }
 
   auto pool_options = config.pool;
   if (pool_options.kind.empty()) pool_options.kind = dialect->default_pool(url);
@@ -28,5 +51,11 @@ Engine create_engine(const EngineConfig& config) {
   return Engine(std::move(dialect), std::move(pool), std::move(url),
                 EngineOptions{config.echo, config.options});
 }
+
+} // namespace
+
+Engine create_engine(const EngineConfig& config) { return build(Url::parse(config.url), config); }
+
+Engine create_engine(const Url& url, const EngineConfig& config) { return build(url, config); }
 
 } // namespace retort

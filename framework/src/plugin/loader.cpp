@@ -1,3 +1,4 @@
+#include "elf_manifest.hpp"
 #include "library.hpp"
 
 #include <retort/core/error.hpp>
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <system_error>
 #include <utility>
 
@@ -44,21 +46,12 @@ std::string system_loader_reason(const std::system_error& error, const fs::path&
   return what;
 }
 
-std::string or_null(const char* text) { return text ? text : "(null)"; }
-
 const char* kind_name(PluginKind kind) {
   switch (kind) {
   case PluginKind::dialect: return "dialect";
   case PluginKind::pool: return "pool";
   }
   return "unknown";
-}
-
-std::vector<std::string> schemes_of(const PluginManifest& manifest) {
-  std::vector<std::string> schemes;
-  for (auto it = manifest.schemes; it && *it; ++it)
-    schemes.emplace_back(*it);
-  return schemes;
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -68,34 +61,44 @@ std::string join(const std::vector<std::string>& items) {
   return out.empty() ? "none" : out;
 }
 
-// Opens `file` and checks the manifest against `kind`; returns the library, or sets `failure`.
+// Why `manifest` does not fit this host and `kind`, or nothing.
+std::optional<std::string> mismatch(const PluginManifest& manifest, PluginKind kind) {
+  if (manifest.abi_version != plugin_abi_version)
+    return "ABI version " + std::to_string(manifest.abi_version) + " != host " +
+           std::to_string(plugin_abi_version) + " (rebuild the plugin)";
+  if (manifest.abi_tag != RETORT_ABI_TAG)
+    return "ABI tag " + manifest.abi_tag + " != host " + RETORT_ABI_TAG;
+  if (manifest.kind != kind)
+    return std::string("kind mismatch: the file is a ") + kind_name(manifest.kind) + " plugin, a " +
+           kind_name(kind) + " plugin was asked for";
+  return std::nullopt;
+}
+
+// Reads and checks the manifest from the file, and only then hands the file to the system
+// loader; returns the library, or sets `failure`.
 std::shared_ptr<Library> open_checked(const fs::path& file, PluginKind kind,
-                                      const PluginManifest*& manifest, std::string& failure) {
+                                      PluginManifest& manifest, std::string& failure,
+                                      std::string_view scheme = {}) {
+  auto read = detail::read_manifest(file);
+  if (!read.manifest) {
+    failure = std::move(read.failure);
+    return nullptr;
+  }
+  manifest = std::move(*read.manifest);
+  if (auto why = mismatch(manifest, kind)) {
+    failure = std::move(*why);
+    return nullptr;
+  }
+  if (kind == PluginKind::dialect && std::find(manifest.schemes.begin(), manifest.schemes.end(),
+                                               scheme) == manifest.schemes.end()) {
+    failure = detail::scheme_not_served(scheme, manifest.schemes);
+    return nullptr;
+  }
   auto library = std::make_shared<Library>();
   try {
     library->load(file, load_mode());
   } catch (const std::system_error& error) {
     failure = system_loader_reason(error, file);
-    return nullptr;
-  }
-  if (!library->has("retort_plugin_manifest")) {
-    failure = "no retort_plugin_manifest (not a Retort plugin)";
-    return nullptr;
-  }
-  manifest = &library->get<const PluginManifest>("retort_plugin_manifest");
-  if (manifest->abi_version != plugin_abi_version) {
-    failure = "ABI version " + std::to_string(manifest->abi_version) + " != host " +
-              std::to_string(plugin_abi_version) + " (rebuild the plugin)";
-    return nullptr;
-  }
-  const std::string tag = or_null(manifest->abi_tag);
-  if (tag != RETORT_ABI_TAG) {
-    failure = "ABI tag " + tag + " != host " + RETORT_ABI_TAG;
-    return nullptr;
-  }
-  if (manifest->kind != kind) {
-    failure = std::string("kind mismatch: the file is a ") + kind_name(manifest->kind) +
-              " plugin, a " + kind_name(kind) + " plugin was asked for";
     return nullptr;
   }
   return library;
@@ -151,38 +154,31 @@ std::string scheme_not_served(std::string_view scheme, const std::vector<std::st
 
 DialectLoad load_dialect(const fs::path& file, std::string_view scheme) {
   DialectLoad out;
-  const PluginManifest* manifest = nullptr;
-  auto library = open_checked(file, PluginKind::dialect, manifest, out.failure);
+  PluginManifest manifest;
+  auto library = open_checked(file, PluginKind::dialect, manifest, out.failure, scheme);
+  out.schemes = manifest.schemes;
   if (library) {
-    out.schemes = schemes_of(*manifest);
-    if (std::find(out.schemes.begin(), out.schemes.end(), scheme) == out.schemes.end())
-      out.failure =
-          "scheme not served: " + std::string(scheme) + " (serves " + join(out.schemes) + ")";
-  }
-  if (out.failure.empty()) {
     if (auto factory =
             entry_point<DialectFactory>(*library, "retort_create_dialect", out.failure)) {
       if (auto made = call<DialectPlugin>(factory, out.failure)) out.plugin = std::move(made);
     }
   }
-  trace(file, out.plugin ? "loaded dialect plugin " + or_null(manifest->name) + " " +
-                               or_null(manifest->version)
+  trace(file, out.plugin ? "loaded dialect plugin " + manifest.name + " " + manifest.version
                          : out.failure);
   return out;
 }
 
 PoolLoad load_pool(const fs::path& file) {
   PoolLoad out;
-  const PluginManifest* manifest = nullptr;
+  PluginManifest manifest;
   auto library = open_checked(file, PluginKind::pool, manifest, out.failure);
   if (library) {
     if (auto factory = entry_point<PoolFactory>(*library, "retort_create_pool", out.failure)) {
       if (auto made = call<PoolPlugin>(factory, out.failure)) out.plugin = std::move(made);
     }
   }
-  trace(file, out.plugin ? "loaded pool plugin " + or_null(manifest->name) + " " +
-                               or_null(manifest->version)
-                         : out.failure);
+  trace(file,
+        out.plugin ? "loaded pool plugin " + manifest.name + " " + manifest.version : out.failure);
   return out;
 }
 
@@ -227,6 +223,13 @@ std::shared_ptr<const DialectPlugin> load_dialect_plugin(const fs::path& file,
     throw PluginError("cannot load dialect plugin " + file.string() + " for URL scheme '" +
                       std::string(scheme) + "': " + loaded.failure);
   return loaded.plugin;
+}
+
+PluginManifest read_plugin_manifest(const fs::path& file) {
+  auto read = detail::read_manifest(file);
+  if (!read.manifest)
+    throw PluginError("cannot read plugin " + file.string() + ": " + read.failure);
+  return std::move(*read.manifest);
 }
 
 std::shared_ptr<const PoolPlugin> load_pool_plugin(const fs::path& file) {

@@ -11,7 +11,7 @@
 #define MANIFEST_TAG RETORT_ABI_TAG
 #endif
 #ifndef MANIFEST_KIND
-#define MANIFEST_KIND dialect
+#define MANIFEST_KIND "dialect"
 #endif
 #ifndef MANIFEST_SCHEME
 #define MANIFEST_SCHEME "broken"
@@ -19,15 +19,12 @@
 
 namespace {
 
-const char* const schemes[] = {MANIFEST_SCHEME, nullptr};
-
 [[maybe_unused]] std::unique_ptr<retort::DialectPlugin> create() { std::abort(); }
 
 } // namespace
 
-extern "C" __attribute__((visibility("default")))
-const retort::PluginManifest retort_plugin_manifest{
-    MANIFEST_ABI, MANIFEST_TAG, retort::PluginKind::MANIFEST_KIND, MANIFEST_SCHEME, "0", schemes};
+RETORT_PLUGIN_MANIFEST(MANIFEST_ABI, MANIFEST_TAG, MANIFEST_KIND, MANIFEST_SCHEME, "0",
+                       MANIFEST_SCHEME)
 
 #ifndef NO_FACTORY
 BOOST_DLL_ALIAS(create, retort_create_dialect)

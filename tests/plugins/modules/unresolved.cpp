@@ -8,8 +8,6 @@ void retort_test_missing_function();
 
 namespace {
 
-const char* const schemes[] = {"unresolved", nullptr};
-
 std::unique_ptr<retort::DialectPlugin> create() {
   retort_test_missing_function();
   std::abort();
@@ -17,11 +15,6 @@ std::unique_ptr<retort::DialectPlugin> create() {
 
 } // namespace
 
-extern "C" __attribute__((visibility("default")))
-const retort::PluginManifest retort_plugin_manifest{retort::plugin_abi_version,
-                                                    RETORT_ABI_TAG,
-                                                    retort::PluginKind::dialect,
-                                                    "unresolved",
-                                                    "0",
-                                                    schemes};
+RETORT_PLUGIN_MANIFEST(retort::plugin_abi_version, RETORT_ABI_TAG, "dialect", "unresolved", "0",
+                       "unresolved")
 BOOST_DLL_ALIAS(create, retort_create_dialect)

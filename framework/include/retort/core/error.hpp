@@ -37,6 +37,21 @@ private:
   int column_ = 0;
 };
 
+/// A dialect option (a URL query parameter or an engine option) that the dialect refuses; names
+/// the option, and file:line:column when it came from YAML.
+class RETORT_API OptionError : public ConfigError {
+public:
+  /// `option` is the option's name, `what` the whole message.
+  OptionError(std::string option, std::string what, std::string file = {}, int line = 0,
+              int column = 0);
+  ~OptionError() override;
+  /// The option's name, e.g. "busy_timeout".
+  const std::string& option() const noexcept { return option_; }
+
+private:
+  std::string option_;
+};
+
 /// A plugin could not be found or loaded; the message names every path tried and why.
 class RETORT_API PluginError : public Error {
 public:
@@ -80,7 +95,8 @@ public:
 };
 
 /// An error reported by the database; carries its SQLSTATE or native code and the statement.
-/// The subclasses follow Python's DB-API (PEP 249).
+/// The subclasses follow Python's DB-API (PEP 249). what() shows at most the first KB of the
+/// statement (a multi-row INSERT can be megabytes); sql() keeps all of it.
 class RETORT_API DatabaseError : public Error {
 public:
   /// `message` is the database's own text; `sql` the statement that failed (may be empty).

@@ -26,8 +26,16 @@ struct RETORT_API Url {
   /// Query parameters, in key order.
   std::map<std::string, std::string> query;
 
-  /// Parses `text`; throws ArgumentError naming the URL (password masked) and what is wrong.
+  /// Parses `text`; throws ArgumentError naming the URL (password masked) and the part that is
+  /// wrong.
   static Url parse(std::string_view text);
+  /// A URL from its parts, as SQLAlchemy's URL.create(): nothing is percent-decoded, so the
+  /// password may hold any character ('/', '#', '@', ...). `scheme` is "dialect[+driver]".
+  /// Throws ArgumentError for a bad scheme or port, or a NUL byte in any part.
+  static Url create(std::string_view scheme, std::string username = {},
+                    std::optional<std::string> password = std::nullopt, std::string host = {},
+                    std::optional<int> port = std::nullopt, std::string database = {},
+                    std::map<std::string, std::string> query = {});
   /// The scheme the plugin registry is keyed by: "dialect" or "dialect+driver".
   std::string scheme() const;
   /// The URL as text; the password is shown as *** unless `hide_password` is false.

@@ -1,6 +1,7 @@
-// Engine: the starting point of everything, as in SQLAlchemy. It owns a dialect plugin, a pool
-// and a compiled-SQL cache, and hands out Connections. It does not know how its dialect and pool
-// were found (plugin/ and config/ do that). Copies share one engine; thread-safe.
+// Engine: the starting point of everything, as in SQLAlchemy. It owns a connector (dialect and
+// driver), a pool and a compiled-SQL cache, and hands out Connections. It does not know how its
+// connector and pool were found (plugin/ and config/ do that). Copies share one engine;
+// thread-safe.
 #pragma once
 
 #include <retort/core/export.hpp>
@@ -13,7 +14,7 @@
 namespace retort {
 
 class Connection;
-class DialectPlugin;
+class Connector;
 class SqlDialect;
 class StatementCache;
 
@@ -21,7 +22,7 @@ class StatementCache;
 struct EngineOptions {
   /// Log every statement and its parameters (secrets masked), like SQLAlchemy's echo=True.
   bool echo = false;
-  /// Passed to the dialect plugin's connect(), e.g. busy_timeout for SQLite.
+  /// Passed to the connector's connect(), e.g. busy_timeout for SQLite.
   Options dialect_options;
 };
 
@@ -29,21 +30,21 @@ struct EngineOptions {
 class RETORT_API Engine {
 public:
   /// Assembles an engine; normally called by create_engine() / engine_from_config().
-  /// `pool` must have been made with connect_factory() of the same plugin, url and options.
-  Engine(std::shared_ptr<const DialectPlugin> plugin, std::shared_ptr<Pool> pool, Url url,
+  /// `pool` must have been made with connect_factory() of the same connector, url and options.
+  Engine(std::shared_ptr<const Connector> connector, std::shared_ptr<Pool> pool, Url url,
          EngineOptions options);
 
   /// A connection checked out of the pool; returned when the Connection is destroyed.
   Connection connect() const;
   /// The SQL rendering rules of this database.
   const SqlDialect& dialect() const;
-  /// The dialect plugin (rendering and driver).
-  const DialectPlugin& plugin() const;
+  /// How connections to this database are opened (the dialect plugin, seen from here).
+  const Connector& connector() const;
   /// The URL this engine connects to.
   const Url& url() const;
   /// The connection pool.
   Pool& pool() const;
-  /// The options the dialect plugin's connect() gets (as the pool's connection factory does).
+  /// The options the connector's connect() gets (as the pool's connection factory does).
   const Options& dialect_options() const;
   /// Compiled SQL by statement shape, shared by every connection of the engine.
   StatementCache& statement_cache() const;
@@ -54,8 +55,8 @@ public:
   /// Closes idle pooled connections (checked-out ones close when returned).
   void dispose() const;
 
-  /// A connection factory for a pool: opens `url` through `plugin` with `options`.
-  static ConnectionFactory connect_factory(std::shared_ptr<const DialectPlugin> plugin, Url url,
+  /// A connection factory for a pool: opens `url` through `connector` with `options`.
+  static ConnectionFactory connect_factory(std::shared_ptr<const Connector> connector, Url url,
                                            Options options);
 
 private:

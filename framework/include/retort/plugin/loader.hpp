@@ -1,5 +1,6 @@
-// Loading one plugin file: dlopen with Boost.DLL, manifest and ABI checks before any plugin code
-// runs, then the factory. The registry (registry.hpp) decides which files to try.
+// Loading one plugin file: its manifest read from the file and checked (ABI, kind, schemes)
+// before the file is handed to dlopen (Boost.DLL), so no code of a refused plugin runs; then the
+// factory. The registry (registry.hpp) decides which files to try.
 #pragma once
 
 #include <retort/core/export.hpp>
@@ -29,11 +30,15 @@ RETORT_API std::string plugin_file_name(PluginKind kind, std::string_view name);
 RETORT_API std::vector<std::filesystem::path> plugin_directories(const PluginSearch& search);
 
 /// Loads `file` as a dialect plugin serving `scheme`; throws PluginError naming the file and why.
-/// The returned object keeps the library loaded.
+/// The library stays loaded until the process exits.
 RETORT_API std::shared_ptr<const DialectPlugin>
 load_dialect_plugin(const std::filesystem::path& file, std::string_view scheme);
 
-/// Loads `file` as a pool plugin; pools it creates keep the library loaded too.
+/// Reads the manifest of the plugin `file` without loading it; throws PluginError naming the
+/// file and why it is not a usable plugin file (truncated, not ELF, another machine, ...).
+RETORT_API PluginManifest read_plugin_manifest(const std::filesystem::path& file);
+
+/// Loads `file` as a pool plugin. Like a dialect plugin, it stays loaded until the process exits.
 RETORT_API std::shared_ptr<const PoolPlugin> load_pool_plugin(const std::filesystem::path& file);
 
 /// The dialect part of a URL scheme, which names the plugin file: "postgresql+libpq" ->
