@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Compiles every ```cpp block of README.md and docs/*.md, so that the documents' code stays true,
-and checks that their relative links point at files that exist.
+checks that their relative links point at files that exist, and that the per-thread caches of
+docs/architecture.md list every thread_local of framework/ and plugins/.
 
 A block compiles as written, at file scope after `#include <retort/retort.hpp>`, unless the
 HTML comment on the line before its fence says otherwise:
@@ -95,6 +96,38 @@ def broken_links(path):
     return broken
 
 
+def unlisted_thread_locals(root):
+    """thread_local declarations whose file the "Per-thread caches" table of architecture.md does
+    not name, and a mismatch between their number and the table's rows."""
+    doc = os.path.join(root, "docs", "architecture.md")
+    if not os.path.exists(doc):
+        return []
+    text = open(doc, encoding="utf-8").read()
+    section = text.split("## Per-thread caches", 1)[-1].split("\n## ", 1)[0]
+    rows = [line for line in section.split("\n") if line.startswith("| ") and "`" in line]
+    found = []
+    for top in ("framework", "plugins"):
+        for dirpath, _, files in os.walk(os.path.join(root, top)):
+            for name in files:
+                if not name.endswith((".cpp", ".hpp")):
+                    continue
+                path = os.path.join(dirpath, name)
+                for number, line in enumerate(open(path, encoding="utf-8"), 1):
+                    code = line.split("//", 1)[0]
+                    if re.search(r"\bthread_local\b", code):
+                        found.append((os.path.relpath(path, root), number))
+    problems = []
+    for path, number in found:
+        short = path.split("/src/", 1)[-1]
+        if f"`{short}" not in section:
+            problems.append(f"{path}:{number}: a thread_local that docs/architecture.md "
+                            "(Per-thread caches) does not list")
+    if len(rows) != len(found):
+        problems.append(f"docs/architecture.md lists {len(rows)} per-thread caches, the code "
+                        f"declares {len(found)} thread_locals")
+    return problems
+
+
 def main():
     root = sys.argv[1]
     sep = sys.argv.index("--")
@@ -107,6 +140,9 @@ def main():
         docs += sorted(os.path.join(docs_dir, f) for f in os.listdir(docs_dir) if f.endswith(".md"))
     compiled = skipped = 0
     failed = []
+    for problem in unlisted_thread_locals(root):
+        failed.append(problem)
+        print(f"FAIL {problem}")
     for doc in docs:
         for link in broken_links(doc):
             failed.append(link)
