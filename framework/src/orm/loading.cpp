@@ -6,6 +6,7 @@
 #include <retort/sql/select.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -81,6 +82,18 @@ public:
     found_[key_of(link)].push_back(std::move(object));
   }
 
+  /// The related objects this load brought in, each once (the parents of a chained load).
+  std::vector<std::shared_ptr<void>> targets() const {
+    std::vector<std::shared_ptr<void>> out;
+    std::unordered_set<const void*> unique;
+    for (const auto& [key, items] : found_)
+      for (const auto& item : items)
+        if (unique.insert(item.get()).second) out.push_back(item);
+    return out;
+  }
+  /// The class of the related objects.
+  const MapperBase& target() const noexcept { return target_; }
+
 private:
   void prepare() {
     std::unordered_set<std::string> seen;
@@ -134,9 +147,10 @@ private:
       if (rel_.kind == RelationshipKind::one_to_many && back >= 0)
         if (auto self = parent->self.lock())
           for (const auto& item : items) {
-            InstanceState* child = target_.state_of(item);
+            // (state_for(): an object the application made has its state in the session.)
+            InstanceState* child = &session_.state_for(target_, item);
             // A reference the application already holds (maybe reassigned) stays as it is.
-            if (child == nullptr || child->relationship_loaded(std::size_t(back))) continue;
+            if (child->relationship_loaded(std::size_t(back))) continue;
             target_.relationships()[std::size_t(back)].assign(child->object, {self});
             child->set_loaded(std::size_t(back));
           }
@@ -156,7 +170,8 @@ private:
   std::unordered_map<std::string, std::vector<std::shared_ptr<void>>> found_;
 };
 
-/// The main SELECT of a query, then its selectin loads.
+/// The main SELECT of a query (with its joined loads), then its selectin loads, then the loads
+/// chained after them (selectinload(&A::b).selectinload(&B::c)), level by level.
 class LoadPlan final : public Plan, public RowSink {
 public:
   LoadPlan(SessionCore& session, const Select& select, const std::vector<EntitySpec>& entities,
@@ -165,12 +180,13 @@ public:
       : session_(session), select_(select), entities_(entities), eager_(eager), chunk_(chunk),
         consume_(consume) {
     rows_ = EntityRows(entities_.size());
-    for (const auto& spec : eager_)
-      if (spec.strategy == LoadStrategy::joined) joined_.push_back(spec);
     offsets_.push_back(0);
     for (const auto& e : entities_)
       offsets_.push_back(offsets_.back() + static_cast<int>(e.mapper->columns().size()));
-    add_joined_columns();
+    for (const auto& spec : eager_)
+      if (spec.strategy == LoadStrategy::joined)
+        add_joined(JoinedLoad{spec.entity, -1, entities_[spec.entity].mapper, spec.relationship,
+                              &spec.nested});
   }
 
   bool next(PlanStep& step) override {
@@ -180,15 +196,19 @@ public:
       return true;
     }
     while (true) {
-      if (loader_ && loader_->next(step)) return true;
-      loader_.reset();
-      if (next_eager_ >= eager_.size()) return false;
-      const EagerSpec& spec = eager_[next_eager_++];
-      if (spec.strategy != LoadStrategy::selectin) continue;
-      auto parents = parents_of(spec.entity);
-      if (parents.empty()) continue;
-      loader_.emplace(session_, *entities_[spec.entity].mapper, spec.relationship,
-                      std::move(parents));
+      if (loader_) {
+        if (loader_->next(step)) return true;
+        // Done: the objects it brought in are the parents of the loads chained after it.
+        if (!loader_nested_->empty())
+          enqueue(loader_->target(), *loader_nested_, loader_->targets(), false);
+        loader_.reset();
+      }
+      if (queue_.empty()) return false;
+      PendingLoad load = std::move(queue_.front());
+      queue_.pop_front();
+      if (load.parents.empty()) continue;
+      loader_nested_ = load.nested;
+      loader_.emplace(session_, *load.mapper, load.relationship, std::move(load.parents));
     }
   }
 
@@ -240,6 +260,10 @@ public:
     main_finished_ = true;
     finish_joined();
     mark_strategies();
+    for (const auto& spec : eager_)
+      if (spec.strategy == LoadStrategy::selectin)
+        queue_.push_back({entities_[spec.entity].mapper, spec.relationship, &spec.nested,
+                          parents_of(spec.entity)});
   }
 
   EntityRows take_rows() { return std::move(rows_); }
@@ -247,6 +271,23 @@ public:
   bool chunked() const noexcept { return consume_ != nullptr; }
 
 private:
+  /// A relationship loaded by a LEFT OUTER JOIN in the main SELECT: of a root entity
+  /// (`parent_join` < 0) or of the objects another joined load brings in (a chain).
+  struct JoinedLoad {
+    std::size_t entity = 0;
+    int parent_join = -1;
+    const MapperBase* mapper = nullptr;
+    std::size_t relationship = 0;
+    const std::vector<NestedLoad>* nested = nullptr;
+  };
+  /// A selectin load waiting for its turn, with the objects whose relationship it loads.
+  struct PendingLoad {
+    const MapperBase* mapper = nullptr;
+    std::size_t relationship = 0;
+    const std::vector<NestedLoad>* nested = nullptr;
+    std::vector<InstanceState*> parents;
+  };
+
   // The identity map of entity `i`, looked up once per load rather than once per row.
   IdentityMap& map_of(std::size_t i) {
     if (maps_.empty()) maps_.resize(entities_.size(), nullptr);
@@ -254,64 +295,110 @@ private:
     return *maps_[i];
   }
 
-  void add_joined_columns() {
-    for (std::size_t k = 0; k < joined_.size(); ++k) {
-      const EagerSpec& spec = joined_[k];
-      const MapperBase& mapper = *entities_[spec.entity].mapper;
-      const RelationshipInfo& rel = mapper.relationships()[spec.relationship];
-      const MapperBase& target = rel.target_mapper();
-      FromItem alias = target.table().alias(target.table_name() + "_j" + std::to_string(k + 1));
-      const FromItem& parent = entities_[spec.entity].from;
-      Expr on;
-      if (rel.kind == RelationshipKind::one_to_many)
-        on = alias.c(target.columns()[rel.remote_column].name) ==
-             parent.c(mapper.columns()[rel.local_column].name);
-      else
-        on = alias.c(target.columns()[rel.remote_column].name) ==
-             parent.c(mapper.columns()[rel.local_column].name);
-      select_ = std::move(select_).outerjoin(alias, on).add_columns(alias);
-      if (!rel.order_column.empty()) select_ = std::move(select_).order_by(order_of(alias, rel));
-      joined_offsets_.push_back(offsets_.back());
-      offsets_.push_back(offsets_.back() + static_cast<int>(target.columns().size()));
-      joined_found_.emplace_back();
-    }
+  // Adds a joined load to the main SELECT, then the joined loads chained after it.
+  void add_joined(JoinedLoad load) {
+    const std::size_t k = joined_.size();
+    const MapperBase& mapper = *load.mapper;
+    const RelationshipInfo& rel = mapper.relationships()[load.relationship];
+    const MapperBase& target = rel.target_mapper();
+    FromItem alias = target.table().alias(target.table_name() + "_j" + std::to_string(k + 1));
+    const FromItem& parent = load.parent_join < 0 ? entities_[load.entity].from
+                                                  : aliases_[std::size_t(load.parent_join)];
+    Expr on = alias.c(target.columns()[rel.remote_column].name) ==
+              parent.c(mapper.columns()[rel.local_column].name);
+    select_ = std::move(select_).outerjoin(alias, on).add_columns(alias);
+    if (!rel.order_column.empty()) select_ = std::move(select_).order_by(order_of(alias, rel));
+    joined_offsets_.push_back(offsets_.back());
+    offsets_.push_back(offsets_.back() + static_cast<int>(target.columns().size()));
+    joined_.push_back(load);
+    aliases_.push_back(std::move(alias));
+    joined_found_.emplace_back();
+    joined_parents_.emplace_back();
+    row_joined_.emplace_back();
+    // A joined step under a joined one joins on in the same SELECT; any other step waits for
+    // finish_joined().
+    for (const auto& nested : *load.nested)
+      if (nested.strategy == LoadStrategy::joined &&
+          target.relationships()[nested.relationship].kind != RelationshipKind::many_to_many)
+        add_joined(JoinedLoad{load.entity, static_cast<int>(k), &target, nested.relationship,
+                              &nested.nested});
   }
 
   void read_joined(const DriverStatement& row, EntityRows::RowView objects) {
+    // Parents come before the loads chained after them, so each finds its parent of this row.
     for (std::size_t k = 0; k < joined_.size(); ++k) {
-      const EagerSpec& spec = joined_[k];
-      const auto& parent = objects[spec.entity];
+      const JoinedLoad& load = joined_[k];
+      row_joined_[k] = nullptr;
+      const std::shared_ptr<void>& parent =
+          load.parent_join < 0 ? objects[load.entity] : row_joined_[std::size_t(load.parent_join)];
       if (!parent) continue;
-      const RelationshipInfo& rel =
-          entities_[spec.entity].mapper->relationships()[spec.relationship];
+      const RelationshipInfo& rel = load.mapper->relationships()[load.relationship];
       auto child = session_.object_from_row(rel.target_mapper(), row, joined_offsets_[k]);
-      auto& items = joined_found_[k][parent.get()];
+      auto [found, first_seen] = joined_found_[k].try_emplace(parent.get());
+      if (first_seen) joined_parents_[k].push_back(parent);
+      auto& items = found->second;
       if (child && std::find(items.begin(), items.end(), child) == items.end())
-        items.push_back(std::move(child));
+        items.push_back(child);
+      row_joined_[k] = std::move(child);
     }
   }
 
   void finish_joined() {
     for (std::size_t k = 0; k < joined_.size(); ++k) {
-      const EagerSpec& spec = joined_[k];
-      const MapperBase& mapper = *entities_[spec.entity].mapper;
-      const RelationshipInfo& rel = mapper.relationships()[spec.relationship];
-      for (const auto& objects : all_parents(spec.entity)) {
-        InstanceState* state = mapper.state_of(objects);
-        if (state == nullptr) continue;
-        auto found = joined_found_[k].find(objects.get());
-        std::vector<std::shared_ptr<void>> items;
-        if (found != joined_found_[k].end()) items = found->second;
+      const JoinedLoad& load = joined_[k];
+      const MapperBase& mapper = *load.mapper;
+      const RelationshipInfo& rel = mapper.relationships()[load.relationship];
+      const MapperBase& target = rel.target_mapper();
+      std::vector<std::shared_ptr<void>> targets;
+      std::unordered_set<const void*> unique;
+      for (const auto& object : joined_parents_[k]) {
+        InstanceState& state = session_.state_for(mapper, object);
+        std::vector<std::shared_ptr<void>> items = joined_found_[k][object.get()];
+        for (const auto& item : items)
+          if (unique.insert(item.get()).second) targets.push_back(item);
         if (rel.kind == RelationshipKind::one_to_many && rel.back_index >= 0)
           for (const auto& item : items)
-            if (InstanceState* child = rel.target_mapper().state_of(item);
-                child != nullptr && !child->relationship_loaded(std::size_t(rel.back_index))) {
-              rel.target_mapper().relationships()[std::size_t(rel.back_index)].assign(child->object,
-                                                                                      {objects});
+            if (InstanceState* child = &session_.state_for(target, item);
+                !child->relationship_loaded(std::size_t(rel.back_index))) {
+              target.relationships()[std::size_t(rel.back_index)].assign(child->object, {object});
               child->set_loaded(std::size_t(rel.back_index));
             }
-        rel.assign(state->object, std::move(items));
-        state->set_loaded(spec.relationship);
+        rel.assign(state.object, std::move(items));
+        state.set_loaded(load.relationship);
+      }
+      if (!load.nested->empty()) enqueue(target, *load.nested, targets, true);
+    }
+  }
+
+  // The loads chained after a load that brought `objects` of class `mapper` in.
+  // `joined_done`: the joined ones among them were part of the main SELECT.
+  void enqueue(const MapperBase& mapper, const std::vector<NestedLoad>& nested,
+               const std::vector<std::shared_ptr<void>>& objects, bool joined_done) {
+    std::vector<InstanceState*> states;
+    states.reserve(objects.size());
+    for (const auto& object : objects)
+      states.push_back(&session_.state_for(mapper, object));
+    for (const auto& load : nested) {
+      const bool many_to_many =
+          mapper.relationships()[load.relationship].kind == RelationshipKind::many_to_many;
+      switch (load.strategy) {
+      case LoadStrategy::joined:
+        if (joined_done && !many_to_many) break; // loaded with the main SELECT
+        [[fallthrough]];
+      case LoadStrategy::selectin:
+        // A joined step after a selectin step is loaded by a SELECT of its own too.
+        queue_.push_back({&mapper, load.relationship, &load.nested, states});
+        break;
+      case LoadStrategy::raise:
+      case LoadStrategy::lazy:
+        for (InstanceState* state : states) {
+          RelationshipBits& bits = *state->relationship_bits();
+          if (load.strategy == LoadStrategy::raise)
+            bits.raise |= 1ull << load.relationship;
+          else
+            bits.raise &= ~(1ull << load.relationship);
+        }
+        break;
       }
     }
   }
@@ -321,13 +408,13 @@ private:
     for (const auto& spec : eager_) {
       if (spec.strategy != LoadStrategy::raise && spec.strategy != LoadStrategy::lazy) continue;
       const MapperBase& mapper = *entities_[spec.entity].mapper;
-      for (const auto& object : all_parents(spec.entity))
-        if (InstanceState* state = mapper.state_of(object)) {
-          if (spec.strategy == LoadStrategy::raise)
-            state->relationship_bits()->raise |= 1ull << spec.relationship;
-          else
-            state->relationship_bits()->raise &= ~(1ull << spec.relationship);
-        }
+      for (const auto& object : all_parents(spec.entity)) {
+        RelationshipBits& bits = *session_.state_for(mapper, object).relationship_bits();
+        if (spec.strategy == LoadStrategy::raise)
+          bits.raise |= 1ull << spec.relationship;
+        else
+          bits.raise &= ~(1ull << spec.relationship);
+      }
     }
   }
 
@@ -339,22 +426,30 @@ private:
     return out;
   }
 
-  std::vector<InstanceState*> parents_of(std::size_t entity) const {
+  // The states of entity `entity`'s objects, each once. Through the session: an object the
+  // application made and added has no state of the ORM's own making (state_of() is null), and
+  // its relationships were left unloaded.
+  std::vector<InstanceState*> parents_of(std::size_t entity) {
     std::vector<InstanceState*> out;
     const MapperBase& mapper = *entities_[entity].mapper;
     for (const auto& object : all_parents(entity))
-      if (InstanceState* state = mapper.state_of(object)) out.push_back(state);
+      out.push_back(&session_.state_for(mapper, object));
     return out;
   }
 
   SessionCore& session_;
   Select select_;
   const std::vector<EntitySpec>& entities_;
-  std::vector<EagerSpec> eager_;
-  std::vector<EagerSpec> joined_;
+  // Owned: the joined and pending loads point into its nested lists.
+  const std::vector<EagerSpec> eager_;
+  std::vector<JoinedLoad> joined_;
+  std::vector<FromItem> aliases_;
   std::vector<int> offsets_;
   std::vector<int> joined_offsets_;
   std::vector<std::unordered_map<const void*, std::vector<std::shared_ptr<void>>>> joined_found_;
+  // Per joined load: its parents in the order they came, and the object it read from this row.
+  std::vector<std::vector<std::shared_ptr<void>>> joined_parents_;
+  std::vector<std::shared_ptr<void>> row_joined_;
   std::unordered_set<const void*> seen_;
   std::vector<IdentityMap*> maps_;
   std::size_t chunk_;
@@ -362,8 +457,9 @@ private:
   EntityRows rows_;
   bool main_done_ = false;
   bool main_finished_ = false;
-  std::size_t next_eager_ = 0;
+  std::deque<PendingLoad> queue_;
   std::optional<RelationshipLoader> loader_;
+  const std::vector<NestedLoad>* loader_nested_ = nullptr;
 };
 
 /// Lazy load of one relationship of one parent: a RelationshipLoader as a plan.
@@ -416,25 +512,100 @@ std::shared_ptr<void> SessionCore::object_from_row(const MapperBase& mapper, Ide
   return object;
 }
 
+namespace {
+
+std::string step_name(const MapperBase& mapper, std::size_t relationship) {
+  return mapper.table_name() + "." + mapper.relationships()[relationship].name;
+}
+
+// Adds the steps of `steps` from `first` on to `into` (the loads of `from`'s objects), merged
+// with the loads already asked for on the same path.
+void add_steps(std::vector<NestedLoad>& into, const std::vector<LoaderStep>& steps,
+               std::size_t first, const MapperBase& from, LoadStrategy before,
+               const std::string& path) {
+  if (first >= steps.size()) return;
+  const LoaderStep& step = steps[first];
+  if (step.mapper != &from || step.relationship >= from.relationships().size())
+    throw ArgumentError("loader option " + path + ": the next step is not a relationship of '" +
+                        from.table_name() + "', the class the step before leads to");
+  const std::string here = path + " -> " + step_name(from, step.relationship);
+  // Nothing is loaded after a lazy or raise step, so nothing could apply what follows it.
+  if (before == LoadStrategy::lazy || before == LoadStrategy::raise)
+    throw ArgumentError("loader option " + here +
+                        ": a step after a lazyload() or raiseload() step cannot be applied; "
+                        "load the step before it eagerly");
+  auto found = std::find_if(into.begin(), into.end(), [&](const NestedLoad& load) {
+    return load.relationship == step.relationship;
+  });
+  if (found == into.end()) {
+    into.push_back({step.relationship, step.strategy, {}});
+    found = into.end() - 1;
+  } else {
+    found->strategy = step.strategy;
+  }
+  add_steps(found->nested, steps, first + 1,
+            from.relationships()[step.relationship].target_mapper(), step.strategy, here);
+}
+
+} // namespace
+
 std::vector<EagerSpec> SessionCore::eager_loads(const std::vector<EntitySpec>& entities,
                                                 const std::vector<LoaderOption>& options) const {
   std::vector<EagerSpec> out;
+  std::vector<bool> used(options.size(), false);
   for (std::size_t e = 0; e < entities.size(); ++e) {
     const MapperBase& mapper = *entities[e].mapper;
     const auto& relationships = mapper.relationships();
     for (std::size_t r = 0; r < relationships.size(); ++r) {
       LoadStrategy strategy = relationships[r].strategy;
-      for (const auto& option : options)
-        if (option.mapper == &mapper && option.relationship == r) strategy = option.strategy;
+      for (std::size_t o = 0; o < options.size(); ++o)
+        if (options[o].mapper == &mapper && options[o].relationship == r) {
+          strategy = options[o].strategy;
+          used[o] = true;
+        }
       // A joined load through an association table is done as selectin (one more SELECT).
       if (strategy == LoadStrategy::joined &&
           relationships[r].kind == RelationshipKind::many_to_many)
         strategy = LoadStrategy::selectin;
       const bool overridden = strategy != relationships[r].strategy;
-      if (strategy == LoadStrategy::selectin || strategy == LoadStrategy::joined ||
-          (overridden && (strategy == LoadStrategy::raise || strategy == LoadStrategy::lazy)))
-        out.push_back({e, r, strategy});
+      if (!(strategy == LoadStrategy::selectin || strategy == LoadStrategy::joined ||
+            (overridden && (strategy == LoadStrategy::raise || strategy == LoadStrategy::lazy))))
+        continue;
+      EagerSpec spec{e, r, strategy, {}};
+      for (const auto& option : options)
+        if (option.mapper == &mapper && option.relationship == r)
+          add_steps(spec.nested, option.then, 0, relationships[r].target_mapper(), strategy,
+                    step_name(mapper, r));
+      out.push_back(std::move(spec));
     }
+  }
+  // An option that reached no relationship of the query is an error, never dropped.
+  for (std::size_t o = 0; o < options.size(); ++o) {
+    if (used[o]) continue;
+    const LoaderOption& option = options[o];
+    bool on_entity = false;
+    for (const auto& entity : entities)
+      on_entity = on_entity || entity.mapper == option.mapper;
+    if (option.mapper == nullptr || option.relationship >= option.mapper->relationships().size())
+      throw ArgumentError("a loader option names no relationship");
+    if (!on_entity)
+      throw ArgumentError("loader option " + step_name(*option.mapper, option.relationship) +
+                          ": '" + option.mapper->table_name() +
+                          "' is not an entity of this query; start the option at one of the "
+                          "query's entities and chain the rest");
+  }
+  // A chain after a step that stays lazy by default (no spec was made for it): nothing loads
+  // the objects the rest of the chain would apply to.
+  for (const auto& option : options) {
+    if (option.then.empty()) continue;
+    bool applied = false;
+    for (const auto& spec : out)
+      applied = applied || (entities[spec.entity].mapper == option.mapper &&
+                            spec.relationship == option.relationship);
+    if (!applied)
+      throw ArgumentError("loader option " + step_name(*option.mapper, option.relationship) +
+                          " -> ...: a step after a lazyload() step cannot be applied; load the "
+                          "step before it eagerly");
   }
   return out;
 }

@@ -589,21 +589,130 @@ void SessionCore::relationship_changed(InstanceState& owner, std::size_t index,
   auto owner_object = owner.self.lock();
   if (rel.back_index >= 0 && owner_object) {
     const auto& back = target_mapper.relationships()[std::size_t(rel.back_index)];
-    // Mirror only into a side that is in memory; an unloaded one will load the truth.
-    if (target_state.session != this ||
-        target_state.relationship_loaded(std::size_t(rel.back_index))) {
+    if (added && rel.kind == RelationshipKind::one_to_many) {
+      // A child appended to a collection belongs to its new parent, wherever it was before.
+      move_child(owner, index, owner_object, target_state);
+    } else if (target_state.session != this ||
+               target_state.relationship_loaded(std::size_t(rel.back_index))) {
+      // Mirror only into a side that is in memory; an unloaded one will load the truth.
       back.mirror(target_state.object, owner_object, added);
       if (back.kind == RelationshipKind::many_to_one)
         target_state.relationship_bits()->assigned |= 1ull << rel.back_index;
     }
+    // A child given a parent (child->parent = p) is saved with it, as the parent's collection
+    // would cascade it (SQLAlchemy's save-update cascade along the backref); and the child of
+    // a parent being deleted is kept when it is given a parent that stays.
+    if (added && rel.kind == RelationshipKind::many_to_one &&
+        (back.cascade & cascade_save_update) && target_state.session == this &&
+        target_state.status != ObjectState::deleted && !closed_) {
+      if (owner.session != this)
+        add(*owner.mapper, owner_object);
+      else if (owner.status == ObjectState::deleted)
+        undelete(owner);
+    }
   }
   if (rel.kind == RelationshipKind::many_to_many)
     associations_.push_back({owner.mapper, index, owner_object, target, added});
-  if (added && (rel.cascade & cascade_save_update) && target_state.session != this && !closed_)
-    add(target_mapper, target);
-  if (!added && rel.kind == RelationshipKind::one_to_many)
+  if (added && (rel.cascade & cascade_save_update) && !closed_) {
+    if (target_state.session != this)
+      add(target_mapper, target);
+    else if (target_state.status == ObjectState::deleted &&
+             rel.kind != RelationshipKind::many_to_one)
+      undelete(target_state); // re-parented after its old parent's delete cascade reached it
+  }
+  if (!added && rel.kind == RelationshipKind::one_to_many) {
+    // A pending child dropped from a delete-orphan collection is never inserted: it leaves the
+    // session at once, as in SQLAlchemy, unless another parent holds it.
+    if ((rel.cascade & cascade_delete_orphan) && target_state.session == this &&
+        target_state.status == ObjectState::pending &&
+        !has_parent(*owner.mapper, index, target_state)) {
+      expunge(target_mapper, target);
+      return;
+    }
     orphans_.push_back(
         {owner.mapper, index, target, owner.mapper->column_value(owner.object, rel.local_column)});
+  }
+}
+
+void SessionCore::move_child(InstanceState& parent, std::size_t index,
+                             const std::shared_ptr<void>& parent_object, InstanceState& child) {
+  const RelationshipInfo& rel = parent.mapper->relationships()[index];
+  const auto back_index = std::size_t(rel.back_index);
+  const auto& back = rel.target_mapper().relationships()[back_index];
+  // The old parent's collection, when in memory, gives the child up (SQLAlchemy's backref
+  // "move"); one not loaded will load without it once the new foreign key is flushed.
+  auto old = previous_parent(*parent.mapper, index, child);
+  if (old && old != parent_object) {
+    InstanceState& old_state = state_for(*parent.mapper, old);
+    if (old_state.relationship_loaded(index)) {
+      auto child_object = child.self.lock();
+      if (child_object) rel.mirror(old_state.object, child_object, false);
+    }
+  }
+  // The back reference now names the new parent, loaded or not: it is the truth from here on.
+  back.mirror(child.object, parent_object, true);
+  if (RelationshipBits* bits = child.relationship_bits()) {
+    bits->loaded |= 1ull << back_index;
+    bits->assigned |= 1ull << back_index;
+  }
+}
+
+std::shared_ptr<void> SessionCore::previous_parent(const MapperBase& parent_mapper,
+                                                   std::size_t index, InstanceState& child) {
+  const RelationshipInfo& rel = parent_mapper.relationships()[index];
+  const auto back_index = std::size_t(rel.back_index);
+  const MapperBase& child_mapper = rel.target_mapper();
+  if (child.session != this || child.relationship_loaded(back_index)) {
+    auto parents = child_mapper.relationships()[back_index].items(child.object);
+    return parents.empty() ? nullptr : parents.front();
+  }
+  // Not loaded: the parent its foreign key names, if the session holds it (no SQL, as
+  // SQLAlchemy's passive "no fetch" history).
+  const auto& pk = parent_mapper.primary_key();
+  if (pk.size() != 1 || pk.front() != rel.local_column) return nullptr;
+  Value fk = child_mapper.column_value(child.object, rel.remote_column);
+  if (fk.is_null()) return nullptr;
+  IdentityMap* map = maps_.find(&parent_mapper);
+  if (map == nullptr) return nullptr;
+  std::string key;
+  encode_identity(fk, key);
+  IdentityEntry* hit = map->find(key);
+  return hit == nullptr ? nullptr : hit->object;
+}
+
+bool SessionCore::has_parent(const MapperBase& parent_mapper, std::size_t index,
+                             const InstanceState& child) {
+  const RelationshipInfo& rel = parent_mapper.relationships()[index];
+  auto alive = [&](const InstanceState& parent) {
+    return parent.session == this && parent.status != ObjectState::deleted;
+  };
+  if (rel.back_index >= 0 && child.relationship_loaded(std::size_t(rel.back_index))) {
+    auto parents =
+        rel.target_mapper().relationships()[std::size_t(rel.back_index)].items(child.object);
+    if (!parents.empty() && alive(state_for(parent_mapper, parents.front()))) return true;
+  }
+  auto holds = [&](const Entry& entry) {
+    if (entry.state->mapper != &parent_mapper || !alive(*entry.state) ||
+        !entry.state->relationship_loaded(index))
+      return false;
+    for (const auto& item : rel.items(entry.state->object))
+      if (item.get() == child.object) return true;
+    return false;
+  };
+  for (const auto& entry : pending_)
+    if (holds(entry)) return true;
+  if (IdentityMap* map = maps_.find(&parent_mapper))
+    for (const auto& entry : *map)
+      if (holds(entry)) return true;
+  return false;
+}
+
+void SessionCore::undelete(InstanceState& state) {
+  deleted_.erase(std::remove_if(deleted_.begin(), deleted_.end(),
+                                [&](const Entry& e) { return e.state == &state; }),
+                 deleted_.end());
+  state.status = ObjectState::persistent;
+  flag_modified(state);
 }
 
 } // namespace retort::detail
@@ -628,8 +737,19 @@ void load_relationship(const RelationshipHook& hook) {
 
 void relationship_changed(const RelationshipHook& hook, const std::shared_ptr<void>& target,
                           bool added) {
-  if (hook.owner == nullptr || hook.owner->session == nullptr || !target) return;
-  hook.owner->session->relationship_changed(*hook.owner, hook.index, target, added);
+  if (hook.owner == nullptr || !target) return;
+  InstanceState& owner = *hook.owner;
+  if (owner.session != nullptr) {
+    owner.session->relationship_changed(owner, hook.index, target, added);
+    return;
+  }
+  // An owner outside any session given a target inside one (child->parent = p): the target's
+  // session mirrors it and cascades the owner in along back_populates, as SQLAlchemy does.
+  if (!added) return;
+  const MapperBase& target_mapper = owner.mapper->relationships()[hook.index].target_mapper();
+  const InstanceState* target_state = target_mapper.state_of(target);
+  if (target_state == nullptr || target_state->session == nullptr) return;
+  target_state->session->relationship_changed(owner, hook.index, target, added);
 }
 
 bool relationship_loaded(const RelationshipHook& hook) noexcept {

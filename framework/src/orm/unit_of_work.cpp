@@ -241,6 +241,7 @@ public:
     apply_orphans();
     collect_deletes();
     collect_inserts();
+    collect_row_switches();
     propagate_persistent_parents();
   }
 
@@ -307,6 +308,15 @@ public:
       }
     for (auto& [state, mask] : updates_)
       state->mapper->take_snapshot(*state);
+    // A row switch: the new object owns the row now; the old one is deleted as if its DELETE
+    // had run (a rollback brings it back and makes the new one transient).
+    for (auto& [entry, old] : switches_) {
+      InstanceState& state = *entry.state;
+      state.mapper->take_snapshot(state);
+      session_.deleted_in_transaction().push_back(old);
+      session_.inserted_in_transaction().push_back(entry);
+      session_.make_persistent(std::move(entry)); // replaces the old object's map entry
+    }
     for (auto& entry : deletes_) {
       session_.identity_map(*entry.state->mapper).erase(entry.state->identity);
       session_.deleted_in_transaction().push_back(entry);
@@ -329,6 +339,8 @@ public:
             state.mapper->reset_column(state.object, *column);
         state.identity.clear();
       }
+    for (auto& [entry, old] : switches_)
+      entry.state->identity.clear();
   }
 
 private:
@@ -354,8 +366,18 @@ private:
       const RelationshipInfo& rel = orphan.parent_mapper->relationships()[orphan.relationship];
       const MapperBase& child_mapper = rel.target_mapper();
       InstanceState* child = &session_.state_for(child_mapper, orphan.child);
-      if (child->session != &session_ || child->status != ObjectState::persistent) continue;
-      // Still attached to the same parent in the database, and not moved to another parent?
+      if (child->session != &session_) continue;
+      // Given to another parent (or back to the same one) since: no orphan.
+      if (session_.has_parent(*orphan.parent_mapper, orphan.relationship, *child)) continue;
+      if (child->status == ObjectState::pending) {
+        // Never inserted: a delete-orphan child leaves the session (one without delete-orphan
+        // is inserted without a parent, as SQLAlchemy does).
+        if (rel.cascade & cascade_delete_orphan) session_.expunge(child_mapper, orphan.child);
+        continue;
+      }
+      if (child->status != ObjectState::persistent) continue;
+      // Still attached to the same parent in the database, and not given another one by its
+      // foreign key?
       Value fk = child_mapper.column_value(child->object, rel.remote_column);
       if (!(fk == orphan.parent_key)) continue;
       if (rel.cascade & cascade_delete_orphan)
@@ -439,6 +461,47 @@ private:
     group.objects = std::move(ordered);
   }
 
+  // SQLAlchemy's "row switch": a pending object with the primary key of an object deleted in
+  // the same flush takes its row over with an UPDATE. Inserts run before deletes (children
+  // need their parents' rows), so an INSERT would collide with the row still there.
+  void collect_row_switches() {
+    if (deletes_.empty() || inserts_.empty()) return;
+    std::string key;
+    for (auto& group : inserts_) {
+      const MapperBase& mapper = *group.mapper;
+      for (std::size_t i = 0; i < group.objects.size();) {
+        InstanceState& state = *group.objects[i].state;
+        auto old = deletes_.end();
+        if (key_is_set(state)) {
+          mapper.object_identity(state.object, key);
+          old = std::find_if(deletes_.begin(), deletes_.end(), [&](const Entry& e) {
+            return e.state->mapper == &mapper && e.state->identity == std::string_view(key);
+          });
+        }
+        if (old == deletes_.end()) {
+          ++i;
+          continue;
+        }
+        // Its key now, not at the end: pending children check their parent has one.
+        state.identity = key;
+        switches_.emplace_back(group.objects[i], *old);
+        deletes_.erase(old);
+        group.objects.erase(group.objects.begin() + std::ptrdiff_t(i));
+        // Its key is known: its new children take it now, as after an INSERT.
+        propagate_to_children(state);
+      }
+    }
+  }
+
+  static bool key_is_set(const InstanceState& state) {
+    const MapperBase& mapper = *state.mapper;
+    for (std::size_t k : mapper.primary_key()) {
+      Value v = mapper.column_value(state.object, k);
+      if (v.is_null() || (mapper.autoincrement_column() == k && is_unset_key(v))) return false;
+    }
+    return true;
+  }
+
   // Children in loaded one-to-many collections of persistent parents take the parent's key.
   // Without change detection a collection that changed flagged its owner (relationship_changed):
   // the flagged objects are all the parents to look at.
@@ -499,7 +562,8 @@ private:
   // True when the last insert batch is the flush's last statement. Conservative: classes with
   // relationships may hand new keys on (children, association rows), so they never qualify.
   bool nothing_after_inserts() {
-    if (!deletes_.empty() || !session_.association_changes().empty()) return false;
+    if (!deletes_.empty() || !switches_.empty() || !session_.association_changes().empty())
+      return false;
     for (const auto& group : inserts_)
       if (!group.mapper->relationships().empty()) return false;
     // A session that holds no persistent object (a commit of new ones) has nothing to compare.
@@ -650,6 +714,15 @@ private:
   // ---- updates ---------------------------------------------------------------------------
 
   void collect_updates() {
+    for (auto& [entry, old] : switches_) {
+      const MapperBase& mapper = *entry.state->mapper;
+      session_.sync_references(*entry.state);
+      std::uint64_t mask = 0;
+      for (std::size_t i = 0; i < mapper.columns().size(); ++i)
+        if (!mapper.columns()[i].primary_key) mask |= 1ull << i;
+      // A table of key columns only: the row is already what the new object says.
+      if (mask != 0) updates_.emplace_back(entry.state, mask);
+    }
     session_.for_each_changed([&](const MapperBase& mapper, Entry& entry, std::uint64_t mask) {
       for (std::size_t k : mapper.primary_key())
         if (mask & (1ull << k))
@@ -711,9 +784,12 @@ private:
       InstanceState& owner = session_.state_for(*change.mapper, change.owner);
       InstanceState& other = session_.state_for(target, change.target);
       Association a{&rel, key_value(owner, rel.local_column), key_value(other, rel.remote_column)};
+      // One row, whichever side recorded it: both sides of a back_populates pair may report
+      // the same link (an append, then the cascade that adds the other side).
       std::string key = rel.secondary + "\x1f";
-      encode_identity(a.local, key);
-      encode_identity(a.remote, key);
+      const bool local_first = rel.secondary_local < rel.secondary_remote;
+      encode_identity(local_first ? a.local : a.remote, key);
+      encode_identity(local_first ? a.remote : a.local, key);
       auto& slot = net.try_emplace(key, a, 0).first->second;
       slot.second += change.added ? 1 : -1;
       slot.second = std::clamp(slot.second, -1, 1);
@@ -827,6 +903,8 @@ private:
 
   std::vector<Entry> deletes_;
   std::size_t delete_position_ = 0;
+  // Row switches: the pending object, and the deleted one whose row it takes over.
+  std::vector<std::pair<Entry, Entry>> switches_;
 };
 
 } // namespace

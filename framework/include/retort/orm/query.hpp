@@ -22,21 +22,68 @@ namespace retort {
 /// A loader option for Query::options().
 using LoaderOption = detail::LoaderOption;
 
+namespace detail {
+/// The class a relationship member of C leads to.
+template <Mapped C, typename M> using related_t = typename MemberKind<C, M>::target;
+} // namespace detail
+
+/// A loader option whose last step leads to class T: chain the next step on T's relationships,
+/// e.g. selectinload(&Company::staff).selectinload(&User::addresses) (SQLAlchemy's chained
+/// options). A member of another class does not compile.
+template <Mapped T> class LoaderChain : public LoaderOption {
+public:
+  /// The option `option`, leading to T.
+  explicit LoaderChain(LoaderOption option) : LoaderOption(std::move(option)) {}
+  /// Then loads `member` of the objects loaded so far with one SELECT ... IN.
+  template <typename M> auto selectinload(M T::*member) const {
+    return next(member, LoadStrategy::selectin);
+  }
+  /// Then loads `member` with a LEFT OUTER JOIN (in the statement that loads T's objects).
+  template <typename M> auto joinedload(M T::*member) const {
+    return next(member, LoadStrategy::joined);
+  }
+  /// Then leaves `member` to load on first access.
+  template <typename M> auto lazyload(M T::*member) const {
+    return next(member, LoadStrategy::lazy);
+  }
+  /// Then makes access to the unloaded `member` an error.
+  template <typename M> auto raiseload(M T::*member) const {
+    return next(member, LoadStrategy::raise);
+  }
+
+private:
+  template <typename M>
+  LoaderChain<detail::related_t<T, M>> next(M T::*member, LoadStrategy strategy) const {
+    LoaderOption option = *this;
+    option.then.push_back(
+        {&mapper_of<T>(), typed_mapper_of<T>().relationship_of(member), strategy});
+    return LoaderChain<detail::related_t<T, M>>(std::move(option));
+  }
+};
+
+namespace detail {
+template <Mapped C, typename M>
+LoaderChain<related_t<C, M>> loader_option(M C::*member, LoadStrategy strategy) {
+  return LoaderChain<related_t<C, M>>(
+      LoaderOption{&mapper_of<C>(), typed_mapper_of<C>().relationship_of(member), strategy, {}});
+}
+} // namespace detail
+
 /// Load `member`'s relationship with one extra SELECT ... IN for all parents of the query.
-template <Mapped C, typename M> LoaderOption selectinload(M C::*member) {
-  return {&mapper_of<C>(), typed_mapper_of<C>().relationship_of(member), LoadStrategy::selectin};
+template <Mapped C, typename M> auto selectinload(M C::*member) {
+  return detail::loader_option(member, LoadStrategy::selectin);
 }
 /// Load `member`'s relationship with a LEFT OUTER JOIN in the query itself.
-template <Mapped C, typename M> LoaderOption joinedload(M C::*member) {
-  return {&mapper_of<C>(), typed_mapper_of<C>().relationship_of(member), LoadStrategy::joined};
+template <Mapped C, typename M> auto joinedload(M C::*member) {
+  return detail::loader_option(member, LoadStrategy::joined);
 }
 /// Load `member`'s relationship on first access.
-template <Mapped C, typename M> LoaderOption lazyload(M C::*member) {
-  return {&mapper_of<C>(), typed_mapper_of<C>().relationship_of(member), LoadStrategy::lazy};
+template <Mapped C, typename M> auto lazyload(M C::*member) {
+  return detail::loader_option(member, LoadStrategy::lazy);
 }
 /// Make access to the unloaded relationship an error.
-template <Mapped C, typename M> LoaderOption raiseload(M C::*member) {
-  return {&mapper_of<C>(), typed_mapper_of<C>().relationship_of(member), LoadStrategy::raise};
+template <Mapped C, typename M> auto raiseload(M C::*member) {
+  return detail::loader_option(member, LoadStrategy::raise);
 }
 
 /// A query for mapped entities T... (one entity: objects; several: tuples of objects).
@@ -99,7 +146,7 @@ public:
   }
   /// Eager-loading options: options(selectinload(&User::addresses)).
   template <typename... O> Query& options(const O&... loader_options) {
-    (loader_options_.push_back(loader_options), ...);
+    (loader_options_.push_back(static_cast<const LoaderOption&>(loader_options)), ...);
     return *this;
   }
 

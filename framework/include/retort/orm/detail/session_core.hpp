@@ -53,18 +53,38 @@ struct EntitySpec {
   FromItem from;
 };
 
+/// A load of the objects an eager load brought in: relationship `relationship` of their class,
+/// and what to load of its objects in turn (a chained loader option).
+struct NestedLoad {
+  std::size_t relationship = 0;
+  LoadStrategy strategy = LoadStrategy::selectin;
+  std::vector<NestedLoad> nested;
+};
+
 /// An eager load requested for entity `entity`'s relationship `relationship`.
 struct EagerSpec {
   std::size_t entity = 0;
   std::size_t relationship = 0;
   LoadStrategy strategy = LoadStrategy::selectin;
+  /// Loads of the related objects this one brings in (chained options).
+  std::vector<NestedLoad> nested;
 };
 
-/// A loader option given on a query: relationship of a class (by mapper) and strategy.
+/// One step of a loader option's path: a relationship of a class (by mapper) and strategy.
+struct LoaderStep {
+  const MapperBase* mapper = nullptr;
+  std::size_t relationship = 0;
+  LoadStrategy strategy = LoadStrategy::selectin;
+};
+
+/// A loader option given on a query: relationship of a class (by mapper) and strategy, then
+/// the steps chained after it, each on the class the step before leads to.
 struct LoaderOption {
   const MapperBase* mapper = nullptr;
   std::size_t relationship = 0;
   LoadStrategy strategy = LoadStrategy::selectin;
+  /// Further steps (selectinload(&A::b).selectinload(&B::c)).
+  std::vector<LoaderStep> then;
 };
 
 /// Rows of entity objects produced by a query (nullptr for an outer join's missing side),
@@ -243,6 +263,11 @@ public:
   /// Records a change of a relationship member and mirrors it on the other side.
   void relationship_changed(InstanceState& owner, std::size_t relationship,
                             const std::shared_ptr<void>& target, bool added);
+  /// True when `child` still has a parent through `parent_mapper`'s one-to-many relationship
+  /// `relationship`: its back reference names one that is not being deleted, or a loaded
+  /// collection of a pending or persistent parent holds it (so it is no orphan).
+  bool has_parent(const MapperBase& parent_mapper, std::size_t relationship,
+                  const InstanceState& child);
 
   /// Number of objects in the identity map (for tests).
   std::size_t identity_map_size() const noexcept;
@@ -339,6 +364,11 @@ private:
   void end_transaction() noexcept;
   void abort_transaction() noexcept;
   void cascade_remove(const MapperBase& mapper, InstanceState& state);
+  void move_child(InstanceState& parent, std::size_t relationship,
+                  const std::shared_ptr<void>& parent_object, InstanceState& child);
+  std::shared_ptr<void> previous_parent(const MapperBase& parent_mapper, std::size_t relationship,
+                                        InstanceState& child);
+  void undelete(InstanceState& state);
   bool has_changes();
   void flush_and_commit();
   void visit_flagged(const ChangedVisitor& visit);

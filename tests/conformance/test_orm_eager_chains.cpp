@@ -1,0 +1,231 @@
+// Eager loading along chains of relationships (SQLAlchemy's selectinload(A.b).selectinload(B.c)),
+// eager loads of objects the session already holds, and options a query cannot apply.
+#include "models.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace chains {
+
+struct Employee;
+struct Phone;
+struct Company {
+  std::int64_t id{};
+  std::string name;
+  retort::Collection<Employee> staff;
+};
+struct Employee {
+  std::int64_t id{};
+  std::string name;
+  std::optional<std::int64_t> company_id;
+  retort::Ref<Company> company;
+  retort::Collection<Phone> phones;
+};
+struct Phone {
+  std::int64_t id{};
+  std::string number;
+  std::optional<std::int64_t> employee_id;
+  retort::Ref<Employee> employee;
+};
+
+} // namespace chains
+
+template <> struct retort::Model<chains::Company> {
+  static constexpr auto table = "chain_companies";
+  static constexpr auto fields =
+      fields_of(column("id", &chains::Company::id, primary_key),
+                column("name", &chains::Company::name, String(40)),
+                relationship("staff", &chains::Company::staff, back_populates("company"),
+                             order_by(&chains::Employee::id)));
+};
+
+template <> struct retort::Model<chains::Employee> {
+  static constexpr auto table = "chain_employees";
+  static constexpr auto fields = fields_of(
+      column("id", &chains::Employee::id, primary_key),
+      column("name", &chains::Employee::name, String(40)),
+      column("company_id", &chains::Employee::company_id, foreign_key("chain_companies.id")),
+      relationship("company", &chains::Employee::company, back_populates("staff")),
+      relationship("phones", &chains::Employee::phones, back_populates("employee"),
+                   order_by(&chains::Phone::id)));
+};
+
+template <> struct retort::Model<chains::Phone> {
+  static constexpr auto table = "chain_phones";
+  static constexpr auto fields = fields_of(
+      column("id", &chains::Phone::id, primary_key),
+      column("number", &chains::Phone::number, String(40)),
+      column("employee_id", &chains::Phone::employee_id, foreign_key("chain_employees.id")),
+      relationship("employee", &chains::Phone::employee, back_populates("phones")));
+};
+
+using namespace retort;
+using namespace chains;
+
+namespace {
+
+// 4 companies, 3 employees each, 2 phones each.
+void make_companies() {
+  Session session(conformance::engine());
+  for (int c = 0; c < 4; ++c) {
+    auto company = session.add(Company{.name = "c" + std::to_string(c)});
+    for (int e = 0; e < 3; ++e) {
+      auto employee = std::make_shared<Employee>(Employee{.name = "e" + std::to_string(e)});
+      company->staff.push_back(employee);
+      for (int p = 0; p < 2; ++p)
+        employee->phones.push_back(std::make_shared<Phone>(Phone{.number = std::to_string(p)}));
+    }
+  }
+  session.commit();
+}
+
+// Reads every company's staff and phones, checking the shape and the back references.
+void check_companies(const std::vector<std::shared_ptr<Company>>& companies) {
+  REQUIRE(companies.size() == 4);
+  for (const auto& company : companies) {
+    REQUIRE(company->staff.size() == 3);
+    for (const auto& employee : company->staff) {
+      CHECK(employee->company.get() == company);
+      REQUIRE(employee->phones.size() == 2);
+      CHECK(employee->phones[0]->number == "0");
+      CHECK(employee->phones[1]->employee.get() == employee);
+    }
+  }
+}
+
+} // namespace
+
+TEST_CASE("test_selectin_relations.py::ChainedChunkingTest::test_chained_selectinload (three "
+          "statements for two levels)",
+          "[orm][loading][statements]") {
+  conformance::FreshSchema schema;
+  make_companies();
+  Session session(conformance::engine());
+  conformance::StatementCounter counter;
+  auto companies = session.query<Company>()
+                       .options(selectinload(&Company::staff).selectinload(&Employee::phones))
+                       .order_by(col(&Company::id))
+                       .all();
+  CHECK(counter.count() == 3); // companies, staff, phones: not one per employee
+  check_companies(companies);
+  CHECK(counter.count() == 3); // nothing lazy-loaded afterwards
+}
+
+TEST_CASE("chained joinedload: two levels in one statement", "[orm][loading][statements]") {
+  conformance::FreshSchema schema;
+  make_companies();
+  Session session(conformance::engine());
+  conformance::StatementCounter counter;
+  auto companies = session.query<Company>()
+                       .options(joinedload(&Company::staff).joinedload(&Employee::phones))
+                       .order_by(col(&Company::id))
+                       .all();
+  CHECK(counter.count() == 1);
+  check_companies(companies); // companies uniquified, collections not repeated
+  CHECK(counter.count() == 1);
+}
+
+TEST_CASE("test_selectin_relations.py::TestExistingRowPopulation::test_o2m (joined then "
+          "selectin)",
+          "[orm][loading][statements]") {
+  conformance::FreshSchema schema;
+  make_companies();
+  Session session(conformance::engine());
+  conformance::StatementCounter counter;
+  auto companies = session.query<Company>()
+                       .options(joinedload(&Company::staff).selectinload(&Employee::phones))
+                       .order_by(col(&Company::id))
+                       .all();
+  CHECK(counter.count() == 2);
+  check_companies(companies);
+  CHECK(counter.count() == 2);
+}
+
+TEST_CASE("chained options: selectin then joined, and from a many-to-one",
+          "[orm][loading][statements]") {
+  conformance::FreshSchema schema;
+  make_companies();
+  {
+    Session session(conformance::engine());
+    conformance::StatementCounter counter;
+    auto companies = session.query<Company>()
+                         .options(selectinload(&Company::staff).joinedload(&Employee::phones))
+                         .order_by(col(&Company::id))
+                         .all();
+    check_companies(companies);
+    CHECK(counter.count() == 3); // the joined step after a selectin step is a SELECT too
+  }
+  Session session(conformance::engine());
+  conformance::StatementCounter counter;
+  auto phones = session.query<Phone>()
+                    .options(selectinload(&Phone::employee).selectinload(&Employee::company))
+                    .all();
+  REQUIRE(phones.size() == 24);
+  for (const auto& phone : phones)
+    CHECK(phone->employee->company->name.size() == 2);
+  CHECK(counter.count() == 3);
+}
+
+TEST_CASE("test_selectin_relations.py::LoadOnExistingTest::test_load_two_levels_collection_to_"
+          "collection",
+          "[orm][loading]") {
+  conformance::FreshSchema schema;
+  make_companies();
+  Session session(conformance::engine());
+  auto first = session.query<Company>()
+                   .options(selectinload(&Company::staff))
+                   .order_by(col(&Company::id))
+                   .first();
+  REQUIRE(first);
+  auto employee = first->staff[0];
+  CHECK_FALSE(employee->phones.loaded());
+  session.query<Company>()
+      .options(selectinload(&Company::staff).selectinload(&Employee::phones))
+      .order_by(col(&Company::id))
+      .first();
+  CHECK(employee->phones.loaded());
+  CHECK(employee->phones.size() == 2);
+}
+
+TEST_CASE("a loader option the query cannot apply is an error", "[orm][loading][errors]") {
+  conformance::FreshSchema schema;
+  make_companies();
+  Session session(conformance::engine());
+  // Not an entity of the query.
+  CHECK_THROWS_AS(session.query<Company>().options(selectinload(&Employee::phones)).all(),
+                  ArgumentError);
+  // Nothing loads the staff, so nothing could load their phones.
+  CHECK_THROWS_AS(session.query<Company>()
+                      .options(lazyload(&Company::staff).selectinload(&Employee::phones))
+                      .all(),
+                  ArgumentError);
+  CHECK_THROWS_AS(session.query<Company>()
+                      .options(raiseload(&Company::staff).selectinload(&Employee::phones))
+                      .all(),
+                  ArgumentError);
+}
+
+TEST_CASE("test_selectin_relations.py::EagerTest::test_many_to_one on objects the session holds "
+          "(expired by commit)",
+          "[orm][loading][statements]") {
+  conformance::FreshSchema schema;
+  Session session(conformance::engine());
+  auto ann = session.add(models::User{.name = "ann"});
+  auto bob = session.add(models::User{.name = "bob"});
+  ann->addresses.push_back(std::make_shared<models::Address>(models::Address{.email = "a@x"}));
+  bob->addresses.push_back(std::make_shared<models::Address>(models::Address{.email = "b@x"}));
+  session.commit(); // everything expired, still in the session
+  auto addresses = session.query<models::Address>()
+                       .options(selectinload(&models::Address::user))
+                       .order_by(col(&models::Address::id))
+                       .all();
+  REQUIRE(addresses.size() == 2);
+  conformance::StatementCounter counter;
+  CHECK(addresses[0]->user.loaded());
+  CHECK(addresses[0]->user.get() == ann);
+  CHECK(addresses[1]->user.get() == bob);
+  CHECK(counter.count() == 0);
+}
