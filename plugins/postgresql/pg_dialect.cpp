@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <limits>
 
 namespace retort::pg {
 
@@ -131,6 +133,31 @@ public:
   void render_placeholder(std::string& out, std::size_t position) const override {
     out += '$';
     out += std::to_string(position);
+  }
+
+  // PostgreSQL infers a parameter's type from the SQL around it, and falls back to "unknown"
+  // (text-like) where nothing says: `$1 + 1` is then ambiguous (42725), CASE branches and
+  // recursive CTE terms become text, `pages * $1` becomes an integer and rejects 1.5. So numbers,
+  // booleans and bytes say what they are, as the same literal written in SQL would: an integer
+  // is int4 when it fits (so that integer-taking functions such as substr() accept it) and int8
+  // otherwise, a real float8. Text and NULL stay unknown: text also carries dates, times,
+  // numerics and whatever else the column it meets decides.
+  std::string_view parameter_cast(const Value& value) const override {
+    switch (value.kind()) {
+    case ValueKind::integer: {
+      const std::int64_t v = value.as_int();
+      return v >= std::numeric_limits<std::int32_t>::min() &&
+                     v <= std::numeric_limits<std::int32_t>::max()
+                 ? "::int4"
+                 : "::int8";
+    }
+    case ValueKind::real: return "::float8";
+    case ValueKind::boolean: return "::bool";
+    case ValueKind::blob: return "::bytea";
+    case ValueKind::text:
+    case ValueKind::null: return {};
+    }
+    return {};
   }
 
   std::string type_name(const SqlType& type) const override {

@@ -225,12 +225,31 @@ private:
     key_->put(s);
   }
 
-  void placeholder(const Value& v) {
+  // `typed`: the value's type is not implied by a column it is assigned to, so the dialect may
+  // cast it (see SqlDialect::parameter_cast()).
+  void placeholder(const Value& v, bool typed = true) {
     params_.push_back(v);
-    if (key_)
-      key_->put('\x02');
-    else
+    const std::string_view cast = typed ? d_.parameter_cast(v) : std::string_view();
+    if (!key_) {
       d_.render_placeholder(*sql_, params_.size() + borrowed_.size());
+      sql_->append(cast);
+      return;
+    }
+    key_->put('\x02');
+    if (cast.empty()) return;
+    key_->put('\x06');
+    put_length(cast.size());
+    key_->put(cast);
+  }
+
+  // A value assigned to a column (INSERT VALUES, UPDATE SET): a bare parameter takes the
+  // column's type, as an uncast one does in every dialect.
+  void assigned(const Expr& e) {
+    const ExprNode& n = need(e, "expression");
+    if (n.kind == ExprKind::bind)
+      placeholder(as<BindNode>(n).value, false);
+    else
+      expr(e);
   }
 
   // Plain-value rows: their shape is only the row count (the width is the column list's), so
@@ -657,7 +676,7 @@ private:
           kw(r == rows.begin ? "(" : ", (");
           for (std::size_t c = 0; c < width; ++c) {
             if (c) kw(", ");
-            expr(n.cells[r * width + c]);
+            assigned(n.cells[r * width + c]);
           }
           kw(")");
         }
@@ -701,7 +720,7 @@ private:
       if (i) kw(", ");
       ident(set[i].first);
       kw(" = ");
-      expr(set[i].second);
+      assigned(set[i].second);
     }
   }
 

@@ -37,6 +37,8 @@ bool needs_quoting(std::string_view id) {
 
 SqlDialect::~SqlDialect() = default;
 
+std::string_view SqlDialect::parameter_cast(const Value&) const { return {}; }
+
 std::string SqlDialect::type_name(const SqlType& type) const {
   switch (type.kind) {
   case TypeKind::integer: return "INTEGER";

@@ -27,6 +27,14 @@ public:
   /// Appends the placeholder of the 1-based parameter `position` ("?" or "$1").
   virtual void render_placeholder(std::string& out, std::size_t position) const = 0;
 
+  /// What follows the placeholder of a bound parameter in an expression, e.g. "::int4": the
+  /// cast that tells a database which infers parameter types from the SQL around them
+  /// (PostgreSQL) the value's type where that SQL does not say it (`$1 + 1`, CASE branches,
+  /// function arguments). Empty, the default, for none. It must depend only on the value's
+  /// kind and magnitude: it is part of the statement's shape. Not asked where a value is
+  /// assigned to a column (INSERT VALUES, UPDATE SET): the column's type decides there.
+  virtual std::string_view parameter_cast(const Value& value) const;
+
   /// The DDL name of `type`, e.g. "VARCHAR(50)". The default spells the SQL standard's names
   /// (INTEGER, VARCHAR(n), NUMERIC(p, s), DOUBLE PRECISION, TIMESTAMP [WITH TIME ZONE], BLOB);
   /// a dialect overrides it for the kinds it spells otherwise and defers to it for the rest.
