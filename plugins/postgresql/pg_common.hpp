@@ -118,8 +118,10 @@ std::exception_ptr make_database_error(const std::string& sqlstate, std::string 
 /// Parameters encoded for libpq: text format, except bytes in binary format.
 class Params {
 public:
-  /// Encodes `params`; the values are copied, so they need not outlive this object.
-  void assign(std::span<const Value> params);
+  /// Encodes `params`; the values are copied, so they need not outlive this object. Text with
+  /// a NUL byte is a DataError naming its column in `sql` (or its position), before anything
+  /// is sent.
+  void assign(std::span<const Value> params, const std::string& sql);
   int count() const noexcept { return static_cast<int>(values_.size()); }
   const char* const* values() const noexcept { return values_.data(); }
   const int* lengths() const noexcept { return lengths_.data(); }

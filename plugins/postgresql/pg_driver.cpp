@@ -188,7 +188,7 @@ void Statement::bind(std::span<const Value> params) {
                         std::to_string(params.size()) + " given: " + sql_);
   rows_.clear();
   executed_ = false;
-  params_.assign(params);
+  params_.assign(params, sql_);
   bound_ = true;
 }
 
@@ -523,8 +523,8 @@ PGconn* Connection::non_blocking_handle(const std::string& sql) {
 void Connection::send_failed(const std::string& sql) { session_->raise(nullptr, sql); }
 
 void Connection::send_query(const std::string& sql, std::span<const Value> params) {
+  async_params_.assign(params, sql);
   PGconn* conn = non_blocking_handle(sql);
-  async_params_.assign(params);
   if (!PQsendQueryParams(conn, sql.c_str(), async_params_.count(), async_params_.types(),
                          async_params_.values(), async_params_.lengths(), async_params_.formats(),
                          0))
@@ -542,8 +542,8 @@ void Connection::send_prepare(const std::string& name, const std::string& sql) {
 void Connection::send_prepared(const std::string& name, std::span<const Value> params) {
   auto known = prepared_sql_.find(name);
   const std::string sql = known == prepared_sql_.end() ? "EXECUTE " + name : known->second;
+  async_params_.assign(params, sql);
   PGconn* conn = non_blocking_handle(sql);
-  async_params_.assign(params);
   if (!PQsendQueryPrepared(conn, name.c_str(), async_params_.count(), async_params_.values(),
                            async_params_.lengths(), async_params_.formats(), 0))
     send_failed(sql);

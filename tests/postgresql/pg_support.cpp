@@ -2,11 +2,16 @@
 #include "direct_plugin.hpp"
 
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
+#include <vector>
 
 namespace retort::test {
 
@@ -96,6 +101,52 @@ void restart_server(const std::string& base) {
   const std::string command =
       ::geteuid() == 0 ? "cd / && runuser -u postgres -- " + pg_ctl : "cd / && " + pg_ctl;
   REQUIRE(std::system(command.c_str()) == 0);
+}
+
+namespace {
+
+std::string as_postgres(const std::string& command) {
+  return ::geteuid() == 0 ? "cd / && runuser -u postgres -- " + command : "cd / && " + command;
+}
+
+} // namespace
+
+void crash_and_restart_server(const std::string& base, const std::string& extra_options) {
+  const char* port = std::getenv("RETORT_TEST_PG_PORT");
+  REQUIRE(port != nullptr);
+  std::ifstream pid_file(base + "/data/postmaster.pid");
+  long postmaster = 0;
+  pid_file >> postmaster;
+  REQUIRE(postmaster > 0);
+  // Every process of the server dies at once, as in a crash of the machine or the OOM killer:
+  // no backend gets to tell its client anything, the connections just end.
+  std::vector<pid_t> children;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+    std::istringstream rest(line.substr(line.rfind(')') + 1));
+    char state = 0;
+    long parent = 0;
+    rest >> state >> parent;
+    if (parent == postmaster) children.push_back(static_cast<pid_t>(std::stol(line)));
+  }
+  REQUIRE(::kill(static_cast<pid_t>(postmaster), SIGKILL) == 0);
+  for (pid_t child : children)
+    ::kill(child, SIGKILL);
+  // The server cannot start while a process of the old one still holds the shared memory, so
+  // the start is tried until it succeeds.
+  const std::string start = "/usr/lib/postgresql/15/bin/pg_ctl -D " + base + "/data -l " + base +
+                            "/server.log -w -t 60 -o \"-p " + port + " -k " + base +
+                            " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+                            " -c full_page_writes=off " +
+                            extra_options + "\" start >/dev/null 2>&1";
+  for (int attempt = 0;; ++attempt) {
+    if (std::system(as_postgres(start).c_str()) == 0) return;
+    REQUIRE(attempt < 50);
+    ::usleep(200'000);
+  }
 }
 
 } // namespace retort::test

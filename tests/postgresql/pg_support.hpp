@@ -45,6 +45,11 @@ Value scalar(DriverConnection& conn, const std::string& sql, const std::vector<V
 void flush_all(NonBlockingConnection& nb);
 /// Restarts the tests/pg-server.sh server whose directory is `base` (pg_ctl restart -m fast).
 void restart_server(const std::string& base);
+/// Kills the server's postmaster and its backends with SIGKILL (a crash: no shutdown, no
+/// checkpoint, no word to any client), and starts it again on the same port with
+/// tests/pg-server.sh's settings plus `extra_options` (e.g. "-c synchronous_commit=on -c
+/// fsync=on").
+void crash_and_restart_server(const std::string& base, const std::string& extra_options = "");
 
 /// Waits until the next result is available without blocking, then returns it (or nullptr).
 std::unique_ptr<NonBlockingResult> await_result(NonBlockingConnection& nb);
