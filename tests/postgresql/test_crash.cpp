@@ -1,6 +1,9 @@
-// A PostgreSQL crash (the postmaster killed with SIGKILL) under a pooled engine: the connections
-// the pool holds are dead, whatever their last session ended with (an unawaited ROLLBACK, a
-// COMMIT), and new sessions, blocking or async, must not be handed one of them.
+// A PostgreSQL crash (every server process killed with SIGKILL) under a pooled engine: the
+// connections the pool holds are dead, whatever their last session ended with (an unawaited
+// ROLLBACK, a COMMIT), and new sessions, blocking or async, must not be handed one of them. And a
+// crash while a flush or a COMMIT is in flight (held there by a trigger that sleeps) leaves all
+// of the transaction or nothing, with synchronous_commit=on a commit that returned is durable,
+// and the pool is sound afterwards.
 #include <utility> // before Asio (TOOLCHAIN.md: awaitable.hpp needs std::exchange)
 
 #include "pg_support.hpp"
@@ -15,9 +18,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <chrono>
 #include <cstdlib>
+#include <future>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace crash_test {
@@ -74,15 +80,16 @@ void fill_pool(Engine& engine) {
   }
 }
 
-// Sessions at once, as many as the pool holds: the failures among their first queries.
-int failing_sessions(Engine& engine) {
+// Sessions at once, as many as the pool holds: the failures among their first queries, which
+// count the table's rows (`expected`).
+int failing_sessions(Engine& engine, std::int64_t expected = pool_size / 2) {
   int failures = 0;
   std::vector<std::unique_ptr<Session>> sessions;
   for (int i = 0; i < pool_size; ++i) {
     sessions.push_back(std::make_unique<Session>(engine));
     try {
       const auto rows = sessions.back()->query<Item>().count();
-      CHECK(rows == pool_size / 2);
+      CHECK(rows == expected);
     } catch (const OperationalError& e) {
       UNSCOPED_INFO("session " << i << ": " << e.what());
       ++failures;
@@ -126,6 +133,59 @@ template <typename Task> auto run(Task task) {
   return future.get();
 }
 
+// Makes an INSERT of a row named 'slow' sleep in a trigger (BEFORE INSERT), or, `at_commit`,
+// every transaction that inserted one sleep at its COMMIT (a deferred constraint trigger), so
+// that the server can be killed while that statement or that COMMIT is in flight.
+void add_slow_trigger(Engine& engine, bool at_commit) {
+  Connection connection = engine.connect();
+  connection.execute_ddl("CREATE OR REPLACE FUNCTION crash_sleep() RETURNS trigger AS $$ BEGIN "
+                         "PERFORM pg_sleep(30); RETURN NEW; END $$ LANGUAGE plpgsql");
+  if (at_commit)
+    connection.execute_ddl("CREATE CONSTRAINT TRIGGER crash_slow AFTER INSERT ON crash_items "
+                           "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.name = 'slow') "
+                           "EXECUTE FUNCTION crash_sleep()");
+  else
+    connection.execute_ddl("CREATE TRIGGER crash_slow BEFORE INSERT ON crash_items FOR EACH ROW "
+                           "WHEN (NEW.name = 'slow') EXECUTE FUNCTION crash_sleep()");
+}
+
+// Waits until some backend sleeps in the trigger.
+void wait_for_sleeper() {
+  auto watcher = test::pg_connect();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (test::scalar(*watcher, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = "
+                                "'PgSleep'")
+             .as_int() == 0) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::int64_t count_items(Engine& engine, const char* name) {
+  Session session(engine);
+  return session.query<Item>().filter(col(&Item::name) == std::string(name)).count();
+}
+
+// A session commits `rows` new items (the one in the middle named 'slow') on a thread of its
+// own; the server is killed while that commit is held in the trigger, then started again with
+// synchronous_commit=on. Returns whether the commit reported success.
+bool crash_during_commit(Engine& engine, const char* base, int rows) {
+  auto commit = std::async(std::launch::async, [&engine, rows] {
+    Session session(engine);
+    for (int i = 0; i < rows; ++i)
+      session.add(Item{.name = i == rows / 2 ? "slow" : "batch"});
+    try {
+      session.commit();
+      return true;
+    } catch (const OperationalError&) {
+      return false;
+    }
+  });
+  wait_for_sleeper();
+  test::crash_and_restart_server(base, "-c synchronous_commit=on -c fsync=on");
+  return commit.get();
+}
+
 const char* server_base() {
   const char* base = std::getenv("RETORT_TEST_PG_BASE");
   if (base == nullptr)
@@ -166,4 +226,45 @@ TEST_CASE("crash: no async session is handed a connection the crash killed",
   CHECK(run(failing_sessions_async(engine)) == 0);
   CHECK(engine.pool().status().discarded >= pool_size);
   CHECK(run(failing_sessions_async(engine)) == 0);
+}
+
+TEST_CASE("crash: mid-flush and mid-commit, all or nothing, durable once committed",
+          "[postgresql][crash]") {
+  REQUIRE_PG_SERVER();
+  const char* base = server_base();
+  if (base == nullptr) return;
+  constexpr int rows = 200;
+  for (const bool at_commit : {false, true}) {
+    INFO((at_commit ? "killed while COMMIT is in flight" : "killed while the flush is in flight"));
+    Engine engine = pooled_engine();
+    create_table(engine);
+    // Committed before the crash (synchronous_commit=on for this engine): must survive it.
+    {
+      Session session(engine);
+      for (int i = 0; i < rows; ++i)
+        session.add(Item{.name = "durable"});
+      session.commit();
+    }
+    add_slow_trigger(engine, at_commit);
+    fill_pool(engine); // idle connections that the crash kills too
+
+    const bool reported_committed = crash_during_commit(engine, base, rows);
+    // The commit never completed, so it must not have reported success, and nothing of it stays.
+    CHECK_FALSE(reported_committed);
+    CHECK(count_items(engine, "batch") + count_items(engine, "slow") == 0);
+    CHECK(count_items(engine, "durable") == rows);
+    CHECK(count_items(engine, "kept") == pool_size / 2);
+    // The pool is sound: every session after the crash works, on fresh connections.
+    CHECK(failing_sessions(engine, rows + pool_size / 2) == 0);
+    {
+      Connection connection = engine.connect();
+      connection.execute_ddl("DROP TRIGGER crash_slow ON crash_items");
+    }
+    Session session(engine);
+    session.add(Item{.name = "after"});
+    session.commit();
+    CHECK(count_items(engine, "after") == 1);
+  }
+  // Back to the test server's usual settings for the tests that follow.
+  test::crash_and_restart_server(base);
 }
