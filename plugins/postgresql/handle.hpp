@@ -1,22 +1,17 @@
-// Pieces shared by the blocking and the non-blocking side of the PostgreSQL driver: the
-// connection state, error translation, parameter encoding and typed reading of text results.
+// The state of one libpq connection, shared by the connection and its statements, and what
+// reading a request's answer needs on both the blocking and the non-blocking side.
 #pragma once
-
-#include <retort/core/value.hpp>
 
 #include <libpq-fe.h>
 
-#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
-#include <span>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
-namespace retort::pg {
+namespace retort::postgresql {
 
 /// Frees a PGresult.
 struct ResultDeleter {
@@ -27,12 +22,12 @@ using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
 /// The state of one libpq connection, shared by the connection and its statements so that a
 /// statement outliving its connection finds the handle closed instead of dangling.
-class Session {
+class PgHandle {
 public:
-  Session(PGconn* conn, std::string password) noexcept;
-  ~Session();
-  Session(const Session&) = delete;
-  Session& operator=(const Session&) = delete;
+  PgHandle(PGconn* conn, std::string password) noexcept;
+  ~PgHandle();
+  PgHandle(const PgHandle&) = delete;
+  PgHandle& operator=(const PgHandle&) = delete;
 
   /// The handle; nullptr once closed.
   PGconn* conn() const noexcept { return conn_; }
@@ -111,83 +106,10 @@ private:
   std::vector<std::string> forgotten_;
 };
 
-/// The typed DatabaseError for SQLSTATE `sqlstate` (DB-API classes; table in README.md).
-std::exception_ptr make_database_error(const std::string& sqlstate, std::string message,
-                                       std::string sql);
+/// True when `result` reports a completed command or query.
+bool completed(const PGresult* result);
+/// Sends BEGIN inside the current pipeline (a deferred transaction start riding along with the
+/// statement that needs it).
+bool queue_begin(PGconn* conn);
 
-/// Parameters encoded for libpq: text format, except bytes in binary format.
-class Params {
-public:
-  /// Encodes `params`; the values are copied, so they need not outlive this object. Text with
-  /// a NUL byte is a DataError naming its column in `sql` (or its position), before anything
-  /// is sent.
-  void assign(std::span<const Value> params, const std::string& sql);
-  int count() const noexcept { return static_cast<int>(values_.size()); }
-  const char* const* values() const noexcept { return values_.data(); }
-  const int* lengths() const noexcept { return lengths_.data(); }
-  const int* formats() const noexcept { return formats_.data(); }
-  /// Type OIDs for unnamed statements: 0 (inferred by the server) except bytea for bytes.
-  const Oid* types() const noexcept { return types_.data(); }
-
-private:
-  std::string arena_;
-  std::vector<std::size_t> offsets_;
-  std::vector<const char*> values_;
-  std::vector<int> lengths_;
-  std::vector<int> formats_;
-  std::vector<Oid> types_;
-};
-
-/// Typed access to the rows of a text-format PGresult, walked row by row.
-class Rows {
-public:
-  /// Takes `result` (may be null: no rows, no columns) and positions before the first row.
-  void reset(ResultPtr result, std::string* sql_for_errors);
-  /// Drops the result.
-  void clear() noexcept;
-  /// Rewinds to before the first row.
-  void rewind() noexcept { row_ = -1; }
-  /// Advances; true while a row is current.
-  bool next() noexcept {
-    if (row_ < rows_) ++row_;
-    return row_ < rows_;
-  }
-  const PGresult* result() const noexcept { return result_.get(); }
-  int rows() const noexcept { return rows_; }
-
-  int column_count() const noexcept;
-  std::string_view column_name(int i) const;
-  bool is_null(int i) const;
-  std::int64_t get_int64(int i) const;
-  double get_double(int i) const;
-  std::string_view get_text(int i) const;
-  std::span<const std::byte> get_blob(int i) const;
-  bool get_bool(int i) const;
-  Value get_value(int i) const;
-  std::int64_t rows_affected() const;
-
-private:
-  // Every cell read checks its position: inline, against counts kept from reset(), since a
-  // libpq call per check cost more than reading the cell.
-  void check_cell(int i) const {
-    if (row_ < 0 || row_ >= rows_ || i < 0 || i >= columns_) bad_position(i);
-  }
-  [[noreturn]] void bad_position(int i) const;
-  [[noreturn]] void bad_cell(int i, const char* wanted) const;
-  Oid type_of(int i) const noexcept { return types_[static_cast<std::size_t>(i)]; }
-
-  ResultPtr result_;
-  int rows_ = 0;
-  int row_ = -1;
-  int columns_ = 0;
-  // Column type OIDs, read once per result instead of once per cell.
-  std::vector<Oid> types_;
-  std::string* sql_ = nullptr;
-  // Decoded bytea per column, valid until the next row, like the text it came from.
-  mutable std::vector<Blob> blobs_;
-};
-
-/// Decodes PostgreSQL's hex bytea output ("\x0a1b...") or the legacy escape format.
-Blob decode_bytea(std::string_view text);
-
-} // namespace retort::pg
+} // namespace retort::postgresql
