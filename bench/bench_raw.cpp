@@ -245,6 +245,19 @@ void bulk_update(Lite& lite, const std::string& /*variant: rows only*/) {
   lite.exec("COMMIT");
 }
 
+// core_update: a prepared UPDATE per (id, q), one transaction.
+void core_update(Lite& lite, const std::vector<std::pair<std::int32_t, std::int32_t>>& input,
+                 const std::string& /*variant: rows only*/) {
+  lite.exec("BEGIN");
+  auto update = prepare(lite, "UPDATE customer SET q = ? WHERE id = ?");
+  for (const auto& [id, q] : input) {
+    sqlite3_bind_int(update.get(), 1, q);
+    sqlite3_bind_int(update.get(), 2, id);
+    step_done(lite, update.get());
+  }
+  lite.exec("COMMIT");
+}
+
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
 
@@ -555,6 +568,39 @@ void bulk_update(Pg& pg, const std::string& variant) {
   pg.exec("COMMIT");
 }
 
+// core_update: a prepared UPDATE per (id, q), one round trip each ("rows") or `chunk` per
+// pipeline sync ("pipeline"), one transaction.
+void core_update(Pg& pg, const std::vector<std::pair<std::int32_t, std::int32_t>>& input,
+                 const std::string& variant) {
+  pg.exec("BEGIN");
+  pg.prepare("upd", "UPDATE customer SET q = $1 WHERE id = $2", 2);
+  Params params;
+  if (variant == "rows") {
+    for (const auto& [id, q] : input) {
+      params.clear();
+      params.add(q);
+      params.add(id);
+      pg.run("upd", params.count(), params.values());
+    }
+  } else if (variant == "pipeline") {
+    if (!PQenterPipelineMode(pg.conn())) pg.fail("pipeline mode");
+    for (std::size_t at = 0; at < input.size(); at += chunk) {
+      const std::size_t rows = std::min<std::size_t>(chunk, input.size() - at);
+      pg_pipeline(
+          pg, "upd", rows,
+          [&](std::size_t k, Params& p) {
+            p.add(input[at + k].second);
+            p.add(input[at + k].first);
+          },
+          [](std::size_t, const PGresult*) {});
+    }
+    if (!PQexitPipelineMode(pg.conn())) pg.fail("exit pipeline mode");
+  } else {
+    throw std::runtime_error("unknown core_update variant " + variant);
+  }
+  pg.exec("COMMIT");
+}
+
 // Reads the row of key select_key(k, n) for each k below small_n, one prepared statement
 // execution each (no transaction: the raw program needs none).
 void select_each(Pg& pg, const Args& a, std::vector<Customer>& got) {
@@ -624,6 +670,11 @@ template <typename Db> Report run_workload(Db& db, const Args& a) {
   } else if (w == "bulk_update") {
     prefill(db, a.n);
     clock.time([&] { bulk_update(db, a.variant); });
+    r.table = table_checksum(db, r.rows);
+  } else if (w == "core_update") {
+    prefill(db, a.n);
+    const auto input = bench::make_updates(a.n);
+    clock.time([&] { core_update(db, input, a.variant); });
     r.table = table_checksum(db, r.rows);
   } else {
     throw std::runtime_error("unknown workload " + w);

@@ -6,6 +6,7 @@
 
 #include <retort/orm.hpp>
 #include <retort/plugin/create_engine.hpp>
+#include <retort/sql/bindparam.hpp>
 #include <retort/sql/compiler.hpp>
 #include <retort/sql/insert.hpp>
 #include <retort/sql/select.hpp>
@@ -245,6 +246,36 @@ Report core_insert(const Engine& engine, const Args& a) {
   return r;
 }
 
+// q = 10 i + 1 for every row i, one UPDATE through the Core with a parameter set per row
+// (executemany), or ("per_row") a statement built and executed per row, as without it.
+Report core_update(const Engine& engine, const Args& a) {
+  prefill(engine, a.n);
+  Report r;
+  const auto input = bench::make_updates(a.n);
+  if (a.variant != "default" && a.variant != "per_row")
+    throw std::runtime_error("core_update variants: default or per_row");
+  const Table& t = customers();
+  bench::Stopwatch clock;
+  clock.time([&] {
+    Connection conn = engine.connect();
+    if (a.variant == "per_row") {
+      Transaction tx = conn.begin();
+      for (const auto& [id, q] : input)
+        conn.execute(update(t).set("q", q).where(t.c("id") == id)).close();
+      tx.commit();
+      return;
+    }
+    ParameterSets sets({"id", "q"});
+    sets.reserve(input.size());
+    for (const auto& [id, q] : input)
+      sets.add({id, q});
+    conn.execute(update(t).set("q", bindparam("q")).where(t.c("id") == bindparam("id")), sets);
+  });
+  r.seconds = clock.seconds();
+  r.table = table_checksum(engine, r.rows);
+  return r;
+}
+
 Report core_select(const Engine& engine, const Args& a) {
   prefill(engine, a.n);
   Report r;
@@ -279,6 +310,7 @@ Report run(const Args& a) {
   if (w == "bulk_update") return bulk_update(engine, a);
   if (w == "core_insert") return core_insert(engine, a);
   if (w == "core_select") return core_select(engine, a);
+  if (w == "core_update") return core_update(engine, a);
   throw std::runtime_error("unknown workload " + w);
 }
 

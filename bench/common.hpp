@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <sys/resource.h>
+#include <utility>
 #include <vector>
 
 namespace bench {
@@ -29,6 +30,15 @@ struct Customer {
 inline Customer make_customer(std::int32_t i, std::int32_t id = 0) {
   return Customer{id, "customer name " + std::to_string(i),
                   "customer description " + std::to_string(i), 10 * i, 20 * i};
+}
+
+/// core_update's input: (id, new q) for rows 1..n, q = 10 i + 1 (bulk_update's result).
+inline std::vector<std::pair<std::int32_t, std::int32_t>> make_updates(std::int32_t n) {
+  std::vector<std::pair<std::int32_t, std::int32_t>> out;
+  out.reserve(static_cast<std::size_t>(n));
+  for (std::int32_t i = 1; i <= n; ++i)
+    out.emplace_back(i, 10 * i + 1);
+  return out;
 }
 
 /// Rows 1..n without keys: the input of every insert workload, built before the clock starts so

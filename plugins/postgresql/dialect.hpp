@@ -39,6 +39,9 @@ public:
   // statement and libpq (up to at least 15) drops the connection ("lost synchronization") on a
   // ParameterDescription message over 30000 bytes: 4 + 2 + 4 * n <= 30000.
   std::size_t max_bound_parameters() const override { return 7498; }
+
+  // || binds looser than arithmetic, as the standard has it: a || b + c is a || (b + c).
+  bool concat_needs_parentheses_with_arithmetic() const override { return false; }
 };
 
 } // namespace retort::postgresql

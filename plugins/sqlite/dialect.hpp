@@ -26,6 +26,8 @@ public:
   std::string has_table_sql() const override;
   bool supports_alter_add_constraint() const override { return false; }
   bool supports_on_conflict() const override { return on_conflict_; }
+  bool upsert_select_needs_where() const override { return true; }
+  bool concat_needs_parentheses_with_arithmetic() const override { return true; }
 
 private:
   bool returning_;

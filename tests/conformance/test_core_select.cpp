@@ -137,6 +137,10 @@ TEST_CASE("arithmetic, concatenation and functions", "[core][select]") {
   CHECK(p.one<std::optional<int>>(p.c("age") + 1, 3) == std::nullopt);
   CHECK(p.one<std::optional<std::string>>(p.c("name").concat(p.c("city")), 4) == std::nullopt);
   CHECK(p.one<std::string>(func("replace", p.c("name"), "n", "N")) == "aNN");
+  // || mixed with arithmetic means what the expression tree says, whatever the dialect's
+  // precedence of || (SQLite binds it tightest, PostgreSQL looser than +).
+  CHECK(p.one<std::string>(p.c("name").concat(cast(p.c("age") + 1, String(10)))) == "ann31");
+  CHECK(p.one<std::string>(p.c("name").concat(p.c("age") * 2)) == "ann60");
 }
 
 TEST_CASE("aggregates: count, sum, min, max, avg", "[core][select]") {

@@ -21,7 +21,7 @@ if ! "${cxx[@]}" "${flags[@]}" "$source"; then
   echo "FAIL: the well-typed control does not compile"
   exit 1
 fi
-for variant in 1 2 3; do
+for variant in 1 2 3 4 5; do
   log=$("${cxx[@]}" "${flags[@]}" -DRETORT_EXPECT_COMPILE_ERROR=$variant "$source" 2>&1)
   if [ $? -eq 0 ]; then
     echo "FAIL: ill-typed variant $variant compiled"

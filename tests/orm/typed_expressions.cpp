@@ -23,6 +23,13 @@ int main() {
   retort::Expr ok = col(&Person::age) < 30 && col(&Person::name) == "x" &&
                     col(&Person::age) == std::nullopt && col(&Person::id) + 1 > col(&Person::age);
   (void)ok;
+  // Placeholders: typed ones are checked like values; an untyped one takes the other side's
+  // type.
+  retort::Expr params = col(&Person::age) > retort::bindparam<int>("min") &&
+                        col(&Person::name) == retort::bindparam("name") &&
+                        col(&Person::id) + retort::bindparam("step") > 3 &&
+                        retort::bindparam<std::string>("n") == col(&Person::name);
+  (void)params;
 #if RETORT_EXPECT_COMPILE_ERROR == 1
   retort::Expr wrong = col(&Person::age) < "30"; // an integer column compared with text
   (void)wrong;
@@ -31,6 +38,12 @@ int main() {
   (void)wrong;
 #elif RETORT_EXPECT_COMPILE_ERROR == 3
   retort::Expr wrong = col(&Person::name) + 1; // arithmetic on text
+  (void)wrong;
+#elif RETORT_EXPECT_COMPILE_ERROR == 4
+  retort::Expr wrong = col(&Person::name) == retort::bindparam<int>("n"); // text with a number
+  (void)wrong;
+#elif RETORT_EXPECT_COMPILE_ERROR == 5
+  retort::Expr wrong = col(&Person::age) + retort::bindparam<std::string>("n"); // number + text
   (void)wrong;
 #endif
   return 0;

@@ -79,6 +79,11 @@ TEST_CASE("arithmetic and concatenation with precedence", "[expr]") {
   CHECK(where_sql(-(-age()) < 0, pg()) == "-(-users.age) < $1");
   CHECK(where_sql(name().concat("!") == "a!", lite()) == "users.name || ? = ?");
   CHECK(where_sql(name().concat(age() + 1) == "a1", lite()) == "users.name || (users.age + ?) = ?");
+  // Where || binds as the standard has it (looser than arithmetic), a sum inside needs none;
+  // a concatenation inside a sum always does.
+  CHECK(where_sql(name().concat(age() + 1) == "a1", pg()) == "users.name || users.age + $1 = $2");
+  CHECK(where_sql(age() + name().concat("1") == 2, pg()) == "users.age + (users.name || $1) = $2");
+  CHECK(where_sql(age() + name().concat("1") == 2, lite()) == "users.age + (users.name || ?) = ?");
   CHECK(where_sql((age() == 1) == (name() == "x"), lite()) == "(users.age = ?) = (users.name = ?)");
 }
 

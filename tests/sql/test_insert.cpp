@@ -178,6 +178,9 @@ TEST_CASE("upsert: ON CONFLICT DO NOTHING / DO UPDATE", "[insert]") {
                       .on_conflict_do_nothing();
   CHECK(compile(from_sel, lite()).sql == "INSERT INTO users (name) SELECT addresses.email FROM "
                                          "addresses WHERE 1 = 1 ON CONFLICT DO NOTHING");
+  // A dialect that does not ask for it gets no WHERE.
+  CHECK(compile(from_sel, pg()).sql ==
+        "INSERT INTO users (name) SELECT addresses.email FROM addresses ON CONFLICT DO NOTHING");
 }
 
 TEST_CASE("insert validates columns and dialect features", "[insert]") {

@@ -23,6 +23,7 @@ public:
   bool supports_ilike() const override { return false; }
   bool requires_limit_with_offset() const override { return true; }
   bool supports_alter_add_constraint() const override { return false; }
+  bool upsert_select_needs_where() const override { return true; }
   std::size_t max_bound_parameters() const override { return max_params_; }
   std::string has_table_sql() const override {
     return "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?";
@@ -50,6 +51,7 @@ public:
   }
   bool supports_ilike() const override { return true; }
   bool supports_multi_values_insert() const override { return multi_values_; }
+  bool concat_needs_parentheses_with_arithmetic() const override { return false; }
   std::size_t max_bound_parameters() const override { return 65535; }
   void render_literal(std::string& out, const Value& v) const override {
     if (v.kind() != ValueKind::blob) {

@@ -16,6 +16,7 @@
 #include <retort/schema/ddl.hpp>
 #include <retort/schema/metadata.hpp>
 #include <retort/schema/table.hpp>
+#include <retort/sql/bindparam.hpp>
 #include <retort/sql/compiler.hpp>
 #include <retort/sql/delete.hpp>
 #include <retort/sql/dialect.hpp>

@@ -97,11 +97,9 @@ Result Connection::execute_sql(const std::string& sql, std::span<const Value> pa
 
 bool Connection::can_pipeline() const { return state_->driver().non_blocking() != nullptr; }
 
-namespace {
-
 // Drives `run` to its end, waiting with plain poll(): this executor blocks anyway (the async
 // layer waits with Asio instead).
-std::vector<Result> drive(PipelineRun& run) {
+std::vector<Result> drive_pipeline(PipelineRun& run) {
   for (SocketWait wait; (wait = run.pump()) != SocketWait::none;) {
     const short events = wait == SocketWait::read ? POLLIN : (POLLIN | POLLOUT);
     pollfd fd{run.socket(), events, 0};
@@ -111,8 +109,6 @@ std::vector<Result> drive(PipelineRun& run) {
   }
   return run.finish();
 }
-
-} // namespace
 
 PipelineRun Connection::start_pipeline(std::span<const Pipelined> statements) {
   state_->untouched_transaction = false;
@@ -128,7 +124,7 @@ std::vector<Result> Connection::execute_pipeline(std::span<const Pipelined> stat
     return results;
   }
   PipelineRun run = start_pipeline(statements);
-  return drive(run);
+  return drive_pipeline(run);
 }
 
 void Connection::check_top_level(const Transaction& transaction, const char* caller) const {
@@ -150,7 +146,7 @@ void Connection::execute_and_commit(std::span<const Pipelined> statements, Trans
     return;
   }
   PipelineRun run = start_pipeline_and_commit(statements, transaction);
-  auto results = drive(run);
+  auto results = drive_pipeline(run);
   for (std::size_t i = 0; i < results.size(); ++i)
     handle(i, results[i]);
 }

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <retort/engine/engine.hpp>
+#include <retort/engine/pipeline.hpp>
 #include <retort/engine/pool.hpp>
+#include <retort/engine/result.hpp>
 
 #include <algorithm>
 #include <array>
@@ -81,6 +83,9 @@ struct ConnectionState {
   /// busy SQLite one stays open), so the transaction is rolled back or the connection dropped.
   void close_failed_commit() noexcept;
 };
+
+/// Drives a pipeline to its end with poll() and returns its results (PipelineRun::finish()).
+std::vector<Result> drive_pipeline(PipelineRun& run);
 
 /// Logs `sql` and its parameters (the engine's echo).
 void echo_statement(const std::string& sql, std::span<const Value> params);

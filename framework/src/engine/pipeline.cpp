@@ -4,17 +4,13 @@
 #include <retort/core/log.hpp>
 #include <retort/engine/pipeline.hpp>
 #include <retort/engine/transaction.hpp>
+#include <retort/sql/dialect.hpp>
 
 #include <utility>
 
 namespace retort {
 
 namespace {
-
-const std::string& commit_sql() {
-  static const std::string sql = "COMMIT";
-  return sql;
-}
 
 bool failed(ResultStatus status) {
   return status == ResultStatus::error || status == ResultStatus::pipeline_aborted;
@@ -44,7 +40,8 @@ PipelineRun::PipelineRun(PipelineRun&& other) noexcept
       sent_(std::move(other.sent_)), prepared_(std::move(other.prepared_)),
       received_(std::move(other.received_)), commit_error_(std::move(other.commit_error_)),
       next_answer_(other.next_answer_), next_statement_(other.next_statement_),
-      phase_(other.phase_), finished_(other.finished_), sync_error_ended_(other.sync_error_ended_) {
+      failed_statement_(other.failed_statement_), phase_(other.phase_), finished_(other.finished_),
+      sync_error_ended_(other.sync_error_ended_) {
   other.finished_ = true; // the moved-from run owns nothing to clean up
 }
 
@@ -116,6 +113,8 @@ SocketWait PipelineRun::pump() {
   }
 }
 
+const std::string& PipelineRun::commit_sql() const { return state_->engine.dialect().commit_sql(); }
+
 const std::string& PipelineRun::sql_of(Sent kind) const {
   if (kind == Sent::commit) return commit_sql();
   return next_statement_ < statements_.size() ? *statements_[next_statement_].sql : commit_sql();
@@ -135,6 +134,8 @@ void PipelineRun::take(std::unique_ptr<NonBlockingResult> result) {
   if (!result) throw InternalError("pipeline ended early", "", 0, sql);
   phase_ = Phase::end_marker;
   const auto status = result->status();
+  if (kind != Sent::commit && failed(status) && failed_statement_ == npos)
+    failed_statement_ = next_statement_;
   switch (kind) {
   case Sent::prepare:
     if (failed(status)) state_->driver().forget_pipelined_statement(sql);

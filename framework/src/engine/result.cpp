@@ -31,6 +31,7 @@ Result::Result(std::shared_ptr<ConnectionState> connection, DriverStatement* sta
 Result::Result(Result&& other) noexcept
     : connection_(std::move(other.connection_)),
       statement_(std::exchange(other.statement_, nullptr)), owned_(std::move(other.owned_)),
+      rows_before_(std::exchange(other.rows_before_, 0)),
       has_row_(std::exchange(other.has_row_, false)) {}
 
 Result& Result::operator=(Result&& other) noexcept {
@@ -39,6 +40,7 @@ Result& Result::operator=(Result&& other) noexcept {
   connection_ = std::move(other.connection_);
   statement_ = std::exchange(other.statement_, nullptr);
   owned_ = std::move(other.owned_);
+  rows_before_ = std::exchange(other.rows_before_, 0);
   has_row_ = std::exchange(other.has_row_, false);
   return *this;
 }
@@ -64,7 +66,7 @@ Row Result::row() const {
 
 std::int64_t Result::rows_affected() const {
   if (statement_ == nullptr) throw InvalidStateError("the result is closed");
-  return statement_->rows_affected();
+  return rows_before_ + statement_->rows_affected();
 }
 
 std::vector<std::string> Result::columns() const {

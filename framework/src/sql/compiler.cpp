@@ -6,6 +6,7 @@
 #include "nodes.hpp"
 
 #include <retort/core/error.hpp>
+#include <retort/sql/bindparam.hpp>
 #include <retort/sql/compiler.hpp>
 #include <retort/sql/dialect.hpp>
 #include <retort/sql/statement_cache.hpp>
@@ -145,11 +146,15 @@ struct Scratch {
 class Compiler {
 public:
   // Render mode: SQL text into `sql`.
-  Compiler(const SqlDialect& dialect, std::string& sql, std::vector<Value>& params)
-      : d_(dialect), sql_(&sql), params_(params) {}
+  // With `slots`, bindparam() placeholders (and unbound text() names) are recorded there;
+  // without, they are an error.
+  Compiler(const SqlDialect& dialect, std::string& sql, std::vector<Value>& params,
+           std::vector<ParamSlot>* slots = nullptr)
+      : d_(dialect), sql_(&sql), params_(params), slots_(slots) {}
   // Key mode: the statement's shape into `key`.
-  Compiler(const SqlDialect& dialect, KeyBuffer& key, std::vector<Value>& params)
-      : d_(dialect), key_(&key), params_(params) {}
+  Compiler(const SqlDialect& dialect, KeyBuffer& key, std::vector<Value>& params,
+           std::vector<ParamSlot>* slots = nullptr)
+      : d_(dialect), key_(&key), params_(params), slots_(slots) {}
   ~Compiler() {
     if (s_ != &own_) s_->busy = false;
   }
@@ -252,6 +257,16 @@ private:
       expr(e);
   }
 
+  // A placeholder whose value each parameter set gives: NULL stands in for it.
+  void slot(const std::string& name, const std::optional<SqlType>& type) {
+    if (slots_ == nullptr)
+      throw ArgumentError("bindparam '" + name +
+                          "' has no value: execute the statement with parameter sets, "
+                          "connection.execute(statement, sets)");
+    slots_->push_back(ParamSlot{params_.size(), name, type});
+    placeholder(Value());
+  }
+
   // Plain-value rows: their shape is only the row count (the width is the column list's), so
   // the key walk does not visit the values, and neither walk copies them.
   void value_rows(const InsertNode& n, InsertRange rows) {
@@ -320,6 +335,8 @@ private:
     for (int pass = 0;; ++pass) {
       truncate(out_mark);
       params_.resize(param_mark);
+      while (slots_ != nullptr && !slots_->empty() && slots_->back().position >= param_mark)
+        slots_->pop_back();
       borrowed_ = {};
       missing_.clear();
       if (!ctes_.empty()) with_clause();
@@ -464,8 +481,7 @@ private:
     if (!s.where.empty()) {
       kw(" WHERE ");
       criteria(s.where);
-    } else if (force_where) {
-      // SQLite cannot tell INSERT ... SELECT ... ON CONFLICT from a join without a WHERE.
+    } else if (force_where && d_.upsert_select_needs_where()) {
       kw(" WHERE 1 = 1");
     }
     if (!s.group_by.empty()) {
@@ -791,8 +807,9 @@ private:
     const ExprNode& n = need(child, "operand");
     int p = prec(n);
     bool wrap = p < parent || (p == parent && wrap_equal);
-    // SQLite binds || tighter than arithmetic, PostgreSQL looser: always parenthesise a mix.
-    if (parent == prec_concat && (p == prec_additive || p == prec_multiplicative)) wrap = true;
+    if (parent == prec_concat && (p == prec_additive || p == prec_multiplicative) &&
+        d_.concat_needs_parentheses_with_arithmetic())
+      wrap = true;
     if (wrap) kw("(");
     expr(child);
     if (wrap) kw(")");
@@ -803,6 +820,11 @@ private:
     switch (n.kind) {
     case ExprKind::column: column(as<ColumnNode>(n)); return;
     case ExprKind::bind: placeholder(as<BindNode>(n).value); return;
+    case ExprKind::bindparam: {
+      const auto& p = as<BindParamNode>(n);
+      slot(p.name, p.type);
+      return;
+    }
     case ExprKind::null_literal: kw("NULL"); return;
     case ExprKind::unary: unary(as<UnaryNode>(n)); return;
     case ExprKind::binary: binary(as<BinaryNode>(n)); return;
@@ -968,8 +990,12 @@ private:
       const Value* v = nullptr;
       for (const auto& [name, value] : binds)
         if (name == t.names[i]) v = &value;
-      if (!v) throw ArgumentError("text(): no value bound for :" + t.names[i]);
-      placeholder(*v);
+      if (v != nullptr)
+        placeholder(*v);
+      else if (slots_ != nullptr)
+        slot(t.names[i], std::nullopt);
+      else
+        throw ArgumentError("text(): no value bound for :" + t.names[i]);
     }
     raw(t.pieces.back());
   }
@@ -978,6 +1004,7 @@ private:
   std::string* sql_ = nullptr;
   KeyBuffer* key_ = nullptr;
   std::vector<Value>& params_;
+  std::vector<ParamSlot>* slots_ = nullptr;
   std::span<const Value> borrowed_;
   std::size_t borrowed_at_ = 0;
   bool upsert_select_ = false;
@@ -997,6 +1024,7 @@ private:
 struct Collected {
   std::string sql;
   std::vector<Value> params;
+  std::vector<ParamSlot> slots;
   std::span<const Value> borrowed;
   std::size_t borrowed_at = 0;
 
@@ -1027,10 +1055,12 @@ void check_limit(const SqlDialect& d, const Collected& c) {
 }
 
 // Compiles through the cache when there is one: a key walk, and a render walk only on a miss.
-template <typename F> Collected collect(const SqlDialect& d, StatementCache* cache, F&& body) {
+template <typename F>
+Collected collect(const SqlDialect& d, StatementCache* cache, F&& body, bool with_slots = false) {
   Collected result;
+  std::vector<ParamSlot>* slots = with_slots ? &result.slots : nullptr;
   if (cache == nullptr || cache->capacity() == 0) {
-    Compiler c(d, result.sql, result.params);
+    Compiler c(d, result.sql, result.params, slots);
     body(c);
     result.take_borrowed(c);
     check_limit(d, result);
@@ -1042,15 +1072,16 @@ template <typename F> Collected collect(const SqlDialect& d, StatementCache* cac
   key.put(&dp, sizeof dp);
   result.params.reserve(8);
   {
-    Compiler c(d, key, result.params);
+    Compiler c(d, key, result.params, slots);
     body(c);
     result.take_borrowed(c);
   }
   check_limit(d, result);
   if (cache->lookup(key.view(), result.sql)) return result;
   result.params.clear();
+  result.slots.clear();
   {
-    Compiler c(d, result.sql, result.params);
+    Compiler c(d, result.sql, result.params, slots);
     body(c);
     result.take_borrowed(c);
   }
@@ -1189,6 +1220,88 @@ std::size_t max_rows_per_statement(const Insert& stmt, const SqlDialect& dialect
     throw ArgumentError("one row of this insert needs more than " + std::to_string(max) +
                         " bound parameters");
   return (max - fixed) / per_row;
+}
+
+bool fits_one_statement(const Insert& stmt, const SqlDialect& dialect) {
+  const std::size_t rows = stmt.row_count();
+  if (rows <= 1 || stmt.node().query) return true;
+  if (!dialect.supports_multi_values_insert()) return false;
+  const InsertNode& n = stmt.node();
+  const std::size_t max = dialect.max_bound_parameters();
+  if (max == 0) return true;
+  // The common bulk insert (plain values, nothing else bound) needs no walk to decide.
+  if (n.use_values && !n.on_conflict && n.returning.empty()) return rows * insert_width(n) <= max;
+  return rows <= max_rows_per_statement(stmt, dialect);
+}
+
+namespace {
+
+void refuse_returning(const std::vector<Expr>& returning, const char* stmt) {
+  if (!returning.empty())
+    throw ArgumentError(std::string(stmt) +
+                        " with RETURNING cannot run with parameter sets; execute it per set");
+}
+
+CompiledTemplate template_of(Collected&& c) {
+  // Slot positions count owned parameters; the borrowed run (if any) sits before borrowed_at.
+  for (ParamSlot& slot : c.slots)
+    if (slot.position >= c.borrowed_at) slot.position += c.borrowed.size();
+  CompiledTemplate out;
+  out.slots = std::move(c.slots);
+  out.params = std::move(c).all_params();
+  out.sql = std::move(c.sql);
+  return out;
+}
+
+template <typename F>
+CompiledTemplate run_template(const SqlDialect& d, StatementCache* cache, F&& body) {
+  return template_of(collect(d, cache, std::forward<F>(body), true));
+}
+
+// An INSERT without rows, executed with parameter sets: one row of placeholders named like the
+// sets' names, each a column (SQLAlchemy's conn.execute(insert(t), [{...}, ...])).
+InsertNode placeholder_row(const InsertNode& n, std::span<const std::string> names) {
+  InsertNode out = n;
+  out.columns.assign(names.begin(), names.end());
+  out.cells.clear();
+  out.values.clear();
+  out.use_values = false;
+  for (const std::string& name : names) {
+    if (!n.table.columns().empty() && !n.table.has_column(name))
+      throw ArgumentError("insert(): table '" + std::string(n.table.name()) + "' has no column '" +
+                          name + "' (named by the parameter sets)");
+    Expr param = bindparam(name);
+    out.cells.push_back(n.table.has_column(name) ? typed_like(param, n.table.c(name)) : param);
+  }
+  return out;
+}
+
+} // namespace
+
+CompiledTemplate compile_template(const Statement& stmt, const SqlDialect& dialect,
+                                  StatementCache* cache, std::span<const std::string> names) {
+  if (const auto* i = std::get_if<Insert>(&stmt)) {
+    const InsertNode& n = i->node();
+    refuse_returning(n.returning, "insert()");
+    if (n.query || i->row_count() > 0) {
+      InsertRange all{0, i->row_count()};
+      return run_template(dialect, cache, [&](Compiler& c) { c.top_insert(n, all); });
+    }
+    const InsertNode row = placeholder_row(n, names);
+    return run_template(dialect, cache, [&](Compiler& c) { c.top_insert(row, {0, 1}); });
+  }
+  if (const auto* u = std::get_if<Update>(&stmt)) {
+    refuse_returning(u->node().returning, "update()");
+    return run_template(dialect, cache, [&](Compiler& c) { c.top_update(u->node()); });
+  }
+  if (const auto* d = std::get_if<Delete>(&stmt)) {
+    refuse_returning(d->node().returning, "delete_()");
+    return run_template(dialect, cache, [&](Compiler& c) { c.top_delete(d->node()); });
+  }
+  if (const auto* t = std::get_if<TextClause>(&stmt))
+    return run_template(dialect, cache, [&](Compiler& c) { c.top_text(*t); });
+  throw ArgumentError("a SELECT cannot run with parameter sets: its rows would be lost; execute "
+                      "it per set");
 }
 
 std::vector<CompiledSql> compile_batches(const Insert& stmt, const SqlDialect& dialect,

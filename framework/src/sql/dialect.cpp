@@ -39,6 +39,11 @@ SqlDialect::~SqlDialect() = default;
 
 std::string_view SqlDialect::parameter_cast(const Value&) const { return {}; }
 
+const std::string& SqlDialect::commit_sql() const {
+  static const std::string sql = "COMMIT";
+  return sql;
+}
+
 std::string SqlDialect::type_name(const SqlType& type) const {
   switch (type.kind) {
   case TypeKind::integer: return "INTEGER";

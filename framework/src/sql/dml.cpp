@@ -39,6 +39,13 @@ void values_to_cells(InsertNode& n) {
   n.use_values = false;
 }
 
+// A placeholder assigned to a column takes the column's type (see typed_like()).
+Expr typed_for(const FromItem& table, std::string_view column, Expr value) {
+  if (!value.valid() || value.node()->kind != ExprKind::bindparam || !table.has_column(column))
+    return value;
+  return typed_like(value, table.c(column));
+}
+
 std::size_t stored_rows(const InsertNode& n) {
   if (n.columns.empty()) return 0;
   return (n.use_values ? n.values.size() : n.cells.size()) / n.columns.size();
@@ -79,7 +86,7 @@ Insert Insert::values(std::initializer_list<std::pair<std::string_view, Expr>> r
   values_to_cells(n);
   for (const auto& [name, value] : row) {
     detail::need(value, "inserted value");
-    n.cells.push_back(value);
+    n.cells.push_back(typed_for(n.table, name, value));
   }
   return std::move(*this);
 }
@@ -105,8 +112,10 @@ Insert Insert::row(std::vector<Expr> values) && {
   if (values.size() != n.columns.size())
     throw ArgumentError("insert().row(): " + std::to_string(values.size()) + " values for " +
                         std::to_string(n.columns.size()) + " columns");
-  for (const Expr& v : values)
-    detail::need(v, "inserted value");
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    detail::need(values[i], "inserted value");
+    values[i] = typed_for(n.table, n.columns[i], std::move(values[i]));
+  }
   values_to_cells(n);
   n.cells.insert(n.cells.end(), std::make_move_iterator(values.begin()),
                  std::make_move_iterator(values.end()));
@@ -190,6 +199,8 @@ Insert Insert::on_conflict_do_update(std::vector<std::string> index_columns,
 
 std::size_t Insert::row_count() const { return stored_rows(*node_); }
 
+bool Insert::has_returning() const { return !node_->returning.empty(); }
+
 // ---------------------------------------------------------------------------------------------
 // UPDATE
 
@@ -203,6 +214,7 @@ Update Update::set(std::string_view column, Expr value) && {
   UpdateNode& n = mut();
   check_column(n.table, column, "update().set()");
   detail::need(value, "SET value");
+  value = typed_for(n.table, column, std::move(value));
   for (auto& [c, e] : n.set) {
     if (c == column) {
       e = std::move(value);

@@ -29,6 +29,7 @@ void collect_froms(const Expr& e, std::vector<const ColumnNode*>& out) {
     return;
   }
   case ExprKind::bind:
+  case ExprKind::bindparam:
   case ExprKind::null_literal:
   case ExprKind::exists:
   case ExprKind::scalar_select:
@@ -87,6 +88,16 @@ bool is_function_name(std::string_view name) {
   return !start;
 }
 
+Expr typed_like(const Expr& value, const Expr& column) {
+  if (!value.valid() || !column.valid()) return value;
+  if (value.node()->kind != ExprKind::bindparam || column.node()->kind != ExprKind::column)
+    return value;
+  const auto& param = as<BindParamNode>(*value.node());
+  const auto& col = as<ColumnNode>(*column.node());
+  if (param.type || !col.typed) return value;
+  return Expr(std::make_shared<const BindParamNode>(param.name, col.type));
+}
+
 } // namespace detail
 
 namespace {
@@ -139,7 +150,7 @@ Expr Expr::binary(BinaryOp op, const Expr& a, const Expr& b) {
     if (is_null_bind(b)) return make<UnaryNode>(test, a);
     if (is_null_bind(a)) return make<UnaryNode>(test, b);
   }
-  return make<BinaryNode>(op, a, b);
+  return make<BinaryNode>(op, typed_like(a, b), typed_like(b, a));
 }
 
 Expr Expr::unary(UnaryOp op, const Expr& a) {

@@ -47,6 +47,14 @@ struct BindNode : ExprNode {
   Value value;
 };
 
+// A named placeholder filled from each parameter set (bindparam()).
+struct BindParamNode : ExprNode {
+  BindParamNode(std::string n, std::optional<SqlType> t)
+      : ExprNode(ExprKind::bindparam), name(std::move(n)), type(t) {}
+  std::string name;
+  std::optional<SqlType> type;
+};
+
 struct UnaryNode : ExprNode {
   UnaryNode(UnaryOp o, Expr e) : ExprNode(ExprKind::unary), op(o), operand(std::move(e)) {}
   UnaryOp op;
@@ -283,6 +291,11 @@ const std::shared_ptr<const FromNode>& excluded_table();
 
 // Column names a query yields (labels or column names); empty string where unnamed.
 std::vector<ColumnSpec> query_columns(const QueryNode& q);
+
+// `value`, or a bindparam typed like `column` when `value` is an untyped bindparam and
+// `column` a typed column: a placeholder takes the type of what it is compared with or
+// assigned to.
+Expr typed_like(const Expr& value, const Expr& column);
 
 // Builds a FromItem of a node whose column list is set, making its column expressions.
 FromItem make_from_item(std::shared_ptr<FromNode> node);

@@ -9,8 +9,12 @@
 #include <retort/engine/pipeline.hpp>
 #include <retort/engine/result.hpp>
 #include <retort/engine/transaction.hpp>
+#include <retort/sql/bindparam.hpp>
+#include <retort/sql/statement.hpp>
 
+#include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -48,6 +52,29 @@ public:
     auto compiled = compile_for_execute(statement, engine().dialect(), &engine().statement_cache());
     return execute_sql(compiled.sql, compiled.params);
   }
+  /// Executes an INSERT. One whose rows need more bound parameters than the dialect allows in
+  /// one statement is split into as few statements as its limit permits, run in one
+  /// transaction (a savepoint inside an open one), so it stays all or nothing; the Result then
+  /// counts every row in rows_affected(). A split INSERT with RETURNING is refused
+  /// (ArgumentError): its rows would come from several statements.
+  Result execute(const Insert& statement);
+  /// Executes an INSERT, UPDATE, DELETE or text() once per parameter set (SQLAlchemy's
+  /// executemany): compiled and prepared once, each set filling its bindparam()s by name; an
+  /// INSERT without rows inserts one row per set into the columns the sets name. All sets run
+  /// in one transaction (a savepoint inside an open one): on SQLite one after the other, on
+  /// PostgreSQL pipelined, in segments of at most max_bound_parameters() values. Returns the
+  /// rows affected by all sets. Errors: a set whose values miss a name, or do not fit a typed
+  /// bindparam, is an ArgumentError; a database error at set k is thrown as its own type with
+  /// "parameter set k" in front of its message, and none of the sets' changes remain (the
+  /// transaction or savepoint is rolled back).
+  template <typename S>
+  requires(std::same_as<S, Insert> || std::same_as<S, Update> || std::same_as<S, Delete> ||
+           std::same_as<S, TextClause>) std::int64_t
+      execute(const S& statement, const ParameterSets& sets) {
+    return execute_many(Statement(statement), sets);
+  }
+  /// execute(statement, sets) for a Statement variant.
+  std::int64_t execute_many(const Statement& statement, const ParameterSets& sets);
   /// One statement of a pipeline.
   using Pipelined = PipelinedStatement;
   /// True when the driver can send several statements before reading their results.
@@ -118,6 +145,10 @@ private:
   // does not apply (see there).
   bool run_alone_and_commit(std::span<const Pipelined> statements, Transaction& transaction,
                             const ResultHandler& handle);
+  // execute(Insert) of an INSERT that does not fit one statement.
+  Result execute_split(const Insert& statement);
+  // A transaction for a batch of statements: a savepoint inside an open one.
+  Transaction begin_batch();
 
   std::shared_ptr<ConnectionState> state_;
 };

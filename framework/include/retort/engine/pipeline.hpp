@@ -66,6 +66,11 @@ public:
   /// active and failed, for the caller to roll back). Then, for a committing run, the
   /// transaction is over, and a failed COMMIT throws its own error with nothing left open.
   std::vector<Result> finish();
+  /// The index of the first statement that failed (its preparation or its execution), or
+  /// `npos` while none has; what finish() throws belongs to it.
+  std::size_t failed_statement() const noexcept { return failed_statement_; }
+  /// No statement failed.
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
 private:
   friend class Connection;
@@ -87,6 +92,8 @@ private:
   // connection for the pool to discard.
   void abandon() noexcept;
   const std::string& sql_of(Sent kind) const;
+  // The dialect's COMMIT.
+  const std::string& commit_sql() const;
 
   std::shared_ptr<ConnectionState> state_;
   NonBlockingConnection* nb_ = nullptr;
@@ -99,6 +106,7 @@ private:
   std::exception_ptr commit_error_;
   std::size_t next_answer_ = 0;    // index into sent_
   std::size_t next_statement_ = 0; // index into statements_
+  std::size_t failed_statement_ = npos;
   Phase phase_ = Phase::sending;
   bool finished_ = false;
   bool sync_error_ended_ = false; // the end marker of a COMMIT error at the sync was read

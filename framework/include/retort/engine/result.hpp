@@ -67,7 +67,8 @@ public:
   bool has_row() const noexcept { return has_row_; }
   /// The current row; throws InvalidStateError past the end.
   Row row() const;
-  /// Rows changed by an INSERT, UPDATE or DELETE.
+  /// Rows changed by an INSERT, UPDATE or DELETE (all its statements, for an INSERT that was
+  /// split at the dialect's parameter limit).
   std::int64_t rows_affected() const;
   /// Column names.
   std::vector<std::string> columns() const;
@@ -113,9 +114,12 @@ public:
   Iterator end() { return Iterator(); }
 
 private:
+  friend class Connection; // a split INSERT adds the rows of its earlier statements
+
   std::shared_ptr<ConnectionState> connection_;
   DriverStatement* statement_ = nullptr;
   std::unique_ptr<DriverStatement> owned_;
+  std::int64_t rows_before_ = 0;
   bool has_row_ = false;
 };
 

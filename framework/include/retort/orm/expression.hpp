@@ -5,6 +5,7 @@
 
 #include <retort/engine/column_traits.hpp>
 #include <retort/orm/mapper_impl.hpp>
+#include <retort/sql/bindparam.hpp>
 #include <retort/sql/expression.hpp>
 #include <retort/sql/from.hpp>
 
@@ -21,6 +22,7 @@ namespace detail {
 
 template <typename T> struct unwrap_optional { using type = T; };
 template <typename T> struct unwrap_optional<std::optional<T>> { using type = T; };
+template <typename T> using bare_t = typename unwrap_optional<std::remove_cvref_t<T>>::type;
 
 /// The family a value type belongs to for comparisons.
 enum class TypeFamily { number, text, boolean, date, date_time, time, blob, other };
@@ -97,7 +99,13 @@ public:
 
   /// Turns a C++ value or typed expression into an operand.
   template <typename V> static Expr operand(const V& v) {
-    if constexpr (requires { v.expr(); })
+    if constexpr (std::is_same_v<V, BindParam>) {
+      // An untyped placeholder takes this expression's type.
+      if constexpr (Mappable<detail::bare_t<T>>)
+        return BindParam(std::string(v.param_name()), ColumnTraits<detail::bare_t<T>>::sql_type);
+      else
+        return v;
+    } else if constexpr (requires { v.expr(); })
       return v.expr();
     else if constexpr (std::is_convertible_v<const V&, std::string_view>)
       return Expr(std::string(std::string_view(v)));
@@ -119,12 +127,11 @@ template <typename T> struct is_typed_expr<TypedExpr<T>> : std::true_type {};
 template <typename V> struct operand_type { using type = std::remove_cvref_t<V>; };
 template <typename T> struct operand_type<TypedExpr<T>> { using type = T; };
 
-template <typename T> using bare_t = typename unwrap_optional<std::remove_cvref_t<T>>::type;
-
-// Same family of built-in types (any integer with any number, ...), or the very same
-// user-defined value type.
+// Same family of built-in types (any integer with any number, ...), the very same
+// user-defined value type, or an untyped bindparam() (it takes the other side's type).
 template <typename A, typename B>
 concept comparable =
+    std::is_same_v<std::remove_cvref_t<B>, BindParam> ||
     (family_of<typename operand_type<A>::type>() == family_of<typename operand_type<B>::type>() &&
      family_of<typename operand_type<A>::type>() != TypeFamily::other) ||
     std::is_same_v<bare_t<typename operand_type<A>::type>, bare_t<typename operand_type<B>::type>>;
@@ -190,6 +197,15 @@ inline TypedExpr<bool> operator||(const TypedExpr<bool>& a, const TypedExpr<bool
 }
 /// `NOT a`.
 inline TypedExpr<bool> operator!(const TypedExpr<bool>& a) { return TypedExpr<bool>(!a.expr()); }
+
+/// A named placeholder whose values have C++ type T, filled from each parameter set
+/// (Connection::execute(statement, sets)): `col(&User::age) > bindparam<int>("min")` compiles,
+/// `col(&User::name) == bindparam<int>("n")` does not. An untyped bindparam("q") takes the type
+/// of the typed expression it meets.
+template <typename T>
+requires Mappable<detail::bare_t<T>> TypedExpr<T> bindparam(std::string name) {
+  return TypedExpr<T>(BindParam(std::move(name), ColumnTraits<detail::bare_t<T>>::sql_type));
+}
 
 /// The column mapped to `member`, as a typed expression: col(&User::age).
 template <typename C, typename M>

@@ -41,7 +41,10 @@ namespace retort {
 // 8: the manifest is an ELF note read from the file before it is loaded (no exported
 //    retort_plugin_manifest any more); DialectPlugin gained check_options() and derives from the
 //    engine layer's Connector (sql_dialect, connect, start_connect).
-inline constexpr std::uint32_t plugin_abi_version = 8;
+// 9: SqlDialect gained upsert_select_needs_where(), concat_needs_parentheses_with_arithmetic()
+//    and commit_sql(); Result and PipelineRun grew (a split INSERT's row count, the failed
+//    statement of a pipeline).
+inline constexpr std::uint32_t plugin_abi_version = 9;
 
 // Two C++ modules can share classes only when built by the same compiler family against the
 // same standard library; the tag records both so the loader can refuse a mismatch cleanly.

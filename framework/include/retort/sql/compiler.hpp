@@ -4,9 +4,12 @@
 #pragma once
 
 #include <retort/core/export.hpp>
+#include <retort/core/types.hpp>
 #include <retort/core/value.hpp>
 #include <retort/sql/statement.hpp>
 
+#include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -39,6 +42,24 @@ struct ExecutableSql {
   std::span<const Value> params;
   /// Parameters that could not be borrowed.
   std::vector<Value> owned;
+};
+
+/// A placeholder that each parameter set fills: a bindparam(), or a text() name left unbound.
+struct ParamSlot {
+  /// Its index in the statement's parameters (0-based, placeholder order).
+  std::size_t position = 0;
+  /// The name the parameter sets give its value under.
+  std::string name;
+  /// The type its values must fit, when known (typed, or inferred from a column).
+  std::optional<SqlType> type;
+};
+
+/// A statement compiled once for many parameter sets (Connection::execute(statement, sets)):
+/// `params` holds the fixed values, with NULL at each slot's position.
+struct CompiledTemplate {
+  std::string sql;
+  std::vector<Value> params;
+  std::vector<ParamSlot> slots;
 };
 
 /// Compiles a SELECT. ArgumentError when the statement is malformed or needs more parameters
@@ -98,6 +119,16 @@ ExecutableSql compile_for_execute(Statement&& stmt, const SqlDialect& dialect,
 /// multi-row VALUES is not supported. Full batches share one cached shape.
 RETORT_API std::vector<CompiledSql> compile_batches(const Insert& stmt, const SqlDialect& dialect,
                                                     StatementCache* cache = nullptr);
+
+/// Compiles an INSERT, UPDATE, DELETE or text() whose bindparam()s each parameter set fills.
+/// An INSERT without rows gets one row of placeholders for the columns `names` (the sets'
+/// names). RETURNING and SELECT are refused (ArgumentError): their rows would be lost.
+RETORT_API CompiledTemplate compile_template(const Statement& stmt, const SqlDialect& dialect,
+                                             StatementCache* cache,
+                                             std::span<const std::string> names);
+
+/// True when `stmt` fits one statement under `dialect`'s limits (else compile_batches()).
+RETORT_API bool fits_one_statement(const Insert& stmt, const SqlDialect& dialect);
 
 /// The most rows of `stmt` that one statement can carry under `dialect`.
 RETORT_API std::size_t max_rows_per_statement(const Insert& stmt, const SqlDialect& dialect);

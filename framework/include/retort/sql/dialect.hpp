@@ -83,6 +83,15 @@ public:
   virtual bool supports_alter_add_constraint() const { return true; }
   /// Whether INSERT ... ON CONFLICT (...) DO NOTHING / DO UPDATE exists.
   virtual bool supports_on_conflict() const { return true; }
+  /// Whether the SELECT of an INSERT ... SELECT ... ON CONFLICT needs a WHERE clause (SQLite
+  /// cannot tell its ON from a join's without one); the compiler then adds `WHERE 1 = 1`.
+  virtual bool upsert_select_needs_where() const { return false; }
+  /// Whether `||` must be parenthesised wherever it meets + - * / %: true where its
+  /// precedence differs from the standard's (which binds arithmetic tighter), as in SQLite,
+  /// which binds `||` tightest. The default parenthesises, which is right everywhere.
+  virtual bool concat_needs_parentheses_with_arithmetic() const { return true; }
+  /// The SQL that commits a transaction, sent by a pipeline that ends with its COMMIT.
+  virtual const std::string& commit_sql() const;
 };
 
 } // namespace retort

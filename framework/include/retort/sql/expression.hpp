@@ -78,6 +78,7 @@ enum class ExprKind : std::uint8_t {
   scalar_select,
   text,
   ordering,
+  bindparam,
 };
 
 /// A SQL expression: column reference, bound value, operator, function call, subquery, ...

@@ -79,6 +79,8 @@ public:
 
   /// Rows held (0 for DEFAULT VALUES or INSERT ... SELECT).
   std::size_t row_count() const;
+  /// True when the insert has a RETURNING clause.
+  bool has_returning() const;
   /// The node itself.
   const detail::InsertNode& node() const noexcept { return *node_; }
 
