@@ -302,3 +302,54 @@ TEST_CASE("async: get() answers from the identity map as Session::get() does; st
   CHECK(run(task()) == 2); // the two SELECTs after the DELETE's flush
 }
 #pragma GCC diagnostic pop
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+TEST_CASE("async: count(), exists() and values() are awaited; a blocking Query call refuses",
+          "[async]") {
+  conformance::FreshSchema schema;
+  auto task = []() -> asio::awaitable<std::int64_t> {
+    AsyncSession session(conformance::engine());
+    session.add(User{.name = "ann", .age = 30});
+    session.add(User{.name = "bob", .age = 20});
+    // Autoflushed first, as Query::count() is: the pending objects are counted.
+    auto adults = session.query<User>();
+    adults.filter(col(&User::age) >= 18);
+    const std::int64_t n = co_await session.count(adults);
+    CHECK(n == 2);
+    auto young = session.query<User>();
+    young.filter(col(&User::age) < 25);
+    const bool any_young = co_await session.exists(young);
+    CHECK(any_young);
+    auto old = session.query<User>();
+    old.filter(col(&User::age) > 90);
+    const bool any_old = co_await session.exists(old);
+    CHECK_FALSE(any_old);
+    auto ordered = session.query<User>();
+    ordered.order_by(col(&User::age));
+    auto rows = co_await session.values(ordered, col(&User::name), col(&User::age));
+    REQUIRE(rows.size() == 2);
+    CHECK(std::get<0>(rows[0]) == "bob");
+    CHECK(std::get<1>(rows[1]) == 30);
+
+    // The blocking calls would run on the io thread: refused, and nothing is sent.
+    const std::uint64_t sent = session.statements_executed();
+    CHECK_THROWS_WITH(adults.count(), Catch::Contains("would block"));
+    CHECK_THROWS_AS(adults.exists(), InvalidStateError);
+    CHECK_THROWS_AS(adults.all(), InvalidStateError);
+    CHECK_THROWS_AS(adults.first(), InvalidStateError);
+    CHECK_THROWS_WITH(adults.values(col(&User::name)), Catch::Contains("co_await"));
+    CHECK(session.statements_executed() == sent);
+    co_await session.commit();
+    co_return n;
+  };
+  CHECK(run(task()) == 2);
+  // The blocking session gives the same answers through the same plans.
+  Session check(conformance::engine());
+  CHECK(check.query<User>().count() == 2);
+  CHECK(check.query<User>().filter(col(&User::age) < 25).exists());
+  auto names = check.query<User>().order_by(col(&User::age)).values(col(&User::name));
+  REQUIRE(names.size() == 2);
+  CHECK(std::get<0>(names[1]) == "ann");
+}
+#pragma GCC diagnostic pop

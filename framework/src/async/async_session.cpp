@@ -8,6 +8,7 @@ namespace retort {
 AsyncSession::AsyncSession(Engine engine, SessionOptions options)
     : core_(std::make_unique<detail::SessionCore>(std::move(engine), options)) {
   core_->forbid_lazy_loading();
+  core_->forbid_blocking();
 }
 
 AsyncSession::~AsyncSession() = default;
@@ -68,6 +69,14 @@ boost::asio::awaitable<void> AsyncSession::acquire_connection() {
   if (core_->has_connection()) co_return;
   auto connection = co_await connect_async(core_->engine());
   core_->adopt_connection(std::move(connection));
+}
+
+boost::asio::awaitable<void> AsyncSession::select_rows(Select select, RowSink& sink) {
+  if (core_->options().autoflush && core_->needs_flush()) co_await flush();
+  co_await acquire_connection();
+  SelectPlan plan(select, core_->engine().dialect(), &core_->engine().statement_cache(), sink);
+  detail::CountingPlan counted(*core_, plan);
+  co_await run_plan_async(counted, core_->connection());
 }
 
 boost::asio::awaitable<detail::EntityRows>

@@ -636,8 +636,24 @@ std::unique_ptr<LoadJob> SessionCore::begin_load(const Select& select,
   return std::make_unique<LoadPlanJob>(*this, select, entities, eager);
 }
 
+void SessionCore::check_blocking(const char* call) const {
+  if (!blocking_)
+    throw InvalidStateError(std::string(call) +
+                            " would block the io thread: this query belongs to an AsyncSession; "
+                            "co_await the session's all(), count(), exists() or values() instead");
+}
+
+void SessionCore::run_select(const Select& select, RowSink& sink, const char* call) {
+  check_blocking(call);
+  check_usable();
+  autoflush();
+  SelectPlan plan(select, engine_.dialect(), &engine_.statement_cache(), sink);
+  run(plan);
+}
+
 EntityRows SessionCore::load(const Select& select, const std::vector<EntitySpec>& entities,
                              const std::vector<EagerSpec>& eager) {
+  check_blocking("Query::all()");
   check_usable();
   autoflush();
   auto job = begin_load(select, entities, eager);
@@ -647,6 +663,7 @@ EntityRows SessionCore::load(const Select& select, const std::vector<EntitySpec>
 
 void SessionCore::load_chunked(const Select& select, const std::vector<EntitySpec>& entities,
                                std::size_t chunk, const std::function<void(EntityRows&)>& consume) {
+  check_blocking("Query::yield_per()");
   check_usable();
   autoflush();
   if (chunk == 0) throw ArgumentError("yield_per(): the chunk size must be positive");

@@ -2,6 +2,8 @@
 #include <retort/engine/connection.hpp>
 #include <retort/engine/transaction.hpp>
 #include <retort/orm/plan.hpp>
+#include <retort/sql/compiler.hpp>
+#include <retort/sql/select.hpp>
 
 namespace retort {
 
@@ -22,6 +24,24 @@ constexpr std::size_t max_spare_params = 64;
 thread_local std::vector<Value> spare_params;
 
 } // namespace
+
+SelectPlan::SelectPlan(const Select& select, const SqlDialect& dialect, StatementCache* cache,
+                       RowSink& sink)
+    : sink_(sink) {
+  CompiledSql compiled = compile(select, dialect, cache);
+  sql_ = std::move(compiled.sql);
+  params_ = std::move(compiled.params);
+}
+
+bool SelectPlan::next(PlanStep& step) {
+  if (done_) return false;
+  done_ = true;
+  // The plan outlives its step: the text and values are lent, not copied.
+  step.shared_sql = &sql_;
+  step.shared_params = params_;
+  step.sink = &sink_;
+  return true;
+}
 
 void deliver_step(PlanStep& step, Result& result, Connection& connection) {
   if (step.sink == nullptr) return;

@@ -18,7 +18,9 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 namespace retort {
@@ -57,6 +59,29 @@ public:
     auto rows = co_await load(query.statement(), query.entities(), eager);
     co_return Query<T...>::rows_of(rows);
   }
+  /// Number of results of `query` (after an autoflush), as Query::count().
+  template <Mapped... T> boost::asio::awaitable<std::int64_t> count(const Query<T...>& query) {
+    detail::ScalarSink<std::int64_t> sink;
+    Select statement = query.count_statement();
+    co_await select_rows(std::move(statement), sink);
+    co_return sink.take("count()");
+  }
+  /// Whether `query` has any result (after an autoflush), as Query::exists().
+  template <Mapped... T> boost::asio::awaitable<bool> exists(const Query<T...>& query) {
+    detail::ScalarSink<bool> sink;
+    Select statement = query.exists_statement();
+    co_await select_rows(std::move(statement), sink);
+    co_return sink.take("exists()");
+  }
+  /// Typed columns of `query`'s rows, as Query::values(): values(query, col(&User::name)).
+  template <Mapped... T, typename... V>
+  boost::asio::awaitable<std::vector<std::tuple<V...>>> values(const Query<T...>& query,
+                                                               const TypedExpr<V>&... exprs) {
+    detail::TupleSink<V...> sink;
+    Select statement = query.values_statement(exprs...);
+    co_await select_rows(std::move(statement), sink);
+    co_return sink.take();
+  }
   /// The object with this primary key (identity map first, no SQL when loaded).
   template <Mapped T, typename... K>
   boost::asio::awaitable<std::shared_ptr<T>> get(const K&... key) {
@@ -88,6 +113,8 @@ public:
 
 private:
   boost::asio::awaitable<void> acquire_connection();
+  // Runs a SelectPlan of `select` into `sink` (after an autoflush).
+  boost::asio::awaitable<void> select_rows(Select select, RowSink& sink);
   boost::asio::awaitable<detail::EntityRows> load(Select select,
                                                   std::vector<detail::EntitySpec> entities,
                                                   std::vector<detail::EagerSpec> eager);

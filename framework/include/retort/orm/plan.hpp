@@ -22,6 +22,9 @@
 namespace retort {
 
 class Connection;
+class Select;
+class SqlDialect;
+class StatementCache;
 class Transaction;
 
 /// Receives the rows of one plan step, then its completion.
@@ -91,6 +94,22 @@ public:
   /// Fills `step` with the next statement; false when the plan is complete. Called only after
   /// the previous step's rows and completion were delivered, unless it was `independent`.
   virtual bool next(PlanStep& step) = 0;
+};
+
+/// A plan of one SELECT whose rows go to `sink`: what Query::count(), exists() and values()
+/// run, so that the blocking and the async session share them.
+class RETORT_API SelectPlan final : public Plan {
+public:
+  /// Compiles `select` for `dialect` (through `cache` when given).
+  SelectPlan(const Select& select, const SqlDialect& dialect, StatementCache* cache, RowSink& sink);
+  /// The SELECT, once.
+  bool next(PlanStep& step) override;
+
+private:
+  std::string sql_;
+  std::vector<Value> params_;
+  RowSink& sink_;
+  bool done_ = false;
 };
 
 /// Groups a plan's steps into round trips, the one decision both executors share: independent

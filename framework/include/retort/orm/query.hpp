@@ -4,9 +4,11 @@
 #pragma once
 
 #include <retort/core/error.hpp>
+#include <retort/engine/result.hpp>
 #include <retort/orm/detail/session_core.hpp>
 #include <retort/orm/expression.hpp>
 #include <retort/orm/mapper_impl.hpp>
+#include <retort/orm/plan.hpp>
 #include <retort/sql/compiler.hpp>
 #include <retort/sql/select.hpp>
 
@@ -14,7 +16,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 namespace retort {
@@ -67,6 +71,44 @@ LoaderChain<related_t<C, M>> loader_option(M C::*member, LoadStrategy strategy) 
   return LoaderChain<related_t<C, M>>(
       LoaderOption{&mapper_of<C>(), typed_mapper_of<C>().relationship_of(member), strategy, {}});
 }
+} // namespace detail
+
+namespace detail {
+
+/// The first column of the first row, as V (count(), exists()).
+template <typename V> class ScalarSink final : public RowSink {
+public:
+  /// Keeps the first row's value.
+  void row(const DriverStatement& row) override {
+    if (!value_) value_ = retort::Row(row).get<V>(0);
+  }
+  /// The value; NoResultFound naming `call` when no row came.
+  V take(const char* call) {
+    if (!value_) throw NoResultFound(std::string(call) + ": the statement returned no row");
+    return *value_;
+  }
+
+private:
+  std::optional<V> value_;
+};
+
+/// Every row as a tuple of V... (values()).
+template <typename... V> class TupleSink final : public RowSink {
+public:
+  /// Reads one row.
+  void row(const DriverStatement& row) override {
+    const retort::Row r(row);
+    rows_.push_back([&]<std::size_t... I>(std::index_sequence<I...>) {
+      return std::tuple<V...>(r.get<V>(static_cast<int>(I))...);
+    }(std::index_sequence_for<V...>{}));
+  }
+  /// The rows read.
+  std::vector<std::tuple<V...>> take() { return std::move(rows_); }
+
+private:
+  std::vector<std::tuple<V...>> rows_;
+};
+
 } // namespace detail
 
 /// Load `member`'s relationship with one extra SELECT ... IN for all parents of the query.
@@ -208,15 +250,26 @@ public:
     auto row = one_or_none_row();
     return row ? *row : nullptr;
   }
-  /// Number of results: SELECT count(*) FROM (query).
+  /// Number of results: SELECT count(*) FROM (query). Blocking: an AsyncSession's query
+  /// refuses (InvalidStateError); co_await session.count(query) there.
   std::int64_t count() const {
-    Select counted = retort::select(retort::count()).select_from(statement().subquery("anon_1"));
-    return scalar<std::int64_t>(counted);
+    detail::ScalarSink<std::int64_t> sink;
+    session_->run_select(count_statement(), sink, "Query::count()");
+    return sink.take("count()");
   }
-  /// Whether there is any result: SELECT EXISTS (query).
+  /// Whether there is any result: SELECT EXISTS (query). Blocking, as count().
   bool exists() const {
-    Select probe = retort::select(retort::exists(statement()).label("exists_1"));
-    return scalar<bool>(probe);
+    detail::ScalarSink<bool> sink;
+    session_->run_select(exists_statement(), sink, "Query::exists()");
+    return sink.take("exists()");
+  }
+  /// The SELECT count() runs.
+  Select count_statement() const {
+    return retort::select(retort::count()).select_from(statement().subquery("anon_1"));
+  }
+  /// The SELECT exists() runs.
+  Select exists_statement() const {
+    return retort::select(retort::exists(statement()).label("exists_1"));
   }
   /// Streams results in chunks of `n` (SQLAlchemy's yield_per): `consume` gets each chunk and
   /// may drop it, so memory stays bounded whatever the result size.
@@ -230,16 +283,16 @@ public:
     });
   }
   /// Typed columns instead of entities: values(col(&User::name), count_all()) → tuples.
+  /// Blocking, as count().
   template <typename... V>
   std::vector<std::tuple<V...>> values(const TypedExpr<V>&... exprs) const {
-    Select s = retort::select(exprs.expr()...);
-    s = decorate(std::move(s));
-    session_->autoflush();
-    Result result = session_->connection().execute(s);
-    std::vector<std::tuple<V...>> out;
-    for (; result.has_row(); result.next())
-      out.push_back(read_tuple<V...>(result.row()));
-    return out;
+    detail::TupleSink<V...> sink;
+    session_->run_select(values_statement(exprs...), sink, "Query::values()");
+    return sink.take();
+  }
+  /// The SELECT values(exprs...) runs.
+  template <typename... V> Select values_statement(const TypedExpr<V>&... exprs) const {
+    return decorate(retort::select(exprs.expr()...));
   }
   /// The entities selected (for executors that run the query themselves).
   const std::vector<detail::EntitySpec>& entities() const noexcept { return entities_; }
@@ -322,19 +375,6 @@ private:
     if (rows.size() > 1) throw MultipleResultsFound("the query returned more than one row");
     if (rows.empty()) return std::nullopt;
     return rows.front();
-  }
-
-  template <typename V> V scalar(const Select& s) const {
-    session_->autoflush();
-    Result result = session_->connection().execute(s);
-    return result.scalar<V>();
-  }
-
-  template <typename... V> static std::tuple<V...> read_tuple(const retort::Row& row) {
-    return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return std::tuple<V...>(row.get<V>(static_cast<int>(I))...);
-    }
-    (std::index_sequence_for<V...>{});
   }
 
   // A result row from the objects at `row`: moved out of a mutable row, copied from a const

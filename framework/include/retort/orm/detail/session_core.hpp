@@ -220,6 +220,14 @@ public:
   bool needs_flush() { return has_changes(); }
   /// Forbids lazy loading (async sessions: eager loading is the way there).
   void forbid_lazy_loading() noexcept { lazy_loading_ = false; }
+  /// Makes every blocking call (a Query's all(), count(), ...) an InvalidStateError: an async
+  /// session's queries are run with co_await, never on the io thread.
+  void forbid_blocking() noexcept { blocking_ = false; }
+  /// Throws InvalidStateError naming `call` when blocking calls are forbidden.
+  void check_blocking(const char* call) const;
+  /// Runs `select` (after an autoflush) and hands its rows to `sink`, blocking; `call` names
+  /// the caller for check_blocking().
+  void run_select(const Select& select, RowSink& sink, const char* call);
   /// Flushes and commits.
   void commit();
   /// The open transaction, for an executor that commits it itself (async); nullptr if none.
@@ -402,6 +410,7 @@ private:
   std::string row_key_;
   int no_autoflush_ = 0;
   bool lazy_loading_ = true;
+  bool blocking_ = true;
   bool needs_rollback_ = false;
   bool closed_ = false;
   bool flushing_ = false;
