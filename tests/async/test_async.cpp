@@ -353,3 +353,57 @@ TEST_CASE("async: count(), exists() and values() are awaited; a blocking Query c
   CHECK(std::get<0>(names[1]) == "ann");
 }
 #pragma GCC diagnostic pop
+
+TEST_CASE("async: a remove() that cannot load the children changes nothing", "[async][failure]") {
+  conformance::FreshSchema schema;
+  {
+    Session setup(conformance::engine());
+    auto user = setup.add(User{.name = "kept"});
+    user->addresses.push_back(std::make_shared<Address>(Address{.email = "k@x"}));
+    setup.commit();
+  }
+  auto task = []() -> asio::awaitable<bool> {
+    AsyncSession session(conformance::engine());
+    auto query = session.query<User>();
+    auto users = co_await session.all(query);
+    REQUIRE(users.size() == 1);
+    // The addresses are not loaded, and an async session does not lazy-load: remove() throws,
+    // and the user is as it was (not deleted at the next flush).
+    CHECK_THROWS_AS(session.remove(users[0]), InvalidStateError);
+    const bool persistent = session.state_of(users[0]) == ObjectState::persistent;
+    co_await session.commit();
+    co_return persistent;
+  };
+  CHECK(run(task));
+  Session check(conformance::engine());
+  CHECK(check.query<User>().count() == 1);
+  CHECK(check.query<Address>().count() == 1);
+}
+
+TEST_CASE("async: savepoints roll back and commit like the blocking session's",
+          "[async][savepoint]") {
+  conformance::FreshSchema schema;
+  auto task = []() -> asio::awaitable<bool> {
+    AsyncSession session(conformance::engine());
+    auto kept = session.add(User{.name = "kept"});
+    auto nested = co_await session.begin_nested();
+    auto dropped = session.add(User{.name = "dropped"});
+    kept->name = "changed";
+    co_await session.flush();
+    co_await nested.rollback();
+    const bool restored = kept->name == "kept" &&
+                          session.state_of(dropped) == ObjectState::transient &&
+                          session.state_of(kept) == ObjectState::persistent;
+    auto second = co_await session.begin_nested();
+    session.add(User{.name = "second"});
+    co_await second.commit();
+    co_await session.commit();
+    co_return restored;
+  };
+  CHECK(run(task));
+  Session check(conformance::engine());
+  auto users = check.query<User>().order_by(col(&User::id)).all();
+  REQUIRE(users.size() == 2);
+  CHECK(users[0]->name == "kept");
+  CHECK(users[1]->name == "second");
+}

@@ -15,18 +15,87 @@ AsyncSession::~AsyncSession() = default;
 AsyncSession::AsyncSession(AsyncSession&&) noexcept = default;
 AsyncSession& AsyncSession::operator=(AsyncSession&&) noexcept = default;
 
-boost::asio::awaitable<void> AsyncSession::flush() {
-  auto job = core_->begin_flush();
+namespace {
+
+// The blocking session checks out inside SessionCore::connection(); here the checkout is
+// awaited first, so that waiting for a free connection or opening one never blocks the thread.
+boost::asio::awaitable<void> acquire(detail::SessionCore& core) {
+  if (core.has_connection()) co_return;
+  auto connection = co_await connect_async(core.engine());
+  core.adopt_connection(std::move(connection));
+}
+
+boost::asio::awaitable<void> flush_core(detail::SessionCore& core) {
+  auto job = core.begin_flush();
   if (!job) co_return;
   std::exception_ptr error;
   try {
-    co_await acquire_connection();
-    detail::CountingPlan counted(*core_, job->plan());
-    co_await run_plan_async(counted, core_->connection());
+    co_await acquire(core);
+    detail::CountingPlan counted(core, job->plan());
+    co_await run_plan_async(counted, core.connection());
   } catch (...) {
     error = std::current_exception();
   }
-  core_->end_flush(*job, error);
+  core.end_flush(*job, error);
+}
+
+// Runs a savepoint statement; the caller has the connection.
+boost::asio::awaitable<void> run_savepoint(detail::SessionCore& core,
+                                           detail::SessionCore::SavepointOp op, std::uint32_t id) {
+  detail::StatementPlan plan(core.savepoint_sql(op, id));
+  detail::CountingPlan counted(core, plan);
+  co_await run_plan_async(counted, core.connection());
+}
+
+} // namespace
+
+boost::asio::awaitable<void> AsyncSession::flush() { co_await flush_core(*core_); }
+
+boost::asio::awaitable<AsyncSavepoint> AsyncSession::begin_nested() {
+  co_await flush_core(*core_);
+  co_await acquire(*core_);
+  core_->connection(); // the savepoint goes inside the session's transaction
+  co_await run_savepoint(*core_, detail::SessionCore::SavepointOp::begin,
+                         core_->next_savepoint_id());
+  co_return AsyncSavepoint(*core_, core_->savepoint_begun());
+}
+
+AsyncSavepoint::AsyncSavepoint(detail::SessionCore& core, std::uint32_t id)
+    : core_(&core), alive_(core.lifetime()), id_(id) {}
+
+AsyncSavepoint::AsyncSavepoint(AsyncSavepoint&& other) noexcept
+    : core_(std::exchange(other.core_, nullptr)), alive_(std::move(other.alive_)), id_(other.id_) {}
+
+AsyncSavepoint::~AsyncSavepoint() {
+  if (!is_active()) return;
+  try {
+    core_->rollback();
+  } catch (...) {
+  }
+}
+
+detail::SessionCore* AsyncSavepoint::core() const noexcept {
+  return core_ != nullptr && !alive_.expired() ? core_ : nullptr;
+}
+
+bool AsyncSavepoint::is_active() const noexcept {
+  detail::SessionCore* session = core();
+  return session != nullptr && session->savepoint_active(id_);
+}
+
+boost::asio::awaitable<void> AsyncSavepoint::commit() {
+  if (!is_active()) throw InvalidStateError("commit(): the savepoint is no longer active");
+  detail::SessionCore& session = *core();
+  co_await flush_core(session);
+  co_await run_savepoint(session, detail::SessionCore::SavepointOp::release, id_);
+  session.savepoint_released(id_);
+}
+
+boost::asio::awaitable<void> AsyncSavepoint::rollback() {
+  if (!is_active()) co_return;
+  detail::SessionCore& session = *core();
+  co_await run_savepoint(session, detail::SessionCore::SavepointOp::rollback, id_);
+  session.savepoint_rolled_back(id_);
 }
 
 // As SessionCore::flush_and_commit(): the flush's last statement, when nothing can follow it,
@@ -63,13 +132,7 @@ boost::asio::awaitable<void> AsyncSession::commit() {
 
 void AsyncSession::rollback() { core_->rollback(); }
 
-// The blocking session checks out inside SessionCore::connection(); here the checkout is
-// awaited first, so that waiting for a free connection or opening one never blocks the thread.
-boost::asio::awaitable<void> AsyncSession::acquire_connection() {
-  if (core_->has_connection()) co_return;
-  auto connection = co_await connect_async(core_->engine());
-  core_->adopt_connection(std::move(connection));
-}
+boost::asio::awaitable<void> AsyncSession::acquire_connection() { co_await acquire(*core_); }
 
 boost::asio::awaitable<void> AsyncSession::select_rows(Select select, RowSink& sink) {
   if (core_->options().autoflush && core_->needs_flush()) co_await flush();

@@ -239,8 +239,13 @@ Transaction Connection::begin() {
   return Transaction(state_, 0);
 }
 
+void Connection::refuse_nested(const char* why) noexcept {
+  if (state_) state_->nested_refusal = why;
+}
+
 Transaction Connection::begin_nested() {
   DriverConnection& driver = state_->driver();
+  if (state_->nested_refusal != nullptr) throw InvalidStateError(state_->nested_refusal);
   state_->untouched_transaction = false;
   if (!driver.in_transaction()) driver.begin();
   Transaction savepoint(state_, ++state_->savepoint_counter);

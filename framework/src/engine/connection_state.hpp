@@ -71,6 +71,9 @@ struct ConnectionState {
   // private statement instead of resetting the one being read.
   BusyStatements busy;
   int savepoint_counter = 0;
+  // Set by the connection's owner when begin_nested() would desynchronise it (see
+  // Connection::refuse_nested()).
+  const char* nested_refusal = nullptr;
   // A top-level transaction has begun and nothing ran in it yet, as far as the engine can tell
   // (driver() hands the connection out, so it counts as use).
   bool untouched_transaction = false;

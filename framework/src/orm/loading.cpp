@@ -730,8 +730,28 @@ std::shared_ptr<void> SessionCore::get(const MapperBase& mapper, std::span<const
   Connection& conn = connection();
   ++statements_;
   Result result = conn.execute_sql(sql, key);
-  if (!result.has_row()) return nullptr;
+  if (!result.has_row()) {
+    forget_vanished(mapper, key);
+    return nullptr;
+  }
   return object_from_row(mapper, result.row().statement(), 0);
+}
+
+void SessionCore::forget_vanished(const MapperBase& mapper, std::span<const Value> key) {
+  IdentityMap* map = maps_.find(&mapper);
+  if (map == nullptr || map->empty()) return;
+  std::string encoded;
+  for (const auto& v : key)
+    encode_identity(v, encoded);
+  auto* hit = map->find(encoded);
+  if (hit == nullptr) return;
+  // Its row was deleted by another transaction: the object is deleted, as if this transaction
+  // had flushed its deletion (SQLAlchemy's _remove_newly_deleted()): out of the identity map,
+  // detached at commit, persistent again after a rollback.
+  Entry entry = *hit;
+  map->erase(encoded);
+  entry.state->status = ObjectState::deleted;
+  deleted_in_tx_.push_back(std::move(entry));
 }
 
 void SessionCore::refresh(const MapperBase& mapper, const std::shared_ptr<void>& object) {
@@ -753,6 +773,21 @@ void SessionCore::refresh(const MapperBase& mapper, const std::shared_ptr<void>&
 
 std::shared_ptr<void> SessionCore::merge(const MapperBase& mapper, const void* object) {
   check_usable();
+  // Looking up the related objects must not flush the half-merged graph (SQLAlchemy merges
+  // with no_autoflush too).
+  ++no_autoflush_;
+  struct Restore {
+    int& depth;
+    ~Restore() { --depth; }
+  } restore{no_autoflush_};
+  MergeMemo memo;
+  return merge_into(mapper, object, memo);
+}
+
+std::shared_ptr<void> SessionCore::merge_into(const MapperBase& mapper, const void* object,
+                                              MergeMemo& memo) {
+  // Each object of the graph is merged once (a back reference leads back to its parent).
+  if (auto found = memo.find(object); found != memo.end()) return found->second;
   std::vector<Value> key;
   bool has_key = true;
   for (std::size_t column : mapper.primary_key()) {
@@ -763,17 +798,70 @@ std::shared_ptr<void> SessionCore::merge(const MapperBase& mapper, const void* o
       has_key = false;
   }
   std::shared_ptr<void> target = has_key ? get(mapper, key) : nullptr;
+  if (target.get() == object) return target; // the session's own object
   if (!target) {
     InstanceState* state = nullptr;
-    auto copy = mapper.adopt_copy(object, state);
-    add(mapper, copy);
-    return copy;
+    target = mapper.adopt_copy(object, state);
+    // Its related objects are the merged ones, set below like any change of the member.
+    for (const auto& rel : mapper.relationships())
+      rel.assign(state->object, {});
+    memo.emplace(object, target);
+    add(mapper, target);
+  } else {
+    memo.emplace(object, target);
+    InstanceState& state = state_for(mapper, target);
+    for (std::size_t i = 0; i < mapper.columns().size(); ++i)
+      mapper.set_column_value(state.object, i, mapper.column_value(object, i));
+    flag_modified(state);
   }
-  InstanceState& state = state_for(mapper, target);
-  for (std::size_t i = 0; i < mapper.columns().size(); ++i)
-    mapper.set_column_value(state.object, i, mapper.column_value(object, i));
-  flag_modified(state);
+  merge_relationships(mapper, object, state_for(mapper, target), memo);
   return target;
+}
+
+void SessionCore::merge_relationships(const MapperBase& mapper, const void* object,
+                                      InstanceState& state, MergeMemo& memo) {
+  const auto& relationships = mapper.relationships();
+  for (std::size_t i = 0; i < relationships.size(); ++i) {
+    const RelationshipInfo& rel = relationships[i];
+    // A member the source does not hold (not loaded) says nothing, as in SQLAlchemy.
+    if (!(rel.cascade & cascade_merge) || !rel.states_items(object)) continue;
+    std::vector<std::shared_ptr<void>> merged;
+    for (const auto& item : rel.items(const_cast<void*>(object)))
+      merged.push_back(merge_into(rel.target_mapper(), item.get(), memo));
+    // What the session's object holds now, to find what leaves (orphans) and what joins.
+    if (!state.relationship_loaded(i)) load_relationship(state, i);
+    const auto current = rel.items(state.object);
+    auto held = [](const std::vector<std::shared_ptr<void>>& list, const std::shared_ptr<void>& o) {
+      return std::find(list.begin(), list.end(), o) != list.end();
+    };
+    rel.assign(state.object, merged);
+    for (const auto& item : current)
+      if (!held(merged, item)) relationship_changed(state, i, item, false);
+    for (const auto& item : merged)
+      if (!held(current, item)) relationship_changed(state, i, item, true);
+    keep_foreign_keys(rel, i, state, merged);
+  }
+}
+
+// A plain struct cannot say which members were set: the merged columns of a related object may
+// hold a foreign key the application never filled in. The relationship is the truth for it.
+void SessionCore::keep_foreign_keys(const RelationshipInfo& rel, std::size_t index,
+                                    InstanceState& state,
+                                    const std::vector<std::shared_ptr<void>>& merged) {
+  if (rel.kind == RelationshipKind::many_to_one) {
+    if (merged.empty()) return;
+    state.relationship_bits()->assigned |= 1ull << index; // the flush sets the key from it
+    flag_modified(state);
+    return;
+  }
+  if (rel.kind != RelationshipKind::one_to_many || state.identity.empty()) return;
+  const MapperBase& target = rel.target_mapper();
+  const Value key = state.mapper->column_value(state.object, rel.local_column);
+  for (const auto& item : merged) {
+    InstanceState& child = state_for(target, item);
+    if (!(target.column_value(child.object, rel.remote_column) == key))
+      write_column(child, rel.remote_column, key);
+  }
 }
 
 } // namespace retort::detail

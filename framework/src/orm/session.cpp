@@ -1,6 +1,8 @@
 #include <retort/core/error.hpp>
 #include <retort/orm/session.hpp>
 
+#include <utility>
+
 namespace retort {
 
 Session::Session(Engine engine, SessionOptions options)
@@ -15,6 +17,63 @@ detail::SessionCore& Session::core() {
 }
 
 void Session::flush() { core().flush(); }
+
+SessionSavepoint Session::begin_nested() {
+  detail::SessionCore& session = core();
+  session.flush();
+  session.connection(); // the savepoint goes inside the session's transaction
+  detail::StatementPlan plan(
+      session.savepoint_sql(detail::SessionCore::SavepointOp::begin, session.next_savepoint_id()));
+  session.run(plan);
+  return SessionSavepoint(session, session.savepoint_begun());
+}
+
+SessionSavepoint::SessionSavepoint(detail::SessionCore& core, std::uint32_t id)
+    : core_(&core), alive_(core.lifetime()), id_(id) {}
+
+SessionSavepoint::SessionSavepoint(SessionSavepoint&& other) noexcept
+    : core_(std::exchange(other.core_, nullptr)), alive_(std::move(other.alive_)), id_(other.id_) {}
+
+SessionSavepoint::~SessionSavepoint() {
+  try {
+    rollback();
+  } catch (...) {
+    // The ROLLBACK TO failed: the transaction's state is unknown, so all of it goes.
+    if (detail::SessionCore* session = core()) {
+      try {
+        session->rollback();
+      } catch (...) {
+      }
+    }
+  }
+}
+
+detail::SessionCore* SessionSavepoint::core() const noexcept {
+  return core_ != nullptr && !alive_.expired() ? core_ : nullptr;
+}
+
+bool SessionSavepoint::is_active() const noexcept {
+  detail::SessionCore* session = core();
+  return session != nullptr && session->savepoint_active(id_);
+}
+
+void SessionSavepoint::commit() {
+  if (!is_active()) throw InvalidStateError("commit(): the savepoint is no longer active");
+  detail::SessionCore& session = *core();
+  session.flush();
+  detail::StatementPlan plan(session.savepoint_sql(detail::SessionCore::SavepointOp::release, id_));
+  session.run(plan);
+  session.savepoint_released(id_);
+}
+
+void SessionSavepoint::rollback() {
+  if (!is_active()) return;
+  detail::SessionCore& session = *core();
+  detail::StatementPlan plan(
+      session.savepoint_sql(detail::SessionCore::SavepointOp::rollback, id_));
+  session.run(plan);
+  session.savepoint_rolled_back(id_);
+}
 void Session::commit() { core().commit(); }
 void Session::rollback() { core().rollback(); }
 void Session::close() { core().close(); }

@@ -1,10 +1,13 @@
 // Session bookkeeping: object states, the identity map, the transaction and its end.
 // The unit of work is in unit_of_work.cpp, loading in loading.cpp.
 #include <retort/core/error.hpp>
+#include <retort/orm/detail/application_states.hpp>
 #include <retort/orm/detail/session_core.hpp>
 #include <retort/orm/relationship.hpp>
+#include <retort/sql/dialect.hpp>
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace retort::detail {
 
@@ -29,39 +32,20 @@ std::size_t SessionCore::identity_map_size() const noexcept {
   return n;
 }
 
-namespace {
-
-// Whether an application-made object's recorded state is this object's: the state outlives a
-// dropped object (it is the session's), and a new object may come to live at the same address.
-bool state_belongs_to(const InstanceState& state, const std::shared_ptr<void>& object) noexcept {
-  return !state.self.owner_before(object) && !object.owner_before(state.self);
-}
-
-} // namespace
-
 InstanceState& SessionCore::state_for(const MapperBase& mapper,
                                       const std::shared_ptr<void>& object) {
   if (!object) throw ArgumentError("a null object was given to the session");
   if (InstanceState* state = mapper.state_of(object)) return *state;
-  auto& external = external_[object.get()];
-  if (!external || !state_belongs_to(*external, object)) {
-    external = mapper.make_state();
-    external->object = object.get();
-    external->self = object;
-  }
-  return *external;
+  // An object the application made: its state is kept beside it, not by this session, so that
+  // it outlives the session (detached) exactly as the state of an object the ORM made does.
+  return application_state_for(mapper, object);
 }
 
 ObjectState SessionCore::state_of(const MapperBase& mapper,
                                   const std::shared_ptr<void>& object) const {
   if (!object) throw ArgumentError("state_of(): null object");
   const InstanceState* state = mapper.state_of(object);
-  if (state == nullptr) {
-    auto found = external_.find(object.get());
-    if (found == external_.end() || !state_belongs_to(*found->second, object))
-      return ObjectState::transient;
-    state = found->second.get();
-  }
+  if (state == nullptr) return ObjectState::transient;
   if (state->session != nullptr && state->session != this) return ObjectState::detached;
   return state->status;
 }
@@ -75,14 +59,57 @@ void SessionCore::attach(InstanceState& state, const std::shared_ptr<void>& obje
                               RelationshipHook{&state, static_cast<std::uint16_t>(i)});
 }
 
+namespace {
+
+// The refusals of add() for one object not yet in `session`.
+void check_addable(SessionCore& session, const MapperBase& mapper, const InstanceState& state,
+                   const std::shared_ptr<void>& object) {
+  if (state.session != nullptr)
+    throw InvalidStateError(std::string("object of '") + mapper.table_name() +
+                            "' is already attached to another session; expunge it there first");
+  if (state.status == ObjectState::transient || state.status == ObjectState::pending) return;
+  const IdentityEntry* found = session.identity_map(mapper).find(state.identity);
+  if (found != nullptr && found->object != object)
+    throw InvalidStateError(std::string("another object with the same primary key is already "
+                                        "in the session (table '") +
+                            mapper.table_name() + "'); use merge()");
+}
+
+// add() changes nothing when it throws: every object its save-update cascade reaches is checked
+// before any is added (the walk cascade_add() will make, without changing anything).
+void check_add_cascade(SessionCore& session, const MapperBase& mapper, InstanceState& root,
+                       const std::shared_ptr<void>& object) {
+  check_addable(session, mapper, root, object);
+  if (mapper.relationships().empty()) return;
+  std::vector<InstanceState*> todo{&root};
+  std::unordered_set<const InstanceState*> seen{&root};
+  while (!todo.empty()) {
+    InstanceState& state = *todo.back();
+    todo.pop_back();
+    // A new object's members are all taken as they are (add() marks them loaded).
+    const bool all = state.status == ObjectState::transient || state.status == ObjectState::pending;
+    const auto& relationships = state.mapper->relationships();
+    for (std::size_t i = 0; i < relationships.size(); ++i) {
+      const RelationshipInfo& rel = relationships[i];
+      if (!(rel.cascade & cascade_save_update) || !(all || state.relationship_loaded(i))) continue;
+      for (const auto& item : rel.items(state.object)) {
+        InstanceState& child = session.state_for(rel.target_mapper(), item);
+        if (child.session == &session || !seen.insert(&child).second) continue;
+        check_addable(session, rel.target_mapper(), child, item);
+        todo.push_back(&child);
+      }
+    }
+  }
+}
+
+} // namespace
+
 void SessionCore::add(const MapperBase& mapper, const std::shared_ptr<void>& object) {
   check_usable();
   InstanceState& state = state_for(mapper, object);
   // Already here (also when deleted: add() does not undelete, as in SQLAlchemy).
   if (state.session == this) return;
-  if (state.session != nullptr)
-    throw InvalidStateError(std::string("object of '") + mapper.table_name() +
-                            "' is already attached to another session; expunge it there first");
+  check_add_cascade(*this, mapper, state, object);
   switch (state.status) {
   case ObjectState::transient:
   case ObjectState::pending:
@@ -153,26 +180,55 @@ void SessionCore::remove(const MapperBase& mapper, const std::shared_ptr<void>& 
     return;
   }
   if (state.status != ObjectState::persistent) return;
+  // An operation that throws changes nothing: whatever the cascade must know is loaded first,
+  // so that a load that fails (or that an async session refuses) leaves every state as it was.
+  load_for_remove(state);
+  mark_deleted(mapper, state, object);
+}
+
+void SessionCore::load_for_remove(InstanceState& root) {
+  // Loading the children must not flush anything before the deletion is decided.
+  ++no_autoflush_;
+  struct Restore {
+    int& depth;
+    ~Restore() { --depth; }
+  } restore{no_autoflush_};
+  std::vector<InstanceState*> todo{&root};
+  std::unordered_set<const InstanceState*> seen{&root};
+  while (!todo.empty()) {
+    InstanceState& state = *todo.back();
+    todo.pop_back();
+    const auto& relationships = state.mapper->relationships();
+    for (std::size_t i = 0; i < relationships.size(); ++i) {
+      const RelationshipInfo& rel = relationships[i];
+      if (rel.kind == RelationshipKind::many_to_one) continue;
+      // Children must be known either to delete them or to null their foreign key (SQLAlchemy
+      // loads them too, unless passive_deletes is set).
+      if (!state.relationship_loaded(i)) load_relationship(state, i);
+      if (!(rel.cascade & cascade_delete) || rel.kind == RelationshipKind::many_to_many) continue;
+      for (const auto& item : rel.items(state.object)) {
+        InstanceState& child = state_for(rel.target_mapper(), item);
+        if (child.session != this || child.status != ObjectState::persistent) continue;
+        if (!seen.insert(&child).second) continue;
+        todo.push_back(&child);
+      }
+    }
+  }
+}
+
+void SessionCore::mark_deleted(const MapperBase& mapper, InstanceState& state,
+                               const std::shared_ptr<void>& object) {
   state.status = ObjectState::deleted;
   deleted_.push_back(Entry{object, &state});
   cascade_remove(mapper, state);
 }
 
 void SessionCore::cascade_remove(const MapperBase& mapper, InstanceState& state) {
-  // Loading the children must not flush the deletion under way before they are known.
-  ++no_autoflush_;
-  struct Restore {
-    int& depth;
-    ~Restore() { --depth; }
-  } restore{no_autoflush_};
   const auto& relationships = mapper.relationships();
   for (std::size_t i = 0; i < relationships.size(); ++i) {
     const RelationshipInfo& rel = relationships[i];
     if (rel.kind == RelationshipKind::many_to_one) continue;
     const bool cascade = rel.cascade & cascade_delete;
-    // Children must be known either to delete them or to null their foreign key (SQLAlchemy
-    // loads them too, unless passive_deletes is set).
-    if (!state.relationship_loaded(i)) load_relationship(state, i);
     auto owner = state.self.lock();
     for (const auto& item : rel.items(state.object)) {
       if (rel.kind == RelationshipKind::many_to_many) {
@@ -182,7 +238,10 @@ void SessionCore::cascade_remove(const MapperBase& mapper, InstanceState& state)
       const MapperBase& target = rel.target_mapper();
       InstanceState& child = state_for(target, item);
       if (cascade) {
-        if (child.session == this) remove(target, item);
+        // Loaded by load_for_remove(): nothing here loads, so nothing here can fail halfway.
+        if (child.session == this && child.status == ObjectState::pending) expunge(target, item);
+        if (child.session == this && child.status == ObjectState::persistent)
+          mark_deleted(target, child, item);
       } else if (child.session == this && child.status == ObjectState::persistent) {
         write_column(child, rel.remote_column, Value());
       }
@@ -205,7 +264,6 @@ void SessionCore::expunge(const MapperBase& mapper, const std::shared_ptr<void>&
   if (!state.identity.empty()) identity_map(mapper).erase(state.identity);
   state.session = nullptr;
   state.status = state.identity.empty() ? ObjectState::transient : ObjectState::detached;
-  external_.erase(object.get());
 }
 
 void SessionCore::expire(const MapperBase& mapper, const std::shared_ptr<void>& object) {
@@ -231,9 +289,23 @@ void SessionCore::make_persistent(Entry entry) {
   state.status = ObjectState::persistent;
 }
 
+namespace {
+
+// A savepoint the session does not know of would desynchronise its objects from the database
+// (a rolled-back INSERT would stay persistent): the session's connection refuses them.
+void refuse_nested(Connection& connection) noexcept {
+  connection.refuse_nested("begin_nested() on a session's connection: the session would not "
+                           "know of the savepoint; use the session's begin_nested()");
+}
+
+} // namespace
+
 Connection& SessionCore::connection() {
   check_usable();
-  if (!connection_) connection_.emplace(engine_.connect());
+  if (!connection_) {
+    connection_.emplace(engine_.connect());
+    refuse_nested(*connection_);
+  }
   if (!transaction_) transaction_.emplace(connection_->begin());
   return *connection_;
 }
@@ -242,6 +314,7 @@ void SessionCore::adopt_connection(Connection connection) {
   check_usable();
   if (connection_) throw InvalidStateError("the session already holds a connection");
   connection_.emplace(std::move(connection));
+  refuse_nested(*connection_);
 }
 
 bool CountingPlan::next(PlanStep& step) {
@@ -315,11 +388,7 @@ void SessionCore::let_go(IdentityMap& map, std::size_t i) noexcept {
   InstanceState& state = *map.at(i).state;
   state.session = nullptr;
   state.status = ObjectState::detached;
-  // The state of an object the application made is the session's (external_): it goes too, or
-  // it would outlive the object and be taken for the state of the next one at that address.
-  const void* object = state.object;
   map.erase_at(i);
-  if (!external_.empty()) external_.erase(object);
 }
 
 void SessionCore::for_each_changed(const ChangedVisitor& visit) {
@@ -484,6 +553,8 @@ void SessionCore::abort_transaction() noexcept {
 }
 
 void SessionCore::end_transaction() noexcept {
+  savepoints_.clear(); // they end with the transaction
+  savepoint_updates_.clear();
   transaction_.reset();
   connection_.reset(); // back to the pool between transactions, as SQLAlchemy does
 }
@@ -492,10 +563,14 @@ void SessionCore::rollback() {
   if (closed_) throw InvalidStateError("the session is closed");
   abort_transaction();
   needs_rollback_ = false;
-  // Objects inserted in this transaction no longer exist in the database: back to transient
-  // (SQLAlchemy expunges them), with their generated keys undone.
-  for (auto& entry : inserted_) {
-    InstanceState& state = *entry.state;
+  restore_objects(0, 0);
+}
+
+void SessionCore::restore_objects(std::size_t inserted_from, std::size_t deleted_from) {
+  // Objects inserted since no longer exist in the database: back to transient (SQLAlchemy
+  // expunges them), with their generated keys undone.
+  for (std::size_t i = inserted_from; i < inserted_.size(); ++i) {
+    InstanceState& state = *inserted_[i].state;
     if (state.session != this) continue;
     identity_map(*state.mapper).erase(state.identity);
     if (auto column = state.mapper->autoincrement_column())
@@ -505,18 +580,19 @@ void SessionCore::rollback() {
     state.status = ObjectState::transient;
     state.has_snapshot = false;
   }
-  inserted_.clear();
-  // Objects deleted in this transaction exist again, unless they were inserted in it too: then
-  // their INSERT is undone as well, and the loop above made them transient (SQLAlchemy: "if
-  // those objects were first pending within the transaction, that operation takes precedence").
-  for (auto& entry : deleted_in_tx_) {
+  inserted_.erase(inserted_.begin() + std::ptrdiff_t(inserted_from), inserted_.end());
+  // Objects deleted since exist again, unless they were inserted since too: then their INSERT
+  // is undone as well, and the loop above made them transient (SQLAlchemy: "if those objects
+  // were first pending within the transaction, that operation takes precedence").
+  for (std::size_t i = deleted_from; i < deleted_in_tx_.size(); ++i) {
+    Entry& entry = deleted_in_tx_[i];
     InstanceState& state = *entry.state;
     if (state.session != this) continue;
     identity_map(*state.mapper).try_emplace(entry);
     state.status = ObjectState::persistent;
     state.session = this;
   }
-  deleted_in_tx_.clear();
+  deleted_in_tx_.erase(deleted_in_tx_.begin() + std::ptrdiff_t(deleted_from), deleted_in_tx_.end());
   for (auto& entry : deleted_)
     entry.state->status = ObjectState::persistent;
   deleted_.clear();
@@ -529,13 +605,93 @@ void SessionCore::rollback() {
   associations_.clear();
   orphans_.clear();
   clear_flags();
-  std::erase_if(external_, [this](const auto& item) { return item.second->session != this; });
   // Unflushed changes go with the transaction, as in SQLAlchemy: back to the last flushed or
   // loaded values, then expired so that the next load brings the database's.
   for (auto& [mapper, map] : maps_)
     for (auto& entry : map)
       mapper->restore_snapshot(*entry.state);
   expire_all();
+}
+
+std::string SessionCore::savepoint_sql(SavepointOp op, std::uint32_t id) const {
+  // Named apart from Connection::begin_nested()'s savepoints.
+  const std::string name = "retort_session_sp_" + std::to_string(id);
+  const SqlDialect& dialect = engine_.dialect();
+  switch (op) {
+  case SavepointOp::begin: return dialect.savepoint_sql(name);
+  case SavepointOp::release: return dialect.release_savepoint_sql(name);
+  case SavepointOp::rollback: return dialect.rollback_to_savepoint_sql(name);
+  }
+  return {};
+}
+
+std::uint32_t SessionCore::savepoint_begun() {
+  check_usable();
+  savepoints_.push_back(
+      {++savepoint_counter_, inserted_.size(), deleted_in_tx_.size(), savepoint_updates_.size()});
+  return savepoint_counter_;
+}
+
+bool SessionCore::savepoint_active(std::uint32_t id) const noexcept {
+  return std::any_of(savepoints_.begin(), savepoints_.end(),
+                     [id](const SavepointMark& m) { return m.id == id; });
+}
+
+void SessionCore::savepoint_released(std::uint32_t id) noexcept {
+  std::erase_if(savepoints_, [id](const SavepointMark& m) { return m.id >= id; });
+  // The enclosing savepoint, if any, may still undo them.
+  if (savepoints_.empty()) savepoint_updates_.clear();
+}
+
+void SessionCore::note_savepoint_update(InstanceState& state) {
+  const MapperBase& mapper = *state.mapper;
+  const std::size_t n = mapper.columns().size();
+  // The snapshot still holds the values before the UPDATE: read them through the object.
+  std::vector<Value> now;
+  std::vector<Value> before;
+  now.reserve(n);
+  before.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    now.push_back(mapper.column_value(state.object, i));
+  mapper.restore_snapshot(state);
+  for (std::size_t i = 0; i < n; ++i) {
+    before.push_back(mapper.column_value(state.object, i));
+    mapper.set_column_value(state.object, i, now[i]);
+  }
+  savepoint_updates_.push_back({Entry{state.self.lock(), &state}, std::move(before)});
+}
+
+void SessionCore::savepoint_rolled_back(std::uint32_t id) {
+  auto mark = std::find_if(savepoints_.begin(), savepoints_.end(),
+                           [id](const SavepointMark& m) { return m.id == id; });
+  if (mark == savepoints_.end()) return;
+  const SavepointMark at = *mark;
+  savepoints_.erase(mark, savepoints_.end());
+  restore_objects(at.inserted, at.deleted);
+  // Rows the savepoint UPDATEd are back as they were: so are their objects (latest first, so
+  // that the earliest values win), clean against those values.
+  for (std::size_t i = savepoint_updates_.size(); i-- > at.updates;) {
+    InstanceState& state = *savepoint_updates_[i].entry.state;
+    if (state.session != this) continue; // inserted since: transient now, its key undone
+    const auto& before = savepoint_updates_[i].before;
+    for (std::size_t c = 0; c < before.size(); ++c)
+      state.mapper->set_column_value(state.object, c, before[c]);
+    state.mapper->take_snapshot(state);
+  }
+  savepoint_updates_.erase(savepoint_updates_.begin() + std::ptrdiff_t(at.updates),
+                           savepoint_updates_.end());
+}
+
+std::weak_ptr<void> SessionCore::lifetime() {
+  if (!lifetime_) lifetime_ = std::make_shared<char>();
+  return lifetime_;
+}
+
+bool StatementPlan::next(PlanStep& step) {
+  if (sent_) return false;
+  sent_ = true;
+  step.sql = sql_;
+  return true;
 }
 
 void SessionCore::detach_all() {
@@ -557,6 +713,13 @@ void SessionCore::detach_all() {
     entry.state->session = nullptr;
     entry.state->status = ObjectState::transient;
   }
+  // Deleted by a flush of the transaction just rolled back: the row is there again, but the
+  // session is going (their states outlive it and must not point at it).
+  for (auto& entry : deleted_in_tx_) {
+    if (entry.state->session != this) continue;
+    entry.state->session = nullptr;
+    entry.state->status = ObjectState::detached;
+  }
 }
 
 void SessionCore::close() {
@@ -571,7 +734,6 @@ void SessionCore::close() {
   associations_.clear();
   orphans_.clear();
   clear_flags();
-  external_.clear();
   closed_ = true;
 }
 

@@ -306,6 +306,11 @@ public:
         session_.inserted_in_transaction().push_back(entry);
         session_.make_persistent(std::move(entry)); // the flush is done with its list
       }
+    // Inside a savepoint, the values before each UPDATE are kept to undo it (not per row
+    // otherwise).
+    if (session_.in_savepoint())
+      for (auto& [state, mask] : updates_)
+        session_.note_savepoint_update(*state);
     for (auto& [state, mask] : updates_)
       state->mapper->take_snapshot(*state);
     // A row switch: the new object owns the row now; the old one is deleted as if its DELETE

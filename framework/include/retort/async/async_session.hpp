@@ -25,6 +25,35 @@
 
 namespace retort {
 
+/// A SAVEPOINT of an AsyncSession: SessionSavepoint's semantics (the same bookkeeping), its
+/// statements awaited. A destructor cannot await: one dropped while active rolls the whole
+/// session back (AsyncSession::rollback()), so await commit() or rollback().
+class RETORT_API AsyncSavepoint {
+public:
+  AsyncSavepoint(AsyncSavepoint&& other) noexcept;
+  AsyncSavepoint& operator=(AsyncSavepoint&&) = delete;
+  AsyncSavepoint(const AsyncSavepoint&) = delete;
+  AsyncSavepoint& operator=(const AsyncSavepoint&) = delete;
+  /// Rolls the session back if still active (see above).
+  ~AsyncSavepoint();
+
+  /// Flushes, then releases the savepoint; InvalidStateError when it is no longer active.
+  boost::asio::awaitable<void> commit();
+  /// Rolls back to the savepoint (a no-op when it is no longer active).
+  boost::asio::awaitable<void> rollback();
+  /// True until commit() or rollback(), or until the session's transaction ends.
+  bool is_active() const noexcept;
+
+private:
+  friend class AsyncSession;
+  AsyncSavepoint(detail::SessionCore& core, std::uint32_t id);
+  detail::SessionCore* core() const noexcept;
+
+  detail::SessionCore* core_;
+  std::weak_ptr<void> alive_;
+  std::uint32_t id_;
+};
+
 /// A session whose I/O is awaited. Belongs to one coroutine (or strand) at a time.
 class RETORT_API AsyncSession {
 public:
@@ -95,11 +124,14 @@ public:
     for (std::size_t i = 0; i < pk.size(); ++i)
       q.filter(mapper.table().c(mapper.columns()[pk[i]].name) == Expr(values[i]));
     auto rows = co_await all(q);
+    if (rows.empty()) core_->forget_vanished(mapper, values);
     co_return rows.empty() ? nullptr : rows.front();
   }
 
   /// Writes pending changes.
   boost::asio::awaitable<void> flush();
+  /// Flushes, then begins a SAVEPOINT (see AsyncSavepoint, Session::begin_nested()).
+  boost::asio::awaitable<AsyncSavepoint> begin_nested();
   /// Flushes and commits.
   boost::asio::awaitable<void> commit();
   /// Rolls back (see Session::rollback()).

@@ -125,7 +125,12 @@ public:
   /// Starts a transaction; rolled back when the returned object dies uncommitted.
   Transaction begin();
   /// Starts a savepoint inside the current transaction (begins one if none is open).
+  /// InvalidStateError on a connection whose owner keeps its own savepoints (refuse_nested()).
   Transaction begin_nested();
+  /// For an owner that keeps the books of its transaction (an ORM session): begin_nested()
+  /// then throws InvalidStateError saying `why` (static text), instead of opening a savepoint
+  /// the owner would not know of; nullptr allows it again.
+  void refuse_nested(const char* why) noexcept;
   /// True while a transaction is open.
   bool in_transaction() const;
 

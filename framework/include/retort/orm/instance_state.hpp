@@ -1,7 +1,9 @@
 // The session's bookkeeping for one mapped object. Objects are plain structs, so this state
 // cannot live inside them: it lives in the shared_ptr control block of every object the ORM
 // hands out (as part of its deleter), where the session, relationship wrappers and
-// state_of() can all find it, and where it outlives the session for detached objects.
+// state_of() can all find it, and where it outlives the session for detached objects. An
+// object the application made itself has its state kept beside it (application_states.hpp),
+// with the same lifetime.
 #pragma once
 
 #include <retort/core/export.hpp>
@@ -93,7 +95,7 @@ struct RETORT_API InstanceState {
   /// The object itself (a T*).
   void* object = nullptr;
   /// The owning pointer's control block, for handing the object to the other side of a
-  /// relationship (empty for objects the application made and owns itself).
+  /// relationship (empty once the object has died).
   std::weak_ptr<void> self;
   /// The session the object belongs to, or nullptr.
   detail::SessionCore* session = nullptr;

@@ -92,6 +92,10 @@ struct RETORT_API RelationshipInfo {
   void (*assign)(void* owner, std::vector<std::shared_ptr<void>> items) = nullptr;
   /// Adds or removes one related object, without back_populates (mirroring the other side).
   void (*mirror)(void* owner, const std::shared_ptr<void>& item, bool added) = nullptr;
+  /// True when the member states the owner's related objects, without loading: it is loaded,
+  /// and it is not the empty member of an object no session has seen (which may just never
+  /// have been set; merge() then leaves the other side's alone, as SQLAlchemy does).
+  bool (*states_items)(const void* owner) = nullptr;
 };
 
 /// Everything the ORM knows about a mapped class; one instance per class.
@@ -166,7 +170,8 @@ public:
   virtual void take_snapshot(InstanceState& state) const = 0;
   /// Copies the snapshot's values back into the object (rollback of a failed flush).
   virtual void restore_snapshot(InstanceState& state) const = 0;
-  /// The state of an object this ORM made, or nullptr for any other pointer.
+  /// The state of an object: one the ORM made, or one the application made that the ORM has
+  /// seen (see application_states.hpp); nullptr for any other pointer.
   virtual InstanceState* state_of(const std::shared_ptr<void>& object) const noexcept = 0;
   /// A fresh state for an object the application made itself (not through the ORM).
   virtual std::unique_ptr<InstanceState> make_state() const = 0;

@@ -5,6 +5,7 @@
 
 #include <retort/core/error.hpp>
 #include <retort/engine/column_traits.hpp>
+#include <retort/orm/detail/application_states.hpp>
 #include <retort/orm/detail/snapshot_text.hpp>
 #include <retort/orm/mapper.hpp>
 #include <retort/orm/model.hpp>
@@ -233,6 +234,10 @@ template <typename T, std::size_t J> RelationshipInfo make_relationship_info() {
   r.set_hook = [](void* owner, RelationshipHook hook) {
     (static_cast<T*>(owner)->*member).set_hook(hook);
   };
+  r.states_items = [](const void* owner) {
+    const auto& m = static_cast<const T*>(owner)->*member;
+    return m.loaded() && (m.bound() || !m.unset());
+  };
   if constexpr (Kind::collection) {
     r.items = [](void* owner) {
       auto& raw = (static_cast<T*>(owner)->*member).raw();
@@ -429,7 +434,10 @@ public:
 
   InstanceState* state_of(const std::shared_ptr<void>& object) const noexcept override {
     Deleter* block = std::get_deleter<Deleter>(object);
-    return block != nullptr && block->holds_state ? block->state() : nullptr;
+    if (block != nullptr && block->holds_state) return block->state();
+    // An object the application made: its state, once the ORM has seen it, is kept aside.
+    InstanceState* state = block == nullptr ? detail::application_state(object) : nullptr;
+    return state != nullptr && state->mapper == this ? state : nullptr;
   }
 
   std::unique_ptr<InstanceState> make_state() const override {
@@ -664,14 +672,16 @@ private:
 };
 
 namespace detail {
-// Instantiated with mapper_of<T>(): its initialiser runs at start-up, so every class the program
-// uses anywhere is registered before main() and metadata().create_all() sees it.
-template <Mapped T> struct AutoRegister { static inline const bool done = (mapper_of<T>(), true); };
+// Every class a Model's fields belong to (see ModelRegistration): a member inherited from an
+// unmapped base names that base, which has no mapper to register.
+template <typename C> void register_model() {
+  if constexpr (Mapped<C>) (void)mapper_of<C>();
+}
 } // namespace detail
 
 /// The one mapper of T, built on first use and registered with metadata().
 template <Mapped T> const MapperBase& mapper_of() {
-  (void)&detail::AutoRegister<T>::done;
+  (void)&detail::ModelRegistration<T>::done;
   static const Mapper<T> instance;
   static const bool registered = (register_mapper(instance), true);
   (void)registered;

@@ -280,8 +280,21 @@ constexpr auto relationship(const char* name, M C::*member, Options... options) 
 
 /// The list of fields of a model.
 template <typename... F> struct Fields { std::tuple<F...> items; };
+
+namespace detail {
+/// Builds and registers the mapper of C when C is mapped (defined in mapper_impl.hpp).
+template <typename C> void register_model();
+/// Referenced by fields_of(), so by every Model specialisation: its initialiser runs at
+/// start-up and registers the class with metadata(), even a class the program names nowhere
+/// else (an association table known to its relationships only by name, through secondary()).
+template <typename C> struct ModelRegistration {
+  static inline const bool done = (register_model<C>(), true);
+};
+} // namespace detail
+
 /// Collects column and relationship fields.
 template <typename... F> constexpr Fields<F...> fields_of(F... fields) {
+  (static_cast<void>(&detail::ModelRegistration<typename F::Class>::done), ...);
   return Fields<F...>{std::tuple<F...>(fields...)};
 }
 

@@ -103,6 +103,10 @@ public:
   std::vector<std::shared_ptr<T>>& raw() noexcept { return items_; }
   /// Binds the collection to its owner.
   void set_hook(detail::RelationshipHook hook) noexcept { hook_ = hook; }
+  /// True once bound to its owner's state (the owner has been in a session).
+  bool bound() const noexcept { return hook_.owner != nullptr; }
+  /// True when it holds nothing (without loading).
+  bool unset() const noexcept { return items_.empty(); }
 
 private:
   std::vector<std::shared_ptr<T>>& load() const {
@@ -176,6 +180,10 @@ public:
   }
   /// Binds the reference to its owner.
   void set_hook(detail::RelationshipHook hook) noexcept { hook_ = hook; }
+  /// True once bound to its owner's state (the owner has been in a session).
+  bool bound() const noexcept { return hook_.owner != nullptr; }
+  /// True when it never pointed at anything (without loading).
+  bool unset() const noexcept { return !has_target_; }
 
 private:
   std::weak_ptr<T> target_;

@@ -29,6 +29,41 @@ template <typename K> Value key_value(const K& key) {
 
 } // namespace detail
 
+class Session;
+
+/// A SAVEPOINT of a session's transaction (SQLAlchemy's session.begin_nested()). commit()
+/// flushes and releases it; rollback() returns the database and the session's objects to where
+/// they stood when it began (objects inserted since become transient, deleted ones persistent,
+/// pending ones transient, changed ones are restored and expired), and the enclosing
+/// transaction goes on. Dies rolled back unless committed, as a Transaction does.
+class RETORT_API SessionSavepoint {
+public:
+  SessionSavepoint(SessionSavepoint&& other) noexcept;
+  SessionSavepoint& operator=(SessionSavepoint&&) = delete;
+  SessionSavepoint(const SessionSavepoint&) = delete;
+  SessionSavepoint& operator=(const SessionSavepoint&) = delete;
+  /// Rolls back if still active.
+  ~SessionSavepoint();
+
+  /// Flushes, then releases the savepoint: what happened in it joins the enclosing transaction.
+  /// InvalidStateError when it is no longer active.
+  void commit();
+  /// Rolls back to the savepoint (a no-op when it is no longer active).
+  void rollback();
+  /// True until commit() or rollback(), or until the session's transaction ends.
+  bool is_active() const noexcept;
+
+private:
+  friend class Session;
+  SessionSavepoint(detail::SessionCore& core, std::uint32_t id);
+  // The session, unless it is gone.
+  detail::SessionCore* core() const noexcept;
+
+  detail::SessionCore* core_;
+  std::weak_ptr<void> alive_;
+  std::uint32_t id_;
+};
+
 /// A unit of work bound to an engine. Belongs to one thread; objects it hands out outlive it
 /// (they become detached when it closes).
 class RETORT_API Session {
@@ -102,6 +137,9 @@ public:
 
   /// Writes pending changes now (inside the session's transaction).
   void flush();
+  /// Flushes, then begins a SAVEPOINT inside the session's transaction (beginning that first
+  /// when needed); see SessionSavepoint. Savepoints nest.
+  [[nodiscard]] SessionSavepoint begin_nested();
   /// Flushes and commits; with expire_on_commit, objects are expired.
   void commit();
   /// Rolls back: objects added or inserted in this transaction become transient, deleted ones

@@ -189,6 +189,10 @@ public:
   /// The identity-map half of get(), shared by the blocking and the async session; throws
   /// ArgumentError when `key` does not match the primary key's column count.
   LoadedLookup find_loaded(const MapperBase& mapper, std::span<const Value> key);
+  /// After a SELECT by primary key `key` found no row: an object of the identity map with that
+  /// key (expired, or get() would not have asked) is deleted, as if this transaction had
+  /// flushed its deletion; a rollback brings it back.
+  void forget_vanished(const MapperBase& mapper, std::span<const Value> key);
   /// Copies `object`'s state onto the persistent object with the same key (loading it if
   /// needed) or onto a new pending object; returns the session's object.
   std::shared_ptr<void> merge(const MapperBase& mapper, const void* object);
@@ -240,6 +244,35 @@ public:
   void commit_failed() noexcept;
   /// Rolls the transaction back and restores object states (see Session docs).
   void rollback();
+
+  // Savepoints (Session::begin_nested(), AsyncSession::begin_nested()): the session decides and
+  // keeps the books, its caller runs the statement (blocking or awaited).
+  /// What a savepoint statement does.
+  enum class SavepointOp : std::uint8_t { begin, release, rollback };
+  /// The statement of `op` on savepoint `id` (for begin: next_savepoint_id()).
+  std::string savepoint_sql(SavepointOp op, std::uint32_t id) const;
+  /// The id the next savepoint gets.
+  std::uint32_t next_savepoint_id() const noexcept { return savepoint_counter_ + 1; }
+  /// After its SAVEPOINT ran (with nothing left to flush): records where the transaction's
+  /// lists stood, and returns the savepoint's id.
+  std::uint32_t savepoint_begun();
+  /// True while savepoint `id` is open: not released, rolled back, or ended with the
+  /// transaction (commit, rollback, a failed flush, close).
+  bool savepoint_active(std::uint32_t id) const noexcept;
+  /// After RELEASE SAVEPOINT: `id` and the savepoints inside it are over; what they did
+  /// belongs to the enclosing transaction.
+  void savepoint_released(std::uint32_t id) noexcept;
+  /// After ROLLBACK TO SAVEPOINT: objects inserted since become transient, deleted ones
+  /// persistent again, pending ones transient, unflushed changes are undone and every object is
+  /// expired; `id` and the savepoints inside it are over.
+  void savepoint_rolled_back(std::uint32_t id);
+  /// A token that lives as long as the session: savepoint handles check it first.
+  std::weak_ptr<void> lifetime();
+  /// True while a savepoint is open.
+  bool in_savepoint() const noexcept { return !savepoints_.empty(); }
+  /// Called by a flush inside a savepoint for each object it UPDATEd, before the snapshot is
+  /// retaken: keeps the values the UPDATE overwrote, for a rollback to the savepoint.
+  void note_savepoint_update(InstanceState& state);
   /// Expunges everything and returns the connection; the session is unusable afterwards.
   void close();
   /// True after close().
@@ -371,12 +404,25 @@ private:
   void detach_all();
   void end_transaction() noexcept;
   void abort_transaction() noexcept;
+  void load_for_remove(InstanceState& root);
+  // merge(): source object → the session's object it was merged into.
+  using MergeMemo = std::unordered_map<const void*, std::shared_ptr<void>>;
+  std::shared_ptr<void> merge_into(const MapperBase& mapper, const void* object, MergeMemo& memo);
+  void merge_relationships(const MapperBase& mapper, const void* object, InstanceState& state,
+                           MergeMemo& memo);
+  void keep_foreign_keys(const RelationshipInfo& rel, std::size_t index, InstanceState& state,
+                         const std::vector<std::shared_ptr<void>>& merged);
+  void mark_deleted(const MapperBase& mapper, InstanceState& state,
+                    const std::shared_ptr<void>& object);
   void cascade_remove(const MapperBase& mapper, InstanceState& state);
   void move_child(InstanceState& parent, std::size_t relationship,
                   const std::shared_ptr<void>& parent_object, InstanceState& child);
   std::shared_ptr<void> previous_parent(const MapperBase& parent_mapper, std::size_t relationship,
                                         InstanceState& child);
   void undelete(InstanceState& state);
+  // Undoes the object states of what the transaction did since its lists stood at
+  // `inserted_from` and `deleted_from` (0, 0: the whole transaction).
+  void restore_objects(std::size_t inserted_from, std::size_t deleted_from);
   bool has_changes();
   void flush_and_commit();
   void visit_flagged(const ChangedVisitor& visit);
@@ -401,8 +447,23 @@ private:
   // only the session holds; a release walk runs when the maps reach this size, which then
   // doubles (amortised O(1) per object, as a growing vector's copies).
   std::size_t release_at_ = 1024;
-  // States of objects the application made itself (not through the ORM), by address.
-  std::unordered_map<const void*, std::unique_ptr<InstanceState>> external_;
+  // An open savepoint: its id and where the transaction's lists stood when it began.
+  struct SavepointMark {
+    std::uint32_t id;
+    std::size_t inserted;
+    std::size_t deleted;
+    std::size_t updates;
+  };
+  std::vector<SavepointMark> savepoints_;
+  // Objects UPDATEd by flushes inside savepoints, with every column's value before.
+  struct SavepointUpdate {
+    Entry entry;
+    std::vector<Value> before;
+  };
+  std::vector<SavepointUpdate> savepoint_updates_;
+  std::uint32_t savepoint_counter_ = 0;
+  // Made by the first savepoint only (a session per request must not pay a heap block for it).
+  std::shared_ptr<void> lifetime_;
   std::optional<Connection> connection_;
   std::optional<Transaction> transaction_;
   std::uint64_t statements_ = 0;
@@ -414,6 +475,19 @@ private:
   bool needs_rollback_ = false;
   bool closed_ = false;
   bool flushing_ = false;
+};
+
+/// A plan of one statement without parameters or rows (a savepoint's).
+class RETORT_API StatementPlan final : public Plan {
+public:
+  /// A plan that runs `sql`.
+  explicit StatementPlan(std::string sql) : sql_(std::move(sql)) {}
+  /// The statement, once.
+  bool next(PlanStep& step) override;
+
+private:
+  std::string sql_;
+  bool sent_ = false;
 };
 
 /// A plan that counts the statements it hands out into its session's statements_executed();
