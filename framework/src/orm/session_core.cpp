@@ -205,7 +205,7 @@ void SessionCore::load_for_remove(InstanceState& root) {
       // Children must be known either to delete them or to null their foreign key (SQLAlchemy
       // loads them too, unless passive_deletes is set).
       if (!state.relationship_loaded(i)) load_relationship(state, i);
-      if (!(rel.cascade & cascade_delete) || rel.kind == RelationshipKind::many_to_many) continue;
+      if (!(rel.cascade & cascade_delete)) continue;
       for (const auto& item : rel.items(state.object)) {
         InstanceState& child = state_for(rel.target_mapper(), item);
         if (child.session != this || child.status != ObjectState::persistent) continue;
@@ -231,11 +231,16 @@ void SessionCore::cascade_remove(const MapperBase& mapper, InstanceState& state)
     const bool cascade = rel.cascade & cascade_delete;
     auto owner = state.self.lock();
     for (const auto& item : rel.items(state.object)) {
+      const MapperBase& target = rel.target_mapper();
       if (rel.kind == RelationshipKind::many_to_many) {
         associations_.push_back({&mapper, i, owner, item, false});
+        // cascade "delete" along a many-to-many deletes the related objects too (loaded by
+        // load_for_remove(), as the one-to-many children are).
+        InstanceState& related = state_for(target, item);
+        if (cascade && related.session == this && related.status == ObjectState::persistent)
+          mark_deleted(target, related, item);
         continue;
       }
-      const MapperBase& target = rel.target_mapper();
       InstanceState& child = state_for(target, item);
       if (cascade) {
         // Loaded by load_for_remove(): nothing here loads, so nothing here can fail halfway.
@@ -793,7 +798,11 @@ void SessionCore::relationship_changed(InstanceState& owner, std::size_t index,
     }
     orphans_.push_back(
         {owner.mapper, index, target, owner.mapper->column_value(owner.object, rel.local_column)});
-  }
+    }
+  // Taken out of a many-to-many collection with delete-orphan: deleted at the flush unless
+  // another parent holds it then.
+  if (!added && rel.kind == RelationshipKind::many_to_many && (rel.cascade & cascade_delete_orphan))
+    orphans_.push_back({owner.mapper, index, target, Value()});
 }
 
 void SessionCore::move_child(InstanceState& parent, std::size_t index,

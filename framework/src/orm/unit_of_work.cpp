@@ -381,6 +381,11 @@ private:
         continue;
       }
       if (child->status != ObjectState::persistent) continue;
+      // Taken out of a many-to-many collection with delete-orphan, and no parent holds it.
+      if (rel.kind == RelationshipKind::many_to_many) {
+        session_.remove(child_mapper, orphan.child);
+        continue;
+      }
       // Still attached to the same parent in the database, and not given another one by its
       // foreign key?
       Value fk = child_mapper.column_value(child->object, rel.remote_column);

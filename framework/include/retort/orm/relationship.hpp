@@ -85,8 +85,11 @@ public:
     load();
     auto found = std::find(items_.begin(), items_.end(), item);
     if (found == items_.end()) return;
+    // `item` may refer to an element of this very vector (remove(c[0])): the erase shifts the
+    // next element into it, so hold the removed object itself, not the reference.
+    std::shared_ptr<T> removed = std::move(*found);
     items_.erase(found);
-    detail::relationship_changed(hook_, item, false);
+    detail::relationship_changed(hook_, removed, false);
   }
   /// Removes every item.
   void clear() {
