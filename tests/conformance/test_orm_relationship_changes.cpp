@@ -132,7 +132,7 @@ TEST_CASE("test_backref_mutations.py::O2MCollectionTest::test_scalar_move_preloa
   CHECK(stored_user_id(ids.a1) == ids.u2);
 }
 
-TEST_CASE("test_cascade.py::O2MConflictTest::test_o2m_delete_old",
+TEST_CASE("test_cascade.py::O2MConflictTest::test_o2m_delete_old, issue 14 regression",
           "[orm][relationships][cascade]") {
   // The old parent is deleted (no delete cascade); the child moves to a new parent and keeps
   // its row with the new foreign key.
@@ -214,7 +214,7 @@ TEST_CASE("re-parenting: a child removed from a parent that is then deleted surv
   CHECK_FALSE(other.get<Parent>(p1_id));
 }
 
-TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_list_assignment_replace",
+TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_list_assignment_replace, issue 14 regression",
           "[orm][relationships][cascade][orphans]") {
   conformance::FreshSchema schema;
   Session session(conformance::engine());
@@ -237,7 +237,7 @@ TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_list_assignment_rep
   CHECK(children[0]->name == "order 5");
 }
 
-TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_remove_pending_from_collection",
+TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_remove_pending_from_collection, issue 14 regression",
           "[orm][relationships][cascade][orphans]") {
   conformance::FreshSchema schema;
   Session session(conformance::engine());
@@ -252,7 +252,7 @@ TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_remove_pending_from
   CHECK(session.query<Child>().count() == 0);
 }
 
-TEST_CASE("test_cascade.py::PendingOrphanTestSingleLevel::test_pending_collection_expunge",
+TEST_CASE("test_cascade.py::PendingOrphanTestSingleLevel::test_pending_collection_expunge, issue 14 regression",
           "[orm][relationships][cascade][orphans]") {
   conformance::FreshSchema schema;
   Session session(conformance::engine());
@@ -270,7 +270,7 @@ TEST_CASE("test_cascade.py::PendingOrphanTestSingleLevel::test_pending_collectio
   CHECK(session.query<Child>().count() == 0);
 }
 
-TEST_CASE("test_cascade.py::PendingOrphanTestSingleLevel::test_nonorphans_ok",
+TEST_CASE("test_cascade.py::PendingOrphanTestSingleLevel::test_nonorphans_ok, issue 14 regression",
           "[orm][relationships][cascade][orphans]") {
   // Without delete-orphan, a pending child removed from its collection stays in the session
   // and is inserted without a parent.
