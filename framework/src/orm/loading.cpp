@@ -5,6 +5,8 @@
 #include <retort/sql/compiler.hpp>
 #include <retort/sql/select.hpp>
 
+#include "statement_slots.hpp"
+
 #include <algorithm>
 #include <deque>
 #include <unordered_map>
@@ -721,7 +723,8 @@ std::shared_ptr<void> SessionCore::get(const MapperBase& mapper, std::span<const
     const FromItem& table = mapper.table();
     Select select = retort::select(table);
     for (std::size_t column : pk)
-      select = std::move(select).where(table.c(mapper.columns()[column].name) == Expr(0));
+      select =
+          std::move(select).where(table.c(mapper.columns()[column].name) == column_typed_slot());
     return compile(select, engine_.dialect()).sql;
   });
   // One statement, its first row: run here as run_plan() would run a one-step plan, without a

@@ -9,6 +9,8 @@
 #include <retort/sql/insert.hpp>
 #include <retort/sql/update.hpp>
 
+#include "statement_slots.hpp"
+
 #include <boost/container/small_vector.hpp>
 
 #include <algorithm>
@@ -758,9 +760,10 @@ private:
         const FromItem& table = mapper.table();
         Update statement = update(table);
         for (std::size_t i = 0; i < columns.size(); ++i)
-          if (mask & (1ull << i)) statement = std::move(statement).set(columns[i].name, Expr(0));
+          if (mask & (1ull << i))
+            statement = std::move(statement).set(columns[i].name, column_typed_slot());
         for (std::size_t k : mapper.primary_key())
-          statement = std::move(statement).where(table.c(columns[k].name) == Expr(0));
+          statement = std::move(statement).where(table.c(columns[k].name) == column_typed_slot());
         return compile(statement, dialect_).sql;
       });
       last_update_mapper_ = &mapper;
@@ -851,7 +854,7 @@ private:
         ++count;
       }
       step.shared_sql = &mapper.statement_sql(&dialect_, "delete/" + std::to_string(count), [&] {
-        std::vector<Expr> keys(count, Expr(0));
+        std::vector<Expr> keys(count, column_typed_slot());
         return compile(delete_(table).where(table.c(mapper.columns()[pk[0]].name).in_(keys)),
                        dialect_)
             .sql;
@@ -864,7 +867,8 @@ private:
       step.shared_sql = &mapper.statement_sql(&dialect_, "delete/composite", [&] {
         Delete statement = delete_(table);
         for (std::size_t k : pk)
-          statement = std::move(statement).where(table.c(mapper.columns()[k].name) == Expr(0));
+          statement =
+              std::move(statement).where(table.c(mapper.columns()[k].name) == column_typed_slot());
         return compile(statement, dialect_).sql;
       });
     }
