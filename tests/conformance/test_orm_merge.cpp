@@ -33,7 +33,8 @@ std::shared_ptr<Address> address(std::int64_t id, std::string email) {
 
 } // namespace
 
-TEST_CASE("test_merge.py::MergeTest::test_transient_to_pending_collection", "[orm][merge]") {
+TEST_CASE("test_merge.py::MergeTest::test_transient_to_pending_collection, issue 14 regression",
+          "[orm][merge]") {
   conformance::FreshSchema schema;
   User u{.id = 7, .name = "fred"};
   u.addresses.push_back(address(1, "fred1"));
@@ -52,7 +53,8 @@ TEST_CASE("test_merge.py::MergeTest::test_transient_to_pending_collection", "[or
   CHECK(emails(check, 7) == std::vector<std::string>{"fred1", "fred2"});
 }
 
-TEST_CASE("test_merge.py::MergeTest::test_transient_to_persistent_collection", "[orm][merge]") {
+TEST_CASE("test_merge.py::MergeTest::test_transient_to_persistent_collection, issue 14 regression",
+          "[orm][merge]") {
   conformance::FreshSchema schema;
   {
     Session sess(conformance::engine());
@@ -77,7 +79,8 @@ TEST_CASE("test_merge.py::MergeTest::test_transient_to_persistent_collection", "
   CHECK(children[0]->parent_id == 7);
 }
 
-TEST_CASE("test_merge.py::MergeTest::test_detached_to_persistent_collection", "[orm][merge]") {
+TEST_CASE("test_merge.py::MergeTest::test_detached_to_persistent_collection, issue 14 regression",
+          "[orm][merge]") {
   conformance::FreshSchema schema;
   std::shared_ptr<User> u;
   std::shared_ptr<Address> a;
@@ -110,7 +113,7 @@ TEST_CASE("test_merge.py::MergeTest::test_detached_to_persistent_collection", "[
   CHECK_FALSE(removed->user_id.has_value());
 }
 
-TEST_CASE("test_merge.py::MergeTest::test_unsaved_cascade", "[orm][merge]") {
+TEST_CASE("test_merge.py::MergeTest::test_unsaved_cascade, issue 14 regression", "[orm][merge]") {
   conformance::FreshSchema schema;
   auto u = std::make_shared<User>(User{.name = "fred"});
   u->addresses.push_back(std::make_shared<Address>(Address{.email = "foo@bar.com"}));
@@ -127,7 +130,8 @@ TEST_CASE("test_merge.py::MergeTest::test_unsaved_cascade", "[orm][merge]") {
   CHECK(sess.state_of(u) == ObjectState::transient); // the source is left alone
 }
 
-TEST_CASE("test_merge.py::MergeTest::test_one_to_many_cascade", "[orm][merge]") {
+TEST_CASE("test_merge.py::MergeTest::test_one_to_many_cascade, issue 14 regression",
+          "[orm][merge]") {
   conformance::FreshSchema schema;
   {
     Session sess(conformance::engine());
@@ -146,7 +150,8 @@ TEST_CASE("test_merge.py::MergeTest::test_one_to_many_cascade", "[orm][merge]") 
   CHECK(check.get<Address>(1)->user_id == 7); // the key stays with the relationship
 }
 
-TEST_CASE("test_merge.py::MergeTest::test_many_to_many_cascade", "[orm][merge]") {
+TEST_CASE("test_merge.py::MergeTest::test_many_to_many_cascade, issue 14 regression",
+          "[orm][merge]") {
   conformance::FreshSchema schema;
   Student s{.id = 1, .name = "ann"};
   s.courses.push_back(std::make_shared<Course>(Course{.id = 1, .title = "math"}));
@@ -171,7 +176,8 @@ TEST_CASE("test_merge.py::MergeTest::test_many_to_many_cascade", "[orm][merge]")
   CHECK(check.query<Course>().count() == 2);
 }
 
-TEST_CASE("test_merge.py::MergeTest::test_transient_non_mutated_collection", "[orm][merge]") {
+TEST_CASE("test_merge.py::MergeTest::test_transient_non_mutated_collection, issue 14 regression",
+          "[orm][merge]") {
   conformance::FreshSchema schema;
   {
     Session s(conformance::engine());

@@ -43,7 +43,8 @@ TwoUsers two_users() {
 
 } // namespace
 
-TEST_CASE("test_backref_mutations.py::O2MCollectionTest::test_collection_move_preloaded",
+TEST_CASE("test_backref_mutations.py::O2MCollectionTest::test_collection_move_preloaded, issue 14 "
+          "regression",
           "[orm][relationships][backref]") {
   conformance::FreshSchema schema;
   const TwoUsers ids = two_users();
@@ -60,7 +61,8 @@ TEST_CASE("test_backref_mutations.py::O2MCollectionTest::test_collection_move_pr
   CHECK(stored_user_id(ids.a1) == ids.u2);
 }
 
-TEST_CASE("test_backref_mutations.py::O2MCollectionTest::test_collection_move_notloaded",
+TEST_CASE("test_backref_mutations.py::O2MCollectionTest::test_collection_move_notloaded, issue 14 "
+          "regression",
           "[orm][relationships][backref]") {
   conformance::FreshSchema schema;
   const TwoUsers ids = two_users();
@@ -76,7 +78,8 @@ TEST_CASE("test_backref_mutations.py::O2MCollectionTest::test_collection_move_no
   CHECK(stored_user_id(ids.a1) == ids.u2);
 }
 
-TEST_CASE("test_backref_mutations.py::O2MCollectionTest::test_collection_move_commitfirst",
+TEST_CASE("test_backref_mutations.py::O2MCollectionTest::test_collection_move_commitfirst, issue "
+          "14 regression",
           "[orm][relationships][backref]") {
   conformance::FreshSchema schema;
   const TwoUsers ids = two_users();
@@ -92,7 +95,8 @@ TEST_CASE("test_backref_mutations.py::O2MCollectionTest::test_collection_move_co
   CHECK(holds(u2->addresses, a1));
 }
 
-TEST_CASE("test_backref_mutations.py::O2MCollectionTest::test_collection_move_hitslazy",
+TEST_CASE("test_backref_mutations.py::O2MCollectionTest::test_collection_move_hitslazy, issue 14 "
+          "regression",
           "[orm][relationships][backref][statements]") {
   conformance::FreshSchema schema;
   Session session(conformance::engine());
@@ -117,8 +121,9 @@ TEST_CASE("test_backref_mutations.py::O2MCollectionTest::test_collection_move_hi
   CHECK(other.get<User>(u2->id)->addresses.size() == 3);
 }
 
-TEST_CASE("test_backref_mutations.py::O2MCollectionTest::test_scalar_move_preloaded",
-          "[orm][relationships][backref]") {
+TEST_CASE(
+    "test_backref_mutations.py::O2MCollectionTest::test_scalar_move_preloaded, issue 14 regression",
+    "[orm][relationships][backref]") {
   conformance::FreshSchema schema;
   const TwoUsers ids = two_users();
   Session session(conformance::engine());
@@ -148,7 +153,8 @@ TEST_CASE("test_cascade.py::O2MConflictTest::test_o2m_delete_old, issue 14 regre
   CHECK(stored_user_id(ids.a1) == u3->id);
 }
 
-TEST_CASE("test_cascade.py::O2MConflictTest::test_o2o_delorphan_delete_old (one-to-many)",
+TEST_CASE("test_cascade.py::O2MConflictTest::test_o2o_delorphan_delete_old (one-to-many), issue 14 "
+          "regression",
           "[orm][relationships][cascade]") {
   // Delete and delete-orphan cascades: the parent's delete reached the child, then the child
   // was given a new parent in the same flush. SQLAlchemy's save-update cascade takes it back
@@ -214,7 +220,8 @@ TEST_CASE("re-parenting: a child removed from a parent that is then deleted surv
   CHECK_FALSE(other.get<Parent>(p1_id));
 }
 
-TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_list_assignment_replace, issue 14 regression",
+TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_list_assignment_replace, issue 14 "
+          "regression",
           "[orm][relationships][cascade][orphans]") {
   conformance::FreshSchema schema;
   Session session(conformance::engine());
@@ -237,7 +244,8 @@ TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_list_assignment_rep
   CHECK(children[0]->name == "order 5");
 }
 
-TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_remove_pending_from_collection, issue 14 regression",
+TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_remove_pending_from_collection, issue "
+          "14 regression",
           "[orm][relationships][cascade][orphans]") {
   conformance::FreshSchema schema;
   Session session(conformance::engine());
@@ -252,7 +260,8 @@ TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_remove_pending_from
   CHECK(session.query<Child>().count() == 0);
 }
 
-TEST_CASE("test_cascade.py::PendingOrphanTestSingleLevel::test_pending_collection_expunge, issue 14 regression",
+TEST_CASE("test_cascade.py::PendingOrphanTestSingleLevel::test_pending_collection_expunge, issue "
+          "14 regression",
           "[orm][relationships][cascade][orphans]") {
   conformance::FreshSchema schema;
   Session session(conformance::engine());
@@ -311,7 +320,8 @@ TEST_CASE("back_populates cascades save-update: child->parent = p saves the chil
   CHECK(stored_user_id(other->id) == p->id);
 }
 
-TEST_CASE("test_backref_mutations.py::M2MCollectionMoveTest::test_duplicate_adds (one link row)",
+TEST_CASE("test_backref_mutations.py::M2MCollectionMoveTest::test_duplicate_adds (one link row), "
+          "issue 14 regression",
           "[orm][relationships][m2m]") {
   // The link is recorded by the append and again by the cascade that adds the other side:
   // one row, not two (a UNIQUE violation on the association table).
@@ -331,7 +341,8 @@ TEST_CASE("test_backref_mutations.py::M2MCollectionMoveTest::test_duplicate_adds
   CHECK(loaded->courses[0]->title == "math");
 }
 
-TEST_CASE("test_unitofworkv2.py::SingleCycleTest::test_cycle_rowswitch", "[orm][uow][rowswitch]") {
+TEST_CASE("test_unitofworkv2.py::SingleCycleTest::test_cycle_rowswitch, issue 14 regression",
+          "[orm][uow][rowswitch]") {
   conformance::FreshSchema schema;
   Session session(conformance::engine());
   auto n1 = session.add(Node{.label = "n1"});
@@ -353,7 +364,8 @@ TEST_CASE("test_unitofworkv2.py::SingleCycleTest::test_cycle_rowswitch", "[orm][
   CHECK(other.query<Node>().count() == 2);
 }
 
-TEST_CASE("test_unitofworkv2.py::RowswitchAccountingTest::test_switch_on_update (composite key)",
+TEST_CASE("test_unitofworkv2.py::RowswitchAccountingTest::test_switch_on_update (composite key), "
+          "issue 14 regression",
           "[orm][uow][rowswitch]") {
   conformance::FreshSchema schema;
   Session session(conformance::engine());

@@ -22,7 +22,8 @@ std::vector<std::string> names(Session& session) {
 
 } // namespace
 
-TEST_CASE("test_transaction.py::SavepointTest::test_savepoint_rollback", "[orm][savepoint]") {
+TEST_CASE("test_transaction.py::SavepointTest::test_savepoint_rollback, issue 14 regression",
+          "[orm][savepoint]") {
   conformance::FreshSchema schema;
   Session s(conformance::engine());
   auto u1 = s.add(User{.name = "ed"});
@@ -49,7 +50,8 @@ TEST_CASE("test_transaction.py::SavepointTest::test_savepoint_rollback", "[orm][
   CHECK(names(s) == std::vector<std::string>{"ed", "jack"});
 }
 
-TEST_CASE("test_transaction.py::SavepointTest::test_savepoint_commit", "[orm][savepoint]") {
+TEST_CASE("test_transaction.py::SavepointTest::test_savepoint_commit, issue 14 regression",
+          "[orm][savepoint]") {
   conformance::FreshSchema schema;
   Session s(conformance::engine());
   auto u1 = s.add(User{.name = "ed"});
@@ -68,7 +70,8 @@ TEST_CASE("test_transaction.py::SavepointTest::test_savepoint_commit", "[orm][sa
   CHECK(names(check) == std::vector<std::string>{"edward", "jackward", "wendy", "foo"});
 }
 
-TEST_CASE("test_transaction.py::SavepointTest::test_savepoint_delete", "[orm][savepoint]") {
+TEST_CASE("test_transaction.py::SavepointTest::test_savepoint_delete, issue 14 regression",
+          "[orm][savepoint]") {
   conformance::FreshSchema schema;
   Session s(conformance::engine());
   auto u1 = s.add(User{.name = "ed"});
@@ -82,7 +85,8 @@ TEST_CASE("test_transaction.py::SavepointTest::test_savepoint_delete", "[orm][sa
   CHECK(s.query<User>().count() == 0);
 }
 
-TEST_CASE("test_transaction.py::SessionTransactionTest::test_nested_accounting_new_items_removed",
+TEST_CASE("test_transaction.py::SessionTransactionTest::test_nested_accounting_new_items_removed, "
+          "issue 14 regression",
           "[orm][savepoint]") {
   conformance::FreshSchema schema;
   Session session(conformance::engine());
@@ -113,8 +117,9 @@ TEST_CASE(
   CHECK(session.query<User>().count() == 1);
 }
 
-TEST_CASE("test_transaction.py::SessionTransactionTest::test_nested_transaction",
-          "[orm][savepoint]") {
+TEST_CASE(
+    "test_transaction.py::SessionTransactionTest::test_nested_transaction, issue 14 regression",
+    "[orm][savepoint]") {
   conformance::FreshSchema schema;
   Session sess(conformance::engine());
   sess.add(User{.name = "u1"});
@@ -129,7 +134,7 @@ TEST_CASE("test_transaction.py::SessionTransactionTest::test_nested_transaction"
   CHECK(sess.query<User>().all().size() == 1);
 }
 
-TEST_CASE("test_transaction.py::SessionTransactionTest::test_nested_autotrans",
+TEST_CASE("test_transaction.py::SessionTransactionTest::test_nested_autotrans, issue 14 regression",
           "[orm][savepoint]") {
   conformance::FreshSchema schema;
   Session sess(conformance::engine());
@@ -145,8 +150,9 @@ TEST_CASE("test_transaction.py::SessionTransactionTest::test_nested_autotrans",
   CHECK(sess.query<User>().all().empty());
 }
 
-TEST_CASE("test_transaction.py::SavepointTest::test_expunge_pending_on_rollback",
-          "[orm][savepoint]") {
+TEST_CASE(
+    "test_transaction.py::SavepointTest::test_expunge_pending_on_rollback, issue 14 regression",
+    "[orm][savepoint]") {
   conformance::FreshSchema schema;
   Session sess(conformance::engine());
   auto nested = sess.begin_nested();
@@ -158,8 +164,9 @@ TEST_CASE("test_transaction.py::SavepointTest::test_expunge_pending_on_rollback"
   CHECK(sess.query<User>().count() == 0);
 }
 
-TEST_CASE("test_transaction.py::SavepointTest::test_update_deleted_on_rollback",
-          "[orm][savepoint]") {
+TEST_CASE(
+    "test_transaction.py::SavepointTest::test_update_deleted_on_rollback, issue 14 regression",
+    "[orm][savepoint]") {
   conformance::FreshSchema schema;
   Session s(conformance::engine());
   auto u1 = s.add(User{.name = "ed"});
@@ -174,8 +181,9 @@ TEST_CASE("test_transaction.py::SavepointTest::test_update_deleted_on_rollback",
   CHECK(s.query<User>().count() == 1);
 }
 
-TEST_CASE("test_transaction.py::SavepointTest::test_savepoint_rollback_collections",
-          "[orm][savepoint]") {
+TEST_CASE(
+    "test_transaction.py::SavepointTest::test_savepoint_rollback_collections, issue 14 regression",
+    "[orm][savepoint]") {
   conformance::FreshSchema schema;
   Session s(conformance::engine());
   auto u1 = s.add(User{.name = "ed"});
@@ -203,8 +211,9 @@ TEST_CASE("test_transaction.py::SavepointTest::test_savepoint_rollback_collectio
   check();
 }
 
-TEST_CASE("test_transaction.py::SavepointTest::test_savepoint_commit_collections",
-          "[orm][savepoint]") {
+TEST_CASE(
+    "test_transaction.py::SavepointTest::test_savepoint_commit_collections, issue 14 regression",
+    "[orm][savepoint]") {
   conformance::FreshSchema schema;
   Session s(conformance::engine());
   auto u1 = s.add(User{.name = "ed"});

@@ -31,7 +31,6 @@ TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_list_assignment_new
   CHECK(u->orders[0]->description == "order 1");
 }
 
-#if RETORT_PARITY_PENDING // issue 14 item 15: replaced pending children are still inserted
 TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_list_assignment_replace",
           "[parity][cascade]") {
   Fresh fresh;
@@ -43,7 +42,6 @@ TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_list_assignment_rep
   sess.commit();
   CHECK(rows("p_co_orders", {"description"}) == std::vector<std::string>{"order 3", "order 4"});
 }
-#endif
 
 TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_list_assignment_replace_persistent",
           "[parity][cascade]") {
@@ -71,7 +69,8 @@ TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_standalone_orphan",
   CHECK(count("p_co_orders") == 0);
 }
 
-#if RETORT_PARITY_PENDING // issue 14 item 16: changes to a detached parent's collection
+#if RETORT_PARITY_PENDING // pending: a child taken out of a detached parent's collection is not
+// deleted as an orphan when the parent is added again (the change happened outside any session)
 TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_save_update_sends_pending",
           "[parity][cascade]") {
   Fresh fresh;
@@ -96,7 +95,6 @@ TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_save_update_sends_p
 }
 #endif
 
-#if RETORT_PARITY_PENDING // issue 14 item 15: a pending orphan is still inserted
 TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_remove_pending_from_collection",
           "[parity][cascade]") {
   Fresh fresh;
@@ -111,9 +109,9 @@ TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_remove_pending_from
   sess.commit();
   CHECK(count("p_co_orders") == 0);
 }
-#endif
 
-#if RETORT_PARITY_PENDING // issue 14 item 15: a pending orphan is still inserted
+#if RETORT_PARITY_PENDING // pending: a pending child whose delete-orphan parent is not in the
+// session (never added, or taken out before the flush) is inserted instead of expunged
 TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_remove_pending_from_pending_parent",
           "[parity][cascade]") {
   Fresh fresh;
@@ -168,7 +166,6 @@ TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_delete_unloaded_col
   CHECK(count("p_co_users") == 0);
 }
 
-#if RETORT_PARITY_PENDING // issue 14 item 13: a re-parented child is deleted with its old parent
 TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_cascades_onlycollection",
           "[parity][cascade]") {
   Fresh fresh;
@@ -189,7 +186,6 @@ TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_cascades_onlycollec
   CHECK(rows("p_co_orders", {"description", "user_id"}) ==
         std::vector<std::string>{"someorder|" + str(u2->id)});
 }
-#endif
 
 TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_cascade_delete_plusorphans",
           "[parity][cascade]") {
@@ -316,7 +312,6 @@ TEST_CASE("test_cascade.py::PendingOrphanTestSingleLevel::test_nonorphans_ok",
   CHECK(rows("p_co_addresses", {"email_address"}) == std::vector<std::string>{"a2"});
 }
 
-#if RETORT_PARITY_PENDING // issue 14 item 15: a pending orphan is still inserted
 TEST_CASE("test_cascade.py::PendingOrphanTestSingleLevel::test_pending_collection_expunge",
           "[parity][cascade]") {
   // A pending child removed from its persistent parent's delete-orphan collection is expunged.
@@ -332,9 +327,9 @@ TEST_CASE("test_cascade.py::PendingOrphanTestSingleLevel::test_pending_collectio
   sess.commit();
   CHECK(count("p_co_addresses") == 0);
 }
-#endif
 
-#if RETORT_PARITY_PENDING // issue 14 item 15: a pending orphan is still inserted
+#if RETORT_PARITY_PENDING // pending: a pending child whose delete-orphan parent is not in the
+// session (never added, or taken out before the flush) is inserted instead of expunged
 TEST_CASE("test_cascade.py::PendingOrphanTestTwoLevel::test_multilevel_remove",
           "[parity][cascade][tree]") {
   // Removing the middle node of a pending three-level tree before the flush: neither it nor
@@ -355,7 +350,6 @@ TEST_CASE("test_cascade.py::PendingOrphanTestTwoLevel::test_multilevel_remove",
 }
 #endif
 
-#if RETORT_PARITY_PENDING // issue 14 item 15: a pending orphan is still inserted
 TEST_CASE("test_cascade.py::PendingOrphanTestTwoLevel::test_singlelevel_remove",
           "[parity][cascade][tree]") {
   Fresh fresh;
@@ -368,11 +362,9 @@ TEST_CASE("test_cascade.py::PendingOrphanTestTwoLevel::test_singlelevel_remove",
   mid->children.push_back(leaf);
   mid->children.remove(leaf);
   sess.commit();
-  CHECK(rows("p_tnodes", {"name"}) == std::vector<std::string>{"root", "mid"});
+  CHECK(rows("p_tnodes", {"name"}) == std::vector<std::string>{"mid", "root"});
 }
-#endif
 
-#if RETORT_PARITY_PENDING // issue 14 item 15: a pending orphan is still inserted
 TEST_CASE("test_cascade.py::DoubleParentO2MOrphanTest::test_double_parent_expunge_o2m_current",
           "[parity][cascade]") {
   // A pending child removed from one of two parents' delete-orphan collections: in SQLAlchemy
@@ -387,7 +379,6 @@ TEST_CASE("test_cascade.py::DoubleParentO2MOrphanTest::test_double_parent_expung
   u->addresses.remove(a);
   CHECK(sess.state_of(a) == ObjectState::transient);
 }
-#endif
 
 TEST_CASE("test_cascade.py::CollectionAssignmentOrphanTest::test_basic", "[parity][cascade]") {
   // Reassigning a collection with the same objects leaves them alone.
@@ -425,7 +416,6 @@ TEST_CASE("test_cascade.py::O2MConflictTest::test_o2m_delete_old", "[parity][cas
         std::vector<std::string>{"c|" + str(p2->id)});
 }
 
-#if RETORT_PARITY_PENDING // issue 14 item 13: the delete cascade wins over the new owner
 TEST_CASE("test_cascade.py::O2MConflictTest::test_o2m_backref_delorphan_delete_old",
           "[parity][cascade]") {
   Fresh fresh;
@@ -441,7 +431,6 @@ TEST_CASE("test_cascade.py::O2MConflictTest::test_o2m_backref_delorphan_delete_o
   CHECK(rows("p_co_addresses", {"email_address", "user_id"}) ==
         std::vector<std::string>{"c|" + str(p2->id)});
 }
-#endif
 
 TEST_CASE("test_cascade.py::PartialFlushTest::test_o2m_m2o", "[parity][cascade]") {
   // Adding only the child of a new parent: save-update along the reference brings the parent.

@@ -255,7 +255,6 @@ PARITY_CASE("EagerTest", "test_self_referential_joined") {
   CHECK(counter.count() == 1);
 }
 
-#if RETORT_PARITY_PENDING // issue 14 item 5: eager loads skip objects already in the session
 PARITY_CASE("EagerTest", "test_joinedload_on_already_present") {
   FixtureData f;
   Session sess(conformance::engine());
@@ -267,9 +266,7 @@ PARITY_CASE("EagerTest", "test_joinedload_on_already_present") {
     CHECK(a->user);
   CHECK(counter.count() == 0);
 }
-#endif
 
-#if RETORT_PARITY_PENDING // issue 14 item 8: chained loader options
 PARITY_CASE("EagerTest", "test_wide") {
   FixtureData f;
   Session sess(conformance::engine());
@@ -281,4 +278,3 @@ PARITY_CASE("EagerTest", "test_wide") {
   CHECK(users[0]->orders[0]->items.size() == 2);
   CHECK(counter.count() <= 2);
 }
-#endif

@@ -171,7 +171,6 @@ PARITY_CASE("MergeTest", "test_merge_natural_pk") {
         std::vector<std::string>{"ed|ed", "jack|jack jones"});
 }
 
-#if RETORT_PARITY_PENDING // issue 14 item 19: merge ignores collections
 PARITY_CASE("MergeTest", "test_transient_to_pending_collection") {
   Fresh fresh;
   Session sess(conformance::engine());
@@ -252,4 +251,3 @@ PARITY_CASE("MergeTest", "test_one_to_many_cascade") {
   sess.commit();
   CHECK(rows("p_addresses", {"email_address"}) == std::vector<std::string>{"a1 changed"});
 }
-#endif

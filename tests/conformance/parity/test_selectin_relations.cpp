@@ -244,7 +244,6 @@ PARITY_CASE("EagerTest", "test_yield_per_with_selectin") {
 }
 #endif
 
-#if RETORT_PARITY_PENDING // issue 14 item 5: eager loads skip objects already in the session
 PARITY_CASE("EagerTest", "test_selectin_on_already_present") {
   FixtureData f;
   Session sess(conformance::engine());
@@ -256,9 +255,7 @@ PARITY_CASE("EagerTest", "test_selectin_on_already_present") {
     CHECK(a->user);
   CHECK(counter.count() == 0);
 }
-#endif
 
-#if RETORT_PARITY_PENDING // issue 14 item 8: chained loader options
 PARITY_CASE("EagerTest", "test_chained_orders_items") {
   FixtureData f;
   Session sess(conformance::engine());
@@ -270,4 +267,3 @@ PARITY_CASE("EagerTest", "test_chained_orders_items") {
   CHECK(users[0]->orders[0]->items.size() == 2);
   CHECK(counter.count() == 3);
 }
-#endif

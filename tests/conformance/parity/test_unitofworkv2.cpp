@@ -492,7 +492,6 @@ PARITY_CASE("BasicStaleChecksTest", "test_delete_twice") {
   CHECK_THROWS_AS(sess.flush(), Error);
 }
 
-#if RETORT_PARITY_PENDING // issue 14 item 18: delete + insert of one key (row switch)
 PARITY_CASE("SingleCycleTest", "test_cycle_rowswitch") {
   Tree f;
   Session sess(conformance::engine());
@@ -516,4 +515,3 @@ PARITY_CASE("RowswitchAccountingTest", "test_switch_on_update") {
   sess.commit();
   CHECK(rows("p_users", {"id", "name"}) == std::vector<std::string>{str(id) + "|new"});
 }
-#endif
