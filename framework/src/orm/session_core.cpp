@@ -6,6 +6,8 @@
 #include <retort/orm/relationship.hpp>
 #include <retort/sql/dialect.hpp>
 
+#include "pending_orphans.hpp"
+
 #include <algorithm>
 #include <unordered_set>
 
@@ -793,12 +795,12 @@ void SessionCore::relationship_changed(InstanceState& owner, std::size_t index,
     if ((rel.cascade & cascade_delete_orphan) && target_state.session == this &&
         target_state.status == ObjectState::pending &&
         !has_parent(*owner.mapper, index, target_state)) {
-      expunge(target_mapper, target);
+      expunge_pending_orphan(*this, target_mapper, target);
       return;
     }
     orphans_.push_back(
         {owner.mapper, index, target, owner.mapper->column_value(owner.object, rel.local_column)});
-    }
+  }
   // Taken out of a many-to-many collection with delete-orphan: deleted at the flush unless
   // another parent holds it then.
   if (!added && rel.kind == RelationshipKind::many_to_many && (rel.cascade & cascade_delete_orphan))

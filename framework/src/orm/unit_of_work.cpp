@@ -9,6 +9,7 @@
 #include <retort/sql/insert.hpp>
 #include <retort/sql/update.hpp>
 
+#include "pending_orphans.hpp"
 #include "statement_slots.hpp"
 
 #include <boost/container/small_vector.hpp>
@@ -379,7 +380,8 @@ private:
       if (child->status == ObjectState::pending) {
         // Never inserted: a delete-orphan child leaves the session (one without delete-orphan
         // is inserted without a parent, as SQLAlchemy does).
-        if (rel.cascade & cascade_delete_orphan) session_.expunge(child_mapper, orphan.child);
+        if (rel.cascade & cascade_delete_orphan)
+          expunge_pending_orphan(session_, child_mapper, orphan.child);
         continue;
       }
       if (child->status != ObjectState::persistent) continue;

@@ -328,8 +328,6 @@ TEST_CASE("test_cascade.py::PendingOrphanTestSingleLevel::test_pending_collectio
   CHECK(count("p_co_addresses") == 0);
 }
 
-#if RETORT_PARITY_PENDING // pending: a pending child whose delete-orphan parent is not in the
-// session (never added, or taken out before the flush) is inserted instead of expunged
 TEST_CASE("test_cascade.py::PendingOrphanTestTwoLevel::test_multilevel_remove",
           "[parity][cascade][tree]") {
   // Removing the middle node of a pending three-level tree before the flush: neither it nor
@@ -348,7 +346,6 @@ TEST_CASE("test_cascade.py::PendingOrphanTestTwoLevel::test_multilevel_remove",
   sess.commit();
   CHECK(rows("p_tnodes", {"name"}) == std::vector<std::string>{"root"});
 }
-#endif
 
 TEST_CASE("test_cascade.py::PendingOrphanTestTwoLevel::test_singlelevel_remove",
           "[parity][cascade][tree]") {
