@@ -16,7 +16,11 @@ public:
     // Replacing the connection would silently replace the database.
     single.recycle.reset();
     single.idle_timeout.reset();
-    return std::make_shared<retort::BasicPool>("static", single, std::move(factory));
+    auto pool = std::make_shared<retort::BasicPool>("static", single, std::move(factory));
+    // A second session of the thread that holds the one connection would wait for nothing but
+    // the timeout: it fails at once, saying why.
+    pool->refuse_waits_on_own_thread(true);
+    return pool;
   }
 };
 

@@ -50,6 +50,27 @@ std::string SqliteDialect::has_table_sql() const {
   return "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?";
 }
 
+// last_insert_rowid() is a row's key only when the key is the rowid's alias: the table's one
+// primary key column, declared INTEGER (a WITHOUT ROWID table never generates it, so its INSERT
+// fails on NOT NULL either way). A multi-row INSERT numbers its rows largest + 1, + 2, ... unless a
+// trigger inserts rows in between, which any trigger on the table, or naming it, might (a main or
+// a temporary one); or the keys reach the largest rowid, after which SQLite picks free ones at
+// random. The largest key is read from the key itself: max(rowid) does not compile for a WITHOUT
+// ROWID table.
+std::string SqliteDialect::generated_key_probe_sql(std::string_view table,
+                                                   std::string_view key) const {
+  std::string sql = "SELECT (SELECT max(";
+  quote_identifier(sql, key);
+  sql += ") FROM ";
+  quote_identifier(sql, table);
+  sql += "), (SELECT count(*) = 1 AND sum(name = ?2 AND upper(type) = 'INTEGER') = 1 FROM "
+         "pragma_table_info(?1) WHERE pk > 0), (SELECT count(*) FROM (SELECT tbl_name, sql FROM "
+         "sqlite_master WHERE type = 'trigger' UNION ALL SELECT tbl_name, sql FROM "
+         "sqlite_temp_master WHERE type = 'trigger') WHERE tbl_name = ?1 COLLATE NOCASE OR "
+         "instr(lower(sql), lower(?1)) > 0)";
+  return sql;
+}
+
 std::string SqliteDialect::type_name(const SqlType& type) const {
   // SQLite keeps any declared name and derives a type affinity from it: these are the names
   // its own documentation uses. DATETIME for both kinds: SQLite has no time zone type (an

@@ -18,12 +18,15 @@ public:
   bool supports_returning() const override { return returning_; }
   bool prefers_last_insert_id() const override { return true; }
   bool supports_multi_values_insert() const override { return true; }
+  // sqlite3_bind_double() stores a NaN as NULL.
+  bool stores_nan() const override { return false; }
   bool supports_ilike() const override { return false; }
   bool supports_nulls_ordering() const override { return nulls_ordering_; }
   bool supports_full_outer_join() const override { return full_outer_join_; }
   bool requires_limit_with_offset() const override { return true; }
   std::size_t max_bound_parameters() const override { return 32766; }
   std::string has_table_sql() const override;
+  std::string generated_key_probe_sql(std::string_view table, std::string_view key) const override;
   bool supports_alter_add_constraint() const override { return false; }
   bool supports_on_conflict() const override { return on_conflict_; }
   bool upsert_select_needs_where() const override { return true; }

@@ -2,6 +2,7 @@
 
 #include <retort/core/error.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <initializer_list>
 #include <string_view>
@@ -140,6 +141,11 @@ void SqliteStatement::bind_one(int position, const Value& value, sqlite3_destruc
     } else if constexpr (std::is_same_v<T, std::int64_t>) {
       return sqlite3_bind_int64(stmt, position, v);
     } else if constexpr (std::is_same_v<T, double>) {
+      // SQLite would store NULL: what is written must read back as written.
+      if (std::isnan(v))
+        throw DataError("parameter " + std::to_string(position) +
+                            " is NaN, which SQLite cannot store (it would become NULL)",
+                        std::string(), SQLITE_MISMATCH, sql_);
       return sqlite3_bind_double(stmt, position, v);
     } else if constexpr (std::is_same_v<T, bool>) {
       return sqlite3_bind_int(stmt, position, v ? 1 : 0);

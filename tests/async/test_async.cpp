@@ -301,6 +301,82 @@ TEST_CASE("async: get() answers from the identity map as Session::get() does; st
   };
   CHECK(run(task()) == 2); // the two SELECTs after the DELETE's flush
 }
+
+namespace {
+
+// Commits `session` (one coroutine of two sharing it).
+asio::awaitable<void> commit_it(AsyncSession* session) { co_await session->commit(); }
+
+struct Refusals {
+  bool add = false;
+  bool commit = false;
+  bool query = false;
+  bool get = false;
+};
+
+// Runs while commit_it() waits for its commit: every use of the session must be refused.
+asio::awaitable<void> interfere(AsyncSession* session, Refusals* refused) {
+  try {
+    session->add(User{.name = "second"});
+  } catch (const InvalidStateError&) {
+    refused->add = true;
+  }
+  try {
+    co_await session->commit();
+  } catch (const InvalidStateError&) {
+    refused->commit = true;
+  }
+  try {
+    auto query = session->query<User>();
+    (void)co_await session->all(query);
+  } catch (const InvalidStateError&) {
+    refused->query = true;
+  }
+  try {
+    (void)co_await session->get<User>(std::int64_t{1});
+  } catch (const InvalidStateError&) {
+    refused->get = true;
+  }
+}
+
+asio::awaitable<void> add_and_commit(AsyncSession* session) {
+  session->add(User{.name = "third"});
+  co_await session->commit();
+}
+
+} // namespace
+
+TEST_CASE("async: a session is refused to a second coroutine while an operation is under way",
+          "[async][threads]") {
+  conformance::FreshSchema schema;
+  AsyncSession session(conformance::engine());
+  session.add(User{.name = "first"});
+  Refusals refused;
+  {
+    asio::io_context io;
+    // Started in this order: commit_it() runs until its commit waits (for the worker thread or
+    // the server), then interfere() runs.
+    auto first = asio::co_spawn(io, commit_it(&session), asio::use_future);
+    auto second = asio::co_spawn(io, interfere(&session, &refused), asio::use_future);
+    io.run();
+    first.get();
+    second.get();
+  }
+  CHECK(refused.add);
+  CHECK(refused.commit);
+  CHECK(refused.query);
+  CHECK(refused.get);
+  // Once the commit is over the session serves the next operation, from any thread.
+  std::thread other([&] {
+    asio::io_context io;
+    auto done = asio::co_spawn(io, add_and_commit(&session), asio::use_future);
+    io.run();
+    done.get();
+  });
+  other.join();
+  Session check(conformance::engine());
+  CHECK(check.query<User>().count() == 2);
+}
 #pragma GCC diagnostic pop
 
 #pragma GCC diagnostic push

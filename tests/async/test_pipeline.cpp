@@ -86,7 +86,8 @@ TEST_CASE("async: commit() sends the flush's last INSERT with the COMMIT", "[asy
   };
   const auto id = run(task());
   CHECK(id > 0);
-  CHECK(counter.count() == 1);
+  // SQLite first looks at the table once per class and session (the generated-key probe).
+  CHECK(counter.count() == (conformance::is_sqlite() ? 2u : 1u));
   // One segment holds the INSERT and (outside BEGIN) commits at its sync: one round trip.
   CHECK(counter.pipelines() == (pipelines() ? 1u : 0u));
   CHECK(count_tags() == 1);

@@ -117,7 +117,9 @@ TEST_CASE("a flush batches: multi-row INSERT, and pipelined UPDATEs where the dr
   {
     conformance::StatementCounter counter;
     session.flush();
-    CHECK(counter.count() == 1); // one INSERT ... VALUES (...), ... RETURNING id
+    // One INSERT ... VALUES (...), ... RETURNING id; on SQLite, which takes the keys from
+    // last_insert_rowid(), first a look at the table that shows they are consecutive.
+    CHECK(counter.count() == (conformance::is_sqlite() ? 2u : 1u));
   }
   auto users = session.query<User>().order_by(col(&User::id)).all();
   REQUIRE(users.size() == 300);

@@ -1,7 +1,10 @@
 #include <utility>
 
+#include "blocking_call.hpp"
+
 #include <retort/async/async_session.hpp>
 #include <retort/async/checkout.hpp>
+#include <retort/engine/transaction.hpp>
 
 namespace retort {
 
@@ -25,6 +28,33 @@ boost::asio::awaitable<void> acquire(detail::SessionCore& core) {
   core.adopt_connection(std::move(connection));
 }
 
+// Runs `plan` in the session's transaction (the caller has the connection). A driver without a
+// non-blocking side (SQLite) also begins the transaction on the worker, with the plan: its BEGIN
+// IMMEDIATE waits there for the database's write lock, never on the io_context's thread, where
+// it would hold up every other session.
+boost::asio::awaitable<void> run(detail::SessionCore& core, Plan& plan) {
+  if (core.connection_pipelines()) {
+    co_await run_plan_async(plan, core.connection());
+    co_return;
+  }
+  auto work = [&core, &plan] { run_plan(plan, core.connection()); };
+  co_await detail::call_on_worker(work);
+}
+
+// run(), then COMMIT; the COMMIT's failure is returned, as run_plan_and_commit() does.
+boost::asio::awaitable<std::exception_ptr> run_and_commit(detail::SessionCore& core, Plan& plan) {
+  if (core.connection_pipelines()) {
+    Connection& connection = core.connection();
+    co_return co_await run_plan_and_commit_async(plan, connection, *core.open_transaction());
+  }
+  auto work = [&core, &plan] {
+    Connection& connection = core.connection();
+    return run_plan_and_commit(plan, connection, *core.open_transaction());
+  };
+  co_return co_await detail::call_on_worker(work);
+}
+
+// A flush inside an operation that already holds the session (AsyncUse).
 boost::asio::awaitable<void> flush_core(detail::SessionCore& core) {
   auto job = core.begin_flush();
   if (!job) co_return;
@@ -32,29 +62,32 @@ boost::asio::awaitable<void> flush_core(detail::SessionCore& core) {
   try {
     co_await acquire(core);
     detail::CountingPlan counted(core, job->plan());
-    co_await run_plan_async(counted, core.connection());
+    co_await run(core, counted);
   } catch (...) {
     error = std::current_exception();
   }
   core.end_flush(*job, error);
 }
 
-// Runs a savepoint statement; the caller has the connection.
+// Runs a savepoint statement inside the session's transaction (begun first when needed).
 boost::asio::awaitable<void> run_savepoint(detail::SessionCore& core,
                                            detail::SessionCore::SavepointOp op, std::uint32_t id) {
+  co_await acquire(core);
   detail::StatementPlan plan(core.savepoint_sql(op, id));
   detail::CountingPlan counted(core, plan);
-  co_await run_plan_async(counted, core.connection());
+  co_await run(core, counted);
 }
 
 } // namespace
 
-boost::asio::awaitable<void> AsyncSession::flush() { co_await flush_core(*core_); }
+boost::asio::awaitable<void> AsyncSession::flush() {
+  detail::SessionCore::AsyncUse use(*core_);
+  co_await flush_core(*core_);
+}
 
 boost::asio::awaitable<AsyncSavepoint> AsyncSession::begin_nested() {
+  detail::SessionCore::AsyncUse use(*core_);
   co_await flush_core(*core_);
-  co_await acquire(*core_);
-  core_->connection(); // the savepoint goes inside the session's transaction
   co_await run_savepoint(*core_, detail::SessionCore::SavepointOp::begin,
                          core_->next_savepoint_id());
   co_return AsyncSavepoint(*core_, core_->savepoint_begun());
@@ -69,7 +102,7 @@ AsyncSavepoint::AsyncSavepoint(AsyncSavepoint&& other) noexcept
 AsyncSavepoint::~AsyncSavepoint() {
   if (!is_active()) return;
   try {
-    core_->rollback();
+    detail::SessionCore::Entered(*core_)->rollback(); // not while another operation is under way
   } catch (...) {
   }
 }
@@ -86,6 +119,7 @@ bool AsyncSavepoint::is_active() const noexcept {
 boost::asio::awaitable<void> AsyncSavepoint::commit() {
   if (!is_active()) throw InvalidStateError("commit(): the savepoint is no longer active");
   detail::SessionCore& session = *core();
+  detail::SessionCore::AsyncUse use(session);
   co_await flush_core(session);
   co_await run_savepoint(session, detail::SessionCore::SavepointOp::release, id_);
   session.savepoint_released(id_);
@@ -94,6 +128,7 @@ boost::asio::awaitable<void> AsyncSavepoint::commit() {
 boost::asio::awaitable<void> AsyncSavepoint::rollback() {
   if (!is_active()) co_return;
   detail::SessionCore& session = *core();
+  detail::SessionCore::AsyncUse use(session);
   co_await run_savepoint(session, detail::SessionCore::SavepointOp::rollback, id_);
   session.savepoint_rolled_back(id_);
 }
@@ -101,17 +136,21 @@ boost::asio::awaitable<void> AsyncSavepoint::rollback() {
 // As SessionCore::flush_and_commit(): the flush's last statement, when nothing can follow it,
 // goes out with the COMMIT (one round trip on PostgreSQL).
 boost::asio::awaitable<void> AsyncSession::commit() {
+  detail::SessionCore::AsyncUse use(*core_);
+  // Nothing to write and no transaction to end: no connection is taken (as Session::commit()).
+  if (core_->open_transaction() == nullptr && !core_->needs_flush()) {
+    core_->after_commit();
+    co_return;
+  }
   auto job = core_->begin_flush();
   std::exception_ptr error;
   std::exception_ptr commit_error;
   if (job) {
     job->commit_follows();
     try {
-      co_await acquire_connection();
-      Connection& connection = core_->connection();
+      co_await acquire(*core_);
       detail::CountingPlan counted(*core_, job->plan());
-      commit_error =
-          co_await run_plan_and_commit_async(counted, connection, *core_->open_transaction());
+      commit_error = co_await run_and_commit(*core_, counted);
     } catch (...) {
       error = std::current_exception();
     }
@@ -130,26 +169,25 @@ boost::asio::awaitable<void> AsyncSession::commit() {
   core_->after_commit();
 }
 
-void AsyncSession::rollback() { core_->rollback(); }
-
-boost::asio::awaitable<void> AsyncSession::acquire_connection() { co_await acquire(*core_); }
+void AsyncSession::rollback() { detail::SessionCore::Entered(*core_)->rollback(); }
 
 boost::asio::awaitable<void> AsyncSession::select_rows(Select select, RowSink& sink) {
-  if (core_->options().autoflush && core_->needs_flush()) co_await flush();
-  co_await acquire_connection();
+  detail::SessionCore::AsyncUse use(*core_);
+  if (core_->options().autoflush && core_->needs_flush()) co_await flush_core(*core_);
+  co_await acquire(*core_);
   SelectPlan plan(select, core_->engine().dialect(), &core_->engine().statement_cache(), sink);
   detail::CountingPlan counted(*core_, plan);
-  co_await run_plan_async(counted, core_->connection());
+  co_await run(*core_, counted);
 }
 
 boost::asio::awaitable<detail::EntityRows>
 AsyncSession::load(Select select, std::vector<detail::EntitySpec> entities,
                    std::vector<detail::EagerSpec> eager) {
-  if (core_->options().autoflush && core_->needs_flush()) co_await flush();
+  if (core_->options().autoflush && core_->needs_flush()) co_await flush_core(*core_);
   auto job = core_->begin_load(select, entities, eager);
-  co_await acquire_connection();
+  co_await acquire(*core_);
   detail::CountingPlan counted(*core_, job->plan());
-  co_await run_plan_async(counted, core_->connection());
+  co_await run(*core_, counted);
   co_return job->take_rows();
 }
 

@@ -97,6 +97,14 @@ std::string two(long v) {
 
 std::string format_date(SqlDate date) {
   year_month_day ymd{date};
+  // The reader takes four-digit years, and PostgreSQL spells other years differently ("10000",
+  // "0044-03-15 BC"); a value written must read back, so others are refused here, before they
+  // reach the database (Python's datetime has the same range).
+  const int y = static_cast<int>(ymd.year());
+  if (y < 1 || y > 9999)
+    throw DataError("the date with year " + std::to_string(y) +
+                        " cannot be stored: Retort writes and reads the years 1 to 9999",
+                    "", 0, "");
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
@@ -104,6 +112,10 @@ std::string format_date(SqlDate date) {
 }
 
 std::string format_time(SqlTime time) {
+  if (time < SqlTime::zero() || time > hours(24))
+    throw DataError("the time of day " + std::to_string(time.count()) +
+                        " us cannot be stored: it must lie between 00:00 and 24:00",
+                    "", 0, "");
   const auto h = duration_cast<hours>(time);
   const auto m = duration_cast<minutes>(time - h);
   const auto s = duration_cast<seconds>(time - h - m);

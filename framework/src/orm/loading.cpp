@@ -646,6 +646,7 @@ void SessionCore::check_blocking(const char* call) const {
 }
 
 void SessionCore::run_select(const Select& select, RowSink& sink, const char* call) {
+  Entered use(*this);
   check_blocking(call);
   check_usable();
   autoflush();
@@ -681,6 +682,7 @@ void SessionCore::load_relationship(InstanceState& owner, std::size_t index) {
                             owner.mapper->relationships()[index].name +
                             "' in an async session: load it eagerly with selectinload() or "
                             "joinedload() in the query");
+  Entered use(*this);
   if (owner.status == ObjectState::pending || owner.identity.empty()) {
     owner.set_loaded(index); // nothing in the database yet
     return;

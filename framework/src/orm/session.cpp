@@ -11,15 +11,16 @@ Session::Session(Session&&) noexcept = default;
 Session& Session::operator=(Session&&) noexcept = default;
 Session::~Session() = default;
 
-detail::SessionCore& Session::core() {
+detail::SessionCore::Entered Session::core() {
   if (!core_) throw InvalidStateError("the session was moved from");
-  return *core_;
+  return detail::SessionCore::Entered(*core_);
 }
 
-void Session::flush() { core().flush(); }
+void Session::flush() { core()->flush(); }
 
 SessionSavepoint Session::begin_nested() {
-  detail::SessionCore& session = core();
+  auto entered = core();
+  detail::SessionCore& session = *entered;
   session.flush();
   session.connection(); // the savepoint goes inside the session's transaction
   detail::StatementPlan plan(
@@ -41,7 +42,8 @@ SessionSavepoint::~SessionSavepoint() {
     // The ROLLBACK TO failed: the transaction's state is unknown, so all of it goes.
     if (detail::SessionCore* session = core()) {
       try {
-        session->rollback();
+        detail::SessionCore::Entered use(*session); // not while another thread is inside
+        use->rollback();
       } catch (...) {
       }
     }
@@ -59,7 +61,8 @@ bool SessionSavepoint::is_active() const noexcept {
 
 void SessionSavepoint::commit() {
   if (!is_active()) throw InvalidStateError("commit(): the savepoint is no longer active");
-  detail::SessionCore& session = *core();
+  detail::SessionCore::Entered use(*core());
+  detail::SessionCore& session = *use;
   session.flush();
   detail::StatementPlan plan(session.savepoint_sql(detail::SessionCore::SavepointOp::release, id_));
   session.run(plan);
@@ -68,17 +71,19 @@ void SessionSavepoint::commit() {
 
 void SessionSavepoint::rollback() {
   if (!is_active()) return;
-  detail::SessionCore& session = *core();
+  detail::SessionCore::Entered use(*core());
+  detail::SessionCore& session = *use;
   detail::StatementPlan plan(
       session.savepoint_sql(detail::SessionCore::SavepointOp::rollback, id_));
   session.run(plan);
   session.savepoint_rolled_back(id_);
 }
-void Session::commit() { core().commit(); }
-void Session::rollback() { core().rollback(); }
-void Session::close() { core().close(); }
-void Session::expire_all() { core().expire_all(); }
-Connection& Session::connection() { return core().connection(); }
+
+void Session::commit() { core()->commit(); }
+void Session::rollback() { core()->rollback(); }
+void Session::close() { core()->close(); }
+void Session::expire_all() { core()->expire_all(); }
+Connection& Session::connection() { return core()->connection(); }
 const Engine& Session::engine() const { return core_->engine(); }
 std::size_t Session::identity_map_size() const noexcept { return core_->identity_map_size(); }
 std::uint64_t Session::statements_executed() const noexcept { return core_->statements_executed(); }

@@ -1,5 +1,7 @@
 // Session bookkeeping: object states, the identity map, the transaction and its end.
 // The unit of work is in unit_of_work.cpp, loading in loading.cpp.
+#include "core/thread_token.hpp"
+
 #include <retort/core/error.hpp>
 #include <retort/orm/detail/application_states.hpp>
 #include <retort/orm/detail/session_core.hpp>
@@ -891,6 +893,41 @@ void SessionCore::undelete(InstanceState& state) {
 } // namespace retort::detail
 
 namespace retort::detail {
+
+void SessionCore::enter() {
+  const std::uintptr_t self = this_thread_token();
+  if (user_.load(std::memory_order_relaxed) == self) {
+    ++depth_;
+    return;
+  }
+  std::uintptr_t expected = 0;
+  if (!user_.compare_exchange_strong(expected, self, std::memory_order_acquire,
+                                     std::memory_order_relaxed))
+    in_use(expected);
+  depth_ = 1;
+}
+
+void SessionCore::leave() noexcept {
+  if (--depth_ == 0) user_.store(0, std::memory_order_release);
+}
+
+void SessionCore::begin_async_use() {
+  std::uintptr_t expected = 0;
+  if (!user_.compare_exchange_strong(expected, async_user, std::memory_order_acquire,
+                                     std::memory_order_relaxed))
+    in_use(expected);
+}
+
+void SessionCore::end_async_use() noexcept { user_.store(0, std::memory_order_release); }
+
+void SessionCore::in_use(std::uintptr_t user) {
+  if (user == async_user)
+    throw InvalidStateError("the session is in use: an awaited operation of it (flush, commit, "
+                            "a query) is under way; a session serves one coroutine at a time, "
+                            "await one operation before starting the next");
+  throw InvalidStateError("the session is in use by another thread: a session serves one thread "
+                          "at a time (give each thread its own Session)");
+}
 
 void load_relationship(const RelationshipHook& hook) {
   if (hook.owner == nullptr) return;

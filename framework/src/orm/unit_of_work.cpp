@@ -18,6 +18,8 @@
 #include <array>
 #include <bit>
 #include <charconv>
+#include <cmath>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -171,6 +173,28 @@ std::uint64_t required_columns(const MapperBase& mapper, std::uint64_t omitted) 
   return required & mapper.nullable_members();
 }
 
+// The floating-point columns of `mapper`, as a bit per column.
+std::uint64_t floating_columns(const MapperBase& mapper) {
+  std::uint64_t mask = 0;
+  for (std::size_t i = 0; i < mapper.columns().size(); ++i)
+    if (mapper.columns()[i].type.kind == TypeKind::floating) mask |= 1ull << i;
+  return mask;
+}
+
+// A NaN in one of `columns` of `state`'s object would be stored as NULL (SQLite): read back, an
+// optional member would come back empty and a plain one fail. Refused before anything is sent.
+void check_no_nan(const InstanceState& state, std::uint64_t columns) {
+  const MapperBase& mapper = *state.mapper;
+  for (std::uint64_t bits = columns; bits != 0; bits &= bits - 1) {
+    const auto i = static_cast<std::size_t>(std::countr_zero(bits));
+    const Value v = mapper.column_value(state.object, i);
+    if (v.kind() != ValueKind::real || !std::isnan(v.as_double())) continue;
+    throw DataError("column '" + mapper.table_name() + "." + mapper.columns()[i].name +
+                        "' cannot store NaN on this database (it would be stored as NULL)",
+                    "", 0, "");
+  }
+}
+
 /// What the INSERTs of one class that leave `omitted` to the database write and get back, for
 /// one dialect: the same for every statement of that shape.
 struct InsertShape {
@@ -183,6 +207,8 @@ struct InsertShape {
   std::uint64_t written = 0;
   /// Columns each row must have set (see required_columns()).
   std::uint64_t required = 0;
+  /// Written floating-point columns, where the dialect cannot store NaN (see check_no_nan()).
+  std::uint64_t nan_checked = 0;
   /// The generated key comes from the driver, not from RETURNING.
   bool use_last_id = false;
   /// Rows per statement at most.
@@ -211,8 +237,8 @@ InsertShape make_insert_shape(const MapperBase& mapper, const SqlDialect& dialec
   shape.use_last_id = dialect.prefers_last_insert_id() && !shape.returned.empty() && key_only;
   if (!shape.returned.empty() && !shape.use_last_id && !dialect.supports_returning())
     throw NotSupportedError("the dialect cannot return generated keys (no RETURNING)", "", 0, "");
-  // Keys come back in insertion order only when the key is all that is returned (sorted
-  // ascending: identity values grow within one statement); anything else goes row by row.
+  // Several rows per statement when the key is all that comes back (in VALUES order, see
+  // finish_insert()); anything else goes row by row.
   if (key_only && !self_referential && dialect.supports_multi_values_insert() &&
       !shape.inserted.empty())
     shape.limit =
@@ -220,6 +246,7 @@ InsertShape make_insert_shape(const MapperBase& mapper, const SqlDialect& dialec
                  dialect.max_bound_parameters() / std::max<std::size_t>(1, shape.inserted.size()));
   shape.written = shape.inserted.mask();
   shape.required = required_columns(mapper, omitted);
+  shape.nan_checked = dialect.stores_nan() ? 0 : floating_columns(mapper) & shape.written;
   return shape;
 }
 
@@ -228,6 +255,33 @@ InsertShape make_insert_shape(const MapperBase& mapper, const SqlDialect& dialec
 // as the program, and the statement_sql() texts it points to as long as their mapper.) Not
 // inlined: the caller then holds a plain reference, where an inlined thread_local is looked up
 // again (a __tls_get_addr call) at each use.
+/// What a probe (SqlDialect::generated_key_probe_sql()) found about one table.
+class KeyProbe final : public RowSink {
+public:
+  void row(const DriverStatement& row) override {
+    largest_ = row.is_null(0) ? 0 : row.get_int64(0);
+    key_is_last_id_ = !row.is_null(1) && row.get_int64(1) != 0;
+    triggers_ = !row.is_null(2) && row.get_int64(2) != 0;
+    done_ = true;
+  }
+  bool done() const noexcept { return done_; }
+  /// The key is the value last_insert_id() reports for a one-row INSERT.
+  bool key_is_last_id() const noexcept { return key_is_last_id_; }
+  /// Whether `rows` more rows inserted by multi-row INSERTs get the keys largest + 1, + 2, ...
+  /// in VALUES order: nothing but the statement itself inserts into the table (no trigger may),
+  /// and the keys stay below the largest rowid (past it SQLite picks free rowids at random).
+  bool consecutive(std::size_t rows) const noexcept {
+    constexpr auto max = std::numeric_limits<std::int64_t>::max();
+    return key_is_last_id_ && !triggers_ && largest_ <= max - static_cast<std::int64_t>(rows);
+  }
+
+private:
+  std::int64_t largest_ = 0;
+  bool key_is_last_id_ = false;
+  bool triggers_ = false;
+  bool done_ = false;
+};
+
 [[gnu::noinline]] InsertShape& insert_shape_of(const MapperBase& mapper, const SqlDialect& dialect,
                                                std::uint64_t omitted, bool self_referential) {
   thread_local InsertShape last;
@@ -361,10 +415,17 @@ private:
     finished
   };
 
+  // How the keys of an INSERT whose shape takes them from last_insert_id() are known for sure.
+  enum class KeySource { arithmetic, row_by_row, returning, probe };
+
   struct InsertGroup {
     const MapperBase* mapper = nullptr;
     InlineOne<Entry> objects;
     bool self_referential = false;
+    // What the dialect's probe found about the table, once asked, and how the group's keys are
+    // then known (see key_source()).
+    KeyProbe probe;
+    std::optional<KeySource> source;
   };
 
   // ---- orphans and deletes -------------------------------------------------------------
@@ -611,16 +672,67 @@ private:
     }
   }
 
+  // last_insert_id() - n + 1 ... last holds for a multi-row INSERT only while nothing else
+  // inserts into the table in between (a trigger), the rowids stay below their maximum, and the
+  // key is the rowid at all; a probe of the table (once per class and flush) says so. A one-row
+  // INSERT needs only the last, learnt once per class and session (a session's tables do not
+  // change their key column while it runs; another session looks again).
+  KeySource key_source(InsertGroup& group, PlanStep& step) {
+    const std::size_t rows_left = group.objects.size() - insert_position_;
+    if (!group.probe.done()) {
+      if (rows_left == 1 && session_.key_is_last_id(*group.mapper)) return KeySource::arithmetic;
+      const MapperBase& mapper = *group.mapper;
+      const std::string& key = mapper.columns()[*mapper.autoincrement_column()].name;
+      step.sql = dialect_.generated_key_probe_sql(mapper.table_name(), key);
+      if (step.sql.empty()) return KeySource::arithmetic; // the dialect vouches for it
+      step.params.clear();
+      step.params.emplace_back(mapper.table_name());
+      step.params.emplace_back(key);
+      step.sink = &group.probe;
+      return KeySource::probe;
+    }
+    if (group.source) return *group.source;
+    if (!group.probe.key_is_last_id()) {
+      if (!dialect_.supports_returning())
+        throw NotSupportedError(
+            "flush: the key '" + group.mapper->table_name() + "." +
+                group.mapper->columns()[*group.mapper->autoincrement_column()].name +
+                "' is not the rowid, and the database has no RETURNING",
+            "", 0, "");
+      group.source = KeySource::returning;
+    } else {
+      session_.set_key_is_last_id(*group.mapper);
+      // Decided for all the group's rows at once: the largest key the probe saw grows with them.
+      group.source =
+          group.probe.consecutive(rows_left) ? KeySource::arithmetic : KeySource::row_by_row;
+    }
+    return *group.source;
+  }
+
   void build_insert(InsertGroup& group, PlanStep& step) {
     const MapperBase& mapper = *group.mapper;
     // Rows that share the omitted columns go into one multi-row statement.
     InstanceState& first = *group.objects[insert_position_].state;
     session_.sync_references(first);
     const std::uint64_t omitted = omitted_columns(first);
-    InsertShape& shape = insert_shape_of(mapper, dialect_, omitted, group.self_referential);
+    InsertShape* chosen = &insert_shape_of(mapper, dialect_, omitted, group.self_referential);
+    // Refused before any SQL, the probe included.
+    check_required(first, chosen->required);
+    if (chosen->use_last_id) {
+      const KeySource source = key_source(group, step);
+      if (source == KeySource::probe) return;
+      if (source != KeySource::arithmetic) {
+        // One row per statement: its key is then exact, from last_insert_id() or RETURNING.
+        fallback_shape_ = *chosen;
+        fallback_shape_.limit = 1;
+        fallback_shape_.use_last_id = source == KeySource::row_by_row;
+        fallback_shape_.sql = nullptr;
+        chosen = &fallback_shape_;
+      }
+    }
+    InsertShape& shape = *chosen;
     batch_.clear();
     batch_.push_back(&first);
-    check_required(first, shape.required);
     while (batch_.size() < shape.limit && insert_position_ + batch_.size() < group.objects.size()) {
       InstanceState& next = *group.objects[insert_position_ + batch_.size()].state;
       session_.sync_references(next);
@@ -632,6 +744,9 @@ private:
 
     // Text is borrowed from the objects: the statement runs (or, pipelined, is sent) before
     // control returns to code that could change them.
+    if (shape.nan_checked != 0)
+      for (const InstanceState* state : batch_)
+        check_no_nan(*state, shape.nan_checked);
     step.params.clear();
     step.params.reserve(batch_.size() * shape.inserted.size());
     for (const InstanceState* state : batch_)
@@ -697,20 +812,16 @@ private:
         throw InternalError("INSERT returned " + std::to_string(returned_.size()) +
                                 " generated keys for " + std::to_string(batch_.size()) + " rows",
                             "", 0, "");
-      // Keys come back in insertion order from every database we know, but SQL does not
-      // promise it for RETURNING: sorted, they match the rows' order (keys only ever grow).
-      // (The keys are sorted as integers, not as Values: g++ 12 warns, wrongly, about moving
-      // Values around in std::sort over the inline list.)
-      auto by_key = [](const Value& a, const Value& b) { return a.as_int() < b.as_int(); };
-      if (!std::is_sorted(returned_.begin(), returned_.end(), by_key)) {
-        std::vector<std::int64_t> keys;
-        keys.reserve(returned_.size());
-        for (const Value& key : returned_)
-          keys.push_back(key.as_int());
-        std::sort(keys.begin(), keys.end());
-        for (std::size_t i = 0; i < keys.size(); ++i)
-          returned_[i] = Value(keys[i]);
-      }
+      for (const Value& key : returned_)
+        if (key.is_null())
+          throw IntegrityError("flush: the database generated no key for '" + mapper.table_name() +
+                                   "." + mapper.columns()[returned_columns_.front()].name +
+                                   "' (it is NULL): give the object its key, or let the table "
+                                   "generate it",
+                               "", 0, "");
+      // RETURNING rows come in VALUES order: PostgreSQL and SQLite return each row as they
+      // insert it, in order. (Sorting them by key, as this did, was wrong wherever keys do not
+      // grow: a DEFAULT that draws them at random, a descending sequence.)
       const std::size_t column = returned_columns_.front();
       for (std::size_t i = 0; i < batch_.size(); ++i) {
         mapper.set_column_value(batch_[i]->object, column, returned_[i]);
@@ -770,7 +881,9 @@ private:
       });
       last_update_mapper_ = &mapper;
       last_update_mask_ = mask;
+      last_update_nan_checked_ = dialect_.stores_nan() ? 0 : floating_columns(mapper) & mask;
     }
+    if (last_update_nan_checked_ != 0) check_no_nan(*state, last_update_nan_checked_);
     // The SET values, then the key in the WHERE clause (primary_key() is in column order, as
     // append_bound_values() writes); borrowed, as INSERTs.
     step.params.clear();
@@ -897,6 +1010,8 @@ private:
   const MapperBase* batch_mapper_ = nullptr;
   ColumnList returned_columns_;
   InlineOne<Value> returned_;
+  // The shape of one-row INSERTs where a multi-row one could not know its keys.
+  InsertShape fallback_shape_;
   // States whose keys this flush generated, for undo(); a list, not a set: only a failed
   // flush searches it, while every inserted object is added to it.
   InlineOne<const InstanceState*> generated_;
@@ -910,6 +1025,8 @@ private:
   std::uint64_t last_update_mask_ = 0;
   // Its class's primary key columns, as a bit per column.
   std::uint64_t last_update_keys_ = 0;
+  // Its floating-point columns set, where the dialect cannot store NaN.
+  std::uint64_t last_update_nan_checked_ = 0;
   const std::string* last_update_sql_ = nullptr;
 
   std::vector<Association> association_inserts_;
@@ -995,6 +1112,9 @@ void SessionCore::end_flush(FlushJob& job, std::exception_ptr error) {
 // commit(): the flush's last INSERT, when nothing can follow it, goes out with the COMMIT, so
 // that add() + commit() of one object is one round trip on PostgreSQL, as raw autocommit is.
 void SessionCore::flush_and_commit() {
+  // Nothing to write and no transaction to end: a commit takes no connection (on a SQLite
+  // :memory: engine that one connection may be another session's).
+  if (!transaction_ && !flushing_ && !has_changes()) return;
   if (!start_flush()) {
     if (!transaction_) return;
     try {

@@ -1,3 +1,5 @@
+#include "core/thread_token.hpp"
+
 #include <retort/core/error.hpp>
 #include <retort/plugin/basic_pool.hpp>
 
@@ -23,6 +25,8 @@ void validate(const std::string& kind, const PoolOptions& options) {
   if (options.timeout.count() < 0)
     throw ArgumentError(kind + " pool: timeout must not be negative");
 }
+
+using detail::this_thread_token;
 
 } // namespace
 
@@ -123,7 +127,33 @@ void BasicPool::throw_checkout_timeout() const {
                     std::to_string(options_.timeout.count()) + " ms (checkout timeout)");
 }
 
+void BasicPool::hold_locked(std::uintptr_t holder, int change) {
+  for (auto it = holders_.begin(); it != holders_.end(); ++it) {
+    if (it->first != holder) continue;
+    it->second += change;
+    if (it->second == 0) holders_.erase(it);
+    return;
+  }
+  if (change > 0) holders_.emplace_back(holder, change);
+}
+
+void BasicPool::throw_self_deadlock() const {
+  throw PoolTimeout(describe_limits(kind_, options_) +
+                    " reached, and every connection is held by this thread (another Session or "
+                    "Connection of this engine is still open here): waiting could only end in "
+                    "the checkout timeout. Commit, roll back or close the other one first (a "
+                    "SQLite :memory: engine has exactly one connection)");
+}
+
 void BasicPool::wait_for_room(std::unique_lock<std::mutex>& lock) {
+  // A thread cannot wait for itself: when it holds every connection that is out, only a hand-over
+  // to another thread could bring one back (checkouts by other threads, non-blocking ones
+  // included, may be returned).
+  if (refuse_self_waits_) {
+    const std::uintptr_t self = this_thread_token();
+    for (const auto& [holder, count] : holders_)
+      if (holder == self && count == checked_out_) throw_self_deadlock();
+  }
   // Only a checkout that has to wait reads the clock.
   const auto deadline = Clock::now() + options_.timeout;
   while (idle_.empty() && !has_room()) {
@@ -137,23 +167,32 @@ void BasicPool::wait_for_room(std::unique_lock<std::mutex>& lock) {
 PooledConnection BasicPool::checkout() {
   Idle taken;
   std::shared_ptr<Pool> self;
+  const std::uintptr_t holder = this_thread_token();
   {
     std::unique_lock lock(mutex_);
     if (idle_.empty() && !has_room()) wait_for_room(lock);
     self = shared_from_this();
     ++checked_out_;
+    hold_locked(holder, 1);
     if (!idle_.empty()) take_idle_locked(taken);
   }
   // Pinging and opening are round trips: done outside the lock, in the slot reserved above.
   try {
     if (taken.connection) {
-      if (auto connection = usable_or_null(taken, options_.pre_ping))
+      if (auto connection = usable_or_null(taken, options_.pre_ping)) {
+        taken.record.holder = holder;
         return PooledConnection(std::move(self), std::move(connection), taken.record);
+      }
     }
     ConnectionRecord record{};
     auto connection = open(record);
+    record.holder = holder;
     return PooledConnection(std::move(self), std::move(connection), record);
   } catch (...) {
+    {
+      std::lock_guard lock(mutex_);
+      hold_locked(holder, -1);
+    }
     give_back_slot();
     throw;
   }
@@ -178,6 +217,8 @@ void BasicPool::checkin(std::unique_ptr<DriverConnection> connection, Connection
   {
     std::lock_guard lock(mutex_);
     --checked_out_;
+    if (record.holder != 0) hold_locked(record.holder, -1);
+    record.holder = 0; // idle: nobody's
     const bool disposed_since = record.created <= disposed_at_;
     blocked = waiters_ > 0;
     const bool waiting = blocked || !async_waiters_.empty();

@@ -97,6 +97,13 @@ std::string SqlDialect::rollback_to_savepoint_sql(std::string_view name) const {
   return sql;
 }
 
+std::string SqlDialect::generated_key_probe_sql(std::string_view table,
+                                                std::string_view key) const {
+  (void)table;
+  (void)key;
+  return {};
+}
+
 std::string SqlDialect::has_table_sql() const {
   std::string sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema "
                     "AND table_name = ";

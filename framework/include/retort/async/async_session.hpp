@@ -67,16 +67,16 @@ public:
   template <Mapped T> std::shared_ptr<T> add(T object) {
     InstanceState* state = nullptr;
     auto tracked = typed_mapper_of<T>().make_tracked(state, std::move(object));
-    core_->add(mapper_of<T>(), tracked);
+    detail::SessionCore::Entered(*core_)->add(mapper_of<T>(), tracked);
     return tracked;
   }
   /// Marks an object for deletion at the next flush.
   template <Mapped T> void remove(const std::shared_ptr<T>& object) {
-    core_->remove(mapper_of<T>(), object);
+    detail::SessionCore::Entered(*core_)->remove(mapper_of<T>(), object);
   }
   /// Flags a persistent object as changed (see Session::modified()).
   template <Mapped T> void modified(const std::shared_ptr<T>& object) {
-    core_->modified(mapper_of<T>(), object);
+    detail::SessionCore::Entered(*core_)->modified(mapper_of<T>(), object);
   }
   /// A query to run with all().
   template <Mapped... T> Query<T...> query() { return Query<T...>(*core_); }
@@ -85,6 +85,7 @@ public:
   template <Mapped... T>
   boost::asio::awaitable<std::vector<typename Query<T...>::Row>> all(const Query<T...>& query) {
     auto eager = query.eager_loads();
+    detail::SessionCore::AsyncUse use(*core_);
     auto rows = co_await load(query.statement(), query.entities(), eager);
     co_return Query<T...>::rows_of(rows);
   }
@@ -116,16 +117,23 @@ public:
   boost::asio::awaitable<std::shared_ptr<T>> get(const K&... key) {
     const auto& mapper = typed_mapper_of<T>();
     const Value values[] = {detail::key_value(key)...};
-    // The same identity-map answer as Session::get(); only the SELECT is awaited.
-    detail::SessionCore::LoadedLookup loaded = core_->find_loaded(mapper, values);
-    if (loaded.found) co_return std::static_pointer_cast<T>(loaded.object);
     Query<T> q(*core_);
-    const auto& pk = mapper.primary_key();
-    for (std::size_t i = 0; i < pk.size(); ++i)
-      q.filter(mapper.table().c(mapper.columns()[pk[i]].name) == Expr(values[i]));
-    auto rows = co_await all(q);
-    if (rows.empty()) core_->forget_vanished(mapper, values);
-    co_return rows.empty() ? nullptr : rows.front();
+    std::vector<detail::EagerSpec> eager;
+    {
+      detail::SessionCore::Entered use(*core_);
+      // The same identity-map answer as Session::get(); only the SELECT is awaited.
+      detail::SessionCore::LoadedLookup loaded = core_->find_loaded(mapper, values);
+      if (loaded.found) co_return std::static_pointer_cast<T>(loaded.object);
+      const auto& pk = mapper.primary_key();
+      for (std::size_t i = 0; i < pk.size(); ++i)
+        q.filter(mapper.table().c(mapper.columns()[pk[i]].name) == Expr(values[i]));
+      eager = q.eager_loads();
+    }
+    detail::SessionCore::AsyncUse use(*core_);
+    auto rows = co_await load(q.statement(), q.entities(), eager);
+    auto found = Query<T>::rows_of(rows);
+    if (found.empty()) core_->forget_vanished(mapper, values);
+    co_return found.empty() ? nullptr : found.front();
   }
 
   /// Writes pending changes.
@@ -144,8 +152,7 @@ public:
   std::uint64_t statements_executed() const noexcept { return core_->statements_executed(); }
 
 private:
-  boost::asio::awaitable<void> acquire_connection();
-  // Runs a SelectPlan of `select` into `sink` (after an autoflush).
+  // Runs a SelectPlan of `select` into `sink` (after an autoflush), as one awaited operation.
   boost::asio::awaitable<void> select_rows(Select select, RowSink& sink);
   boost::asio::awaitable<detail::EntityRows> load(Select select,
                                                   std::vector<detail::EntitySpec> entities,

@@ -55,6 +55,10 @@ struct ConnectionRecord {
   std::chrono::steady_clock::time_point created{};
   std::chrono::steady_clock::time_point returned{};
   bool overflow = false;
+  /// The thread that checked the connection out with a blocking checkout (a number the pool
+  /// chose), 0 for other checkouts: a blocking wait for a connection that only the waiting
+  /// thread holds could only end in a timeout.
+  std::uintptr_t holder = 0;
 };
 
 class Pool;

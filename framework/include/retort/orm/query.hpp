@@ -223,6 +223,7 @@ public:
 
   /// Every result.
   std::vector<Row> all() const {
+    detail::SessionCore::Entered use(*session_);
     auto rows = session_->load(statement(), entities_, eager());
     return rows_of(rows);
   }
@@ -274,6 +275,7 @@ public:
   /// Streams results in chunks of `n` (SQLAlchemy's yield_per): `consume` gets each chunk and
   /// may drop it, so memory stays bounded whatever the result size.
   void yield_per(std::size_t n, const std::function<void(std::vector<Row>&)>& consume) const {
+    detail::SessionCore::Entered use(*session_);
     session_->load_chunked(statement(), entities_, n, [&](detail::EntityRows& rows) {
       std::vector<Row> chunk;
       chunk.reserve(rows.size());
@@ -359,6 +361,7 @@ private:
   }
 
   std::vector<detail::EagerSpec> eager() const {
+    detail::SessionCore::Entered use(*session_);
     auto specs = session_->eager_loads(entities_, loader_options_);
     // A joined collection load repeats parent rows, which LIMIT/OFFSET would cut wrongly:
     // such loads fall back to selectin (SQLAlchemy wraps the query in a subquery instead). A

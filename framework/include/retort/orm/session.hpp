@@ -79,56 +79,56 @@ public:
   template <Mapped T> std::shared_ptr<T> add(T object) {
     InstanceState* state = nullptr;
     auto tracked = typed_mapper_of<T>().make_tracked(state, std::move(object));
-    core().add(mapper_of<T>(), tracked);
+    core()->add(mapper_of<T>(), tracked);
     return tracked;
   }
   /// Adds an object the application holds (pending, or re-attached when detached).
   template <Mapped T> const std::shared_ptr<T>& add(const std::shared_ptr<T>& object) {
-    core().add(mapper_of<T>(), object);
+    core()->add(mapper_of<T>(), object);
     return object;
   }
   /// Adds several objects.
   template <Mapped T> void add_all(const std::vector<std::shared_ptr<T>>& objects) {
     for (const auto& o : objects)
-      core().add(mapper_of<T>(), o);
+      core()->add(mapper_of<T>(), o);
   }
   /// Marks an object for deletion at the next flush (SQLAlchemy's session.delete()).
   template <Mapped T> void remove(const std::shared_ptr<T>& object) {
-    core().remove(mapper_of<T>(), object);
+    core()->remove(mapper_of<T>(), object);
   }
   /// The object with this primary key: from the identity map without SQL when loaded, else
   /// SELECTed; nullptr when there is no such row. A composite key takes one value per column.
   template <Mapped T, typename... K> std::shared_ptr<T> get(const K&... key) {
     const Value values[] = {detail::key_value(key)...};
-    return std::static_pointer_cast<T>(core().get(mapper_of<T>(), values));
+    return std::static_pointer_cast<T>(core()->get(mapper_of<T>(), values));
   }
   /// A query for one or more entities.
-  template <Mapped... T> Query<T...> query() { return Query<T...>(core()); }
+  template <Mapped... T> Query<T...> query() { return Query<T...>(*core()); }
   /// A query for an aliased entity.
   template <Mapped T> Query<T> query(const Aliased<T>& alias) {
-    return Query<T>(core(), alias.from());
+    return Query<T>(*core(), alias.from());
   }
   /// Copies `object`'s values onto the session's object with the same key (or a new pending
   /// one) and returns that.
   template <Mapped T> std::shared_ptr<T> merge(const T& object) {
-    return std::static_pointer_cast<T>(core().merge(mapper_of<T>(), &object));
+    return std::static_pointer_cast<T>(core()->merge(mapper_of<T>(), &object));
   }
   /// Flags a persistent object as changed, for sessions with autodetect_changes off (where a
   /// flush writes only flagged objects); harmless otherwise. SQLAlchemy's flag_modified().
   template <Mapped T> void modified(const std::shared_ptr<T>& object) {
-    core().modified(mapper_of<T>(), object);
+    core()->modified(mapper_of<T>(), object);
   }
   /// Reloads an object now, discarding unflushed changes.
   template <Mapped T> void refresh(const std::shared_ptr<T>& object) {
-    core().refresh(mapper_of<T>(), object);
+    core()->refresh(mapper_of<T>(), object);
   }
   /// Marks an object stale: the next load overwrites it and get() goes to the database.
   template <Mapped T> void expire(const std::shared_ptr<T>& object) {
-    core().expire(mapper_of<T>(), object);
+    core()->expire(mapper_of<T>(), object);
   }
   /// Removes an object from the session.
   template <Mapped T> void expunge(const std::shared_ptr<T>& object) {
-    core().expunge(mapper_of<T>(), object);
+    core()->expunge(mapper_of<T>(), object);
   }
   /// The object's lifecycle state as this session sees it.
   template <Mapped T> ObjectState state_of(const std::shared_ptr<T>& object) const {
@@ -151,8 +151,9 @@ public:
   void expire_all();
   /// Runs a Core statement in the session's transaction (after autoflush).
   template <typename Statement> Result execute(const Statement& statement) {
-    core().autoflush();
-    return core().connection().execute(statement);
+    auto core = this->core();
+    core->autoflush();
+    return core->connection().execute(statement);
   }
   /// The session's connection, with its transaction begun.
   Connection& connection();
@@ -164,7 +165,8 @@ public:
   std::uint64_t statements_executed() const noexcept;
 
 private:
-  detail::SessionCore& core();
+  // The core, entered for one call (the owner check, SessionCore::enter()).
+  detail::SessionCore::Entered core();
 
   std::unique_ptr<detail::SessionCore> core_;
 };

@@ -13,6 +13,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace retort {
 
@@ -51,6 +53,11 @@ public:
 
   /// The options in force.
   const PoolOptions& options() const noexcept { return options_; }
+  /// A blocking checkout that would wait while the calling thread itself holds every connection
+  /// out throws PoolTimeout at once instead (for the static pool: its one connection, held by
+  /// another session of the waiting thread, would come back only by a timeout). Off by default:
+  /// a connection may be handed to another thread, which can return it.
+  void refuse_waits_on_own_thread(bool on) noexcept { refuse_self_waits_ = on; }
 
 protected:
   PooledConnection fill_slot(std::unique_ptr<DriverConnection> connection) override;
@@ -80,6 +87,11 @@ private:
   CheckoutWake next_waiter_locked();
   void wake(CheckoutWake& waiter, bool notify_blocked) noexcept;
 
+  // Blocking checkouts by thread (see ConnectionRecord::holder), to find a wait that only a
+  // timeout could end; a short list, as few threads hold connections of one pool at once.
+  void hold_locked(std::uintptr_t holder, int change);
+  [[noreturn]] void throw_self_deadlock() const;
+
   // A waiting non-blocking checkout.
   struct Waiter {
     std::uint64_t id;
@@ -100,6 +112,8 @@ private:
   // Non-blocking checkouts waiting, woken in the order they came.
   std::deque<Waiter> async_waiters_;
   std::uint64_t last_waiter_id_ = 0;
+  std::vector<std::pair<std::uintptr_t, int>> holders_;
+  bool refuse_self_waits_ = false;
   std::uint64_t opened_ = 0;
   std::uint64_t discarded_ = 0;
   std::chrono::steady_clock::time_point disposed_at_{};

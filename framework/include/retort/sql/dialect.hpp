@@ -49,8 +49,19 @@ public:
   /// Whether the unit of work should read generated integer keys from the driver's
   /// last_insert_id() instead of RETURNING: cheaper where RETURNING buffers its rows (SQLite).
   /// Keys of a multi-row INSERT are then last - n + 1 ... last, which holds for SQLite's rowid
-  /// (each new row takes the largest rowid plus one).
+  /// (each new row takes the largest rowid plus one) unless generated_key_probe_sql() says
+  /// otherwise for the table.
   virtual bool prefers_last_insert_id() const { return false; }
+  /// Where prefers_last_insert_id(): a query, with the table's name and then the key column's
+  /// name as its two parameters, whose one row says whether last_insert_id() gives the keys of
+  /// an INSERT into `table` that leaves `key` to the database: (0) the largest key so far
+  /// (NULL: none); (1) non-zero when a one-row INSERT's last_insert_id() is its key; (2)
+  /// non-zero when something else may insert rows while the statement runs (a trigger), so
+  /// that a multi-row INSERT's keys need not be consecutive. Empty: always last - n + 1 ... last.
+  virtual std::string generated_key_probe_sql(std::string_view table, std::string_view key) const;
+  /// Whether a floating-point NaN is stored as NaN (SQLite stores NULL instead: the ORM then
+  /// refuses it with a DataError naming the column).
+  virtual bool stores_nan() const { return true; }
   /// Whether INSERT ... VALUES (...), (...) is available.
   virtual bool supports_multi_values_insert() const { return true; }
   /// Whether ILIKE exists; otherwise the compiler renders lower(a) LIKE lower(b).

@@ -17,6 +17,7 @@
 
 #include <boost/container/small_vector.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -174,6 +175,60 @@ public:
   /// The options.
   const SessionOptions& options() const noexcept { return options_; }
 
+  /// The owner check (DESIGN.md): a session serves one thread at a time. A call that enters the
+  /// session while another thread is inside it, or while an awaited operation is under way,
+  /// throws InvalidStateError before it touches anything, so the connection, the pool and the
+  /// objects stay sound. Between calls a session may move to another thread. Calls nest on one
+  /// thread (a lazy load inside a flush).
+  void enter();
+  /// Ends a call begun with enter().
+  void leave() noexcept;
+  /// Begins an awaited operation (AsyncSession): until end_async_use() no other call may enter,
+  /// from this thread or any other (another coroutine sharing the session is refused too).
+  void begin_async_use();
+  /// Ends an awaited operation (possibly on another thread than it began).
+  void end_async_use() noexcept;
+
+  /// Whether a probe showed that `mapper`'s generated key is what the driver's
+  /// last_insert_id() reports (SqlDialect::generated_key_probe_sql()).
+  bool key_is_last_id(const MapperBase& mapper) const noexcept {
+    for (const MapperBase* known : keys_by_last_id_)
+      if (known == &mapper) return true;
+    return false;
+  }
+  /// Records what key_is_last_id() answers from now on.
+  void set_key_is_last_id(const MapperBase& mapper) {
+    if (!key_is_last_id(mapper)) keys_by_last_id_.push_back(&mapper);
+  }
+
+  /// One call inside the session: enter() for its lifetime.
+  class [[nodiscard]] Entered {
+  public:
+    explicit Entered(SessionCore& core) : core_(core) { core_.enter(); }
+    ~Entered() { core_.leave(); }
+    Entered(const Entered&) = delete;
+    Entered& operator=(const Entered&) = delete;
+    /// The session, for the call.
+    SessionCore* operator->() const noexcept { return &core_; }
+    /// The session, for the call.
+    SessionCore& operator*() const noexcept { return core_; }
+
+  private:
+    SessionCore& core_;
+  };
+
+  /// One awaited operation: begin_async_use() for its lifetime (the coroutine's frame).
+  class [[nodiscard]] AsyncUse {
+  public:
+    explicit AsyncUse(SessionCore& core) : core_(core) { core_.begin_async_use(); }
+    ~AsyncUse() { core_.end_async_use(); }
+    AsyncUse(const AsyncUse&) = delete;
+    AsyncUse& operator=(const AsyncUse&) = delete;
+
+  private:
+    SessionCore& core_;
+  };
+
   /// Adds `object` (any shared_ptr to a mapped object) as pending, or re-attaches it.
   void add(const MapperBase& mapper, const std::shared_ptr<void>& object);
   /// Marks `object` for deletion at the next flush.
@@ -284,6 +339,9 @@ public:
   Connection& connection();
   /// True while the session holds a connection.
   bool has_connection() const noexcept { return connection_.has_value(); }
+  /// True when the session holds a connection driven non-blocking (Connection::can_pipeline());
+  /// an async session runs other drivers' plans on worker threads.
+  bool connection_pipelines() const { return connection_ && connection_->can_pipeline(); }
   /// Gives the session a connection its caller checked out (an async session checks out
   /// without blocking, then hands it over); connection() then uses it.
   void adopt_connection(Connection connection);
@@ -393,6 +451,11 @@ public:
   EntryList& deleted_in_transaction() noexcept { return deleted_in_tx_; }
 
 private:
+  // What user_ holds while an awaited operation is under way; thread tokens are the addresses
+  // of an int, never odd.
+  static constexpr std::uintptr_t async_user = 1;
+  [[noreturn]] static void in_use(std::uintptr_t user);
+
   void check_usable() const;
   // Checks that the session can flush and marks a flush under way; false when one already is.
   bool start_flush();
@@ -475,6 +538,12 @@ private:
   bool needs_rollback_ = false;
   bool closed_ = false;
   bool flushing_ = false;
+  // The thread inside the session (this_thread_token()), async_user, or 0: see enter().
+  std::atomic<std::uintptr_t> user_{0};
+  // Calls of user_'s thread that are under way (nested ones included).
+  unsigned depth_ = 0;
+  // See key_is_last_id().
+  boost::container::small_vector<const MapperBase*, 2> keys_by_last_id_;
 };
 
 /// A plan of one statement without parameters or rows (a savepoint's).
