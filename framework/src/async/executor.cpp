@@ -13,7 +13,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <exception>
@@ -137,13 +136,6 @@ asio::awaitable<void> finish_request(NonBlockingConnection& nb, Connection& conn
 }
 
 } // namespace
-
-asio::any_io_executor blocking_workers() {
-  // Two threads: enough to overlap SQLite work with the io_context, few enough not to compete
-  // with it on a small machine; each session's plans run one at a time anyway.
-  static asio::thread_pool pool(2);
-  return pool.get_executor();
-}
 
 asio::awaitable<void> run_plan_async(Plan& plan, Connection& connection) {
   if (connection.can_pipeline()) {

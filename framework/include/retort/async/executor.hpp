@@ -47,7 +47,4 @@ run_plan_and_commit_async(Plan& plan, Connection& connection, Transaction& trans
 RETORT_API boost::asio::awaitable<void> commit_async(Connection& connection,
                                                      Transaction& transaction);
 
-/// The worker threads blocking drivers run on (created on first use, two threads).
-RETORT_API boost::asio::any_io_executor blocking_workers();
-
 } // namespace retort
