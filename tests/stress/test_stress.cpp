@@ -128,8 +128,10 @@ TEST_CASE("64 threads, many sessions each, a pool of 5 + 5 with a 1 s checkout t
               threads * per_thread / took);
   INFO("first failure: " << failures.first);
   CHECK(failures.count == 0);
-  Session check(engine);
-  CHECK(check.query<st::Counter>().count() == threads * ((per_thread + 1) / 2));
+  {
+    Session check(engine);
+    CHECK(check.query<st::Counter>().count() == threads * ((per_thread + 1) / 2));
+  }
   const PoolStatus status = engine.pool().status();
   CHECK(status.checked_out == 0);
   CHECK(status.idle <= 5);
