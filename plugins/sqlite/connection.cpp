@@ -239,6 +239,21 @@ void SqliteConnection::begin() {
   run_kept(*handle_, handle_->begin, handle_->begin_sql);
 }
 
+// A deferred transaction whose first statement reads holds a read snapshot: its first write
+// then cannot wait for the write lock (SQLite returns SQLITE_BUSY at once, without the busy
+// handler, or SQLITE_BUSY_SNAPSHOT when another connection committed since the read), where the
+// write alone would have waited up to busy_timeout. So a transaction that says it will write
+// after reading sends its pending BEGIN as BEGIN IMMEDIATE, which waits for the lock before
+// anything is read. One already under way (it read: that case is SQLite's and stays), or begun
+// IMMEDIATE or EXCLUSIVE by transaction_mode (never pending), is left as it is.
+void SqliteConnection::will_write() {
+  if (!handle_->begin_pending) return;
+  // Cleared first: when BEGIN fails, no transaction is open and none is pending.
+  handle_->begin_pending = false;
+  static const std::string sql = "BEGIN IMMEDIATE";
+  run_kept(*handle_, begin_immediate_, sql);
+}
+
 // Both are no-ops without an open transaction, as in DB-API drivers, so that a pool may roll
 // back every returned connection unconditionally.
 void SqliteConnection::commit() {

@@ -29,6 +29,8 @@ public:
   std::unique_ptr<DriverStatement> prepare(const std::string& sql) override;
   void execute(const std::string& sql) override;
   void begin() override;
+  /// A pending (deferred) BEGIN goes out as BEGIN IMMEDIATE.
+  void will_write() override;
   void commit() override;
   void rollback() override;
   bool in_transaction() const override {
@@ -44,6 +46,7 @@ private:
   std::shared_ptr<Handle> handle_;
   // BEGIN may wait for the first statement (transaction_mode deferred, the default).
   bool defer_begin_ = true;
+  StmtPtr begin_immediate_;
   StmtPtr commit_;
   StmtPtr rollback_;
   StmtPtr ping_;

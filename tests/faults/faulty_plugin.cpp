@@ -144,6 +144,10 @@ public:
     point("begin");
     inner_->begin();
   }
+  void will_write() override {
+    point("will_write");
+    inner_->will_write();
+  }
   void commit() override {
     point("commit");
     inner_->commit();

@@ -95,6 +95,7 @@ asio::awaitable<std::vector<Result>> drive(PipelineRun& run) {
 asio::awaitable<bool> run_rounds(PlanRounds& rounds, Connection& connection) {
   co_await settle(connection);
   while (rounds.next()) {
+    if (rounds.writes_follow()) connection.will_write();
     if (rounds.is_final()) co_return true;
     PipelineRun run = connection.start_pipeline(rounds.statements());
     std::vector<Result> results = co_await drive(run);

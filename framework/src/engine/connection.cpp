@@ -239,6 +239,16 @@ Transaction Connection::begin() {
   return Transaction(state_, 0);
 }
 
+void Connection::will_write() {
+  DriverConnection& driver = state_->driver();
+  try {
+    driver.will_write();
+  } catch (...) {
+    state_->note_failure();
+    throw;
+  }
+}
+
 void Connection::refuse_nested(const char* why) noexcept {
   if (state_) state_->nested_refusal = why;
 }

@@ -70,6 +70,7 @@ PlanRounds::~PlanRounds() {
 bool PlanRounds::next() {
   batch_ = false;
   final_ = false;
+  writes_follow_ = false;
   statements_.clear();
   if (held_) {
     held_ = false;
@@ -78,6 +79,7 @@ bool PlanRounds::next() {
       round_[i].reset();
     size_ = 1;
     final_ = keep_final_ && round_[0].final;
+    writes_follow_ = round_[0].writes_follow;
     return true;
   }
   for (std::size_t i = 0; i < size_; ++i)
@@ -92,6 +94,7 @@ bool PlanRounds::next() {
     }
     const bool alone = (keep_final_ && step.final) || !(pipelining_ && step.independent);
     if (!alone) {
+      writes_follow_ = writes_follow_ || step.writes_follow;
       batch_ = true;
       if (++size_ >= max_pipelined) return true;
       continue;
@@ -102,6 +105,7 @@ bool PlanRounds::next() {
     }
     size_ = 1;
     final_ = keep_final_ && step.final;
+    writes_follow_ = step.writes_follow;
     return true;
   }
 }
@@ -124,6 +128,7 @@ namespace {
 // Runs the rounds before a final one (or all of them); true when the final one is next.
 bool run_until_final(PlanRounds& rounds, Connection& connection) {
   while (rounds.next()) {
+    if (rounds.writes_follow()) connection.will_write();
     if (rounds.is_final()) return true;
     if (rounds.is_batch()) {
       auto results = connection.execute_pipeline(rounds.statements());

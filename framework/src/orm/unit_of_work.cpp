@@ -689,6 +689,9 @@ private:
       step.params.emplace_back(mapper.table_name());
       step.params.emplace_back(key);
       step.sink = &group.probe;
+      // A read before the INSERT: the transaction takes the write lock first, or on SQLite the
+      // INSERT fails ("database is locked") instead of waiting while another connection writes.
+      step.writes_follow = true;
       return KeySource::probe;
     }
     if (group.source) return *group.source;

@@ -133,6 +133,12 @@ public:
   void refuse_nested(const char* why) noexcept;
   /// True while a transaction is open.
   bool in_transaction() const;
+  /// Declares that the open transaction will write after it reads: where the driver has not
+  /// sent BEGIN yet, it takes the write lock at once (DriverConnection::will_write(); SQLite:
+  /// BEGIN IMMEDIATE, waiting up to busy_timeout), so that the later write cannot fail with
+  /// "database is locked" for the read before it. Nothing where the transaction already ran a
+  /// statement.
+  void will_write();
 
   /// The engine this connection came from.
   const Engine& engine() const;

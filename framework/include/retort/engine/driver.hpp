@@ -76,6 +76,13 @@ public:
   virtual void execute(const std::string& sql) = 0;
   /// Starts a transaction.
   virtual void begin() = 0;
+  /// The transaction begun will write after it has read: a driver whose BEGIN waits for the
+  /// first statement takes the write lock now, before anything is read (SQLite sends BEGIN
+  /// IMMEDIATE: a deferred transaction that read first cannot wait for the lock, and fails with
+  /// "database is locked" where its write alone would have waited). Executors call it before a
+  /// plan's read that writes follow (PlanStep::writes_follow). Default: nothing; a driver with a
+  /// non-blocking side must not block here.
+  virtual void will_write() {}
   /// Commits the current transaction.
   virtual void commit() = 0;
   /// Rolls the current transaction back.

@@ -64,6 +64,10 @@ struct PlanStep {
   /// The statement returns at most one row (a lookup by the whole primary key): the executor
   /// stops reading after it instead of stepping on to the end of the result.
   bool single_row = false;
+  /// The statement reads and the plan writes after it (the flush's generated-key probe): the
+  /// executor calls Connection::will_write() before it, so that the transaction holds the write
+  /// lock before it reads (SQLite).
+  bool writes_follow = false;
 
   /// The statement's text.
   const std::string& text() const noexcept { return shared_sql != nullptr ? *shared_sql : sql; }
@@ -84,6 +88,7 @@ struct PlanStep {
     want_last_insert_id = false;
     final = false;
     single_row = false;
+    writes_follow = false;
   }
 };
 
@@ -136,6 +141,9 @@ public:
   bool is_batch() const noexcept { return batch_; }
   /// True when the round is the plan's final step, held back for the COMMIT.
   bool is_final() const noexcept { return final_; }
+  /// True when a step of the round has PlanStep::writes_follow: the executor calls
+  /// Connection::will_write() before it runs the round.
+  bool writes_follow() const noexcept { return writes_follow_; }
   /// Hands the round's results (one per step, in order) to the steps' sinks.
   void deliver(std::span<Result> results, Connection& connection);
 
@@ -155,6 +163,7 @@ private:
   bool ended_ = false;
   bool batch_ = false;
   bool final_ = false;
+  bool writes_follow_ = false;
 };
 
 /// Hands one step's result to its sink (rows, generated key, completion).

@@ -44,7 +44,8 @@ namespace retort {
 // 9: SqlDialect gained upsert_select_needs_where(), concat_needs_parentheses_with_arithmetic()
 //    and commit_sql(); Result and PipelineRun grew (a split INSERT's row count, the failed
 //    statement of a pipeline).
-// 10: SqlDialect gained generated_key_probe_sql() and stores_nan().
+// 10: SqlDialect gained generated_key_probe_sql() and stores_nan(); DriverConnection gained
+//     will_write().
 inline constexpr std::uint32_t plugin_abi_version = 10;
 
 // Two C++ modules can share classes only when built by the same compiler family against the
