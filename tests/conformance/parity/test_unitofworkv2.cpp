@@ -13,18 +13,20 @@ using namespace parity;
 
 namespace {
 
-// Index of the first logged statement that starts with `verb` and names `table`; -1 if none.
+// Index of the first logged statement that starts with `verb` and names `table`, counting only
+// the statements that write (a dialect may read first: SQLite's generated-key probe); -1 if none.
 long first(const conformance::StatementCounter& counter, const std::string& verb,
            const std::string& table) {
-  const auto& all = counter.statements();
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    const std::string& sql = all[i];
+  long writes = -1;
+  for (const std::string& sql : counter.statements()) {
+    if (sql.rfind("SELECT", 0) == 0) continue;
+    ++writes;
     if (sql.rfind(verb, 0) != 0) continue;
     const auto at = sql.find(table);
     if (at == std::string::npos) continue;
     const char after = at + table.size() < sql.size() ? sql[at + table.size()] : ' ';
     if (std::isalnum(static_cast<unsigned char>(after)) || after == '_') continue;
-    return long(i);
+    return writes;
   }
   return -1;
 }
