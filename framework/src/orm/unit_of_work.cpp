@@ -1,6 +1,8 @@
 // The unit of work: flush() decides every INSERT, UPDATE and DELETE up front, in foreign-key
 // order, and hands them to the executor as a FlushPlan. Statements are built only when reached,
 // so children see the keys their parents were just given. Nothing here does I/O by itself.
+// The order of classes is flush_order.cpp's, the INSERT shapes insert_shape.cpp's, the checks
+// of rows written and rows changed flush_checks.cpp's.
 #include <retort/core/error.hpp>
 #include <retort/orm/detail/session_core.hpp>
 #include <retort/sql/compiler.hpp>
@@ -9,6 +11,9 @@
 #include <retort/sql/insert.hpp>
 #include <retort/sql/update.hpp>
 
+#include "flush_checks.hpp"
+#include "flush_order.hpp"
+#include "insert_shape.hpp"
 #include "pending_orphans.hpp"
 #include "statement_slots.hpp"
 
@@ -35,11 +40,7 @@ using Entry = SessionCore::Entry;
 // The common flush (add() and commit() of one object) has one class, one object, one key: the
 // lists a flush keeps hold that much inline, where std::vectors cost six heap blocks per flush.
 template <typename T> using InlineOne = boost::container::small_vector<T, 1>;
-using MapperList = boost::container::small_vector<const MapperBase*, 2>;
 
-// Rows per INSERT ... VALUES statement. Past ~1000 rows the gain from fewer statements is gone
-// while the SQL text and the parameter array keep growing; dialect limits still apply below it.
-constexpr std::size_t max_rows_per_insert = 1000;
 // Keys per DELETE ... WHERE pk IN (...), as SQLAlchemy's selectin chunk.
 constexpr std::size_t max_keys_per_delete = 500;
 
@@ -47,247 +48,8 @@ bool is_unset_key(const Value& v) {
   return v.is_null() || (v.kind() == ValueKind::integer && v.as_int() == 0);
 }
 
-/// Mappers in foreign-key order: every table after the tables it references.
-// The classes of `entries`, each once: a flush usually involves one or two, so a short list
-// beats a std::set (a node per class per flush).
-MapperList classes_of(const SessionCore::EntryList& entries) {
-  MapperList out;
-  for (const auto& entry : entries)
-    if (std::find(out.begin(), out.end(), entry.state->mapper) == out.end())
-      out.push_back(entry.state->mapper);
-  return out;
-}
-
-MapperList dependency_order(MapperList involved) {
-  // The common flush touches one class: nothing to order.
-  if (involved.size() <= 1) return involved;
-  auto is_involved = [&](const MapperBase* m) {
-    return std::find(involved.begin(), involved.end(), m) != involved.end();
-  };
-  std::vector<const MapperBase*> all = registered_mappers();
-  std::map<const MapperBase*, std::set<const MapperBase*>> parents;
-  for (const auto* m : all)
-    for (const auto& c : m->columns()) {
-      if (c.fk_table.empty() || c.fk_table == m->table_name()) continue;
-      if (const auto* p = mapper_for_table(c.fk_table)) parents[m].insert(p);
-    }
-  std::vector<const MapperBase*> order;
-  std::set<const MapperBase*> done, visiting;
-  std::function<void(const MapperBase*)> visit = [&](const MapperBase* m) {
-    if (done.contains(m)) return;
-    if (visiting.contains(m))
-      throw ArgumentError("flush: the foreign keys of '" + m->table_name() +
-                          "' form a cycle with other tables; Retort cannot order such rows "
-                          "(make one foreign key nullable and set it in a second flush)");
-    visiting.insert(m);
-    for (const auto* p : parents[m])
-      visit(p);
-    visiting.erase(m);
-    done.insert(m);
-    order.push_back(m);
-  };
-  for (const auto* m : all)
-    if (is_involved(m)) visit(m);
-  std::erase_if(order, [&](const MapperBase* m) { return !is_involved(m); });
-  return MapperList(order.begin(), order.end());
-}
-
 Value key_value(const InstanceState& state, std::size_t column) {
   return state.mapper->column_value(state.object, column);
-}
-
-/// Checks that an UPDATE or DELETE changed the rows it meant to: anything else means another
-/// transaction changed or deleted them (SQLAlchemy's StaleDataError).
-// Column positions of one statement (a mapped class has at most 64 columns), kept inline:
-// a flush of one object built two heap vectors of them per INSERT.
-class ColumnList {
-public:
-  void push_back(std::size_t column) noexcept {
-    items_[size_++] = static_cast<std::uint8_t>(column);
-  }
-  std::size_t size() const noexcept { return size_; }
-  bool empty() const noexcept { return size_ == 0; }
-  std::size_t operator[](std::size_t i) const noexcept { return items_[i]; }
-  std::size_t front() const noexcept { return items_[0]; }
-  const std::uint8_t* begin() const noexcept { return items_.data(); }
-  const std::uint8_t* end() const noexcept { return items_.data() + size_; }
-  /// The columns as a bit per column.
-  std::uint64_t mask() const noexcept {
-    std::uint64_t bits = 0;
-    for (std::uint8_t column : *this)
-      bits |= 1ull << column;
-    return bits;
-  }
-
-private:
-  std::array<std::uint8_t, 64> items_{};
-  std::size_t size_ = 0;
-};
-
-/// Checks that the UPDATEs and DELETEs of a flush changed the rows they meant to: anything else
-/// means another transaction changed or deleted them (SQLAlchemy's StaleDataError).
-// One sink for all of them, not one per statement (a bulk update built a sink, with a copy of
-// the table name, per row): results arrive in statement order, pipelined or not, so each
-// completion is checked against the oldest expectation not yet met.
-class RowCountChecks final : public RowSink {
-public:
-  /// The next statement given this sink must change `rows` rows of `mapper`'s table.
-  void expect(const char* what, const MapperBase& mapper, std::int64_t rows) {
-    expected_.push_back({what, &mapper, rows});
-  }
-  void row(const DriverStatement&) override {}
-  void done(std::int64_t rows_affected) override {
-    if (next_ >= expected_.size())
-      throw InternalError("a flush statement finished that no row count was expected for", "", 0,
-                          "");
-    const Expectation expected = expected_[next_++];
-    // Every statement sent was answered: the list starts over, keeping its capacity.
-    if (next_ == expected_.size()) {
-      expected_.clear();
-      next_ = 0;
-    }
-    if (rows_affected == expected.rows) return;
-    throw InvalidStateError(
-        std::string(expected.what) + " on table '" + expected.mapper->table_name() +
-        "' expected to change " + std::to_string(expected.rows) + " row(s) but changed " +
-        std::to_string(rows_affected) + " (the rows were changed or deleted by someone else)");
-  }
-
-private:
-  struct Expectation {
-    const char* what;
-    const MapperBase* mapper;
-    std::int64_t rows;
-  };
-  std::vector<Expectation> expected_;
-  std::size_t next_ = 0;
-};
-
-// The NOT NULL columns without a default that a statement omitting `omitted` writes, of those
-// whose member can hold NULL at all: worked out once per statement shape, so that each row
-// checks only those (none, for a class of numbers and strings).
-std::uint64_t required_columns(const MapperBase& mapper, std::uint64_t omitted) {
-  std::uint64_t required = 0;
-  for (std::size_t i = 0; i < mapper.columns().size(); ++i)
-    if (!(omitted & (1ull << i)) && mapper.column_required(i)) required |= 1ull << i;
-  return required & mapper.nullable_members();
-}
-
-// The floating-point columns of `mapper`, as a bit per column.
-std::uint64_t floating_columns(const MapperBase& mapper) {
-  std::uint64_t mask = 0;
-  for (std::size_t i = 0; i < mapper.columns().size(); ++i)
-    if (mapper.columns()[i].type.kind == TypeKind::floating) mask |= 1ull << i;
-  return mask;
-}
-
-// A NaN in one of `columns` of `state`'s object would be stored as NULL (SQLite): read back, an
-// optional member would come back empty and a plain one fail. Refused before anything is sent.
-void check_no_nan(const InstanceState& state, std::uint64_t columns) {
-  const MapperBase& mapper = *state.mapper;
-  for (std::uint64_t bits = columns; bits != 0; bits &= bits - 1) {
-    const auto i = static_cast<std::size_t>(std::countr_zero(bits));
-    const Value v = mapper.column_value(state.object, i);
-    if (v.kind() != ValueKind::real || !std::isnan(v.as_double())) continue;
-    throw DataError("column '" + mapper.table_name() + "." + mapper.columns()[i].name +
-                        "' cannot store NaN on this database (it would be stored as NULL)",
-                    "", 0, "");
-  }
-}
-
-/// What the INSERTs of one class that leave `omitted` to the database write and get back, for
-/// one dialect: the same for every statement of that shape.
-struct InsertShape {
-  const MapperBase* mapper = nullptr;
-  const SqlDialect* dialect = nullptr;
-  std::uint64_t omitted = 0;
-  ColumnList inserted;
-  ColumnList returned;
-  /// `inserted` as a bit per column.
-  std::uint64_t written = 0;
-  /// Columns each row must have set (see required_columns()).
-  std::uint64_t required = 0;
-  /// Written floating-point columns, where the dialect cannot store NaN (see check_no_nan()).
-  std::uint64_t nan_checked = 0;
-  /// The generated key comes from the driver, not from RETURNING.
-  bool use_last_id = false;
-  /// Rows per statement at most.
-  std::size_t limit = 1;
-  /// The SQL of the last statement built with this shape, and its row count.
-  std::size_t rows = 0;
-  const std::string* sql = nullptr;
-};
-
-InsertShape make_insert_shape(const MapperBase& mapper, const SqlDialect& dialect,
-                              std::uint64_t omitted, bool self_referential) {
-  InsertShape shape;
-  shape.mapper = &mapper;
-  shape.dialect = &dialect;
-  shape.omitted = omitted;
-  const auto generated = mapper.autoincrement_column();
-  for (std::size_t i = 0; i < mapper.columns().size(); ++i) {
-    if (omitted & (1ull << i))
-      shape.returned.push_back(i);
-    else
-      shape.inserted.push_back(i);
-  }
-  const bool key_only =
-      shape.returned.empty() || (shape.returned.size() == 1 && generated == shape.returned.front());
-  // A generated integer key alone can come from the driver instead of RETURNING.
-  shape.use_last_id = dialect.prefers_last_insert_id() && !shape.returned.empty() && key_only;
-  if (!shape.returned.empty() && !shape.use_last_id && !dialect.supports_returning())
-    throw NotSupportedError("the dialect cannot return generated keys (no RETURNING)", "", 0, "");
-  // Several rows per statement when the key is all that comes back (in VALUES order, see
-  // finish_insert()); anything else goes row by row.
-  if (key_only && !self_referential && dialect.supports_multi_values_insert() &&
-      !shape.inserted.empty())
-    shape.limit =
-        std::min(max_rows_per_insert,
-                 dialect.max_bound_parameters() / std::max<std::size_t>(1, shape.inserted.size()));
-  shape.written = shape.inserted.mask();
-  shape.required = required_columns(mapper, omitted);
-  shape.nan_checked = dialect.stores_nan() ? 0 : floating_columns(mapper) & shape.written;
-  return shape;
-}
-
-// The shape of this thread's last INSERT: a commit of one object, like each statement of a bulk
-// flush, repeats the shape before it, which is then not worked out again. (Mappers live as long
-// as the program, and the statement_sql() texts it points to as long as their mapper.) Not
-// inlined: the caller then holds a plain reference, where an inlined thread_local is looked up
-// again (a __tls_get_addr call) at each use.
-/// What a probe (SqlDialect::generated_key_probe_sql()) found about one table.
-class KeyProbe final : public RowSink {
-public:
-  void row(const DriverStatement& row) override {
-    largest_ = row.is_null(0) ? 0 : row.get_int64(0);
-    key_is_last_id_ = !row.is_null(1) && row.get_int64(1) != 0;
-    triggers_ = !row.is_null(2) && row.get_int64(2) != 0;
-    done_ = true;
-  }
-  bool done() const noexcept { return done_; }
-  /// The key is the value last_insert_id() reports for a one-row INSERT.
-  bool key_is_last_id() const noexcept { return key_is_last_id_; }
-  /// Whether `rows` more rows inserted by multi-row INSERTs get the keys largest + 1, + 2, ...
-  /// in VALUES order: nothing but the statement itself inserts into the table (no trigger may),
-  /// and the keys stay below the largest rowid (past it SQLite picks free rowids at random).
-  bool consecutive(std::size_t rows) const noexcept {
-    constexpr auto max = std::numeric_limits<std::int64_t>::max();
-    return key_is_last_id_ && !triggers_ && largest_ <= max - static_cast<std::int64_t>(rows);
-  }
-
-private:
-  std::int64_t largest_ = 0;
-  bool key_is_last_id_ = false;
-  bool triggers_ = false;
-  bool done_ = false;
-};
-
-[[gnu::noinline]] InsertShape& insert_shape_of(const MapperBase& mapper, const SqlDialect& dialect,
-                                               std::uint64_t omitted, bool self_referential) {
-  thread_local InsertShape last;
-  if (last.mapper != &mapper || last.dialect != &dialect || last.omitted != omitted)
-    last = make_insert_shape(mapper, dialect, omitted, self_referential);
-  return last;
 }
 
 /// The flush as a plan.
