@@ -4,7 +4,7 @@
 #
 #   tests/fuzz/run.sh [--minutes N | --seconds N] [--build-only] [TARGET...]
 #
-# TARGETs: url, config, plugin_file (default: all). Each runs for the given time (default 1
+# TARGETs: url, config, plugin_file, sql (default: all). Each runs for the given time (default 1
 # minute) from its seed corpus (tests/fuzz/corpus/<target>, plus real plugin files for
 # plugin_file, from $FUZZ_PLUGIN_DIR, default build/plugins); new inputs and crashes go to
 # $FUZZ_BUILD_DIR/<target>/ (default build-fuzz/).
@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(url config plugin_file)
+[ ${#targets[@]} -gt 0 ] || targets=(url config plugin_file sql)
 
 say() { echo "fuzz: $*" >&2; }
 
@@ -64,10 +64,18 @@ sources_of() {
     config) echo framework/src/config/config.cpp framework/src/config/scalars.cpp \
                  framework/src/core/url.cpp framework/src/core/error.cpp tests/fuzz/stubs.cpp ;;
     plugin_file) echo framework/src/plugin/elf_manifest.cpp ;;
+    # The compiler with the schema and core it builds on, and the two dialects it is checked on.
+    sql) (cd "$SRC" && echo framework/src/sql/*.cpp framework/src/schema/*.cpp \
+            framework/src/core/*.cpp plugins/sqlite/dialect.cpp plugins/postgresql/dialect.cpp) ;;
     *) say "unknown target $1"; exit 2 ;;
   esac
 }
-libs_of() { [ "$1" = config ] && echo -lyaml-cpp || true; }
+libs_of() {
+  case $1 in
+    config) echo -lyaml-cpp ;;
+    sql) echo -lsqlite3 ;;
+  esac
+}
 
 build() {
   local target=$1 objs=()

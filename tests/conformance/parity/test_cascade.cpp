@@ -110,8 +110,8 @@ TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_remove_pending_from
   CHECK(count("p_co_orders") == 0);
 }
 
-#if RETORT_PARITY_PENDING // pending: a pending child whose delete-orphan parent is not in the
-// session (never added, or taken out before the flush) is inserted instead of expunged
+#if RETORT_PARITY_PENDING // pending: the collection of a parent no session has seen is not
+// watched, so the pending child's removal from it is unknown and the child is inserted
 TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_remove_pending_from_pending_parent",
           "[parity][cascade]") {
   Fresh fresh;
