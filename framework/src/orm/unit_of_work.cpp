@@ -437,12 +437,15 @@ private:
   // last_insert_id() - n + 1 ... last holds for a multi-row INSERT only while nothing else
   // inserts into the table in between (a trigger), the rowids stay below their maximum, and the
   // key is the rowid at all; a probe of the table (once per class and flush) says so. A one-row
-  // INSERT needs only the last, learnt once per class and session (a session's tables do not
-  // change their key column while it runs; another session looks again).
+  // INSERT needs only the last, once the session knows the key is the rowid (a session's tables
+  // do not change their key column while it runs; another session looks again). Until then it
+  // asks RETURNING: a probe costs a read of the schema, and a write lock taken before it, which
+  // were most of a one-object commit in a new session (4x the raw INSERT, SQLite callgrind).
   KeySource key_source(InsertGroup& group, PlanStep& step) {
     const std::size_t rows_left = group.objects.size() - insert_position_;
     if (!group.probe.done()) {
       if (rows_left == 1 && session_.key_is_last_id(*group.mapper)) return KeySource::arithmetic;
+      if (group.objects.size() == 1 && dialect_.supports_returning()) return KeySource::returning;
       const MapperBase& mapper = *group.mapper;
       const std::string& key = mapper.columns()[*mapper.autoincrement_column()].name;
       step.sql = dialect_.generated_key_probe_sql(mapper.table_name(), key);
