@@ -444,8 +444,11 @@ private:
   KeySource key_source(InsertGroup& group, PlanStep& step) {
     const std::size_t rows_left = group.objects.size() - insert_position_;
     if (!group.probe.done()) {
-      if (rows_left == 1 && session_.key_is_last_id(*group.mapper)) return KeySource::arithmetic;
-      if (group.objects.size() == 1 && dialect_.supports_returning()) return KeySource::returning;
+      // Not probed yet, so at the group's start: rows_left is the whole group.
+      if (rows_left == 1) {
+        if (session_.key_is_last_id(*group.mapper)) return KeySource::arithmetic;
+        if (dialect_.supports_returning()) return KeySource::returning;
+      }
       const MapperBase& mapper = *group.mapper;
       const std::string& key = mapper.columns()[*mapper.autoincrement_column()].name;
       step.sql = dialect_.generated_key_probe_sql(mapper.table_name(), key);
