@@ -1,285 +1,35 @@
 // Mapper<T>: the MapperBase of a declaratively mapped class, generated from Model<T>::fields.
 // Hot paths (hydrating rows, snapshots, diffs) are folds over the field list, so each column is
-// read straight into its member with no boxing and no per-column indirect call.
+// read straight into its member with no boxing and no per-column indirect call. The pieces it is
+// built from have a header each: detail/model_fields.hpp (the field list at compile time),
+// detail/tracked_block.hpp (where an object and its state live), detail/mapping_infos.hpp (the
+// column and relationship infos).
 #pragma once
 
 #include <retort/core/error.hpp>
 #include <retort/engine/column_traits.hpp>
 #include <retort/orm/detail/application_states.hpp>
-#include <retort/orm/detail/snapshot_text.hpp>
+#include <retort/orm/detail/mapping_infos.hpp>
+#include <retort/orm/detail/model_fields.hpp>
+#include <retort/orm/detail/tracked_block.hpp>
 #include <retort/orm/mapper.hpp>
 #include <retort/orm/model.hpp>
 #include <retort/orm/value_row.hpp>
 
-#include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <new>
 #include <optional>
+#include <span>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace retort {
-
-template <Mapped T> const MapperBase& mapper_of();
-
-namespace detail {
-
-template <typename T> constexpr const auto& model_fields() { return Model<T>::fields.items; }
-
-template <typename T>
-inline constexpr std::size_t field_count =
-    std::tuple_size_v<std::remove_cvref_t<decltype(model_fields<T>())>>;
-
-template <typename T, std::size_t I>
-using field_type =
-    std::remove_cvref_t<std::tuple_element_t<I, std::remove_cvref_t<decltype(model_fields<T>())>>>;
-
-// Positions of the column fields among all fields, in order.
-template <typename T> constexpr auto column_positions() {
-  constexpr std::size_t n = field_count<T>;
-  std::array<std::size_t, n> out{};
-  std::size_t count = 0;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((is_column_field<field_type<T, I>>::value ? (out[count++] = I, 0) : 0), ...);
-  }
-  (std::make_index_sequence<n>{});
-  return std::pair{out, count};
-}
-template <typename T> inline constexpr auto column_positions_v = column_positions<T>();
-template <typename T> inline constexpr std::size_t column_count = column_positions_v<T>.second;
-template <typename T, std::size_t K>
-inline constexpr const auto&
-    column_field = std::get<column_positions_v<T>.first[K]>(model_fields<T>());
-
-template <typename T, std::size_t K>
-using column_member_t = typename std::remove_cvref_t<decltype(column_field<T, K>)>::Member;
-
-// The snapshot of an object: a tuple of its column members' types.
-template <typename T, typename Seq> struct SnapshotOf;
-template <typename T, std::size_t... K> struct SnapshotOf<T, std::index_sequence<K...>> {
-  using type = std::tuple<typename SnapshotMember<column_member_t<T, K>>::type...>;
-};
-template <typename T>
-using snapshot_t = typename SnapshotOf<T, std::make_index_sequence<column_count<T>>>::type;
-
-/// True when T maps relationships (its objects carry RelationshipBits).
-template <typename T> inline constexpr bool has_relationships = field_count<T> > column_count<T>;
-/// The relationship bits of a class without relationships: nothing.
-struct NoRelationships {};
-
-template <typename M> struct is_optional : std::false_type {};
-template <typename M> struct is_optional<std::optional<M>> : std::true_type {};
-
-/// The state of one object of class T: the session's bookkeeping plus the snapshot of its
-/// column values taken at load or flush.
-/// The snapshot of `object`'s column members, built in place.
-template <typename T, std::size_t... K>
-snapshot_t<T> snapshot_from(const T& object, std::index_sequence<K...>) {
-  return snapshot_t<T>(object.*(column_field<T, K>.member)...);
-}
-
-template <typename T> struct TrackedState final : InstanceState {
-  TrackedState() = default;
-  /// A state whose snapshot is taken from `object` as it is now. A loaded object's snapshot is
-  /// built straight from its members: no empty snapshot made first and then assigned over.
-  explicit TrackedState(const T& object)
-      : snapshot(snapshot_from(object, std::make_index_sequence<column_count<T>>{})) {
-    has_snapshot = true;
-  }
-
-  /// Meaningful while has_snapshot is set. Not a std::optional: its engaged flag repeated
-  /// has_snapshot and cost 4-8 bytes per loaded object.
-  snapshot_t<T> snapshot;
-  /// The relationship bits, for a class that has relationships.
-  [[no_unique_address]] std::conditional_t<has_relationships<T>, RelationshipBits, NoRelationships>
-      bits;
-
-  RelationshipBits* relationship_bits() noexcept override {
-    if constexpr (has_relationships<T>)
-      return &bits;
-    else
-      return nullptr;
-  }
-};
-
-/// The deleter of every ORM-made object, which is also where the object and its state live:
-/// both are built inside the shared_ptr control block (see Mapper::make_tracked), so an object,
-/// its state and its snapshot cost one allocation, and get_deleter() finds the state from any
-/// shared_ptr to the object. The pointer handed out aliases the block; the deleter destroys the
-/// object in place. Both live in raw storage so that the deleter is cheap to move: libstdc++
-/// moves a deleter several times while building the control block, always still empty.
-template <typename T> struct TrackedDeleter {
-  /// Where the state is built.
-  alignas(TrackedState<T>) std::byte state_storage[sizeof(TrackedState<T>)];
-  /// Where the object is built.
-  alignas(T) std::byte object_storage[sizeof(T)];
-  /// The state was built (and is destroyed with the control block).
-  bool holds_state = false;
-  /// The object was built and not yet destroyed.
-  bool holds_object = false;
-
-  TrackedDeleter() noexcept {}
-  TrackedDeleter(TrackedDeleter&&) noexcept {}
-  TrackedDeleter& operator=(TrackedDeleter&&) = delete;
-  // The temporaries libstdc++ moves through are empty: only the control block's own copy
-  // holds anything, so the common case is a test inlined where the temporary dies.
-  ~TrackedDeleter() {
-    if (holds_object || holds_state) destroy_all();
-  }
-
-  /// The object's state (valid once holds_state is set).
-  TrackedState<T>* state() noexcept {
-    return std::launder(reinterpret_cast<TrackedState<T>*>(state_storage));
-  }
-  /// Called by shared_ptr when the last owner goes: destroys the object, keeps the state.
-  void operator()(T*) noexcept {
-    // `self` is a weak reference to this very control block: released here, when the object
-    // dies, or the block would keep its own weak count above zero and never be freed.
-    if (holds_state) state()->self.reset();
-    destroy_object();
-  }
-  /// Destroys the object (unless already gone) and the state.
-  void destroy_all() noexcept {
-    destroy_object();
-    if (holds_state) std::destroy_at(state());
-  }
-  /// Destroys the object in place, once.
-  void destroy_object() noexcept {
-    if (!holds_object) return;
-    holds_object = false;
-    std::destroy_at(std::launder(reinterpret_cast<T*>(object_storage)));
-  }
-};
-
-template <typename T, typename Member> struct MemberKind;
-template <typename T, typename U> struct MemberKind<T, Collection<U>> {
-  using target = U;
-  static constexpr bool collection = true;
-};
-template <typename T, typename U> struct MemberKind<T, Ref<U>> {
-  using target = U;
-  static constexpr bool collection = false;
-};
-
-template <typename T, typename F> ColumnInfo make_column_info(const F& f) {
-  using M = typename F::Member;
-  ColumnInfo c;
-  c.name = f.name;
-  c.type = f.type;
-  c.nullable =
-      ColumnTraits<M>::nullable && !(f.flags & column_not_null) && !(f.flags & column_primary_key);
-  c.primary_key = f.flags & column_primary_key;
-  c.unique = f.flags & column_unique;
-  c.index = f.flags & column_index;
-  c.autoincrement = f.flags & column_no_autoincrement ? false : c.primary_key;
-  if (f.foreign_key.target != nullptr) {
-    std::string target = f.foreign_key.target;
-    auto dot = target.find('.');
-    if (dot == std::string::npos)
-      throw ArgumentError(std::string("foreign_key(\"") + target + "\") on " + Model<T>::table +
-                          "." + f.name + ": expected \"table.column\"");
-    c.fk_table = target.substr(0, dot);
-    c.fk_column = target.substr(dot + 1);
-    c.on_delete = f.foreign_key.on_delete;
-    c.on_update = f.foreign_key.on_update;
-  }
-  if (f.server_default.sql != nullptr) c.server_default = f.server_default.sql;
-  return c;
-}
-
-template <typename Target, typename Order> std::string order_column_name(const Order& order) {
-  if constexpr (std::is_same_v<Order, NoOrder>) {
-    return {};
-  } else {
-    std::string name;
-    constexpr std::size_t n = column_count<Target>;
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-      auto check = [&](const auto& f) {
-        if constexpr (std::is_same_v<decltype(f.member), decltype(order.member)>)
-          if (f.member == order.member) name = f.name;
-      };
-      (check(column_field<Target, K>), ...);
-    }
-    (std::make_index_sequence<n>{});
-    if (name.empty())
-      throw ArgumentError(std::string("order_by() names a member that is not a mapped column of ") +
-                          Model<Target>::table);
-    return name;
-  }
-}
-
-template <typename T, std::size_t J> RelationshipInfo make_relationship_info() {
-  constexpr const auto& f = std::get<J>(model_fields<T>());
-  using F = std::remove_cvref_t<decltype(f)>;
-  using M = typename F::Member;
-  using Kind = MemberKind<T, M>;
-  using U = typename Kind::target;
-  constexpr auto member = f.member;
-  RelationshipInfo r;
-  r.name = f.name;
-  r.is_collection = Kind::collection;
-  r.target_mapper = &mapper_of<U>;
-  if (f.back_populates) r.back_populates = f.back_populates;
-  if (f.secondary) r.secondary = f.secondary;
-  if (f.via) r.via = f.via;
-  r.cascade = f.cascade;
-  r.strategy = f.strategy;
-  if constexpr (!std::is_same_v<std::remove_cvref_t<decltype(f.order)>, NoOrder>) {
-    r.order_column = order_column_name<U>(f.order);
-    r.order_descending = f.order.descending;
-  }
-  r.set_hook = [](void* owner, RelationshipHook hook) {
-    (static_cast<T*>(owner)->*member).set_hook(hook);
-  };
-  r.states_items = [](const void* owner) {
-    const auto& m = static_cast<const T*>(owner)->*member;
-    return m.loaded() && (m.bound() || !m.unset());
-  };
-  if constexpr (Kind::collection) {
-    r.items = [](void* owner) {
-      auto& raw = (static_cast<T*>(owner)->*member).raw();
-      return std::vector<std::shared_ptr<void>>(raw.begin(), raw.end());
-    };
-    r.assign = [](void* owner, std::vector<std::shared_ptr<void>> items) {
-      auto& raw = (static_cast<T*>(owner)->*member).raw();
-      raw.clear();
-      raw.reserve(items.size());
-      for (auto& item : items)
-        raw.push_back(std::static_pointer_cast<U>(std::move(item)));
-    };
-    r.mirror = [](void* owner, const std::shared_ptr<void>& item, bool added) {
-      auto& raw = (static_cast<T*>(owner)->*member).raw();
-      auto typed = std::static_pointer_cast<U>(item);
-      auto found = std::find(raw.begin(), raw.end(), typed);
-      if (added && found == raw.end()) raw.push_back(typed);
-      if (!added && found != raw.end()) raw.erase(found);
-    };
-  } else {
-    r.items = [](void* owner) {
-      auto target = (static_cast<T*>(owner)->*member).raw();
-      std::vector<std::shared_ptr<void>> out;
-      if (target) out.push_back(std::move(target));
-      return out;
-    };
-    r.assign = [](void* owner, std::vector<std::shared_ptr<void>> items) {
-      auto& ref = static_cast<T*>(owner)->*member;
-      ref.set_raw(items.empty() ? nullptr : std::static_pointer_cast<U>(items.front()));
-    };
-    r.mirror = [](void* owner, const std::shared_ptr<void>& item, bool added) {
-      auto& ref = static_cast<T*>(owner)->*member;
-      if (added)
-        ref.set_raw(std::static_pointer_cast<U>(item));
-      else if (ref.raw() == item)
-        ref.set_raw(nullptr);
-    };
-  }
-  return r;
-}
-
-} // namespace detail
 
 /// The mapper of a declaratively mapped class.
 template <Mapped T> class Mapper final : public MapperBase {
