@@ -233,3 +233,70 @@ TEST_CASE("test_selectin_relations.py::EagerTest::test_many_to_one on objects th
   CHECK(addresses[1]->user.get() == bob);
   CHECK(counter.count() == 0);
 }
+
+TEST_CASE("yield_per applies the query's chained loader options to every chunk",
+          "[orm][loading][stream][statements]") {
+  conformance::FreshSchema schema;
+  make_companies();
+  Session session(conformance::engine());
+  conformance::StatementCounter counter;
+  std::vector<std::size_t> sizes;
+  session.query<Company>()
+      .options(selectinload(&Company::staff).selectinload(&Employee::phones))
+      .order_by(col(&Company::id))
+      .yield_per(3, [&](std::vector<std::shared_ptr<Company>>& chunk) {
+        sizes.push_back(chunk.size());
+        const auto before = counter.count();
+        for (const auto& company : chunk) {
+          CHECK(company->staff.loaded());
+          REQUIRE(company->staff.size() == 3);
+          for (const auto& employee : company->staff) {
+            CHECK(employee->company.get() == company);
+            CHECK(employee->phones.loaded());
+            CHECK(employee->phones.size() == 2);
+          }
+        }
+        CHECK(counter.count() == before); // nothing left to load lazily
+      });
+  CHECK(sizes == std::vector<std::size_t>{3, 1});
+  CHECK(counter.count() == 5); // companies, then staff and phones per chunk
+  // The related objects are let go with their chunk: memory stays bounded.
+  CHECK(session.identity_map_size() == 0);
+}
+
+TEST_CASE("yield_per applies a joined many-to-one and the selectin step after it",
+          "[orm][loading][stream][statements]") {
+  conformance::FreshSchema schema;
+  make_companies();
+  Session session(conformance::engine());
+  conformance::StatementCounter counter;
+  std::size_t phones = 0;
+  session.query<Phone>()
+      .options(joinedload(&Phone::employee).selectinload(&Employee::company))
+      .order_by(col(&Phone::id))
+      .yield_per(10, [&](std::vector<std::shared_ptr<Phone>>& chunk) {
+        for (const auto& phone : chunk) {
+          ++phones;
+          REQUIRE(phone->employee.loaded());
+          REQUIRE(phone->employee.get());
+          CHECK(phone->employee->company.loaded());
+          CHECK(phone->employee->company->name.size() == 2);
+        }
+      });
+  CHECK(phones == 24);
+  CHECK(counter.count() == 4); // one SELECT with the join, one for the companies per chunk
+}
+
+TEST_CASE("yield_per refuses a joined collection, which a chunk could split",
+          "[orm][loading][stream][errors]") {
+  conformance::FreshSchema schema;
+  make_companies();
+  Session session(conformance::engine());
+  conformance::StatementCounter counter;
+  auto query = session.query<Company>().options(joinedload(&Company::staff));
+  CHECK_THROWS_AS(query.yield_per(2, [](std::vector<std::shared_ptr<Company>>&) {}), ArgumentError);
+  auto chained =
+      session.query<Phone>().options(joinedload(&Phone::employee).joinedload(&Employee::phones));
+  CHECK_THROWS_AS(chained.yield_per(2, [](std::vector<std::shared_ptr<Phone>>&) {}), ArgumentError);
+  CHECK(counter.count() == 0); // refused before any statement
+}

@@ -172,15 +172,22 @@ private:
   std::unordered_map<std::string, std::vector<std::shared_ptr<void>>> found_;
 };
 
+/// How a load hands its rows over in chunks (yield_per): each chunk's relationship loads are a
+/// plan of their own, given to `run` (the session's executor) before `consume` gets the chunk.
+struct Chunks {
+  std::size_t size = 0;
+  const std::function<void(EntityRows&)>* consume = nullptr;
+  std::function<void(Plan&)> run;
+};
+
 /// The main SELECT of a query (with its joined loads), then its selectin loads, then the loads
-/// chained after them (selectinload(&A::b).selectinload(&B::c)), level by level.
+/// chained after them (selectinload(&A::b).selectinload(&B::c)), level by level. In chunks
+/// (yield_per), the same loads run for each chunk's objects before it is handed over.
 class LoadPlan final : public Plan, public RowSink {
 public:
   LoadPlan(SessionCore& session, const Select& select, const std::vector<EntitySpec>& entities,
-           const std::vector<EagerSpec>& eager, std::size_t chunk,
-           const std::function<void(EntityRows&)>* consume)
-      : session_(session), select_(select), entities_(entities), eager_(eager), chunk_(chunk),
-        consume_(consume) {
+           const std::vector<EagerSpec>& eager, const Chunks* chunks)
+      : session_(session), select_(select), entities_(entities), eager_(eager), chunks_(chunks) {
     rows_ = EntityRows(entities_.size());
     offsets_.push_back(0);
     for (const auto& e : entities_)
@@ -197,21 +204,7 @@ public:
       step = compiled_step(session_, select_, this);
       return true;
     }
-    while (true) {
-      if (loader_) {
-        if (loader_->next(step)) return true;
-        // Done: the objects it brought in are the parents of the loads chained after it.
-        if (!loader_nested_->empty())
-          enqueue(loader_->target(), *loader_nested_, loader_->targets(), false);
-        loader_.reset();
-      }
-      if (queue_.empty()) return false;
-      PendingLoad load = std::move(queue_.front());
-      queue_.pop_front();
-      if (load.parents.empty()) continue;
-      loader_nested_ = load.nested;
-      loader_.emplace(session_, *load.mapper, load.relationship, std::move(load.parents));
-    }
+    return next_related(step);
   }
 
   void row(const DriverStatement& row) override {
@@ -229,15 +222,27 @@ public:
         return;
       }
     }
-    if (consume_ != nullptr && rows_.size() >= chunk_) hand_over();
+    if (chunks_ != nullptr && rows_.size() >= chunks_->size) hand_over();
   }
 
-  /// Gives the rows collected so far to the consumer, then lets go of every clean object that
-  /// nobody else holds, so that memory stays bounded however long the stream (SQLAlchemy gets
-  /// the same from its weak-referencing identity map).
+  /// Loads the relationships of the rows collected so far and gives the rows to the consumer,
+  /// then lets go of every clean object that nobody else holds (the related ones too), so that
+  /// memory stays bounded however long the stream (SQLAlchemy gets the same from its
+  /// weak-referencing identity map).
   void hand_over() {
     if (rows_.empty()) return;
-    (*consume_)(rows_);
+    load_related();
+    if (!queue_.empty()) {
+      RelatedLoads related(*this);
+      chunks_->run(related);
+    }
+    // Per chunk: the next chunk's joined rows start afresh.
+    for (std::size_t k = 0; k < joined_.size(); ++k) {
+      joined_found_[k].clear();
+      joined_parents_[k].clear();
+    }
+    seen_.clear();
+    (*chunks_->consume)(rows_);
     // The consumer is application code: it may even have closed the session and its maps.
     std::fill(maps_.begin(), maps_.end(), nullptr);
     std::vector<std::pair<const MapperBase*, std::weak_ptr<void>>> seen;
@@ -245,6 +250,10 @@ public:
       for (std::size_t e = 0; e < row.size(); ++e)
         if (row[e]) seen.emplace_back(entities_[e].mapper, row[e]);
     rows_.clear();
+    // Parents before the objects they hold: letting a parent go frees its collections.
+    for (auto& item : related_)
+      seen.push_back(std::move(item));
+    related_.clear();
     for (auto& [entity_mapper, weak] : seen) {
       auto object = weak.lock();
       // Held by the identity map and by `object` alone: the application kept no pointer.
@@ -260,6 +269,28 @@ public:
   void done(std::int64_t) override {
     if (main_finished_) return;
     main_finished_ = true;
+    if (chunked()) return; // each chunk loads its relationships when it is handed over
+    load_related();
+  }
+
+  EntityRows take_rows() { return std::move(rows_); }
+  /// True when the rows are handed over in chunks (yield_per).
+  bool chunked() const noexcept { return chunks_ != nullptr; }
+
+private:
+  /// The relationship loads of one chunk as a plan of their own.
+  class RelatedLoads final : public Plan {
+  public:
+    explicit RelatedLoads(LoadPlan& load) : load_(load) {}
+    bool next(PlanStep& step) override { return load_.next_related(step); }
+
+  private:
+    LoadPlan& load_;
+  };
+
+  // The relationships of the rows read so far: the joined ones from the rows themselves, the
+  // raise/lazy marks, and the selectin loads queued for next_related().
+  void load_related() {
     finish_joined();
     mark_strategies();
     for (const auto& spec : eager_)
@@ -268,11 +299,27 @@ public:
                           parents_of(spec.entity)});
   }
 
-  EntityRows take_rows() { return std::move(rows_); }
-  /// True when the rows are handed over in chunks (yield_per).
-  bool chunked() const noexcept { return consume_ != nullptr; }
-
-private:
+  // The next SELECT of the queued relationship loads; false when none is left.
+  bool next_related(PlanStep& step) {
+    while (true) {
+      if (loader_) {
+        if (loader_->next(step)) return true;
+        if (chunked())
+          for (auto& target : loader_->targets())
+            related_.emplace_back(&loader_->target(), std::move(target));
+        // Done: the objects it brought in are the parents of the loads chained after it.
+        if (!loader_nested_->empty())
+          enqueue(loader_->target(), *loader_nested_, loader_->targets(), false);
+        loader_.reset();
+      }
+      if (queue_.empty()) return false;
+      PendingLoad load = std::move(queue_.front());
+      queue_.pop_front();
+      if (load.parents.empty()) continue;
+      loader_nested_ = load.nested;
+      loader_.emplace(session_, *load.mapper, load.relationship, std::move(load.parents));
+    }
+  }
   /// A relationship loaded by a LEFT OUTER JOIN in the main SELECT: of a root entity
   /// (`parent_join` < 0) or of the objects another joined load brings in (a chain).
   struct JoinedLoad {
@@ -357,7 +404,10 @@ private:
         InstanceState& state = session_.state_for(mapper, object);
         std::vector<std::shared_ptr<void>> items = joined_found_[k][object.get()];
         for (const auto& item : items)
-          if (unique.insert(item.get()).second) targets.push_back(item);
+          if (unique.insert(item.get()).second) {
+            targets.push_back(item);
+            if (chunked()) related_.emplace_back(&target, item);
+          }
         if (rel.kind == RelationshipKind::one_to_many && rel.back_index >= 0)
           for (const auto& item : items)
             if (InstanceState* child = &session_.state_for(target, item);
@@ -454,8 +504,9 @@ private:
   std::vector<std::shared_ptr<void>> row_joined_;
   std::unordered_set<const void*> seen_;
   std::vector<IdentityMap*> maps_;
-  std::size_t chunk_;
-  const std::function<void(EntityRows&)>* consume_;
+  const Chunks* chunks_;
+  // In chunks: the objects the chunk's relationship loads brought in, let go with the chunk.
+  std::vector<std::pair<const MapperBase*, std::weak_ptr<void>>> related_;
   EntityRows rows_;
   bool main_done_ = false;
   bool main_finished_ = false;
@@ -620,7 +671,7 @@ class LoadPlanJob final : public LoadJob {
 public:
   LoadPlanJob(SessionCore& session, const Select& select, std::vector<EntitySpec> entities,
               const std::vector<EagerSpec>& eager)
-      : entities_(std::move(entities)), plan_(session, select, entities_, eager, 0, nullptr) {}
+      : entities_(std::move(entities)), plan_(session, select, entities_, eager, nullptr) {}
   Plan& plan() override { return plan_; }
   EntityRows take_rows() override { return plan_.take_rows(); }
 
@@ -664,13 +715,40 @@ EntityRows SessionCore::load(const Select& select, const std::vector<EntitySpec>
   return job->take_rows();
 }
 
+namespace {
+
+// A joined collection repeats its parent over several rows, which two chunks could split
+// between them: yield_per() cannot apply it (SQLAlchemy refuses it too). A joined many-to-one,
+// and the joined steps chained after it, come one row per parent and are fine.
+void check_joined_chunkable(const MapperBase& mapper, std::size_t relationship,
+                            const std::vector<NestedLoad>& nested) {
+  const RelationshipInfo& rel = mapper.relationships()[relationship];
+  if (rel.kind == RelationshipKind::one_to_many)
+    throw ArgumentError("yield_per(): joinedload() of the collection " +
+                        step_name(mapper, relationship) +
+                        " cannot be applied to rows handed over in chunks (a parent's rows could "
+                        "fall into two chunks); load it with selectinload()");
+  const MapperBase& target = rel.target_mapper();
+  for (const auto& load : nested)
+    if (load.strategy == LoadStrategy::joined &&
+        target.relationships()[load.relationship].kind != RelationshipKind::many_to_many)
+      check_joined_chunkable(target, load.relationship, load.nested);
+}
+
+} // namespace
+
 void SessionCore::load_chunked(const Select& select, const std::vector<EntitySpec>& entities,
-                               std::size_t chunk, const std::function<void(EntityRows&)>& consume) {
+                               const std::vector<EagerSpec>& eager, std::size_t chunk,
+                               const std::function<void(EntityRows&)>& consume) {
   check_blocking("Query::yield_per()");
   check_usable();
-  autoflush();
   if (chunk == 0) throw ArgumentError("yield_per(): the chunk size must be positive");
-  LoadPlan plan(*this, select, entities, {}, chunk, &consume);
+  for (const auto& spec : eager)
+    if (spec.strategy == LoadStrategy::joined)
+      check_joined_chunkable(*entities[spec.entity].mapper, spec.relationship, spec.nested);
+  autoflush();
+  const Chunks chunks{chunk, &consume, [this](Plan& related) { run(related); }};
+  LoadPlan plan(*this, select, entities, eager, &chunks);
   run(plan);
   plan.hand_over();
 }

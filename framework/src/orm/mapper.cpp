@@ -3,12 +3,16 @@
 #include <retort/orm/mapper.hpp>
 #include <retort/schema/column.hpp>
 
+#include "detached_removals.hpp"
+
 #include <cstring>
 #include <mutex>
 
 namespace retort {
 
-InstanceState::~InstanceState() = default;
+InstanceState::~InstanceState() {
+  if (detached_removals) detail::forget_detached_removals(*this);
+}
 
 const char* to_string(ObjectState state) noexcept {
   switch (state) {

@@ -8,6 +8,7 @@
 #include <retort/orm/relationship.hpp>
 #include <retort/sql/dialect.hpp>
 
+#include "detached_removals.hpp"
 #include "pending_orphans.hpp"
 
 #include <algorithm>
@@ -140,6 +141,18 @@ void SessionCore::add(const MapperBase& mapper, const std::shared_ptr<void>& obj
   }
   }
   cascade_add(mapper, state);
+  if (state.detached_removals) replay_detached_removals(mapper, state);
+}
+
+// Taken out of the object's collections while no session watched it: the session it joins now
+// cascades the removals, as SQLAlchemy's save-update cascade carries an attribute's pending
+// history (the removed object joins too, and leaves as an orphan or loses its foreign key).
+void SessionCore::replay_detached_removals(const MapperBase& mapper, InstanceState& state) {
+  for (auto& removal : take_detached_removals(state)) {
+    const MapperBase& target = mapper.relationships()[removal.relationship].target_mapper();
+    if (state_for(target, removal.target).session != this) add(target, removal.target);
+    relationship_changed(state, removal.relationship, removal.target, false);
+  }
 }
 
 void SessionCore::cascade_add(const MapperBase& mapper, InstanceState& state) {
@@ -855,6 +868,21 @@ std::shared_ptr<void> SessionCore::previous_parent(const MapperBase& parent_mapp
   return hit == nullptr ? nullptr : hit->object;
 }
 
+void SessionCore::orphaned_outside(const MapperBase& child_mapper,
+                                   const std::shared_ptr<void>& child) {
+  // Every delete-orphan collection of the child's class: the flush's orphan check expunges it
+  // if one of them holds it nowhere (a pending child is never given a foreign key it lacks).
+  for (const MapperBase* parent : registered_mappers()) {
+    const auto& relationships = parent->relationships();
+    for (std::size_t i = 0; i < relationships.size(); ++i) {
+      const RelationshipInfo& rel = relationships[i];
+      if (rel.kind != RelationshipKind::many_to_one && (rel.cascade & cascade_delete_orphan) &&
+          &rel.target_mapper() == &child_mapper)
+        orphans_.push_back({parent, i, child, Value()});
+    }
+  }
+}
+
 bool SessionCore::has_parent(const MapperBase& parent_mapper, std::size_t index,
                              const InstanceState& child) {
   const RelationshipInfo& rel = parent_mapper.relationships()[index];
@@ -953,13 +981,28 @@ void relationship_changed(const RelationshipHook& hook, const std::shared_ptr<vo
     owner.session->relationship_changed(owner, hook.index, target, added);
     return;
   }
+  if (!added) {
+    // Taken out of a collection of an owner outside any session: remembered for the session
+    // the owner joins next (a reference's change needs none: its foreign key is in the owner).
+    const RelationshipInfo& rel = owner.mapper->relationships()[hook.index];
+    if (rel.kind != RelationshipKind::many_to_one && (rel.cascade & cascade_save_update))
+      remember_detached_removal(owner, hook.index, target);
+    return;
+  }
   // An owner outside any session given a target inside one (child->parent = p): the target's
   // session mirrors it and cascades the owner in along back_populates, as SQLAlchemy does.
-  if (!added) return;
   const MapperBase& target_mapper = owner.mapper->relationships()[hook.index].target_mapper();
   const InstanceState* target_state = target_mapper.state_of(target);
   if (target_state == nullptr || target_state->session == nullptr) return;
   target_state->session->relationship_changed(owner, hook.index, target, added);
+}
+
+void removed_unwatched(const MapperBase& mapper, const std::shared_ptr<void>& item) {
+  InstanceState* state = mapper.state_of(item);
+  // Only a session holding it pending can act on it; one that adds it later starts afresh.
+  if (state == nullptr || state->session == nullptr || state->status != ObjectState::pending)
+    return;
+  state->session->orphaned_outside(mapper, item);
 }
 
 bool relationship_loaded(const RelationshipHook& hook) noexcept {

@@ -101,7 +101,7 @@ struct RETORT_API InstanceState {
   detail::SessionCore* session = nullptr;
   /// The encoded primary key (identity map key) once known.
   detail::IdentityKey identity;
-  // The four one-byte members share one word (100k loaded objects are 100k states).
+  // The one-byte members share one word (100k loaded objects are 100k states).
   /// Lifecycle state.
   ObjectState status = ObjectState::transient;
   /// True when the next load of this row overwrites the object's values.
@@ -110,6 +110,9 @@ struct RETORT_API InstanceState {
   bool has_snapshot = false;
   /// True while the object is on its session's list of objects passed to modified().
   bool flagged_modified = false;
+  /// True while objects taken out of its collections when no session watched it wait for the
+  /// session it joins next (kept beside the state, see detached_removals.hpp).
+  bool detached_removals = false;
 };
 
 } // namespace retort

@@ -443,4 +443,8 @@ template <Mapped T> const Mapper<T>& typed_mapper_of() {
   return static_cast<const Mapper<T>&>(mapper_of<T>());
 }
 
+template <typename T> void detail::removed_unwatched(const std::shared_ptr<T>& item) {
+  if (item) detail::removed_unwatched(mapper_of<T>(), item);
+}
+
 } // namespace retort

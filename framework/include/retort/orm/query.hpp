@@ -272,11 +272,12 @@ public:
   Select exists_statement() const {
     return retort::select(retort::exists(statement()).label("exists_1"));
   }
-  /// Streams results in chunks of `n` (SQLAlchemy's yield_per): `consume` gets each chunk and
-  /// may drop it, so memory stays bounded whatever the result size.
+  /// Streams results in chunks of `n` (SQLAlchemy's yield_per): `consume` gets each chunk, its
+  /// loader options applied, and may drop it, so memory stays bounded whatever the result size.
+  /// joinedload() of a collection cannot be applied in chunks: ArgumentError.
   void yield_per(std::size_t n, const std::function<void(std::vector<Row>&)>& consume) const {
     detail::SessionCore::Entered use(*session_);
-    session_->load_chunked(statement(), entities_, n, [&](detail::EntityRows& rows) {
+    session_->load_chunked(statement(), entities_, eager(), n, [&](detail::EntityRows& rows) {
       std::vector<Row> chunk;
       chunk.reserve(rows.size());
       for (auto row : rows)

@@ -31,6 +31,11 @@ RETORT_API void relationship_changed(const RelationshipHook& hook,
                                      const std::shared_ptr<void>& target, bool added);
 /// True when the relationship's loaded bit is set (or no hook: a transient owner).
 RETORT_API bool relationship_loaded(const RelationshipHook& hook) noexcept;
+/// `item` of class `mapper` left a collection whose owner no session has seen yet (so no hook
+/// says which): a session holding `item` pending checks at its flush whether it lost its parent.
+RETORT_API void removed_unwatched(const MapperBase& mapper, const std::shared_ptr<void>& item);
+/// As above, for an item of class T (defined with the mappers, mapper_impl.hpp).
+template <typename T> void removed_unwatched(const std::shared_ptr<T>& item);
 
 } // namespace detail
 
@@ -89,14 +94,14 @@ public:
     // next element into it, so hold the removed object itself, not the reference.
     std::shared_ptr<T> removed = std::move(*found);
     items_.erase(found);
-    detail::relationship_changed(hook_, removed, false);
+    left(removed);
   }
   /// Removes every item.
   void clear() {
     auto old = load();
     items_.clear();
     for (const auto& item : old)
-      detail::relationship_changed(hook_, item, false);
+      left(item);
   }
   /// True when the items are in memory (no SQL will be emitted on access).
   bool loaded() const noexcept { return detail::relationship_loaded(hook_); }
@@ -120,9 +125,17 @@ private:
     auto old = load();
     items_ = std::forward<Items>(items);
     for (const auto& item : old)
-      detail::relationship_changed(hook_, item, false);
+      left(item);
     for (const auto& item : items_)
       detail::relationship_changed(hook_, item, true);
+  }
+  // `item` was taken out. Without a hook the owner has never been in a session: only the item's
+  // session, if any, can still learn of it (SQLAlchemy marks it orphaned outside a session).
+  void left(const std::shared_ptr<T>& item) {
+    if (hook_.owner == nullptr)
+      detail::removed_unwatched(item);
+    else
+      detail::relationship_changed(hook_, item, false);
   }
 
   mutable std::vector<std::shared_ptr<T>> items_;

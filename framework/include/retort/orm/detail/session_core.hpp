@@ -350,9 +350,11 @@ public:
   /// into objects through the identity map, then runs the eager loads.
   EntityRows load(const Select& select, const std::vector<EntitySpec>& entities,
                   const std::vector<EagerSpec>& eager);
-  /// Like load(), but hands over rows in chunks of `chunk` objects (yield_per).
+  /// Like load(), but hands over rows in chunks of `chunk` objects (yield_per), each with its
+  /// `eager` loads done; a joined collection, which a chunk could split, is an ArgumentError.
   void load_chunked(const Select& select, const std::vector<EntitySpec>& entities,
-                    std::size_t chunk, const std::function<void(EntityRows&)>& consume);
+                    const std::vector<EagerSpec>& eager, std::size_t chunk,
+                    const std::function<void(EntityRows&)>& consume);
   /// The eager loads that apply to `entities` given per-query options and mapped defaults.
   std::vector<EagerSpec> eager_loads(const std::vector<EntitySpec>& entities,
                                      const std::vector<LoaderOption>& options) const;
@@ -367,6 +369,10 @@ public:
   /// collection of a pending or persistent parent holds it (so it is no orphan).
   bool has_parent(const MapperBase& parent_mapper, std::size_t relationship,
                   const InstanceState& child);
+  /// `child`, pending here, left the collection of an owner no session has seen (which one is
+  /// unknown): the flush takes it out of the session unless a parent holds it then along every
+  /// delete-orphan relationship to its class (SQLAlchemy's "orphaned outside of session").
+  void orphaned_outside(const MapperBase& child_mapper, const std::shared_ptr<void>& child);
 
   /// Number of objects in the identity map (for tests).
   std::size_t identity_map_size() const noexcept;
@@ -464,6 +470,7 @@ private:
                                   const char* caller);
   void attach(InstanceState& state, const std::shared_ptr<void>& object);
   void cascade_add(const MapperBase& mapper, InstanceState& state);
+  void replay_detached_removals(const MapperBase& mapper, InstanceState& state);
   void detach_all();
   void end_transaction() noexcept;
   void abort_transaction() noexcept;
