@@ -1,6 +1,7 @@
 // An SQLite connection behind Retort's DriverConnection SPI.
 #pragma once
 
+#include "generated_key.hpp"
 #include "statement.hpp"
 
 #include <retort/core/options.hpp>
@@ -41,6 +42,11 @@ public:
   std::optional<std::int64_t> last_insert_id() const override {
     return sqlite3_last_insert_rowid(handle_->db);
   }
+  /// last_insert_rowid() once the key column is proven the rowid's alias (KeyProver).
+  std::optional<std::int64_t> generated_key(DriverStatement& insert, std::string_view table,
+                                            std::string_view key_column) override {
+    return key_prover_.key_of(*handle_, insert, table, key_column);
+  }
 
 private:
   std::shared_ptr<Handle> handle_;
@@ -50,6 +56,7 @@ private:
   StmtPtr commit_;
   StmtPtr rollback_;
   StmtPtr ping_;
+  KeyProver key_prover_;
 };
 
 } // namespace retort::sqlite

@@ -1,5 +1,7 @@
 #include "dialect.hpp"
 
+#include "generated_key.hpp"
+
 #include <sqlite3.h>
 
 namespace retort::sqlite {
@@ -50,9 +52,10 @@ std::string SqliteDialect::has_table_sql() const {
   return "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?";
 }
 
-// last_insert_rowid() is a row's key only when the key is the rowid's alias: the table's one
-// primary key column, declared INTEGER (a WITHOUT ROWID table never generates it, so its INSERT
-// fails on NOT NULL either way). A multi-row INSERT numbers its rows largest + 1, + 2, ... unless a
+// last_insert_rowid() is a row's key only when the key is the rowid's alias
+// (key_is_rowid_condition: the one primary key column, declared INTEGER, of a table with a rowid
+// and no separate primary key index; a WITHOUT ROWID table's key may come from a DEFAULT). A
+// multi-row INSERT numbers its rows largest + 1, + 2, ... unless a
 // trigger inserts rows in between, which any trigger on the table, or naming it, might (a main or
 // a temporary one); or the keys reach the largest rowid, after which SQLite picks free ones at
 // random. The largest key is read from the key itself: max(rowid) does not compile for a WITHOUT
@@ -63,8 +66,9 @@ std::string SqliteDialect::generated_key_probe_sql(std::string_view table,
   quote_identifier(sql, key);
   sql += ") FROM ";
   quote_identifier(sql, table);
-  sql += "), (SELECT count(*) = 1 AND sum(name = ?2 AND upper(type) = 'INTEGER') = 1 FROM "
-         "pragma_table_info(?1) WHERE pk > 0), (SELECT count(*) FROM (SELECT tbl_name, sql FROM "
+  sql += "), ";
+  sql += key_is_rowid_condition;
+  sql += ", (SELECT count(*) FROM (SELECT tbl_name, sql FROM "
          "sqlite_master WHERE type = 'trigger' UNION ALL SELECT tbl_name, sql FROM "
          "sqlite_temp_master WHERE type = 'trigger') WHERE tbl_name = ?1 COLLATE NOCASE OR "
          "instr(lower(sql), lower(?1)) > 0)";

@@ -92,6 +92,15 @@ public:
   std::int64_t rows_affected() const override;
   const std::string& sql() const override { return sql_; }
 
+  /// How many times SQLite prepared the statement anew since it was made (each time the schema
+  /// had changed since it was last prepared).
+  int times_prepared_again() const noexcept {
+    return sqlite3_stmt_status(stmt_.get(), SQLITE_STMTSTATUS_REPREPARE, 0);
+  }
+  /// For an INSERT: times_prepared_again() when its table's key was last proven to be the
+  /// rowid's alias, -1 when it was not (see KeyProver).
+  int rowid_key_proven_at = -1;
+
 private:
   enum class State { ready, running, done };
 

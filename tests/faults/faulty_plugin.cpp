@@ -66,6 +66,8 @@ public:
   Value get_value(int i) const override { return inner_->get_value(i); }
   std::int64_t rows_affected() const override { return inner_->rows_affected(); }
   const std::string& sql() const override { return inner_->sql(); }
+  /// The real driver's statement.
+  DriverStatement& inner() noexcept { return *inner_; }
 
 private:
   std::unique_ptr<DriverStatement> inner_;
@@ -158,6 +160,11 @@ public:
   bool is_valid() const override { return !broken_ && inner_->is_valid(); }
   bool check_alive() override { return !broken_ && inner_->check_alive(); }
   std::optional<std::int64_t> last_insert_id() const override { return inner_->last_insert_id(); }
+  std::optional<std::int64_t> generated_key(DriverStatement& insert, std::string_view table,
+                                            std::string_view key_column) override {
+    point("generated_key");
+    return inner_->generated_key(static_cast<FaultyStatement&>(insert).inner(), table, key_column);
+  }
   NonBlockingConnection* non_blocking() override { return nb_.get(); }
 
 private:

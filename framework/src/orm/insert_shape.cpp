@@ -5,6 +5,8 @@
 #include <retort/core/error.hpp>
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 namespace retort::detail {
 
@@ -46,6 +48,14 @@ InsertShape make_insert_shape(const MapperBase& mapper, const SqlDialect& dialec
   if (last.mapper != &mapper || last.dialect != &dialect || last.omitted != omitted)
     last = make_insert_shape(mapper, dialect, omitted, self_referential);
   return last;
+}
+
+KeyHint& key_hint_of(const MapperBase& mapper) {
+  // A program maps a bounded number of classes, and mappers live as long as the program.
+  thread_local std::vector<std::pair<const MapperBase*, KeyHint>> hints;
+  for (auto& [known, hint] : hints)
+    if (known == &mapper) return hint;
+  return hints.emplace_back(&mapper, KeyHint::unknown).second;
 }
 
 } // namespace retort::detail

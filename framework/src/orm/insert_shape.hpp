@@ -82,6 +82,14 @@ InsertShape make_insert_shape(const MapperBase& mapper, const SqlDialect& dialec
 InsertShape& insert_shape_of(const MapperBase& mapper, const SqlDialect& dialect,
                              std::uint64_t omitted, bool self_referential);
 
+/// Whether a class's generated key is the value last_insert_id() reports, as a probe on this
+/// thread last found: a hint that picks how a one-row INSERT gets its key, never a proof (the
+/// driver proves the key, DriverConnection::generated_key()).
+enum class KeyHint : std::uint8_t { unknown, last_id, not_last_id };
+
+/// This thread's KeyHint for `mapper` (unknown until a flush on this thread probes its table).
+KeyHint& key_hint_of(const MapperBase& mapper);
+
 /// What a probe (SqlDialect::generated_key_probe_sql()) found about one table.
 class KeyProbe final : public RowSink {
 public:

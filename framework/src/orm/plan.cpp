@@ -49,8 +49,14 @@ void deliver_step(PlanStep& step, Result& result, Connection& connection) {
     step.sink->row(result.row().statement());
     if (step.single_row) break;
   }
-  if (step.want_last_insert_id)
-    if (auto id = connection.driver().last_insert_id()) step.sink->last_insert_id(*id);
+  if (step.want_last_insert_id) {
+    DriverConnection& driver = connection.driver();
+    const std::optional<std::int64_t> id =
+        step.key_table.empty()
+            ? driver.last_insert_id()
+            : driver.generated_key(*result.statement(), step.key_table, step.key_column);
+    if (id) step.sink->last_insert_id(*id);
+  }
   step.sink->done(result.rows_affected());
 }
 

@@ -103,6 +103,18 @@ public:
   /// The key the last INSERT generated on this connection, where the database keeps one
   /// (SQLite's rowid); nullopt otherwise. See SqlDialect::prefers_last_insert_id().
   virtual std::optional<std::int64_t> last_insert_id() const { return std::nullopt; }
+  /// The key that `insert`, a one-row INSERT into `table` just run on this connection, generated
+  /// for `key_column`, exactly: where last_insert_id() is not always that key (SQLite's rowid is
+  /// the key only when the column is its alias), the driver proves it or reads the key of the
+  /// row. nullopt when it cannot say. Default: last_insert_id() (right where the database's last
+  /// insert id is always the generated key, as MySQL's AUTO_INCREMENT).
+  virtual std::optional<std::int64_t> generated_key(DriverStatement& insert, std::string_view table,
+                                                    std::string_view key_column) {
+    (void)insert;
+    (void)table;
+    (void)key_column;
+    return last_insert_id();
+  }
   /// The non-blocking side of the driver, or nullptr when the database cannot do it.
   virtual NonBlockingConnection* non_blocking() { return nullptr; }
 

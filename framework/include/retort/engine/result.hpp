@@ -88,6 +88,8 @@ public:
   }
   /// Releases the statement now (otherwise on destruction).
   void close() noexcept;
+  /// The driver statement behind the result (nullptr once closed), for the ORM's executors.
+  DriverStatement* statement() const noexcept { return statement_; }
 
   /// Input iterator over rows: `for (const Row& row : result)`.
   class Iterator {

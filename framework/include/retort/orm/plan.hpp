@@ -17,6 +17,7 @@
 #include <exception>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace retort {
@@ -58,6 +59,11 @@ struct PlanStep {
   bool independent = false;
   /// Deliver the driver's last_insert_id() to the sink after the step.
   bool want_last_insert_id = false;
+  /// With want_last_insert_id, for a one-row INSERT whose key nothing in the plan has proven to
+  /// be last_insert_id(): the table and key column the driver proves it for (or reads the key
+  /// of), DriverConnection::generated_key(). Empty when the plan knows last_insert_id() is right.
+  std::string_view key_table;
+  std::string_view key_column;
   /// No step follows this one, and its sink never rejects its result: an executor that commits
   /// after the plan may send COMMIT together with it (one round trip on PostgreSQL).
   bool final = false;
@@ -86,6 +92,8 @@ struct PlanStep {
     sink = nullptr;
     independent = false;
     want_last_insert_id = false;
+    key_table = {};
+    key_column = {};
     final = false;
     single_row = false;
     writes_follow = false;

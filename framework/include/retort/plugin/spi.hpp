@@ -46,7 +46,8 @@ namespace retort {
 //    statement of a pipeline).
 // 10: SqlDialect gained generated_key_probe_sql() and stores_nan(); DriverConnection gained
 //     will_write().
-inline constexpr std::uint32_t plugin_abi_version = 10;
+// 11: DriverConnection gained generated_key().
+inline constexpr std::uint32_t plugin_abi_version = 11;
 
 // Two C++ modules can share classes only when built by the same compiler family against the
 // same standard library; the tag records both so the loader can refuse a mismatch cleanly.

@@ -189,18 +189,6 @@ public:
   /// Ends an awaited operation (possibly on another thread than it began).
   void end_async_use() noexcept;
 
-  /// Whether a probe showed that `mapper`'s generated key is what the driver's
-  /// last_insert_id() reports (SqlDialect::generated_key_probe_sql()).
-  bool key_is_last_id(const MapperBase& mapper) const noexcept {
-    for (const MapperBase* known : keys_by_last_id_)
-      if (known == &mapper) return true;
-    return false;
-  }
-  /// Records what key_is_last_id() answers from now on.
-  void set_key_is_last_id(const MapperBase& mapper) {
-    if (!key_is_last_id(mapper)) keys_by_last_id_.push_back(&mapper);
-  }
-
   /// One call inside the session: enter() for its lifetime.
   class [[nodiscard]] Entered {
   public:
@@ -549,8 +537,6 @@ private:
   std::atomic<std::uintptr_t> user_{0};
   // Calls of user_'s thread that are under way (nested ones included).
   unsigned depth_ = 0;
-  // See key_is_last_id().
-  boost::container::small_vector<const MapperBase*, 2> keys_by_last_id_;
 };
 
 /// A plan of one statement without parameters or rows (a savepoint's).
