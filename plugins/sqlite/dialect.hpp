@@ -3,7 +3,15 @@
 
 #include <retort/sql/dialect.hpp>
 
+#include <string_view>
+
 namespace retort::sqlite {
+
+/// The condition, over a table named by ?1 and a key column named by ?2, that the column is the
+/// table's rowid alias: the one primary key column, declared INTEGER, in a rowid table without a
+/// separate primary key index (a WITHOUT ROWID table, and `INTEGER PRIMARY KEY DESC`, have one).
+/// Shared by the dialect's probe and by KeyProver (generated_key.hpp).
+extern const std::string_view key_is_rowid_condition;
 
 /// Rendering rules of SQLite; feature flags follow the library version loaded at run time.
 class SqliteDialect final : public SqlDialect {

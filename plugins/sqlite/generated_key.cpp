@@ -8,11 +8,6 @@
 
 namespace retort::sqlite {
 
-const std::string_view key_is_rowid_condition =
-    "((SELECT count(*) = 1 AND sum(name = ?2 AND upper(type) = 'INTEGER') = 1 FROM "
-    "pragma_table_info(?1) WHERE pk > 0) AND NOT EXISTS (SELECT 1 FROM pragma_index_list(?1) "
-    "WHERE origin = 'pk'))";
-
 namespace {
 
 // Binds text that lives until the statement is reset.

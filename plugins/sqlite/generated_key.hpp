@@ -10,12 +10,6 @@
 
 namespace retort::sqlite {
 
-/// The condition, over a table named by ?1 and a key column named by ?2, that the column is the
-/// table's rowid alias: the one primary key column, declared INTEGER, in a rowid table without a
-/// separate primary key index (a WITHOUT ROWID table, and `INTEGER PRIMARY KEY DESC`, have one).
-/// Shared by the dialect's probe and by KeyProver.
-extern const std::string_view key_is_rowid_condition;
-
 /// Answers DriverConnection::generated_key() for one connection.
 class KeyProver {
 public:

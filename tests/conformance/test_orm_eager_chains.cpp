@@ -98,8 +98,7 @@ void check_companies(const std::vector<std::shared_ptr<Company>>& companies) {
 
 } // namespace
 
-TEST_CASE("test_selectin_relations.py::ChainedChunkingTest::test_chained_selectinload (three , "
-          "issue 14 regression"
+TEST_CASE("test_selectin_relations.py::ChainedChunkingTest::test_chained_selectinload (three "
           "statements for two levels)",
           "[orm][loading][statements]") {
   conformance::FreshSchema schema;
@@ -129,9 +128,7 @@ TEST_CASE("chained joinedload: two levels in one statement", "[orm][loading][sta
   CHECK(counter.count() == 1);
 }
 
-TEST_CASE("test_selectin_relations.py::TestExistingRowPopulation::test_o2m (joined then , issue 14 "
-          "regression"
-          "selectin)",
+TEST_CASE("test_selectin_relations.py::TestExistingRowPopulation::test_o2m (joined then selectin)",
           "[orm][loading][statements]") {
   conformance::FreshSchema schema;
   make_companies();
@@ -171,10 +168,9 @@ TEST_CASE("chained options: selectin then joined, and from a many-to-one",
   CHECK(counter.count() == 3);
 }
 
-TEST_CASE("test_selectin_relations.py::LoadOnExistingTest::test_load_two_levels_collection_to_, "
-          "issue 14 regression"
-          "collection",
-          "[orm][loading]") {
+TEST_CASE(
+    "test_selectin_relations.py::LoadOnExistingTest::test_load_two_levels_collection_to_collection",
+    "[orm][loading]") {
   conformance::FreshSchema schema;
   make_companies();
   Session session(conformance::engine());
@@ -211,8 +207,7 @@ TEST_CASE("a loader option the query cannot apply is an error", "[orm][loading][
                   ArgumentError);
 }
 
-TEST_CASE("test_selectin_relations.py::EagerTest::test_many_to_one on objects the session holds , "
-          "issue 14 regression"
+TEST_CASE("test_selectin_relations.py::EagerTest::test_many_to_one on objects the session holds "
           "(expired by commit)",
           "[orm][loading][statements]") {
   conformance::FreshSchema schema;
