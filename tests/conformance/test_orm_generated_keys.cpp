@@ -59,10 +59,10 @@ void make_table(const std::string& key_definition) {
   run("CREATE TABLE gk_items (" + key_definition + ", v VARCHAR(40) NOT NULL)");
 }
 
-// The value of the row whose key is `id` ("" when there is none).
-std::string value_at(std::int64_t id) {
+// The value of the row of `table` whose key is `id` ("" when there is none).
+std::string value_at(std::int64_t id, const std::string& table = "gk_items") {
   Connection conn = engine().connect();
-  auto result = conn.execute(text("SELECT v FROM gk_items WHERE id = :id").bind("id", id));
+  auto result = conn.execute(text("SELECT v FROM " + table + " WHERE id = :id").bind("id", id));
   auto v = result.scalar_or_none<std::string>();
   return v.value_or("");
 }
@@ -265,21 +265,6 @@ TEST_CASE("generated keys: one object per session while the table is made again 
   run("DROP TABLE gk_items");
 }
 
-namespace {
-
-void make_keyed(const std::string& definition) {
-  run("DROP TABLE IF EXISTS gk_keyed");
-  run("CREATE TABLE gk_keyed (" + definition);
-}
-
-std::string keyed_value_at(std::int64_t id) {
-  Connection conn = engine().connect();
-  auto result = conn.execute(text("SELECT v FROM gk_keyed WHERE id = :id").bind("id", id));
-  return result.scalar_or_none<std::string>().value_or("");
-}
-
-} // namespace
-
 // SQLite numbers rows by rowid, but a WITHOUT ROWID table has none, and `INTEGER PRIMARY KEY DESC`
 // is not the rowid's alias: with a DEFAULT drawing keys at random, neither may take its keys from
 // last_insert_rowid() (the probe took both for the rowid's alias, and gave a batch keys counted
@@ -292,7 +277,8 @@ TEST_CASE("generated keys: a table without rowid, and INTEGER PRIMARY KEY DESC (
        {"id INTEGER PRIMARY KEY " + random_key + ", v TEXT NOT NULL) WITHOUT ROWID",
         "id INTEGER PRIMARY KEY DESC " + random_key + ", v TEXT NOT NULL)"}) {
     INFO(definition);
-    make_keyed(definition);
+    run("DROP TABLE IF EXISTS gk_keyed");
+    run("CREATE TABLE gk_keyed (" + definition);
     Session session(engine());
     std::vector<std::shared_ptr<gk::Keyed>> objects;
     for (const char* v : {"a", "b", "c"})
@@ -302,7 +288,7 @@ TEST_CASE("generated keys: a table without rowid, and INTEGER PRIMARY KEY DESC (
     session.commit();
     for (const auto& object : objects) {
       INFO("object " << object->v << " got key " << object->id);
-      CHECK(keyed_value_at(object->id) == object->v);
+      CHECK(value_at(object->id, "gk_keyed") == object->v);
     }
   }
   run("DROP TABLE gk_keyed");
