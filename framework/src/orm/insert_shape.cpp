@@ -5,10 +5,19 @@
 #include <retort/core/error.hpp>
 
 #include <algorithm>
+#include <mutex>
 #include <utility>
 #include <vector>
 
 namespace retort::detail {
+
+namespace {
+// Shared by every thread: an async session's plans run on whichever worker thread holds its
+// connection, so a per-thread hint would be probed again on each. A program maps a bounded
+// number of classes, and mappers live as long as the program.
+std::mutex key_hints_mutex;
+std::vector<std::pair<const MapperBase*, KeyHint>> key_hints;
+} // namespace
 
 InsertShape make_insert_shape(const MapperBase& mapper, const SqlDialect& dialect,
                               std::uint64_t omitted, bool self_referential) {
@@ -50,12 +59,21 @@ InsertShape make_insert_shape(const MapperBase& mapper, const SqlDialect& dialec
   return last;
 }
 
-KeyHint& key_hint_of(const MapperBase& mapper) {
-  // A program maps a bounded number of classes, and mappers live as long as the program.
-  thread_local std::vector<std::pair<const MapperBase*, KeyHint>> hints;
-  for (auto& [known, hint] : hints)
+KeyHint key_hint_of(const MapperBase& mapper) {
+  std::lock_guard lock(key_hints_mutex);
+  for (const auto& [known, hint] : key_hints)
     if (known == &mapper) return hint;
-  return hints.emplace_back(&mapper, KeyHint::unknown).second;
+  return KeyHint::unknown;
+}
+
+void set_key_hint(const MapperBase& mapper, KeyHint hint) {
+  std::lock_guard lock(key_hints_mutex);
+  for (auto& [known, old] : key_hints)
+    if (known == &mapper) {
+      old = hint;
+      return;
+    }
+  key_hints.emplace_back(&mapper, hint);
 }
 
 } // namespace retort::detail

@@ -82,13 +82,15 @@ InsertShape make_insert_shape(const MapperBase& mapper, const SqlDialect& dialec
 InsertShape& insert_shape_of(const MapperBase& mapper, const SqlDialect& dialect,
                              std::uint64_t omitted, bool self_referential);
 
-/// Whether a class's generated key is the value last_insert_id() reports, as a probe on this
-/// thread last found: a hint that picks how a one-row INSERT gets its key, never a proof (the
+/// Whether a class's generated key is the value last_insert_id() reports, as the last probe of
+/// its table found: a hint that picks how a one-row INSERT gets its key, never a proof (the
 /// driver proves the key, DriverConnection::generated_key()).
 enum class KeyHint : std::uint8_t { unknown, last_id, not_last_id };
 
-/// This thread's KeyHint for `mapper` (unknown until a flush on this thread probes its table).
-KeyHint& key_hint_of(const MapperBase& mapper);
+/// The KeyHint for `mapper` (unknown until a flush probes its table), shared by all threads.
+KeyHint key_hint_of(const MapperBase& mapper);
+/// Records what key_hint_of() answers for `mapper` from now on.
+void set_key_hint(const MapperBase& mapper, KeyHint hint);
 
 /// What a probe (SqlDialect::generated_key_probe_sql()) found about one table.
 class KeyProbe final : public RowSink {
