@@ -12,7 +12,7 @@ namespace retort::detail {
 
 // The classes of `entries`, each once: a flush usually involves one or two, so a short list
 // beats a std::set (a node per class per flush).
-MapperList classes_of(const SessionCore::EntryList& entries) {
+MapperList classes_of(const ChangeTracker::EntryList& entries) {
   MapperList out;
   for (const auto& entry : entries)
     if (std::find(out.begin(), out.end(), entry.state->mapper) == out.end())

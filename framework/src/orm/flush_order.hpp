@@ -12,7 +12,7 @@ namespace retort::detail {
 using MapperList = boost::container::small_vector<const MapperBase*, 2>;
 
 /// The classes of `entries`, each once.
-MapperList classes_of(const SessionCore::EntryList& entries);
+MapperList classes_of(const ChangeTracker::EntryList& entries);
 
 /// `involved` in foreign-key order: every table after the tables it references; ArgumentError
 /// when their foreign keys form a cycle.

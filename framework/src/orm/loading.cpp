@@ -5,6 +5,7 @@
 #include <retort/sql/compiler.hpp>
 #include <retort/sql/select.hpp>
 
+#include "session_access.hpp"
 #include "statement_slots.hpp"
 
 #include <algorithm>
@@ -20,7 +21,7 @@ namespace {
 // parameter limit, long enough that round trips stay rare.
 constexpr std::size_t in_chunk = 500;
 
-PlanStep compiled_step(SessionCore& session, const Select& select, RowSink* sink) {
+PlanStep compiled_step(const SessionAccess& session, const Select& select, RowSink* sink) {
   CompiledSql compiled =
       compile(select, session.engine().dialect(), &session.engine().statement_cache());
   PlanStep step;
@@ -45,7 +46,7 @@ Expr order_of(const FromItem& from, const RelationshipInfo& rel) {
 /// (plus none at all for many-to-one targets already in the identity map).
 class RelationshipLoader final : public RowSink {
 public:
-  RelationshipLoader(SessionCore& session, const MapperBase& mapper, std::size_t index,
+  RelationshipLoader(SessionAccess session, const MapperBase& mapper, std::size_t index,
                      std::vector<InstanceState*> parents)
       : session_(session), mapper_(mapper), index_(index), rel_(mapper.relationships()[index]),
         target_(rel_.target_mapper()), parents_(std::move(parents)) {
@@ -161,7 +162,7 @@ private:
     }
   }
 
-  SessionCore& session_;
+  SessionAccess session_;
   const MapperBase& mapper_;
   std::size_t index_;
   const RelationshipInfo& rel_;
@@ -489,7 +490,7 @@ private:
     return out;
   }
 
-  SessionCore& session_;
+  SessionAccess session_;
   Select select_;
   const std::vector<EntitySpec>& entities_;
   // Owned: the joined and pending loads point into its nested lists.
@@ -519,7 +520,7 @@ private:
 class LazyPlan final : public Plan {
 public:
   LazyPlan(SessionCore& session, InstanceState& owner, std::size_t index)
-      : loader_(session, *owner.mapper, index, {&owner}) {}
+      : loader_(SessionAccess(session), *owner.mapper, index, {&owner}) {}
   bool next(PlanStep& step) override { return loader_.next(step); }
 
 private:
@@ -834,7 +835,7 @@ void SessionCore::forget_vanished(const MapperBase& mapper, std::span<const Valu
   Entry entry = *hit;
   map->erase(encoded);
   entry.state->status = ObjectState::deleted;
-  deleted_in_tx_.push_back(std::move(entry));
+  changes_.deleted_in_transaction().push_back(std::move(entry));
 }
 
 void SessionCore::refresh(const MapperBase& mapper, const std::shared_ptr<void>& object) {

@@ -1,4 +1,5 @@
 #include "pending_orphans.hpp"
+#include "session_access.hpp"
 
 #include <retort/orm/relationship.hpp>
 
@@ -13,7 +14,7 @@ void expunge_pending_orphan(SessionCore& session, const MapperBase& mapper,
   while (!todo.empty()) {
     auto [current, item] = std::move(todo.back());
     todo.pop_back();
-    InstanceState& state = session.state_for(*current, item);
+    InstanceState& state = SessionAccess::state_for(*current, item);
     // Only what is still new: a persistent child is not the orphan's to take along.
     if (state.session != &session || state.status != ObjectState::pending) continue;
     session.expunge(*current, item);

@@ -1,5 +1,6 @@
 // Session bookkeeping: object states, the identity map, the transaction and its end.
-// The unit of work is in unit_of_work.cpp, loading in loading.cpp.
+// The unit of work is in unit_of_work.cpp, loading in loading.cpp, the lists of changes and
+// savepoint undo notes in change_tracker.cpp.
 #include "core/thread_token.hpp"
 
 #include <retort/core/error.hpp>
@@ -10,6 +11,7 @@
 
 #include "detached_removals.hpp"
 #include "pending_orphans.hpp"
+#include "session_access.hpp"
 
 #include <algorithm>
 #include <unordered_set>
@@ -73,7 +75,7 @@ void check_addable(SessionCore& session, const MapperBase& mapper, const Instanc
     throw InvalidStateError(std::string("object of '") + mapper.table_name() +
                             "' is already attached to another session; expunge it there first");
   if (state.status == ObjectState::transient || state.status == ObjectState::pending) return;
-  const IdentityEntry* found = session.identity_map(mapper).find(state.identity);
+  const IdentityEntry* found = SessionAccess(session).identity_map(mapper).find(state.identity);
   if (found != nullptr && found->object != object)
     throw InvalidStateError(std::string("another object with the same primary key is already "
                                         "in the session (table '") +
@@ -98,7 +100,7 @@ void check_add_cascade(SessionCore& session, const MapperBase& mapper, InstanceS
       const RelationshipInfo& rel = relationships[i];
       if (!(rel.cascade & cascade_save_update) || !(all || state.relationship_loaded(i))) continue;
       for (const auto& item : rel.items(state.object)) {
-        InstanceState& child = session.state_for(rel.target_mapper(), item);
+        InstanceState& child = SessionAccess::state_for(rel.target_mapper(), item);
         if (child.session == &session || !seen.insert(&child).second) continue;
         check_addable(session, rel.target_mapper(), child, item);
         todo.push_back(&child);
@@ -122,7 +124,7 @@ void SessionCore::add(const MapperBase& mapper, const std::shared_ptr<void>& obj
     // Whatever a new object's relationship members hold is the truth: nothing to load.
     state.set_all_loaded(true);
     attach(state, object);
-    pending_.push_back(Entry{object, &state});
+    changes_.pending().push_back(Entry{object, &state});
     break;
   case ObjectState::detached:
   case ObjectState::persistent:
@@ -170,7 +172,7 @@ void SessionCore::cascade_add(const MapperBase& mapper, InstanceState& state) {
       if (rel.back_index >= 0 && owner)
         target.relationships()[std::size_t(rel.back_index)].mirror(item_state.object, owner, true);
       if (rel.kind == RelationshipKind::many_to_many && state.status == ObjectState::pending)
-        associations_.push_back({&mapper, i, owner, item, true});
+        changes_.association_changes().push_back({&mapper, i, owner, item, true});
       if ((rel.cascade & cascade_save_update) && item_state.session != this) add(target, item);
       // A persistent child of a new parent takes its key at the flush.
       flag_modified(item_state);
@@ -236,7 +238,7 @@ void SessionCore::load_for_remove(InstanceState& root) {
 void SessionCore::mark_deleted(const MapperBase& mapper, InstanceState& state,
                                const std::shared_ptr<void>& object) {
   state.status = ObjectState::deleted;
-  deleted_.push_back(Entry{object, &state});
+  changes_.deleted().push_back(Entry{object, &state});
   cascade_remove(mapper, state);
 }
 
@@ -250,7 +252,7 @@ void SessionCore::cascade_remove(const MapperBase& mapper, InstanceState& state)
     for (const auto& item : rel.items(state.object)) {
       const MapperBase& target = rel.target_mapper();
       if (rel.kind == RelationshipKind::many_to_many) {
-        associations_.push_back({&mapper, i, owner, item, false});
+        changes_.association_changes().push_back({&mapper, i, owner, item, false});
         // cascade "delete" along a many-to-many deletes the related objects too (loaded by
         // load_for_remove(), as the one-to-many children are).
         InstanceState& related = state_for(target, item);
@@ -274,15 +276,7 @@ void SessionCore::cascade_remove(const MapperBase& mapper, InstanceState& state)
 void SessionCore::expunge(const MapperBase& mapper, const std::shared_ptr<void>& object) {
   InstanceState& state = state_for(mapper, object);
   if (state.session != this) return;
-  auto drop = [&](EntryList& list) {
-    list.erase(
-        std::remove_if(list.begin(), list.end(), [&](const Entry& e) { return e.state == &state; }),
-        list.end());
-  };
-  drop(pending_);
-  drop(deleted_);
-  if (state.flagged_modified) drop(modified_);
-  state.flagged_modified = false;
+  changes_.forget(state);
   if (!state.identity.empty()) identity_map(mapper).erase(state.identity);
   state.session = nullptr;
   state.status = state.identity.empty() ? ObjectState::transient : ObjectState::detached;
@@ -341,7 +335,7 @@ void SessionCore::adopt_connection(Connection connection) {
 
 bool CountingPlan::next(PlanStep& step) {
   if (!inner_.next(step)) return false;
-  session_.count_statements(1);
+  SessionAccess(session_).count_statements(1);
   return true;
 }
 
@@ -460,11 +454,12 @@ void SessionCore::for_each_changed(const ChangedVisitor& visit) {
 
 void SessionCore::visit_flagged(const ChangedVisitor& visit) {
   if (identity_map_size() >= release_at_) release_unreachable();
-  // By index, and the visitor gets a copy: were modified_ to grow meanwhile, its entries would
-  // move. (Nothing flags during this walk today: a flush flags the children whose foreign
+  // By index, and the visitor gets a copy: were the flagged list to grow meanwhile, its entries
+  // would move. (Nothing flags during this walk today: a flush flags the children whose foreign
   // keys it sets before it collects its updates.)
-  for (std::size_t i = 0; i < modified_.size(); ++i) {
-    Entry entry = modified_[i];
+  EntryList& flagged = changes_.flagged();
+  for (std::size_t i = 0; i < flagged.size(); ++i) {
+    Entry entry = flagged[i];
     InstanceState& state = *entry.state;
     if (state.session != this || state.status != ObjectState::persistent) continue;
     sync_references(state);
@@ -501,8 +496,7 @@ void SessionCore::flag_modified(InstanceState& state) {
     return;
   auto object = state.self.lock();
   if (!object) return;
-  modified_.push_back(Entry{std::move(object), &state});
-  state.flagged_modified = true;
+  changes_.flag(std::move(object), state);
 }
 
 void SessionCore::write_column(InstanceState& state, std::size_t column, const Value& value) {
@@ -510,15 +504,8 @@ void SessionCore::write_column(InstanceState& state, std::size_t column, const V
   flag_modified(state);
 }
 
-void SessionCore::clear_flags() noexcept {
-  for (auto& entry : modified_)
-    entry.state->flagged_modified = false;
-  modified_.clear();
-}
-
 bool SessionCore::has_changes() {
-  if (!pending_.empty() || !deleted_.empty() || !associations_.empty() || !orphans_.empty())
-    return true;
+  if (changes_.has_unflushed()) return true;
   // A session that holds no object has nothing to compare: the autoflush of a first get()
   // or query costs no walk.
   if (identity_map_size() == 0) return false;
@@ -552,13 +539,7 @@ Transaction* SessionCore::open_transaction() {
 
 void SessionCore::after_commit() {
   end_transaction();
-  inserted_.clear();
-  // Deleted rows are gone for good once committed: their objects leave the session detached.
-  for (auto& entry : deleted_in_tx_) {
-    entry.state->session = nullptr;
-    entry.state->status = ObjectState::detached;
-  }
-  deleted_in_tx_.clear();
+  changes_.committed();
   if (options_.expire_on_commit) expire_all();
 }
 
@@ -575,8 +556,7 @@ void SessionCore::abort_transaction() noexcept {
 }
 
 void SessionCore::end_transaction() noexcept {
-  savepoints_.clear(); // they end with the transaction
-  savepoint_updates_.clear();
+  changes_.transaction_ended(); // savepoints end with the transaction
   transaction_.reset();
   connection_.reset(); // back to the pool between transactions, as SQLAlchemy does
 }
@@ -589,44 +569,7 @@ void SessionCore::rollback() {
 }
 
 void SessionCore::restore_objects(std::size_t inserted_from, std::size_t deleted_from) {
-  // Objects inserted since no longer exist in the database: back to transient (SQLAlchemy
-  // expunges them), with their generated keys undone.
-  for (std::size_t i = inserted_from; i < inserted_.size(); ++i) {
-    InstanceState& state = *inserted_[i].state;
-    if (state.session != this) continue;
-    identity_map(*state.mapper).erase(state.identity);
-    if (auto column = state.mapper->autoincrement_column())
-      state.mapper->reset_column(state.object, *column);
-    state.identity.clear();
-    state.session = nullptr;
-    state.status = ObjectState::transient;
-    state.has_snapshot = false;
-  }
-  inserted_.erase(inserted_.begin() + std::ptrdiff_t(inserted_from), inserted_.end());
-  // Objects deleted since exist again, unless they were inserted since too: then their INSERT
-  // is undone as well, and the loop above made them transient (SQLAlchemy: "if those objects
-  // were first pending within the transaction, that operation takes precedence").
-  for (std::size_t i = deleted_from; i < deleted_in_tx_.size(); ++i) {
-    Entry& entry = deleted_in_tx_[i];
-    InstanceState& state = *entry.state;
-    if (state.session != this) continue;
-    identity_map(*state.mapper).try_emplace(entry);
-    state.status = ObjectState::persistent;
-    state.session = this;
-  }
-  deleted_in_tx_.erase(deleted_in_tx_.begin() + std::ptrdiff_t(deleted_from), deleted_in_tx_.end());
-  for (auto& entry : deleted_)
-    entry.state->status = ObjectState::persistent;
-  deleted_.clear();
-  // Pending objects never reached the database: they leave the session as transient.
-  for (auto& entry : pending_) {
-    entry.state->session = nullptr;
-    entry.state->status = ObjectState::transient;
-  }
-  pending_.clear();
-  associations_.clear();
-  orphans_.clear();
-  clear_flags();
+  changes_.undo(this, maps_, inserted_from, deleted_from);
   // Unflushed changes go with the transaction, as in SQLAlchemy: back to the last flushed or
   // loaded values, then expired so that the next load brings the database's.
   for (auto& [mapper, map] : maps_)
@@ -649,59 +592,21 @@ std::string SessionCore::savepoint_sql(SavepointOp op, std::uint32_t id) const {
 
 std::uint32_t SessionCore::savepoint_begun() {
   check_usable();
-  savepoints_.push_back(
-      {++savepoint_counter_, inserted_.size(), deleted_in_tx_.size(), savepoint_updates_.size()});
-  return savepoint_counter_;
+  return changes_.savepoint_begun();
 }
 
 bool SessionCore::savepoint_active(std::uint32_t id) const noexcept {
-  return std::any_of(savepoints_.begin(), savepoints_.end(),
-                     [id](const SavepointMark& m) { return m.id == id; });
+  return changes_.savepoint_active(id);
 }
 
-void SessionCore::savepoint_released(std::uint32_t id) noexcept {
-  std::erase_if(savepoints_, [id](const SavepointMark& m) { return m.id >= id; });
-  // The enclosing savepoint, if any, may still undo them.
-  if (savepoints_.empty()) savepoint_updates_.clear();
-}
-
-void SessionCore::note_savepoint_update(InstanceState& state) {
-  const MapperBase& mapper = *state.mapper;
-  const std::size_t n = mapper.columns().size();
-  // The snapshot still holds the values before the UPDATE: read them through the object.
-  std::vector<Value> now;
-  std::vector<Value> before;
-  now.reserve(n);
-  before.reserve(n);
-  for (std::size_t i = 0; i < n; ++i)
-    now.push_back(mapper.column_value(state.object, i));
-  mapper.restore_snapshot(state);
-  for (std::size_t i = 0; i < n; ++i) {
-    before.push_back(mapper.column_value(state.object, i));
-    mapper.set_column_value(state.object, i, now[i]);
-  }
-  savepoint_updates_.push_back({Entry{state.self.lock(), &state}, std::move(before)});
-}
+void SessionCore::savepoint_released(std::uint32_t id) noexcept { changes_.savepoint_released(id); }
 
 void SessionCore::savepoint_rolled_back(std::uint32_t id) {
-  auto mark = std::find_if(savepoints_.begin(), savepoints_.end(),
-                           [id](const SavepointMark& m) { return m.id == id; });
-  if (mark == savepoints_.end()) return;
-  const SavepointMark at = *mark;
-  savepoints_.erase(mark, savepoints_.end());
-  restore_objects(at.inserted, at.deleted);
-  // Rows the savepoint UPDATEd are back as they were: so are their objects (latest first, so
-  // that the earliest values win), clean against those values.
-  for (std::size_t i = savepoint_updates_.size(); i-- > at.updates;) {
-    InstanceState& state = *savepoint_updates_[i].entry.state;
-    if (state.session != this) continue; // inserted since: transient now, its key undone
-    const auto& before = savepoint_updates_[i].before;
-    for (std::size_t c = 0; c < before.size(); ++c)
-      state.mapper->set_column_value(state.object, c, before[c]);
-    state.mapper->take_snapshot(state);
-  }
-  savepoint_updates_.erase(savepoint_updates_.begin() + std::ptrdiff_t(at.updates),
-                           savepoint_updates_.end());
+  const auto mark = changes_.savepoint_ended(id);
+  if (!mark) return;
+  restore_objects(mark->inserted, mark->deleted);
+  // Rows the savepoint UPDATEd are back as they were: so are their objects.
+  changes_.undo_savepoint_updates(this, *mark);
 }
 
 std::weak_ptr<void> SessionCore::lifetime() {
@@ -731,17 +636,7 @@ void SessionCore::detach_all() {
         state.set_loaded(i, false);
       }
     }
-  for (auto& entry : pending_) {
-    entry.state->session = nullptr;
-    entry.state->status = ObjectState::transient;
-  }
-  // Deleted by a flush of the transaction just rolled back: the row is there again, but the
-  // session is going (their states outlive it and must not point at it).
-  for (auto& entry : deleted_in_tx_) {
-    if (entry.state->session != this) continue;
-    entry.state->session = nullptr;
-    entry.state->status = ObjectState::detached;
-  }
+  changes_.detach(this);
 }
 
 void SessionCore::close() {
@@ -749,13 +644,7 @@ void SessionCore::close() {
   abort_transaction();
   detach_all();
   maps_.clear();
-  pending_.clear();
-  deleted_.clear();
-  inserted_.clear();
-  deleted_in_tx_.clear();
-  associations_.clear();
-  orphans_.clear();
-  clear_flags();
+  changes_.clear();
   closed_ = true;
 }
 
@@ -796,7 +685,7 @@ void SessionCore::relationship_changed(InstanceState& owner, std::size_t index,
     }
   }
   if (rel.kind == RelationshipKind::many_to_many)
-    associations_.push_back({owner.mapper, index, owner_object, target, added});
+    changes_.association_changes().push_back({owner.mapper, index, owner_object, target, added});
   if (added && (rel.cascade & cascade_save_update) && !closed_) {
     if (target_state.session != this)
       add(target_mapper, target);
@@ -813,13 +702,13 @@ void SessionCore::relationship_changed(InstanceState& owner, std::size_t index,
       expunge_pending_orphan(*this, target_mapper, target);
       return;
     }
-    orphans_.push_back(
+    changes_.orphans().push_back(
         {owner.mapper, index, target, owner.mapper->column_value(owner.object, rel.local_column)});
   }
   // Taken out of a many-to-many collection with delete-orphan: deleted at the flush unless
   // another parent holds it then.
   if (!added && rel.kind == RelationshipKind::many_to_many && (rel.cascade & cascade_delete_orphan))
-    orphans_.push_back({owner.mapper, index, target, Value()});
+    changes_.orphans().push_back({owner.mapper, index, target, Value()});
 }
 
 void SessionCore::move_child(InstanceState& parent, std::size_t index,
@@ -878,7 +767,7 @@ void SessionCore::orphaned_outside(const MapperBase& child_mapper,
       const RelationshipInfo& rel = relationships[i];
       if (rel.kind != RelationshipKind::many_to_one && (rel.cascade & cascade_delete_orphan) &&
           &rel.target_mapper() == &child_mapper)
-        orphans_.push_back({parent, i, child, Value()});
+        changes_.orphans().push_back({parent, i, child, Value()});
     }
   }
 }
@@ -902,7 +791,7 @@ bool SessionCore::has_parent(const MapperBase& parent_mapper, std::size_t index,
       if (item.get() == child.object) return true;
     return false;
   };
-  for (const auto& entry : pending_)
+  for (const auto& entry : changes_.pending())
     if (holds(entry)) return true;
   if (IdentityMap* map = maps_.find(&parent_mapper))
     for (const auto& entry : *map)
@@ -911,9 +800,7 @@ bool SessionCore::has_parent(const MapperBase& parent_mapper, std::size_t index,
 }
 
 void SessionCore::undelete(InstanceState& state) {
-  deleted_.erase(std::remove_if(deleted_.begin(), deleted_.end(),
-                                [&](const Entry& e) { return e.state == &state; }),
-                 deleted_.end());
+  changes_.forget_deleted(state);
   state.status = ObjectState::persistent;
   flag_modified(state);
 }
@@ -970,7 +857,7 @@ void load_relationship(const RelationshipHook& hook) {
     throw InvalidStateError("'" + owner.mapper->table_name() + "." + rel.name +
                             "' is not loaded and its loader strategy is raise; use "
                             "selectinload() or joinedload() in the query");
-  owner.session->load_relationship(owner, hook.index);
+  SessionAccess(*owner.session).load_relationship(owner, hook.index);
 }
 
 void relationship_changed(const RelationshipHook& hook, const std::shared_ptr<void>& target,
@@ -978,7 +865,7 @@ void relationship_changed(const RelationshipHook& hook, const std::shared_ptr<vo
   if (hook.owner == nullptr || !target) return;
   InstanceState& owner = *hook.owner;
   if (owner.session != nullptr) {
-    owner.session->relationship_changed(owner, hook.index, target, added);
+    SessionAccess(*owner.session).relationship_changed(owner, hook.index, target, added);
     return;
   }
   if (!added) {
@@ -994,7 +881,7 @@ void relationship_changed(const RelationshipHook& hook, const std::shared_ptr<vo
   const MapperBase& target_mapper = owner.mapper->relationships()[hook.index].target_mapper();
   const InstanceState* target_state = target_mapper.state_of(target);
   if (target_state == nullptr || target_state->session == nullptr) return;
-  target_state->session->relationship_changed(owner, hook.index, target, added);
+  SessionAccess(*target_state->session).relationship_changed(owner, hook.index, target, added);
 }
 
 void removed_unwatched(const MapperBase& mapper, const std::shared_ptr<void>& item) {
@@ -1002,7 +889,7 @@ void removed_unwatched(const MapperBase& mapper, const std::shared_ptr<void>& it
   // Only a session holding it pending can act on it; one that adds it later starts afresh.
   if (state == nullptr || state->session == nullptr || state->status != ObjectState::pending)
     return;
-  state->session->orphaned_outside(mapper, item);
+  SessionAccess(*state->session).orphaned_outside(mapper, item);
 }
 
 bool relationship_loaded(const RelationshipHook& hook) noexcept {

@@ -15,6 +15,7 @@
 #include "flush_order.hpp"
 #include "insert_shape.hpp"
 #include "pending_orphans.hpp"
+#include "session_access.hpp"
 #include "statement_slots.hpp"
 
 #include <boost/container/small_vector.hpp>
@@ -35,7 +36,7 @@ namespace retort::detail {
 
 namespace {
 
-using Entry = SessionCore::Entry;
+using Entry = SessionAccess::Entry;
 
 // The common flush (add() and commit() of one object) has one class, one object, one key: the
 // lists a flush keeps hold that much inline, where std::vectors cost six heap blocks per flush.
@@ -202,14 +203,14 @@ private:
       const RelationshipInfo& rel = orphan.parent_mapper->relationships()[orphan.relationship];
       const MapperBase& child_mapper = rel.target_mapper();
       InstanceState* child = &session_.state_for(child_mapper, orphan.child);
-      if (child->session != &session_) continue;
+      if (!session_.holds(*child)) continue;
       // Given to another parent (or back to the same one) since: no orphan.
       if (session_.has_parent(*orphan.parent_mapper, orphan.relationship, *child)) continue;
       if (child->status == ObjectState::pending) {
         // Never inserted: a delete-orphan child leaves the session (one without delete-orphan
         // is inserted without a parent, as SQLAlchemy does).
         if (rel.cascade & cascade_delete_orphan)
-          expunge_pending_orphan(session_, child_mapper, orphan.child);
+          expunge_pending_orphan(session_.core(), child_mapper, orphan.child);
         continue;
       }
       if (child->status != ObjectState::persistent) continue;
@@ -790,7 +791,7 @@ private:
     return true;
   }
 
-  SessionCore& session_;
+  SessionAccess session_;
   const SqlDialect& dialect_;
   Phase phase_ = Phase::inserts;
   RowCountChecks checks_;
@@ -896,7 +897,7 @@ void SessionCore::end_flush(FlushJob& job, std::exception_ptr error) {
     // Flags raised while the flush ran were its own (foreign keys it set, before it collected
     // its updates): all are written. (A session belongs to one coroutine at a time, so nothing
     // else flags while an async flush is suspended.)
-    clear_flags();
+    changes_.clear_flags();
     return;
   }
   flush.undo();

@@ -7,6 +7,7 @@
 #include <retort/engine/connection.hpp>
 #include <retort/engine/engine.hpp>
 #include <retort/engine/transaction.hpp>
+#include <retort/orm/detail/change_tracker.hpp>
 #include <retort/orm/detail/identity_map.hpp>
 #include <retort/orm/detail/identity_maps.hpp>
 #include <retort/orm/instance_state.hpp>
@@ -162,10 +163,14 @@ public:
   virtual EntityRows take_rows() = 0;
 };
 
-/// The session's identity map, states, unit of work and loaders.
+/// The session's identity map, states, unit of work and loaders: what Session, AsyncSession
+/// and Query call. The unit of work and the loaders reach its internals through SessionAccess
+/// (framework/src/orm/session_access.hpp); its change tracking is a ChangeTracker.
 class RETORT_API SessionCore {
 public:
+  /// A session on `engine` with `options`; it checks a connection out at first use.
   SessionCore(Engine engine, SessionOptions options);
+  /// Closes the session (see close()).
   ~SessionCore();
   SessionCore(const SessionCore&) = delete;
   SessionCore& operator=(const SessionCore&) = delete;
@@ -175,23 +180,14 @@ public:
   /// The options.
   const SessionOptions& options() const noexcept { return options_; }
 
-  /// The owner check (DESIGN.md): a session serves one thread at a time. A call that enters the
-  /// session while another thread is inside it, or while an awaited operation is under way,
-  /// throws InvalidStateError before it touches anything, so the connection, the pool and the
-  /// objects stay sound. Between calls a session may move to another thread. Calls nest on one
-  /// thread (a lazy load inside a flush).
-  void enter();
-  /// Ends a call begun with enter().
-  void leave() noexcept;
-  /// Begins an awaited operation (AsyncSession): until end_async_use() no other call may enter,
-  /// from this thread or any other (another coroutine sharing the session is refused too).
-  void begin_async_use();
-  /// Ends an awaited operation (possibly on another thread than it began).
-  void end_async_use() noexcept;
-
-  /// One call inside the session: enter() for its lifetime.
+  /// One call inside the session for its lifetime. The owner check (DESIGN.md): a session
+  /// serves one thread at a time. A call that enters the session while another thread is
+  /// inside it, or while an awaited operation is under way, throws InvalidStateError before it
+  /// touches anything, so the connection, the pool and the objects stay sound. Between calls a
+  /// session may move to another thread. Calls nest on one thread (a lazy load inside a flush).
   class [[nodiscard]] Entered {
   public:
+    /// Enters `core`.
     explicit Entered(SessionCore& core) : core_(core) { core_.enter(); }
     ~Entered() { core_.leave(); }
     Entered(const Entered&) = delete;
@@ -205,9 +201,12 @@ public:
     SessionCore& core_;
   };
 
-  /// One awaited operation: begin_async_use() for its lifetime (the coroutine's frame).
+  /// One awaited operation (AsyncSession) for its lifetime (the coroutine's frame): until it
+  /// ends no other call may enter, from this thread or any other (another coroutine sharing
+  /// the session is refused too). It may end on another thread than it began.
   class [[nodiscard]] AsyncUse {
   public:
+    /// Begins an awaited operation on `core`.
     explicit AsyncUse(SessionCore& core) : core_(core) { core_.begin_async_use(); }
     ~AsyncUse() { core_.end_async_use(); }
     AsyncUse(const AsyncUse&) = delete;
@@ -270,10 +269,8 @@ public:
   /// Makes every blocking call (a Query's all(), count(), ...) an InvalidStateError: an async
   /// session's queries are run with co_await, never on the io thread.
   void forbid_blocking() noexcept { blocking_ = false; }
-  /// Throws InvalidStateError naming `call` when blocking calls are forbidden.
-  void check_blocking(const char* call) const;
   /// Runs `select` (after an autoflush) and hands its rows to `sink`, blocking; `call` names
-  /// the caller for check_blocking().
+  /// the caller in the error of a session that forbids blocking calls.
   void run_select(const Select& select, RowSink& sink, const char* call);
   /// Flushes and commits.
   void commit();
@@ -295,7 +292,7 @@ public:
   /// The statement of `op` on savepoint `id` (for begin: next_savepoint_id()).
   std::string savepoint_sql(SavepointOp op, std::uint32_t id) const;
   /// The id the next savepoint gets.
-  std::uint32_t next_savepoint_id() const noexcept { return savepoint_counter_ + 1; }
+  std::uint32_t next_savepoint_id() const noexcept { return changes_.next_savepoint_id(); }
   /// After its SAVEPOINT ran (with nothing left to flush): records where the transaction's
   /// lists stood, and returns the savepoint's id.
   std::uint32_t savepoint_begun();
@@ -311,11 +308,6 @@ public:
   void savepoint_rolled_back(std::uint32_t id);
   /// A token that lives as long as the session: savepoint handles check it first.
   std::weak_ptr<void> lifetime();
-  /// True while a savepoint is open.
-  bool in_savepoint() const noexcept { return !savepoints_.empty(); }
-  /// Called by a flush inside a savepoint for each object it UPDATEd, before the snapshot is
-  /// retaken: keeps the values the UPDATE overwrote, for a rollback to the savepoint.
-  void note_savepoint_update(InstanceState& state);
   /// Expunges everything and returns the connection; the session is unusable afterwards.
   void close();
   /// True after close().
@@ -333,6 +325,8 @@ public:
   /// Gives the session a connection its caller checked out (an async session checks out
   /// without blocking, then hands it over); connection() then uses it.
   void adopt_connection(Connection connection);
+  /// Runs a plan on the session's connection, counting statements.
+  void run(Plan& plan);
 
   /// Runs `select` (whose columns start with each entity's columns, in order) and turns rows
   /// into objects through the identity map, then runs the eager loads.
@@ -347,108 +341,91 @@ public:
   std::vector<EagerSpec> eager_loads(const std::vector<EntitySpec>& entities,
                                      const std::vector<LoaderOption>& options) const;
 
-  /// Loads one relationship of `owner` (lazy loading).
-  void load_relationship(InstanceState& owner, std::size_t relationship);
-  /// Records a change of a relationship member and mirrors it on the other side.
-  void relationship_changed(InstanceState& owner, std::size_t relationship,
-                            const std::shared_ptr<void>& target, bool added);
-  /// True when `child` still has a parent through `parent_mapper`'s one-to-many relationship
-  /// `relationship`: its back reference names one that is not being deleted, or a loaded
-  /// collection of a pending or persistent parent holds it (so it is no orphan).
-  bool has_parent(const MapperBase& parent_mapper, std::size_t relationship,
-                  const InstanceState& child);
-  /// `child`, pending here, left the collection of an owner no session has seen (which one is
-  /// unknown): the flush takes it out of the session unless a parent holds it then along every
-  /// delete-orphan relationship to its class (SQLAlchemy's "orphaned outside of session").
-  void orphaned_outside(const MapperBase& child_mapper, const std::shared_ptr<void>& child);
-
   /// Number of objects in the identity map (for tests).
   std::size_t identity_map_size() const noexcept;
   /// Statements this session has sent (for tests and benchmarks).
   std::uint64_t statements_executed() const noexcept { return statements_; }
-  /// Adds `count` to statements_executed() (statements an executor ran for this session).
-  void count_statements(std::uint64_t count) noexcept { statements_ += count; }
-
-  /// The state of `object`, creating and recording one for an object made outside the ORM.
-  InstanceState& state_for(const MapperBase& mapper, const std::shared_ptr<void>& object);
-  /// Runs a plan on the session's connection, counting statements.
-  void run(Plan& plan);
-  /// Runs a plan, then commits the session's transaction (see run_plan_and_commit()).
-  std::exception_ptr run_and_commit(Plan& plan);
-
-  using Entry = IdentityEntry;
-  /// A list of objects: the session's lists mostly hold none or one (a get(), an add() and a
-  /// commit()), which then cost no heap block.
-  using EntryList = boost::container::small_vector<Entry, 1>;
-  struct AssociationChange {
-    const MapperBase* mapper;
-    std::size_t relationship;
-    std::shared_ptr<void> owner;
-    std::shared_ptr<void> target;
-    bool added;
-  };
-  struct Orphan {
-    const MapperBase* parent_mapper;
-    std::size_t relationship;
-    std::shared_ptr<void> child;
-    Value parent_key;
-  };
-
-  // Used by the unit of work and loaders (same library).
-  /// The identity map of one mapper.
-  IdentityMap& identity_map(const MapperBase& mapper);
-  /// Objects added and not yet flushed, in order.
-  EntryList& pending() noexcept { return pending_; }
-  /// Objects marked for deletion.
-  EntryList& deleted() noexcept { return deleted_; }
-  /// Association rows to write.
-  std::vector<AssociationChange>& association_changes() noexcept { return associations_; }
-  /// Children removed from a collection.
-  std::vector<Orphan>& orphans() noexcept { return orphans_; }
-  /// Every identity map.
-  IdentityMaps& maps() noexcept { return maps_; }
-  /// Puts a just-inserted object in the identity map as persistent (the entry is moved in).
-  void make_persistent(Entry entry);
-  /// Finds or loads the object of a row: identity map first, then a new object.
-  std::shared_ptr<void> object_from_row(const MapperBase& mapper, const DriverStatement& row,
-                                        int first);
-  /// As above, with `map` the mapper's identity map (looked up once by a load, not per row).
-  std::shared_ptr<void> object_from_row(const MapperBase& mapper, IdentityMap& map,
-                                        const DriverStatement& row, int first);
-  /// Receives a changed persistent object and its changed-column mask; false stops the walk.
-  using ChangedVisitor = std::function<bool(const MapperBase&, Entry&, std::uint64_t)>;
-  /// Calls `visit` for every persistent object whose columns changed since its snapshot (many-
-  /// to-one references synchronised first), and lets go of clean ones that nothing can reach
-  /// any more: not the application (only the identity map holds them) and no many-to-one
-  /// reference (their class is the target of none). SQLAlchemy's identity map is
-  /// weak-referencing for the same reason: an unreachable object cannot change, so keeping it
-  /// would only make every later flush scan it again. Without change detection
-  /// (SessionOptions::autodetect_changes), only flagged objects are compared, and unreachable
-  /// ones are let go by an occasional walk (release_unreachable()).
-  void for_each_changed(const ChangedVisitor& visit);
-  /// True when a persistent object's columns changed since its snapshot (a walk that stops at
-  /// the first one).
-  bool persistent_changed();
-  /// Flags an object of this session as changed when the session does not detect changes
-  /// (a no-op otherwise, and for objects that are not persistent here).
-  void flag_modified(InstanceState& state);
-  /// Sets a member the session itself decides (a foreign key) and flags the object, so that a
-  /// session without change detection writes it too.
-  void write_column(InstanceState& state, std::size_t column, const Value& value);
-  /// The objects flagged since the last flush (see SessionOptions::autodetect_changes).
-  EntryList& flagged() noexcept { return modified_; }
-  /// Sets the foreign keys of `state` from its loaded many-to-one references.
-  void sync_references(InstanceState& state);
-  /// Objects that were inserted by a flush of the current transaction.
-  EntryList& inserted_in_transaction() noexcept { return inserted_; }
-  /// Objects deleted by a flush of the current transaction.
-  EntryList& deleted_in_transaction() noexcept { return deleted_in_tx_; }
 
 private:
+  // The unit of work's and the loaders' view (framework/src/orm/session_access.hpp).
+  friend class SessionAccess;
+
+  using Entry = IdentityEntry;
+  using EntryList = ChangeTracker::EntryList;
+  // Receives a changed persistent object and its changed-column mask; false stops the walk.
+  using ChangedVisitor = std::function<bool(const MapperBase&, Entry&, std::uint64_t)>;
+
   // What user_ holds while an awaited operation is under way; thread tokens are the addresses
   // of an int, never odd.
   static constexpr std::uintptr_t async_user = 1;
   [[noreturn]] static void in_use(std::uintptr_t user);
+
+  // See Entered and AsyncUse.
+  void enter();
+  void leave() noexcept;
+  void begin_async_use();
+  void end_async_use() noexcept;
+
+  // The state of `object`, creating and recording one for an object made outside the ORM.
+  static InstanceState& state_for(const MapperBase& mapper, const std::shared_ptr<void>& object);
+  IdentityMap& identity_map(const MapperBase& mapper);
+  // Throws InvalidStateError naming `call` when blocking calls are forbidden.
+  void check_blocking(const char* call) const;
+  // Runs a plan, then commits the session's transaction (see run_plan_and_commit()).
+  std::exception_ptr run_and_commit(Plan& plan);
+  // Puts a just-inserted object in the identity map as persistent (the entry is moved in).
+  void make_persistent(Entry entry);
+  // Finds or loads the object of a row: identity map first, then a new object; `map` is the
+  // mapper's identity map (looked up once by a load, not per row).
+  std::shared_ptr<void> object_from_row(const MapperBase& mapper, const DriverStatement& row,
+                                        int first);
+  std::shared_ptr<void> object_from_row(const MapperBase& mapper, IdentityMap& map,
+                                        const DriverStatement& row, int first);
+  // Loads one relationship of `owner` (lazy loading).
+  void load_relationship(InstanceState& owner, std::size_t relationship);
+  // Records a change of a relationship member and mirrors it on the other side.
+  void relationship_changed(InstanceState& owner, std::size_t relationship,
+                            const std::shared_ptr<void>& target, bool added);
+  // True when `child` still has a parent through `parent_mapper`'s one-to-many relationship
+  // `relationship`: its back reference names one that is not being deleted, or a loaded
+  // collection of a pending or persistent parent holds it (so it is no orphan).
+  bool has_parent(const MapperBase& parent_mapper, std::size_t relationship,
+                  const InstanceState& child);
+  // `child`, pending here, left the collection of an owner no session has seen (which one is
+  // unknown): the flush takes it out of the session unless a parent holds it then along every
+  // delete-orphan relationship to its class (SQLAlchemy's "orphaned outside of session").
+  void orphaned_outside(const MapperBase& child_mapper, const std::shared_ptr<void>& child);
+  // Calls `visit` for every persistent object whose columns changed since its snapshot (many-
+  // to-one references synchronised first), and lets go of clean ones that nothing can reach
+  // any more: not the application (only the identity map holds them) and no many-to-one
+  // reference (their class is the target of none). SQLAlchemy's identity map is
+  // weak-referencing for the same reason: an unreachable object cannot change, so keeping it
+  // would only make every later flush scan it again. Without change detection
+  // (SessionOptions::autodetect_changes), only flagged objects are compared, and unreachable
+  // ones are let go by an occasional walk (release_unreachable()).
+  void for_each_changed(const ChangedVisitor& visit);
+  // True when a persistent object's columns changed since its snapshot (a walk that stops at
+  // the first one).
+  bool persistent_changed();
+  // Flags an object of this session as changed when the session does not detect changes
+  // (a no-op otherwise, and for objects that are not persistent here).
+  void flag_modified(InstanceState& state);
+  // Sets a member the session itself decides (a foreign key) and flags the object, so that a
+  // session without change detection writes it too.
+  void write_column(InstanceState& state, std::size_t column, const Value& value);
+  // Sets the foreign keys of `state` from its loaded many-to-one references.
+  void sync_references(InstanceState& state);
+  // Whether a probe showed that `mapper`'s generated key is what the driver's
+  // last_insert_id() reports (SqlDialect::generated_key_probe_sql()).
+  bool key_is_last_id(const MapperBase& mapper) const noexcept {
+    for (const MapperBase* known : keys_by_last_id_)
+      if (known == &mapper) return true;
+    return false;
+  }
+  // Records what key_is_last_id() answers from now on.
+  void set_key_is_last_id(const MapperBase& mapper) {
+    if (!key_is_last_id(mapper)) keys_by_last_id_.push_back(&mapper);
+  }
 
   void check_usable() const;
   // Checks that the session can flush and marks a flush under way; false when one already is.
@@ -485,41 +462,16 @@ private:
   void flush_and_commit();
   void visit_flagged(const ChangedVisitor& visit);
   void let_go(IdentityMap& map, std::size_t i) noexcept;
-  void clear_flags() noexcept;
   void release_unreachable();
 
   Engine engine_;
   SessionOptions options_;
   IdentityMaps maps_;
-  EntryList pending_;
-  EntryList deleted_;
-  EntryList inserted_;
-  EntryList deleted_in_tx_;
-  std::vector<AssociationChange> associations_;
-  std::vector<Orphan> orphans_;
-  // Objects passed to modified() (or changed through a relationship member, or by the flush
-  // itself) since the last flush, when autodetect_changes is off; the flush compares only
-  // these with their snapshots.
-  EntryList modified_;
+  ChangeTracker changes_;
   // Without change detection no flush walks the identity maps, so nothing lets go of objects
   // only the session holds; a release walk runs when the maps reach this size, which then
   // doubles (amortised O(1) per object, as a growing vector's copies).
   std::size_t release_at_ = 1024;
-  // An open savepoint: its id and where the transaction's lists stood when it began.
-  struct SavepointMark {
-    std::uint32_t id;
-    std::size_t inserted;
-    std::size_t deleted;
-    std::size_t updates;
-  };
-  std::vector<SavepointMark> savepoints_;
-  // Objects UPDATEd by flushes inside savepoints, with every column's value before.
-  struct SavepointUpdate {
-    Entry entry;
-    std::vector<Value> before;
-  };
-  std::vector<SavepointUpdate> savepoint_updates_;
-  std::uint32_t savepoint_counter_ = 0;
   // Made by the first savepoint only (a session per request must not pay a heap block for it).
   std::shared_ptr<void> lifetime_;
   std::optional<Connection> connection_;
