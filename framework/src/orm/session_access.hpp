@@ -120,12 +120,6 @@ public:
     session_->relationship_changed(owner, relationship, target, added);
   }
 
-  /// Whether `mapper`'s generated key is what the driver's last_insert_id() reports.
-  bool key_is_last_id(const MapperBase& mapper) const noexcept {
-    return session_->key_is_last_id(mapper);
-  }
-  /// Records what key_is_last_id() answers from now on.
-  void set_key_is_last_id(const MapperBase& mapper) const { session_->set_key_is_last_id(mapper); }
   /// Adds `count` to the session's statements_executed().
   void count_statements(std::uint64_t count) const noexcept { session_->statements_ += count; }
 

@@ -415,17 +415,6 @@ private:
   void write_column(InstanceState& state, std::size_t column, const Value& value);
   // Sets the foreign keys of `state` from its loaded many-to-one references.
   void sync_references(InstanceState& state);
-  // Whether a probe showed that `mapper`'s generated key is what the driver's
-  // last_insert_id() reports (SqlDialect::generated_key_probe_sql()).
-  bool key_is_last_id(const MapperBase& mapper) const noexcept {
-    for (const MapperBase* known : keys_by_last_id_)
-      if (known == &mapper) return true;
-    return false;
-  }
-  // Records what key_is_last_id() answers from now on.
-  void set_key_is_last_id(const MapperBase& mapper) {
-    if (!key_is_last_id(mapper)) keys_by_last_id_.push_back(&mapper);
-  }
 
   void check_usable() const;
   // Checks that the session can flush and marks a flush under way; false when one already is.
