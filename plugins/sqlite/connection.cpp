@@ -263,6 +263,18 @@ void SqliteConnection::commit() {
   run_kept(*handle_, commit_, sql);
 }
 
+bool SqliteConnection::commit_cannot_wait() const {
+  if (handle_->begin_pending || !in_transaction()) return true;
+#if SQLITE_VERSION_NUMBER >= 3034000 // sqlite3_txn_state() is 3.34's
+  // A read transaction's COMMIT releases its shared lock (rollback journal) or its read mark
+  // (WAL) and never calls the busy handler; only a write transaction's may wait (for readers
+  // to go, a checkpoint) or sync the file.
+  return sqlite3_txn_state(handle_->db, nullptr) != SQLITE_TXN_WRITE;
+#else
+  return false;
+#endif
+}
+
 void SqliteConnection::rollback() {
   if (std::exchange(handle_->begin_pending, false)) return;
   if (!in_transaction()) return;

@@ -34,6 +34,8 @@ public:
   void will_write() override;
   void commit() override;
   void rollback() override;
+  /// Nothing written (or BEGIN still pending): COMMIT only drops the read lock.
+  bool commit_cannot_wait() const override;
   bool in_transaction() const override {
     return handle_->begin_pending || sqlite3_get_autocommit(handle_->db) == 0;
   }

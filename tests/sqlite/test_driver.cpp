@@ -609,3 +609,26 @@ TEST_CASE("file databases persist and are shared between connections", "[sqlite]
   writer->commit();
   CHECK(scalar(*reader, "SELECT count(*) FROM t") == 2);
 }
+
+// The async layer commits on the io_context's thread what the driver says cannot wait: that must
+// never be a transaction that wrote (its COMMIT may wait for readers, a checkpoint, the disk).
+TEST_CASE("commit_cannot_wait: only for a transaction that wrote nothing", "[sqlite][driver]") {
+  TempDir dir;
+  auto c = connect(dir.url("wait.db"));
+  c->execute("CREATE TABLE t (v INTEGER)");
+  CHECK(c->commit_cannot_wait()); // no transaction
+  c->begin();
+  CHECK(c->commit_cannot_wait()); // BEGIN still pending
+  CHECK(scalar(*c, "SELECT count(*) FROM t") == 0);
+  CHECK(c->commit_cannot_wait()); // read only
+  run(*c, "INSERT INTO t VALUES (?)", {1});
+  CHECK_FALSE(c->commit_cannot_wait());
+  c->commit();
+  CHECK(c->commit_cannot_wait());
+
+  // BEGIN IMMEDIATE takes the write lock at once: its COMMIT is a write transaction's.
+  auto immediate = connect(dir.url("wait.db") + "?transaction_mode=immediate");
+  immediate->begin();
+  CHECK_FALSE(immediate->commit_cannot_wait());
+  immediate->commit();
+}

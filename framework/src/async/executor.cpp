@@ -195,6 +195,11 @@ asio::awaitable<std::exception_ptr> run_plan_and_commit_async(Plan& plan, Connec
 
 asio::awaitable<void> commit_async(Connection& connection, Transaction& transaction) {
   NonBlockingConnection* nb = connection.driver().non_blocking();
+  if (nb == nullptr && connection.driver().commit_cannot_wait()) {
+    // Nothing to wait for (a transaction that only read): a thread hop would cost more.
+    transaction.commit();
+    co_return;
+  }
   if (nb == nullptr) {
     auto work = [&transaction] { transaction.commit(); };
     co_await detail::call_on_worker(work);

@@ -85,6 +85,11 @@ public:
   virtual void will_write() {}
   /// Commits the current transaction.
   virtual void commit() = 0;
+  /// True when commit() now cannot wait for another connection, a lock or the disk: the
+  /// transaction wrote nothing, and ending it only lets go of what it read (SQLite's read
+  /// lock). The async layer then commits on the caller's thread instead of a worker's (one
+  /// thread hop less per reading transaction). Default: false.
+  virtual bool commit_cannot_wait() const { return false; }
   /// Rolls the current transaction back.
   virtual void rollback() = 0;
   /// True while a transaction is open.

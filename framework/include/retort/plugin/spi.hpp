@@ -47,7 +47,8 @@ namespace retort {
 // 10: SqlDialect gained generated_key_probe_sql() and stores_nan(); DriverConnection gained
 //     will_write().
 // 11: DriverConnection gained generated_key().
-inline constexpr std::uint32_t plugin_abi_version = 11;
+// 12: DriverConnection gained commit_cannot_wait().
+inline constexpr std::uint32_t plugin_abi_version = 12;
 
 // Two C++ modules can share classes only when built by the same compiler family against the
 // same standard library; the tag records both so the loader can refuse a mismatch cleanly.
