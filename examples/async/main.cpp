@@ -4,8 +4,11 @@
 //
 //   async [config.yaml] [engine-name]      (defaults: config/retort.yaml, "memory")
 //
-// On PostgreSQL the sessions run non-blocking on the io_context itself; on SQLite each plan
-// runs on a worker thread while the io_context goes on with the other sessions.
+// On PostgreSQL the sessions run non-blocking on the io_context itself, and overlap while they
+// wait for the server. On SQLite a plan runs on the io_context's thread as long as nothing makes
+// it wait (":memory:", WAL mode: then the sessions simply run one after the other), and on a
+// worker thread from the first wait on (another connection's lock, a rollback journal's COMMIT,
+// which syncs the file), while the io_context goes on with the other sessions.
 #include <utility> // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 
 #include <retort/async/async_session.hpp>
@@ -66,7 +69,7 @@ asio::awaitable<void> place_orders(retort::Engine engine, std::string name, std:
   customer->orders.push_back(
       std::make_shared<Order>(Order{.item = "tea", .quantity = static_cast<int>(name.size())}));
   customer->orders.push_back(std::make_shared<Order>(Order{.item = "scones", .quantity = 2}));
-  co_await session.commit(); // the coroutine waits here; the other sessions run meanwhile
+  co_await session.commit(); // when this waits, the other sessions run meanwhile
   log += name + " committed; ";
 
   // The same object again: answered from the identity map, without SQL.

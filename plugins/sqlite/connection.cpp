@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <utility>
@@ -160,7 +161,81 @@ std::shared_ptr<Handle> open_handle(const Settings& s) {
   }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, s.busy_timeout_ms);
+  handle->busy_timeout_ms = s.busy_timeout_ms;
   return handle;
+}
+
+// The busy handler while waiting is off: SQLite wants to wait for a lock; refuse, and note it
+// so that the SQLITE_BUSY that follows is reported as WouldWaitError.
+int refuse_wait(void* handle, int) {
+  static_cast<Handle*>(handle)->wait_refused = true;
+  return 0;
+}
+
+// SQLite's automatic checkpoint, made by the COMMIT that brings the WAL to `autocheckpoint`
+// pages, syncs the database file. A COMMIT made while waiting is off runs on the async
+// layer's own thread, which must not wait for the disk: there the checkpoint is owed, and
+// commit_cannot_wait() sends the next write transaction's COMMIT to a worker, which makes it.
+int on_wal_commit(void* arg, sqlite3* db, const char* name, int pages) {
+  Handle& handle = *static_cast<Handle*>(arg);
+  const int limit = handle.durability.autocheckpoint;
+  if (limit <= 0 || pages < limit) return SQLITE_OK;
+  if (!handle.waiting) {
+    handle.checkpoint_owed = true;
+    return SQLITE_OK;
+  }
+  handle.checkpoint_owed = false;
+  // As SQLite's own hook: a passive checkpoint, whose failure the COMMIT does not report.
+  sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  return SQLITE_OK;
+}
+
+// The first row's first column of `pragma` as an integer, or as text in `text`.
+std::int64_t read_pragma(Handle& handle, const char* pragma, std::string* text = nullptr) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(handle.db, pragma, -1, &raw, nullptr);
+  StmtPtr stmt(raw);
+  if (rc != SQLITE_OK) fail(handle, rc, Phase::prepare, pragma);
+  rc = sqlite3_step(raw);
+  if (rc != SQLITE_ROW) fail(handle, rc, Phase::step, pragma);
+  if (text != nullptr) *text = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
+  return sqlite3_column_int64(raw, 0);
+}
+
+// While alive, lets calls wait for locks as busy_timeout says, even if waiting is off: for
+// calls that are not to be refused (COMMIT, ROLLBACK; see DriverConnection::set_waiting()).
+class WaitsForLocks {
+public:
+  explicit WaitsForLocks(Handle& handle) : handle_(handle) {
+    if (!handle_.waiting) sqlite3_busy_timeout(handle_.db, handle_.busy_timeout_ms);
+  }
+  ~WaitsForLocks() {
+    if (!handle_.waiting) sqlite3_busy_handler(handle_.db, refuse_wait, &handle_);
+  }
+  WaitsForLocks(const WaitsForLocks&) = delete;
+  WaitsForLocks& operator=(const WaitsForLocks&) = delete;
+
+private:
+  Handle& handle_;
+};
+
+// Whether `sql` has the word PRAGMA in it, in any case.
+bool mentions_pragma(std::string_view sql) {
+  constexpr std::string_view word = "pragma";
+  for (std::size_t i = 0; i + word.size() <= sql.size(); ++i)
+    if (sqlite3_strnicmp(sql.data() + i, word.data(), static_cast<int>(word.size())) == 0)
+      return true;
+  return false;
+}
+
+// Whether only the main (and the temp) database is open on the connection.
+bool has_no_attached_database(const Handle& handle) {
+#if SQLITE_VERSION_NUMBER >= 3039000
+  return sqlite3_db_name(handle.db, 2) == nullptr; // index 2: the first attached database
+#else
+  (void)handle;
+  return false;
+#endif
 }
 
 } // namespace
@@ -188,6 +263,7 @@ SqliteConnection::SqliteConnection(const Url& url, const Options& options) {
     if (s.synchronous) execute("PRAGMA synchronous = " + *s.synchronous);
     // Reads the file header, so that a file which is no database fails here, not later.
     execute("PRAGMA schema_version");
+    refresh_durability();
   } catch (const DatabaseError& e) {
     throw OperationalError("cannot open SQLite database '" + s.filename + "': " + e.message(),
                            std::string(), e.native_code(), e.sql());
@@ -206,9 +282,15 @@ std::unique_ptr<DriverStatement> SqliteConnection::prepare(const std::string& sq
 void SqliteConnection::execute(const std::string& sql) {
   sqlite3* db = handle_->db;
   if (handle_->begin_pending) handle_->start_transaction();
+  // A PRAGMA may change the journal mode or the sync level.
+  if (mentions_pragma(sql)) handle_->durability.known = false;
   const char* next = sql.c_str();
   const char* end = next + sql.size();
+  // Only the first statement may be refused a wait: the call could not be made again once
+  // one of its statements ran.
+  std::optional<WaitsForLocks> after_the_first;
   while (next < end) {
+    if (next != sql.c_str() && !after_the_first) after_the_first.emplace(*handle_);
     sqlite3_stmt* raw = nullptr;
     int rc = sqlite3_prepare_v2(db, next, static_cast<int>(end - next), &raw, &next);
     StmtPtr stmt(raw);
@@ -248,10 +330,16 @@ void SqliteConnection::begin() {
 // IMMEDIATE or EXCLUSIVE by transaction_mode (never pending), is left as it is.
 void SqliteConnection::will_write() {
   if (!handle_->begin_pending) return;
-  // Cleared first: when BEGIN fails, no transaction is open and none is pending.
+  // Cleared first: when BEGIN fails, no transaction is open and none is pending; but a BEGIN
+  // that would have waited is pending again, to be sent when the call is made again.
   handle_->begin_pending = false;
   static const std::string sql = "BEGIN IMMEDIATE";
-  run_kept(*handle_, begin_immediate_, sql);
+  try {
+    run_kept(*handle_, begin_immediate_, sql);
+  } catch (const WouldWaitError&) {
+    handle_->begin_pending = true;
+    throw;
+  }
 }
 
 // Both are no-ops without an open transaction, as in DB-API drivers, so that a pool may roll
@@ -259,28 +347,81 @@ void SqliteConnection::will_write() {
 void SqliteConnection::commit() {
   if (std::exchange(handle_->begin_pending, false)) return;
   if (!in_transaction()) return;
+  WaitsForLocks waits(*handle_);
   static const std::string sql = "COMMIT";
   run_kept(*handle_, commit_, sql);
 }
 
 bool SqliteConnection::commit_cannot_wait() const {
-  if (handle_->begin_pending || !in_transaction()) return true;
+  const Handle& h = *handle_;
+  if (h.begin_pending || !in_transaction()) return true;
 #if SQLITE_VERSION_NUMBER >= 3034000 // sqlite3_txn_state() is 3.34's
   // A read transaction's COMMIT releases its shared lock (rollback journal) or its read mark
   // (WAL) and never calls the busy handler; only a write transaction's may wait (for readers
   // to go, a checkpoint) or sync the file.
-  return sqlite3_txn_state(handle_->db, nullptr) != SQLITE_TXN_WRITE;
+  if (sqlite3_txn_state(h.db, nullptr) != SQLITE_TXN_WRITE) return true;
 #else
   return false;
 #endif
+  // A private in-memory database has no file and no other connection.
+  if (h.private_main && has_no_attached_database(h)) return true;
+  // In WAL mode a COMMIT appends to the WAL under the write lock it holds already; with
+  // synchronous normal or off it does not sync, and the checkpoint that would is owed while
+  // waiting is off (on_wal_commit()). Full and extra sync the WAL at every COMMIT.
+  const Handle::Durability& d = h.durability;
+  return d.known && d.wal && d.synchronous <= 1 && !h.checkpoint_owed &&
+         has_no_attached_database(h);
+}
+
+// A call refused a wait stops before it changes anything only where SQLite takes its locks when
+// a transaction or statement starts: in WAL mode, and on a private in-memory database (no other
+// connection, so no lock to wait for). In the other journal modes a large write may need the
+// exclusive lock half-way (to spill its changes), after which it could not be made again; there
+// the driver waits, always. An attached database may be in another mode: the same.
+bool SqliteConnection::set_waiting(bool allowed) {
+  Handle& h = *handle_;
+  if (allowed) {
+    if (!h.waiting) sqlite3_busy_timeout(h.db, h.busy_timeout_ms);
+    h.waiting = true;
+    return true;
+  }
+  if (!has_no_attached_database(h)) return false;
+  if (!h.private_main) {
+    if (!h.durability.known) refresh_durability();
+    if (!h.durability.wal) return false;
+  }
+  h.wait_refused = false;
+  if (h.waiting) sqlite3_busy_handler(h.db, refuse_wait, &h);
+  h.waiting = false;
+  return true;
+}
+
+void SqliteConnection::refresh_durability() {
+  Handle& h = *handle_;
+  Handle::Durability d;
+  std::string mode;
+  read_pragma(h, "PRAGMA main.journal_mode", &mode);
+  d.wal = mode == "wal";
+  d.synchronous = static_cast<int>(read_pragma(h, "PRAGMA main.synchronous"));
+  // Installing the WAL hook returns what was installed before: this connection's own hook, or
+  // SQLite's automatic checkpoint with its size (set by PRAGMA wal_autocheckpoint, or SQLite's
+  // default at open), or nothing when automatic checkpoints are off.
+  void* before = sqlite3_wal_hook(h.db, on_wal_commit, &h);
+  if (before == &h)
+    d.autocheckpoint = h.durability.autocheckpoint;
+  else
+    d.autocheckpoint = static_cast<int>(reinterpret_cast<std::intptr_t>(before));
+  d.known = true;
+  h.durability = d;
 }
 
 void SqliteConnection::rollback() {
   if (std::exchange(handle_->begin_pending, false)) return;
   if (!in_transaction()) return;
-    // A transaction that wrote nothing has nothing to undo: COMMIT ends it the same way and
-    // costs SQLite less than ROLLBACK (which resets the pager and cursors). Should COMMIT fail,
-    // ROLLBACK still runs.
+  WaitsForLocks waits(*handle_);
+  // A transaction that wrote nothing has nothing to undo: COMMIT ends it the same way and
+  // costs SQLite less than ROLLBACK (which resets the pager and cursors). Should COMMIT fail,
+  // ROLLBACK still runs.
 #if SQLITE_VERSION_NUMBER >= 3034000 // sqlite3_txn_state() is 3.34's; older: always ROLLBACK
   if (sqlite3_txn_state(handle_->db, nullptr) != SQLITE_TXN_WRITE) {
     static const std::string commit_sql = "COMMIT";

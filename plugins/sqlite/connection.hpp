@@ -34,8 +34,11 @@ public:
   void will_write() override;
   void commit() override;
   void rollback() override;
-  /// Nothing written (or BEGIN still pending): COMMIT only drops the read lock.
+  /// Nothing written (or BEGIN still pending): COMMIT only drops the read lock; or a WAL
+  /// database with synchronous normal or off, or a private in-memory one: COMMIT never syncs.
   bool commit_cannot_wait() const override;
+  /// Refusing waits is offered in WAL mode and on a private in-memory database.
+  bool set_waiting(bool allowed) override;
   bool in_transaction() const override {
     return handle_->begin_pending || sqlite3_get_autocommit(handle_->db) == 0;
   }
@@ -51,6 +54,10 @@ public:
   }
 
 private:
+  // Reads the journal mode, the sync level and the checkpoint size into Handle::durability,
+  // and installs the WAL hook (on_wal_commit()).
+  void refresh_durability();
+
   std::shared_ptr<Handle> handle_;
   // BEGIN may wait for the first statement (transaction_mode deferred, the default).
   bool defer_begin_ = true;

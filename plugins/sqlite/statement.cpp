@@ -2,11 +2,17 @@
 
 #include <retort/core/error.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
+#include <utility>
 
 namespace retort::sqlite {
 
@@ -57,13 +63,37 @@ bool runs_in_one_step(sqlite3_stmt* stmt, bool read_only, const std::string& sql
   return !read_only && starts_with_word(sql, {"INSERT", "REPLACE", "UPDATE", "DELETE"});
 }
 
+// The length of the last run of each statement text, shared by the process's connections: a
+// connection that prepares a statement anew (a pool's overflow connection is new each time)
+// knows at once whether it is long. Looked up once per prepare. Past `most` texts (SQL with
+// literals in it can make any number), a statement keeps its own.
+std::shared_ptr<std::atomic<int>> run_length_of(const std::string& sql) {
+  constexpr std::size_t most = 4096;
+  static std::mutex mutex;
+  static std::unordered_map<std::string, std::shared_ptr<std::atomic<int>>> lengths;
+  std::lock_guard lock(mutex);
+  if (auto found = lengths.find(sql); found != lengths.end()) return found->second;
+  auto length = std::make_shared<std::atomic<int>>(0);
+  if (lengths.size() < most) lengths.emplace(sql, length);
+  return length;
+}
+
 bool is_boolean_decltype(const char* decl) {
   return decl != nullptr && sqlite3_stricmp(decl, "BOOLEAN") == 0;
 }
 
 } // namespace
 
+void throw_if_wait_refused(Handle& handle, int code, const std::string& message,
+                           std::string_view sql) {
+  // SQLite calls the busy handler only where waiting could help (not for a stale WAL snapshot):
+  // a refusal there means the call stopped at the lock, before it changed anything.
+  if ((code & 0xff) != SQLITE_BUSY || !std::exchange(handle.wait_refused, false)) return;
+  throw WouldWaitError(message, std::string(), code, std::string(sql));
+}
+
 void fail(Handle& handle, int code, Phase phase, std::string_view sql) {
+  throw_if_wait_refused(handle, code, sqlite3_errmsg(handle.db), sql);
   if (is_fatal(code)) handle.valid.store(false, std::memory_order_relaxed);
   throw_error(handle.db, code, phase, sql);
 }
@@ -92,22 +122,30 @@ void run_kept(Handle& handle, StmtPtr& stmt, const std::string& sql) {
   }
   std::string message = sqlite3_errmsg(handle.db);
   sqlite3_reset(stmt.get());
+  throw_if_wait_refused(handle, rc, message, sql);
   if (is_fatal(rc)) handle.valid.store(false, std::memory_order_relaxed);
   throw_error(rc, Phase::step, std::move(message), sql);
 }
 
 void Handle::start_transaction() {
-  // Cleared first: when BEGIN fails, no transaction is open and none is pending.
+  // Cleared first: when BEGIN fails, no transaction is open and none is pending; but a BEGIN
+  // that would have waited is pending again, to be sent when the call is made again.
   begin_pending = false;
-  run_kept(*this, begin, begin_sql);
+  try {
+    run_kept(*this, begin, begin_sql);
+  } catch (const WouldWaitError&) {
+    begin_pending = true;
+    throw;
+  }
 }
 
 SqliteStatement::SqliteStatement(std::shared_ptr<Handle> handle, StmtPtr stmt, std::string sql)
     : handle_(std::move(handle)), stmt_(std::move(stmt)), sql_(std::move(sql)),
       parameter_count_(sqlite3_bind_parameter_count(stmt_.get())),
       read_only_(sqlite3_stmt_readonly(stmt_.get()) != 0),
-      plain_read_(read_only_ && starts_as_query(sql_)),
-      runs_in_one_step_(runs_in_one_step(stmt_.get(), read_only_, sql_)) {}
+      plain_read_(read_only_ && starts_as_query(sql_)), pragma_(starts_with_word(sql_, {"PRAGMA"})),
+      runs_in_one_step_(runs_in_one_step(stmt_.get(), read_only_, sql_)),
+      run_length_(run_length_of(sql_)) {}
 
 void SqliteStatement::bind(std::span<const Value> params) {
   // The Values may die before step(), so SQLite copies text and bytes.
@@ -177,9 +215,18 @@ bool SqliteStatement::step() {
     // exactly what it would read inside the transaction, and it leaves nothing to undo: BEGIN
     // waits for the first statement that may write (SQLite runs the query in its own
     // autocommit read, and a transaction that only read then costs neither BEGIN nor COMMIT).
+    // While waiting is off the caller's thread is the async layer's own: a statement whose
+    // last run was long goes where it may take its time, as a lock wait would.
+    if (!handle_->waiting && run_length_->load(std::memory_order_relaxed) > long_run_steps)
+      throw WouldWaitError("a long statement: its last run took " +
+                               std::to_string(run_length_->load(std::memory_order_relaxed)) +
+                               " SQLite VM steps",
+                           std::string(), SQLITE_BUSY, sql_);
     if (handle_->begin_pending && !(plain_read_ && handle_->reads_are_private()))
       handle_->start_transaction();
     state_ = State::running;
+    // Read again before it is next relied on (SqliteConnection::refresh_durability()).
+    if (pragma_) handle_->durability.known = false;
     if (!read_only_) total_changes_at_start_ = sqlite3_total_changes64(handle_->db);
     stale_ = borrowed_;
   }
@@ -188,12 +235,15 @@ bool SqliteStatement::step() {
   if (rc == SQLITE_DONE) {
     rows_affected_ = changes_since_start();
     state_ = State::done;
+    note_run_length();
     return false;
   }
   // The message must be read before sqlite3_reset, which would report the error again.
   std::string message = sqlite3_errmsg(handle_->db);
+  note_run_length();
   sqlite3_reset(stmt_.get());
   state_ = State::ready;
+  throw_if_wait_refused(*handle_, rc, message, sql_);
   if (is_fatal(rc)) handle_->valid.store(false, std::memory_order_relaxed);
   throw_error(rc, Phase::step, std::move(message), sql_);
 }
@@ -202,11 +252,17 @@ void SqliteStatement::reset() {
   // Not stepped since the last reset: the statement is rewound already (a cached statement is
   // reset when its Result closes and again when it is executed next).
   if (state_ != State::ready) {
+    if (state_ == State::running) note_run_length(); // stopped before its last row
     // The return value repeats the last step's error, which step() already reported.
     sqlite3_reset(stmt_.get());
     state_ = State::ready;
   }
   stale_ = borrowed_;
+}
+
+void SqliteStatement::note_run_length() noexcept {
+  run_length_->store(sqlite3_stmt_status(stmt_.get(), SQLITE_STMTSTATUS_VM_STEP, 1),
+                     std::memory_order_relaxed);
 }
 
 std::int64_t SqliteStatement::changes_since_start() const {

@@ -55,7 +55,37 @@ struct Handle {
   /// The main database is a private in-memory one (":memory:", no shared cache): only this
   /// connection can ever read or write it.
   bool private_main = false;
+
+  /// How long a statement waits for another connection's lock (the busy_timeout option).
+  int busy_timeout_ms = 5000;
+  /// Calls wait for other connections' locks (SqliteConnection::set_waiting()).
+  bool waiting = true;
+  /// Waiting is off and SQLite asked to wait for a lock: the SQLITE_BUSY that follows is a
+  /// WouldWaitError (see fail()).
+  bool wait_refused = false;
+  /// What SqliteConnection::set_waiting() and commit_cannot_wait() go by, read from the
+  /// database (Durability); a PRAGMA statement may change it, so one clears `known`.
+  struct Durability {
+    bool known = false;
+    /// The main database is in WAL mode.
+    bool wal = false;
+    /// PRAGMA synchronous: 0 off, 1 normal, 2 full, 3 extra.
+    int synchronous = 2;
+    /// PRAGMA wal_autocheckpoint: the WAL's size in pages from which a COMMIT checkpoints.
+    int autocheckpoint = 1000;
+  } durability;
+  /// A COMMIT made while waiting was off left the WAL at or past its checkpoint size; the
+  /// checkpoint, which syncs, waits for the next COMMIT made with waiting on.
+  bool checkpoint_owed = false;
 };
+
+/// A run of more SQLite VM steps than this (tens of microseconds: a scan of a few hundred rows)
+/// is long: while waiting is off (the async layer's own thread) the statement's next run is
+/// refused as a WouldWaitError and goes to a worker thread, where the long statements of several
+/// sessions run side by side on all cores; a thread hop costs about as much. Measured on
+/// tests/async/test_sqlite_concurrency (50 sessions whose reads scan a growing table): 10,000
+/// steps left most scans on the one io thread (2,300-2,400 tx/s), 2,000 spread them (4,200-4,600).
+inline constexpr int long_run_steps = 2000;
 
 /// Runs a statement without parameters or rows that is prepared once (from `sql`) and kept
 /// (BEGIN, COMMIT, ROLLBACK); throws the translated error.
@@ -67,6 +97,10 @@ StmtPtr prepare_one(Handle& handle, const std::string& sql);
 
 /// Throws the translated error for `code` and marks `handle` invalid when it is fatal.
 [[noreturn]] void fail(Handle& handle, int code, Phase phase, std::string_view sql);
+/// Throws WouldWaitError when `code` is the SQLITE_BUSY of a lock `handle` refused to wait for
+/// (Handle::wait_refused); returns otherwise.
+void throw_if_wait_refused(Handle& handle, int code, const std::string& message,
+                           std::string_view sql);
 
 /// A statement over sqlite3_stmt; column access goes straight to sqlite3_column_*.
 class SqliteStatement final : public DriverStatement {
@@ -107,6 +141,8 @@ private:
   void bind_all(std::span<const Value> params, sqlite3_destructor_type lifetime);
   void bind_one(int position, const Value& value, sqlite3_destructor_type lifetime);
   std::int64_t changes_since_start() const;
+  // Keeps how many VM steps the run that just ended took (and starts the count again).
+  void note_run_length() noexcept;
 
   std::shared_ptr<Handle> handle_;
   StmtPtr stmt_;
@@ -115,6 +151,8 @@ private:
   bool read_only_;
   // A query (SELECT or WITH ... SELECT) that changes nothing.
   bool plain_read_;
+  // A PRAGMA, which may change the journal mode or the sync level (Handle::durability).
+  bool pragma_;
   // The first step() runs the whole statement (no result columns, or DML with RETURNING),
   // while borrowed parameters still live (DriverStatement::bind_borrowed), so text and bytes
   // need no copy.
@@ -126,6 +164,8 @@ private:
   bool stale_ = false;
   State state_ = State::ready;
   std::int64_t total_changes_at_start_ = 0;
+  // SQLite VM steps of the last run of this SQL text on any connection (note_run_length()).
+  std::shared_ptr<std::atomic<int>> run_length_;
   std::int64_t rows_affected_ = 0;
 };
 

@@ -4,21 +4,27 @@
 
 #include "models.hpp"
 #include "run_task.hpp"
+#include "temp_database.hpp"
 
 #include <retort/async/async_session.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 using namespace retort;
 using namespace models;
+using namespace std::chrono_literals;
 namespace asio = boost::asio;
 using async_test::run;
 
@@ -349,7 +355,24 @@ asio::awaitable<void> add_and_commit(AsyncSession* session) {
 TEST_CASE("async: a session is refused to a second coroutine while an operation is under way",
           "[async][threads]") {
   conformance::FreshSchema schema;
-  AsyncSession session(conformance::engine());
+  Engine engine = conformance::engine();
+  // The commit must wait for something, so that the second coroutine runs meanwhile: for the
+  // server on PostgreSQL. On SQLite a commit that waits for nothing runs to its end on the
+  // io_context's thread; there another session holds the write lock of a WAL file, and lets
+  // it go once the second coroutine has run.
+  std::optional<retort::test::TempDatabase> file;
+  std::optional<Session> blocker;
+  if (conformance::is_sqlite()) {
+    file.emplace();
+    EngineConfig config;
+    config.options = {{"journal_mode", "wal"}, {"synchronous", "normal"}};
+    engine = create_engine(file->url(), config);
+    retort::metadata().create_all(engine);
+    blocker.emplace(engine);
+    blocker->add(User{.name = "blocker"});
+    blocker->flush();
+  }
+  AsyncSession session(engine);
   session.add(User{.name = "first"});
   Refusals refused;
   {
@@ -358,6 +381,14 @@ TEST_CASE("async: a session is refused to a second coroutine while an operation 
     // the server), then interfere() runs.
     auto first = asio::co_spawn(io, commit_it(&session), asio::use_future);
     auto second = asio::co_spawn(io, interfere(&session, &refused), asio::use_future);
+    if (blocker) {
+      auto release = [&]() -> asio::awaitable<void> {
+        asio::steady_timer timer(co_await asio::this_coro::executor, 100ms);
+        co_await timer.async_wait(asio::use_awaitable);
+        blocker->rollback();
+      };
+      asio::co_spawn(io, release(), asio::detached);
+    }
     io.run();
     first.get();
     second.get();
@@ -374,7 +405,7 @@ TEST_CASE("async: a session is refused to a second coroutine while an operation 
     done.get();
   });
   other.join();
-  Session check(conformance::engine());
+  Session check(engine);
   CHECK(check.query<User>().count() == 2);
 }
 #pragma GCC diagnostic pop

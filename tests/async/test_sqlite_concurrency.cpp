@@ -15,14 +15,13 @@
 
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
+#include "temp_database.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -30,9 +29,9 @@
 #include <vector>
 
 using namespace retort;
+using retort::test::TempDatabase;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
-namespace fs = std::filesystem;
 
 namespace sc {
 struct Hit {
@@ -59,19 +58,6 @@ int transactions_per_session() {
   return 10 * std::min(factor, 10); // 100 per session at most
 }
 
-struct TempDatabase {
-  fs::path dir;
-  TempDatabase() {
-    std::string pattern = (fs::temp_directory_path() / "retort-sc-XXXXXX").string();
-    dir = ::mkdtemp(pattern.data());
-  }
-  ~TempDatabase() {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
-  }
-  std::string url() const { return "sqlite:///" + (dir / "sc.db").string(); }
-};
-
 Engine engine_on(const TempDatabase& db, const std::string& mode) {
   EngineConfig config;
   config.pool.kind = "queue";
@@ -79,7 +65,7 @@ Engine engine_on(const TempDatabase& db, const std::string& mode) {
   config.pool.max_overflow = 10;
   config.pool.timeout = 30s;
   config.options = {{"journal_mode", "wal"}, {"synchronous", "normal"}, {"transaction_mode", mode}};
-  auto engine = create_engine(db.url(), config);
+  auto engine = create_engine(db.url("sc.db"), config);
   engine.connect().execute_ddl(
       "CREATE TABLE IF NOT EXISTS sc_hits (id INTEGER PRIMARY KEY, session INTEGER NOT NULL, "
       "n INTEGER NOT NULL)");

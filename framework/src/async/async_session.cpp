@@ -1,6 +1,6 @@
 #include <utility>
 
-#include "blocking_call.hpp"
+#include "blocking_driver.hpp"
 
 #include <retort/async/async_session.hpp>
 #include <retort/async/checkout.hpp>
@@ -28,17 +28,25 @@ boost::asio::awaitable<void> acquire(detail::SessionCore& core) {
   core.adopt_connection(std::move(connection));
 }
 
-// Runs `plan` in the session's transaction (the caller has the connection). A driver without a
-// non-blocking side (SQLite) also begins the transaction on the worker, with the plan: its BEGIN
-// IMMEDIATE waits there for the database's write lock, never on the io_context's thread, where
-// it would hold up every other session.
+// What run_on_blocking_driver() needs of the session: its connection, whose transaction
+// begins with the plan, so that a BEGIN IMMEDIATE that has to wait for the database's write
+// lock waits on a worker, never on the io_context's thread, where it would hold up every other
+// session; and, when `commit`, the transaction to commit after the plan.
+detail::BlockingTarget blocking_target(detail::SessionCore& core, bool commit) {
+  Connection* held = core.held_connection();
+  if (held == nullptr)
+    throw InternalError("an async session ran a plan without a connection", "", 0, "");
+  return {held->driver(), [&core]() -> Connection& { return core.connection(); },
+          [&core, commit]() -> Transaction* { return commit ? core.open_transaction() : nullptr; }};
+}
+
+// Runs `plan` in the session's transaction (the caller has the connection).
 boost::asio::awaitable<void> run(detail::SessionCore& core, Plan& plan) {
   if (core.connection_pipelines()) {
     co_await run_plan_async(plan, core.connection());
     co_return;
   }
-  auto work = [&core, &plan] { run_plan(plan, core.connection()); };
-  co_await detail::call_on_worker(work);
+  co_await detail::run_on_blocking_driver(plan, blocking_target(core, false));
 }
 
 // run(), then COMMIT; the COMMIT's failure is returned, as run_plan_and_commit() does.
@@ -47,11 +55,7 @@ boost::asio::awaitable<std::exception_ptr> run_and_commit(detail::SessionCore& c
     Connection& connection = core.connection();
     co_return co_await run_plan_and_commit_async(plan, connection, *core.open_transaction());
   }
-  auto work = [&core, &plan] {
-    Connection& connection = core.connection();
-    return run_plan_and_commit(plan, connection, *core.open_transaction());
-  };
-  co_return co_await detail::call_on_worker(work);
+  co_return co_await detail::run_on_blocking_driver(plan, blocking_target(core, true));
 }
 
 // A flush inside an operation that already holds the session (AsyncUse).

@@ -1,6 +1,7 @@
 #include <utility>
 
 #include "blocking_call.hpp"
+#include "blocking_driver.hpp"
 
 #include <retort/async/executor.hpp>
 #include <retort/core/error.hpp>
@@ -136,6 +137,16 @@ asio::awaitable<void> finish_request(NonBlockingConnection& nb, Connection& conn
   if (error) std::rethrow_exception(error);
 }
 
+// Commits on this thread when the COMMIT cannot wait (a transaction that only read, or SQLite
+// in WAL mode without syncs): a thread hop would cost more. Made with waiting off, so that a
+// checkpoint the COMMIT would make is left for a worker (DriverConnection::set_waiting()).
+bool commit_here(DriverConnection& driver, Transaction& transaction) {
+  detail::NoWaiting no_waiting(driver);
+  if (!driver.commit_cannot_wait()) return false;
+  transaction.commit();
+  return true;
+}
+
 } // namespace
 
 asio::awaitable<void> run_plan_async(Plan& plan, Connection& connection) {
@@ -144,9 +155,10 @@ asio::awaitable<void> run_plan_async(Plan& plan, Connection& connection) {
     co_await run_rounds(rounds, connection);
     co_return;
   }
-  // A whole plan goes to a worker at once.
-  auto work = [&plan, &connection] { run_plan(plan, connection); };
-  co_await detail::call_on_worker(work);
+  detail::BlockingTarget target{connection.driver(),
+                                [&connection]() -> Connection& { return connection; },
+                                []() -> Transaction* { return nullptr; }};
+  co_await detail::run_on_blocking_driver(plan, std::move(target));
 }
 
 asio::awaitable<std::vector<Result>>
@@ -166,10 +178,10 @@ execute_pipeline_async(Connection& connection, std::span<const PipelinedStatemen
 asio::awaitable<std::exception_ptr> run_plan_and_commit_async(Plan& plan, Connection& connection,
                                                               Transaction& transaction) {
   if (!connection.can_pipeline()) {
-    std::exception_ptr commit_error;
-    auto work = [&] { commit_error = run_plan_and_commit(plan, connection, transaction); };
-    co_await detail::call_on_worker(work);
-    co_return commit_error;
+    detail::BlockingTarget target{connection.driver(),
+                                  [&connection]() -> Connection& { return connection; },
+                                  [&transaction]() -> Transaction* { return &transaction; }};
+    co_return co_await detail::run_on_blocking_driver(plan, std::move(target));
   }
   PlanRounds rounds(plan, true, true);
   const bool final_is_next = co_await run_rounds(rounds, connection);
@@ -194,12 +206,9 @@ asio::awaitable<std::exception_ptr> run_plan_and_commit_async(Plan& plan, Connec
 }
 
 asio::awaitable<void> commit_async(Connection& connection, Transaction& transaction) {
-  NonBlockingConnection* nb = connection.driver().non_blocking();
-  if (nb == nullptr && connection.driver().commit_cannot_wait()) {
-    // Nothing to wait for (a transaction that only read): a thread hop would cost more.
-    transaction.commit();
-    co_return;
-  }
+  DriverConnection& driver = connection.driver();
+  NonBlockingConnection* nb = driver.non_blocking();
+  if (nb == nullptr && commit_here(driver, transaction)) co_return;
   if (nb == nullptr) {
     auto work = [&transaction] { transaction.commit(); };
     co_await detail::call_on_worker(work);

@@ -4,6 +4,7 @@ namespace retort {
 
 DriverStatement::~DriverStatement() = default;
 PendingConnection::~PendingConnection() = default;
+WouldWaitError::~WouldWaitError() = default;
 
 DriverConnection::DriverConnection() = default;
 

@@ -1,5 +1,6 @@
 #include <retort/core/error.hpp>
 #include <retort/engine/connection.hpp>
+#include <retort/engine/driver.hpp>
 #include <retort/engine/transaction.hpp>
 #include <retort/orm/plan.hpp>
 #include <retort/sql/compiler.hpp>
@@ -129,36 +130,55 @@ void PlanRounds::deliver(std::span<Result> results, Connection& connection) {
     deliver_step(round_[i], results[i], connection);
 }
 
+bool BlockingPlanRun::run_until_final(Connection& connection) {
+  for (;;) {
+    if (!round_taken_) {
+      if (!rounds_.next()) return false;
+      round_taken_ = true;
+    }
+    // Made again with the round after a call that would have waited: it only acts once.
+    if (rounds_.writes_follow()) connection.will_write();
+    if (rounds_.is_final()) return true;
+    run_round(connection);
+    round_taken_ = false;
+  }
+}
+
 namespace {
 
-// Runs the rounds before a final one (or all of them); true when the final one is next.
-bool run_until_final(PlanRounds& rounds, Connection& connection) {
-  while (rounds.next()) {
-    if (rounds.writes_follow()) connection.will_write();
-    if (rounds.is_final()) return true;
-    if (rounds.is_batch()) {
-      auto results = connection.execute_pipeline(rounds.statements());
-      rounds.deliver(results, connection);
-      continue;
-    }
-    PlanStep& step = rounds.steps().front();
-    Result result = connection.execute_sql(step.text(), step.parameters());
-    deliver_step(step, result, connection);
+// Delivers a round's results. From here the round cannot run again (a sink has seen rows): a
+// lock wait refused now, which WAL mode never asks for once a statement began, is the
+// statement's error.
+template <typename Deliver> void deliver_once(Deliver deliver) {
+  try {
+    deliver();
+  } catch (const WouldWaitError& e) {
+    throw OperationalError(e.message(), e.sqlstate(), e.native_code(), e.sql());
   }
-  return false;
 }
 
 } // namespace
 
+void BlockingPlanRun::run_round(Connection& connection) {
+  if (rounds_.is_batch()) {
+    auto results = connection.execute_pipeline(rounds_.statements());
+    deliver_once([&] { rounds_.deliver(results, connection); });
+    return;
+  }
+  PlanStep& step = rounds_.steps().front();
+  Result result = connection.execute_sql(step.text(), step.parameters());
+  deliver_once([&] { deliver_step(step, result, connection); });
+}
+
 void run_plan(Plan& plan, Connection& connection) {
-  PlanRounds rounds(plan, connection.can_pipeline(), false);
-  run_until_final(rounds, connection);
+  BlockingPlanRun(plan, connection.can_pipeline(), false).run_until_final(connection);
 }
 
 std::exception_ptr run_plan_and_commit(Plan& plan, Connection& connection,
                                        Transaction& transaction) {
-  PlanRounds rounds(plan, connection.can_pipeline(), true);
-  if (!run_until_final(rounds, connection)) {
+  BlockingPlanRun run(plan, connection.can_pipeline(), true);
+  PlanRounds& rounds = run.rounds();
+  if (!run.run_until_final(connection)) {
     try {
       transaction.commit();
     } catch (...) {

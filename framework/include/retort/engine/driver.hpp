@@ -2,6 +2,7 @@
 // its client library; the engine layer uses nothing else to reach a database.
 #pragma once
 
+#include <retort/core/error.hpp>
 #include <retort/core/export.hpp>
 #include <retort/core/value.hpp>
 
@@ -61,6 +62,16 @@ public:
   virtual const std::string& sql() const = 0;
 };
 
+/// Thrown by a driver call made while waiting is off (DriverConnection::set_waiting()) that
+/// would have waited for another connection's lock, or would hold the thread long (a statement
+/// whose last run was long). The call left no trace: it may be made again, with waiting on.
+/// Never reaches the application from Retort's own executors.
+class RETORT_API WouldWaitError final : public OperationalError {
+public:
+  using OperationalError::OperationalError;
+  ~WouldWaitError() override;
+};
+
 /// One open database connection. The base class keeps a per-connection cache of prepared
 /// statements so that a statement shape is prepared once per connection, not once per use.
 class RETORT_API DriverConnection {
@@ -85,13 +96,27 @@ public:
   virtual void will_write() {}
   /// Commits the current transaction.
   virtual void commit() = 0;
-  /// True when commit() now cannot wait for another connection, a lock or the disk: the
-  /// transaction wrote nothing, and ending it only lets go of what it read (SQLite's read
-  /// lock). The async layer then commits on the caller's thread instead of a worker's (one
-  /// thread hop less per reading transaction). Default: false.
+  /// True when commit() now cannot wait for another connection's lock or for the disk: the
+  /// transaction wrote nothing (ending it only lets go of what it read), or the database
+  /// commits without waiting or syncing (SQLite in WAL mode with synchronous normal or off, a
+  /// private in-memory database). The async layer then commits on the caller's thread instead
+  /// of a worker's. Default: false.
   virtual bool commit_cannot_wait() const { return false; }
   /// Rolls the current transaction back.
   virtual void rollback() = 0;
+  /// Turns waiting for other connections' locks off (false) or back on (true, the default).
+  /// Returns false, changing nothing, where the driver cannot promise what follows. While
+  /// waiting is off, a call that would wait for a lock another connection holds throws
+  /// WouldWaitError instead, and leaves the connection as it was before the call, so that the
+  /// same call can be made again once waiting is on (a driver may refuse a statement it knows
+  /// to be long the same way); commit() and rollback() are not refused
+  /// (see commit_cannot_wait()). The async layer runs a blocking driver's plans on its own
+  /// thread this way and hands a plan to a worker thread only from a call that would have
+  /// waited: a thread hop costs more than a SQLite statement. Default: false.
+  virtual bool set_waiting(bool allowed) {
+    (void)allowed;
+    return false;
+  }
   /// True while a transaction is open.
   virtual bool in_transaction() const = 0;
   /// Checks the connection with a round trip; false (never a throw) when it is dead.

@@ -177,6 +177,32 @@ private:
 /// Hands one step's result to its sink (rows, generated key, completion).
 RETORT_API void deliver_step(PlanStep& step, Result& result, Connection& connection);
 
+/// A plan driven over a connection with blocking calls, which can stop at a call that would
+/// have waited for a lock (WouldWaitError: the driver's waiting was off, see
+/// DriverConnection::set_waiting()) and go on later, on another thread: the round that stopped
+/// runs again first, since that call left no trace. What run_plan() and run_plan_and_commit()
+/// drive, and the async layer on SQLite.
+class RETORT_API BlockingPlanRun {
+public:
+  /// A run of `plan`; `pipelining` and `keep_final` as for PlanRounds.
+  BlockingPlanRun(Plan& plan, bool pipelining, bool keep_final)
+      : rounds_(plan, pipelining, keep_final) {}
+  /// Runs rounds on `connection` until the plan ends (false) or, with `keep_final`, its final
+  /// step is next (true: rounds() holds it).
+  bool run_until_final(Connection& connection);
+  /// The rounds.
+  PlanRounds& rounds() noexcept { return rounds_; }
+
+private:
+  // Runs the round taken, then hands its results to the steps.
+  void run_round(Connection& connection);
+
+  PlanRounds rounds_;
+  // A round was taken from the plan and has not yet run (it stopped at a call that would have
+  // waited): the next run_until_final() runs it before taking another.
+  bool round_taken_ = false;
+};
+
 /// Runs `plan` to completion on `connection`, blocking.
 RETORT_API void run_plan(Plan& plan, Connection& connection);
 

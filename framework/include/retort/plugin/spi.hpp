@@ -48,7 +48,8 @@ namespace retort {
 //     will_write().
 // 11: DriverConnection gained generated_key().
 // 12: DriverConnection gained commit_cannot_wait().
-inline constexpr std::uint32_t plugin_abi_version = 12;
+// 13: DriverConnection gained set_waiting(); WouldWaitError.
+inline constexpr std::uint32_t plugin_abi_version = 13;
 
 // Two C++ modules can share classes only when built by the same compiler family against the
 // same standard library; the tag records both so the loader can refuse a mismatch cleanly.

@@ -319,6 +319,8 @@ public:
   Connection& connection();
   /// True while the session holds a connection.
   bool has_connection() const noexcept { return connection_.has_value(); }
+  /// The connection the session holds, without beginning a transaction; nullptr without one.
+  Connection* held_connection() noexcept { return connection_ ? &*connection_ : nullptr; }
   /// True when the session holds a connection driven non-blocking (Connection::can_pipeline());
   /// an async session runs other drivers' plans on worker threads.
   bool connection_pipelines() const { return connection_ && connection_->can_pipeline(); }
