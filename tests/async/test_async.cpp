@@ -59,6 +59,26 @@ TEST_CASE("async: add, commit, query with eager loading, get", "[async]") {
   CHECK(check.query<User>().filter_by(&User::name, "bob").one()->age == 21);
 }
 
+TEST_CASE("async: objects the application made are added, one or several", "[async]") {
+  conformance::FreshSchema schema;
+  auto carl = std::make_shared<User>(User{.name = "carl", .age = 40});
+  std::vector<std::shared_ptr<User>> more = {std::make_shared<User>(User{.name = "dora"}),
+                                             std::make_shared<User>(User{.name = "emil"})};
+  auto task = [&]() -> asio::awaitable<std::size_t> {
+    AsyncSession session(conformance::engine());
+    CHECK(session.add(carl) == carl);
+    session.add_all(more);
+    co_await session.commit();
+    auto users = co_await session.all(session.query<User>());
+    co_return users.size();
+  };
+  CHECK(run(task) == 3);
+  CHECK(carl->id > 0);
+  CHECK(more[1]->id > 0);
+  Session check(conformance::engine());
+  CHECK(check.get<User>(carl->id)->name == "carl");
+}
+
 TEST_CASE("async: lazy loading is an error, a failed flush rolls back", "[async]") {
   conformance::FreshSchema schema;
   {

@@ -70,6 +70,17 @@ public:
     detail::SessionCore::Entered(*core_)->add(mapper_of<T>(), tracked);
     return tracked;
   }
+  /// Adds an object the application holds (pending, or re-attached when detached).
+  template <Mapped T> const std::shared_ptr<T>& add(const std::shared_ptr<T>& object) {
+    detail::SessionCore::Entered(*core_)->add(mapper_of<T>(), object);
+    return object;
+  }
+  /// Adds several objects.
+  template <Mapped T> void add_all(const std::vector<std::shared_ptr<T>>& objects) {
+    detail::SessionCore::Entered entered(*core_);
+    for (const auto& o : objects)
+      entered->add(mapper_of<T>(), o);
+  }
   /// Marks an object for deletion at the next flush.
   template <Mapped T> void remove(const std::shared_ptr<T>& object) {
     detail::SessionCore::Entered(*core_)->remove(mapper_of<T>(), object);
