@@ -2,7 +2,8 @@
 // named by RETORT_FAULTY_INNER (a SQLite or PostgreSQL URL) and fails its k-th call — connect,
 // prepare, execute, begin, commit, step, a flush or a read of the non-blocking side — with an
 // OperationalError, as a lost or refusing database would. A read or flush that fails also
-// breaks its connection (is_valid() turns false), as a short read does. The test arms it
+// breaks its connection (is_valid() turns false), as a short read does; armed with
+// retort_faulty_arm_lost(), any call that fails does (the connection was lost). The test arms it
 // through the C functions at the end (found with dlsym), so one process sweeps every k.
 #include <retort/core/error.hpp>
 #include <retort/core/url.hpp>
@@ -20,16 +21,19 @@ namespace {
 
 using namespace retort;
 
-std::atomic<long> calls{0};   // fault points passed since the last arm
-std::atomic<long> fail_at{0}; // the call that fails (0: none)
-std::atomic<long> fired{0};   // faults injected since the last arm
-std::atomic<long> broken{0};  // broken connections not yet destroyed (a pool must drop them)
+std::atomic<long> calls{0};    // fault points passed since the last arm
+std::atomic<long> fail_at{0};  // the call that fails (0: none)
+std::atomic<long> fired{0};    // faults injected since the last arm
+std::atomic<long> broken{0};   // broken connections not yet destroyed (a pool must drop them)
+std::atomic<bool> lose{false}; // a fault breaks its connection, whatever the call
+std::atomic<const char*> fired_at{""}; // the kind of call the last fault hit
 
 // Counts one fault point; throws when it is the armed one.
 void point(const char* what) {
   const long n = ++calls;
   if (n != fail_at.load()) return;
   ++fired;
+  fired_at = what;
   throw OperationalError(std::string("injected fault at call ") + std::to_string(n) + " (" + what +
                              ")",
                          "08006", 0, "");
@@ -45,13 +49,27 @@ const std::string& inner_url_text() {
   return url;
 }
 
+// Fails the call at a fault point; in lost mode the connection is broken from then on.
+void point_of(const char* what, bool& connection_broken) {
+  try {
+    point(what);
+  } catch (...) {
+    if (lose && !connection_broken) {
+      connection_broken = true;
+      ++broken;
+    }
+    throw;
+  }
+}
+
 class FaultyStatement final : public DriverStatement {
 public:
-  explicit FaultyStatement(std::unique_ptr<DriverStatement> inner) : inner_(std::move(inner)) {}
+  FaultyStatement(std::unique_ptr<DriverStatement> inner, bool& connection_broken)
+      : inner_(std::move(inner)), broken_(connection_broken) {}
   void bind(std::span<const Value> params) override { inner_->bind(params); }
   void bind_borrowed(std::span<const Value> params) override { inner_->bind_borrowed(params); }
   bool step() override {
-    point("step");
+    point_of("step", broken_);
     return inner_->step();
   }
   void reset() override { inner_->reset(); }
@@ -71,6 +89,7 @@ public:
 
 private:
   std::unique_ptr<DriverStatement> inner_;
+  bool& broken_; // the connection's (statements die before it: its cache holds them)
 };
 
 // The non-blocking side: sending and reading are fault points; a failed read or flush leaves
@@ -135,23 +154,23 @@ public:
   FaultyConnection(const FaultyConnection&) = delete;
   FaultyConnection& operator=(const FaultyConnection&) = delete;
   std::unique_ptr<DriverStatement> prepare(const std::string& sql) override {
-    point("prepare");
-    return std::make_unique<FaultyStatement>(inner_->prepare(sql));
+    point_of("prepare", broken_);
+    return std::make_unique<FaultyStatement>(inner_->prepare(sql), broken_);
   }
   void execute(const std::string& sql) override {
-    point("execute");
+    point_of("execute", broken_);
     inner_->execute(sql);
   }
   void begin() override {
-    point("begin");
+    point_of("begin", broken_);
     inner_->begin();
   }
   void will_write() override {
-    point("will_write");
+    point_of("will_write", broken_);
     inner_->will_write();
   }
   void commit() override {
-    point("commit");
+    point_of("commit", broken_);
     inner_->commit();
   }
   bool commit_cannot_wait() const override { return inner_->commit_cannot_wait(); }
@@ -207,7 +226,19 @@ RETORT_DIALECT_PLUGIN(FaultyDialectPlugin, "faulty", "1", "faulty")
 extern "C" __attribute__((visibility("default"))) void retort_faulty_arm(long k) {
   calls = 0;
   fired = 0;
+  lose = false;
+  fired_at = "";
   fail_at = k;
+}
+/// Arms the fault as retort_faulty_arm() does; the failing call also breaks its connection, as
+/// a connection lost (to a server restart) would.
+extern "C" __attribute__((visibility("default"))) void retort_faulty_arm_lost(long k) {
+  retort_faulty_arm(k);
+  lose = true;
+}
+/// The kind of call the last fault hit ("connect", "begin", "prepare", "step", ...).
+extern "C" __attribute__((visibility("default"))) const char* retort_faulty_fired_at() {
+  return fired_at;
 }
 /// Disarms the fault, keeping the counters (a scenario recovering from its fault).
 extern "C" __attribute__((visibility("default"))) void retort_faulty_disarm() { fail_at = 0; }

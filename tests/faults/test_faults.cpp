@@ -31,6 +31,8 @@ struct Control {
   long (*calls)() = nullptr;
   long (*fired)() = nullptr;
   long (*broken)() = nullptr;
+  void (*arm_lost)(long) = nullptr;
+  const char* (*fired_at)() = nullptr;
 };
 
 // A fresh engine on the faulty plugin: each run starts with a connect, so that every run
@@ -63,7 +65,10 @@ const Control& control() {
     out.calls = reinterpret_cast<long (*)()>(::dlsym(module, "retort_faulty_calls"));
     out.fired = reinterpret_cast<long (*)()>(::dlsym(module, "retort_faulty_fired"));
     out.broken = reinterpret_cast<long (*)()>(::dlsym(module, "retort_faulty_broken"));
-    REQUIRE((out.arm && out.disarm && out.calls && out.fired && out.broken));
+    out.arm_lost = reinterpret_cast<void (*)(long)>(::dlsym(module, "retort_faulty_arm_lost"));
+    out.fired_at = reinterpret_cast<const char* (*)()>(::dlsym(module, "retort_faulty_fired_at"));
+    REQUIRE((out.arm && out.disarm && out.calls && out.fired && out.broken && out.arm_lost &&
+             out.fired_at));
     return out;
   }();
   return c;
@@ -242,4 +247,56 @@ TEST_CASE("faults: every call of an async commit fails once", "[faults]") {
   WARN("async commit: " << s.points << " fault points, " << s.errors << " typed errors, "
                         << s.unreached << " not reached, " << s.swallowed << " harmless");
   CHECK(s.errors > 0);
+}
+
+// The connection is lost at each call of a session that reads, in turn. Lost at the session's
+// first statement (connect and BEGIN went well; on PostgreSQL BEGIN goes out with that
+// statement), the statement goes once more on a fresh connection and the session never sees
+// the loss; lost at connect, it is an error; nothing is ever sent twice once a statement
+// succeeded (the read here has one statement).
+TEST_CASE("faults: a connection lost at a session's first statement is replaced", "[faults]") {
+  conformance::FreshSchema schema;
+  const Control& c = control();
+  clear();
+  auto read = [](Engine& engine) {
+    Session session(engine);
+    return session.query<User>().count();
+  };
+  long total = 0;
+  {
+    Engine engine = faulty_engine();
+    c.arm(0);
+    CHECK(read(engine) == 0);
+    total = c.calls();
+  }
+  int first_statement_runs = 0;
+  bool first_statement_seen = false;
+  for (long k = 1; k <= total; ++k) {
+    Engine engine = faulty_engine();
+    c.arm_lost(k);
+    std::string error;
+    std::int64_t rows = -1;
+    try {
+      rows = read(engine);
+    } catch (const retort::Error& e) {
+      error = e.what();
+    }
+    if (error.empty()) CHECK(rows == 0);
+    const std::string at = c.fired_at();
+    c.arm(0);
+    INFO("connection lost at call " << k << " of " << total << " (" << at << "): " << error);
+    const bool statement = at == "prepare" || at == "step" || at == "read" || at == "flush";
+    if (statement && !first_statement_seen) {
+      // The first fault point of the first statement: the loss is not seen.
+      first_statement_seen = true;
+      ++first_statement_runs;
+      CHECK(error.empty());
+    }
+    if (at == "connect") CHECK_FALSE(error.empty());
+    // The session's engine works again and keeps no broken connection.
+    Session again(engine);
+    CHECK(again.query<User>().count() == 0);
+  }
+  CHECK(first_statement_runs == 1);
+  CHECK(c.broken() == 0);
 }

@@ -3,6 +3,7 @@
 #include "blocking_call.hpp"
 #include "blocking_driver.hpp"
 
+#include <retort/async/checkout.hpp>
 #include <retort/async/executor.hpp>
 #include <retort/core/error.hpp>
 #include <retort/engine/connection.hpp>
@@ -90,16 +91,39 @@ asio::awaitable<std::vector<Result>> drive(PipelineRun& run) {
   co_return run.finish();
 }
 
+// Sends `statements` as one pipeline segment on the settled `connection` and returns their
+// results. The first request since checkout (`first`, taken before settle(), which reaches the
+// driver directly and so counts as use) that finds the connection lost goes once more on a fresh
+// one (Connection::lost_before_use()), checked out without blocking.
+asio::awaitable<std::vector<Result>> request(Connection& connection,
+                                             std::span<const PipelinedStatement> statements,
+                                             Connection::FirstRequest first) {
+  std::exception_ptr error;
+  try {
+    PipelineRun run = connection.start_pipeline(statements);
+    co_return co_await drive(run);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (!connection.lost_before_use(first, error)) std::rethrow_exception(error);
+  Connection fresh = co_await connect_async(connection.engine());
+  connection.replace_lost(std::move(fresh));
+  co_await settle(connection);
+  PipelineRun run = connection.start_pipeline(statements);
+  co_return co_await drive(run);
+}
+
 // Runs the plan's rounds, each one pipeline segment (one round trip, a deferred BEGIN riding
 // in the first), until the plan ends (false) or its final step is next (true) when `rounds`
 // keeps it for the COMMIT.
 asio::awaitable<bool> run_rounds(PlanRounds& rounds, Connection& connection) {
+  Connection::FirstRequest first = connection.first_request();
   co_await settle(connection);
   while (rounds.next()) {
     if (rounds.writes_follow()) connection.will_write();
     if (rounds.is_final()) co_return true;
-    PipelineRun run = connection.start_pipeline(rounds.statements());
-    std::vector<Result> results = co_await drive(run);
+    const Connection::FirstRequest this_round = std::exchange(first, Connection::FirstRequest());
+    std::vector<Result> results = co_await request(connection, rounds.statements(), this_round);
     rounds.deliver(results, connection);
   }
   co_return false;
@@ -169,9 +193,9 @@ execute_pipeline_async(Connection& connection, std::span<const PipelinedStatemen
     co_await detail::call_on_worker(work);
     co_return results;
   }
+  const Connection::FirstRequest first = connection.first_request();
   co_await settle(connection);
-  PipelineRun run = connection.start_pipeline(statements);
-  results = co_await drive(run);
+  results = co_await request(connection, statements, first);
   co_return results;
 }
 

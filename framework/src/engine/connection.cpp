@@ -63,6 +63,7 @@ namespace {
                                                    DriverStatement* statement,
                                                    std::span<const Value> params) {
   state->untouched_transaction = false;
+  state->fresh = false;
   if (state->engine.echo()) echo_statement(sql, params);
   std::unique_ptr<DriverStatement> owned;
   try {
@@ -90,7 +91,67 @@ namespace {
 
 } // namespace
 
+namespace {
+
+// A server that went away: the connection is lost (class 08), or the server shut down or
+// crashed and ended it (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now).
+bool is_connection_loss(const std::string& sqlstate) {
+  return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
+         sqlstate == "57P03";
+}
+
+} // namespace
+
+Connection::FirstRequest Connection::first_request() noexcept {
+  FirstRequest request;
+  request.retryable =
+      state_->fresh && state_->untouched_transaction && state_->savepoint_counter == 0;
+  state_->fresh = false;
+  return request;
+}
+
+bool Connection::lost_before_use(const FirstRequest& request, const std::exception_ptr& error) {
+  if (!request.retryable || !error || !state_->pooled || state_->pooled->is_valid()) return false;
+  try {
+    std::rethrow_exception(error);
+  } catch (const DatabaseError& e) {
+    if (!is_connection_loss(e.sqlstate())) return false;
+  } catch (...) {
+    return false;
+  }
+  state_->engine.pool().dispose();
+  return true;
+}
+
+void Connection::replace_lost(Connection&& fresh) {
+  ConnectionState& state = *state_;
+  state.pooled.invalidate();
+  state.pooled = std::move(fresh.state_->pooled); // the lost one goes back, to be closed
+  state.busy = BusyStatements{};
+  state.fresh = false;
+  if (state.engine.echo()) log_line("-- connection lost before use: again on a fresh one");
+  state.untouched_transaction = false;
+  state.driver().begin();
+  state.untouched_transaction = true;
+}
+
+template <typename Request> auto Connection::retrying(Request request) -> decltype(request()) {
+  const FirstRequest first = first_request();
+  try {
+    return request();
+  } catch (...) {
+    if (!lost_before_use(first, std::current_exception())) throw;
+  }
+  replace_lost(Connection(state_->engine));
+  return request();
+}
+
 Result Connection::execute_sql(const std::string& sql, std::span<const Value> params) {
+  if (state_->fresh)
+    return retrying([&] {
+      DriverConnection& driver = state_->driver();
+      return execute_found(state_, driver, sql, driver.find_cached_statement(sql), params);
+    });
   DriverConnection& driver = state_->driver();
   return execute_found(state_, driver, sql, driver.find_cached_statement(sql), params);
 }
@@ -112,6 +173,7 @@ std::vector<Result> drive_pipeline(PipelineRun& run) {
 
 PipelineRun Connection::start_pipeline(std::span<const Pipelined> statements) {
   state_->untouched_transaction = false;
+  state_->fresh = false;
   return PipelineRun(state_, statements, nullptr, false);
 }
 
@@ -123,8 +185,11 @@ std::vector<Result> Connection::execute_pipeline(std::span<const Pipelined> stat
       results.push_back(execute_sql(*s.sql, s.params));
     return results;
   }
-  PipelineRun run = start_pipeline(statements);
-  return drive_pipeline(run);
+  auto run_all = [&] {
+    PipelineRun run = start_pipeline(statements);
+    return drive_pipeline(run);
+  };
+  return state_->fresh ? retrying(run_all) : run_all();
 }
 
 void Connection::check_top_level(const Transaction& transaction, const char* caller) const {
@@ -161,6 +226,7 @@ PipelineRun Connection::start_pipeline_and_commit(std::span<const Pipelined> sta
   // statement fails). Then neither BEGIN nor COMMIT is sent: a driver that defers BEGIN ends
   // the empty transaction without a round trip.
   const bool implicit = std::exchange(state_->untouched_transaction, false);
+  state_->fresh = false;
   if (implicit) state_->driver().commit();
   return PipelineRun(state_, statements, &transaction, !implicit);
 }
@@ -196,6 +262,7 @@ bool Connection::run_alone_and_commit(std::span<const Pipelined> statements,
 void Connection::execute_ddl(const std::string& sql) {
   DriverConnection& driver = state_->driver();
   state_->untouched_transaction = false;
+  state_->fresh = false;
   if (state_->engine.echo()) echo_statement(sql, {});
   try {
     driver.execute(sql);
@@ -212,6 +279,7 @@ bool Connection::send_commit(Transaction& transaction) {
     throw InvalidStateError("send_commit(): the driver has no non-blocking side; use "
                             "Transaction::commit()");
   transaction.end();
+  state_->fresh = false;
   if (state_->engine.echo()) log_line("COMMIT");
   try {
     return nb->send_commit();
@@ -257,6 +325,7 @@ Transaction Connection::begin_nested() {
   DriverConnection& driver = state_->driver();
   if (state_->nested_refusal != nullptr) throw InvalidStateError(state_->nested_refusal);
   state_->untouched_transaction = false;
+  state_->fresh = false;
   if (!driver.in_transaction()) driver.begin();
   Transaction savepoint(state_, ++state_->savepoint_counter);
   try {

@@ -77,6 +77,8 @@ struct ConnectionState {
   // A top-level transaction has begun and nothing ran in it yet, as far as the engine can tell
   // (driver() hands the connection out, so it counts as use).
   bool untouched_transaction = false;
+  // Nothing was asked of the connection since it left the pool (Connection::first_request()).
+  bool fresh = true;
 
   /// The driver connection; throws InvalidStateError once closed.
   DriverConnection& driver();

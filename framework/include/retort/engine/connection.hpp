@@ -6,6 +6,8 @@
 #include <retort/core/export.hpp>
 #include <retort/core/value.hpp>
 #include <retort/engine/engine.hpp>
+
+#include <exception>
 #include <retort/engine/pipeline.hpp>
 #include <retort/engine/result.hpp>
 #include <retort/engine/transaction.hpp>
@@ -149,6 +151,31 @@ public:
   /// Marks the connection broken so that the pool discards it.
   void invalidate() noexcept;
 
+  /// What a request about to go out knows of the connection, for lost_before_use().
+  struct FirstRequest {
+    /// The first request since checkout, in the top-level transaction it begins (its BEGIN
+    /// goes with it), with no savepoint.
+    bool retryable = false;
+  };
+  /// Called just before a request (a statement, a pipeline) that may be sent again; marks the
+  /// connection used.
+  FirstRequest first_request() noexcept;
+  /// After a request marked by `request` failed with `error`: true when the connection turned
+  /// out lost (the driver reports it broken with SQLSTATE class 08, or 57P01-57P03: the server
+  /// shut down) at the first request since checkout, which began the transaction. Nothing of
+  /// the transaction can have taken effect (no COMMIT went out), so the request may go once
+  /// more on a fresh connection (replace_lost()): a pool cannot know every dead idle connection
+  /// (a server restarted behind a proxy that keeps the client's side open), and the user must
+  /// not see a failure a second connection avoids. A request that may have committed is never
+  /// retried. When true, the pool has also closed its idle connections, which the same cause
+  /// (a server restart) most likely killed too, so that the next checkout opens a new one
+  /// (SQLAlchemy invalidates its pool on a disconnect the same way: Pool::dispose()).
+  bool lost_before_use(const FirstRequest& request, const std::exception_ptr& error);
+  /// Puts the driver connection of `fresh` (checked out of the same engine) in place of the
+  /// lost one, which the pool discards, and begins the transaction on it again; this object
+  /// and its Transaction stay valid. Nothing is retried a second time.
+  void replace_lost(Connection&& fresh);
+
 private:
   // Throws InvalidStateError unless `transaction` is the active top-level one of this connection.
   void check_top_level(const Transaction& transaction, const char* caller) const;
@@ -160,6 +187,9 @@ private:
   Result execute_split(const Insert& statement);
   // A transaction for a batch of statements: a savepoint inside an open one.
   Transaction begin_batch();
+  // Runs `request` (one request on this connection); when the connection turns out lost
+  // before use (lost_before_use()), once more on one checked out of the pool.
+  template <typename Request> auto retrying(Request request) -> decltype(request());
 
   std::shared_ptr<ConnectionState> state_;
 };
