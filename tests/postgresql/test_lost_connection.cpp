@@ -29,6 +29,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -269,16 +270,30 @@ struct Server {
   }
 };
 
+// What every case here starts from: a server of its own, the proxy in front of it, an engine
+// through the proxy and the test's table.
+struct Scene {
+  Server server;
+  std::unique_ptr<HidingProxy> proxy;
+  std::optional<Engine> engine;
+  Scene() {
+    if (!server.usable()) return;
+    proxy = std::make_unique<HidingProxy>(std::atoi(server.port));
+    engine.emplace(engine_through(*proxy));
+    create_table(*engine);
+  }
+};
+
 } // namespace
 
 TEST_CASE("lost connections: a session's first request goes once more on a fresh connection",
           "[postgresql][restart][pool]") {
   REQUIRE_PG_SERVER();
-  Server server;
-  if (!server.usable()) return;
-  HidingProxy proxy(std::atoi(server.port));
-  Engine engine = engine_through(proxy);
-  create_table(engine);
+  Scene scene;
+  if (!scene.engine) return;
+  Server& server = scene.server;
+  HidingProxy& proxy = *scene.proxy;
+  Engine& engine = *scene.engine;
   fill_pool(engine);
   REQUIRE(engine.pool().status().idle == pool_size);
 
@@ -294,11 +309,11 @@ TEST_CASE("lost connections: a session's first request goes once more on a fresh
 TEST_CASE("lost connections: an async session's first request goes once more on a fresh one",
           "[postgresql][restart][pool][async]") {
   REQUIRE_PG_SERVER();
-  Server server;
-  if (!server.usable()) return;
-  HidingProxy proxy(std::atoi(server.port));
-  Engine engine = engine_through(proxy);
-  create_table(engine);
+  Scene scene;
+  if (!scene.engine) return;
+  Server& server = scene.server;
+  HidingProxy& proxy = *scene.proxy;
+  Engine& engine = *scene.engine;
   run(fill_pool_async(engine));
   REQUIRE(engine.pool().status().idle == pool_size);
 
@@ -311,11 +326,10 @@ TEST_CASE("lost connections: an async session's first request goes once more on 
 TEST_CASE("lost connections: a request after the first one is not sent again",
           "[postgresql][restart][pool]") {
   REQUIRE_PG_SERVER();
-  Server server;
-  if (!server.usable()) return;
-  HidingProxy proxy(std::atoi(server.port));
-  Engine engine = engine_through(proxy);
-  create_table(engine);
+  Scene scene;
+  if (!scene.engine) return;
+  Server& server = scene.server;
+  Engine& engine = *scene.engine;
   Session session(engine);
   CHECK(session.query<Item>().count() == 2); // the transaction has run a statement
   test::crash_and_restart_server(server.base);
