@@ -28,6 +28,9 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
+#include <time.h>
+
 using namespace retort;
 using retort::test::TempDatabase;
 using namespace std::chrono_literals;
@@ -51,6 +54,29 @@ template <> struct retort::Model<sc::Hit> {
 namespace {
 
 constexpr int sessions = 50;
+
+// CPU seconds used so far by the process (every thread).
+double process_cpu() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// CPU seconds used so far by the calling thread.
+double thread_cpu() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return double(t.tv_sec) + double(t.tv_nsec) / 1e9;
+}
+
+// What a run took: wall-clock seconds, CPU seconds of the process and of the thread that ran
+// the io_context (both cores busy, or one thread the bottleneck?).
+struct Timing {
+  double seconds = 0;
+  double cpu = 0;
+  double io_thread_cpu = 0;
+};
 
 int transactions_per_session() {
   const char* scale = std::getenv("RETORT_STRESS_SCALE");
@@ -153,46 +179,49 @@ void check_table(Engine& engine) {
   }
 }
 
-double run_async(const std::string& mode, Outcome& outcome) {
+Timing run_async(const std::string& mode, Outcome& outcome) {
   TempDatabase db;
   Engine engine = engine_on(db, mode);
   asio::io_context io;
   for (int id = 0; id < sessions; ++id)
     asio::co_spawn(io, async_worker(&engine, id, mode == "immediate", &outcome), asio::detached);
   const auto start = std::chrono::steady_clock::now();
+  const double cpu = process_cpu(), io_cpu = thread_cpu();
   io.run();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  Timing timing{std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                process_cpu() - cpu, thread_cpu() - io_cpu};
   if (outcome.failures == 0) check_table(engine);
-  return seconds;
+  return timing;
 }
 
-double run_blocking(const std::string& mode, Outcome& outcome) {
+Timing run_blocking(const std::string& mode, Outcome& outcome) {
   TempDatabase db;
   Engine engine = engine_on(db, mode);
   std::vector<std::thread> threads;
   const auto start = std::chrono::steady_clock::now();
+  const double cpu = process_cpu();
   for (int id = 0; id < sessions; ++id)
     threads.emplace_back([&engine, id, &mode, &outcome] {
       blocking_worker(engine, id, mode == "immediate", outcome);
     });
   for (auto& thread : threads)
     thread.join();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  Timing timing{std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                process_cpu() - cpu, 0};
   if (outcome.failures == 0) check_table(engine);
-  return seconds;
+  return timing;
 }
 
 void compare(const std::string& mode) {
   Outcome async_outcome, blocking_outcome;
-  const double async_s = run_async(mode, async_outcome);
-  const double blocking_s = run_blocking(mode, blocking_outcome);
+  const Timing async_run = run_async(mode, async_outcome);
+  const Timing blocking_run = run_blocking(mode, blocking_outcome);
   const double total = sessions * transactions_per_session();
-  std::printf("sqlite file, %s: %d sessions x %d transactions: async %.2f s (%.0f tx/s), "
-              "blocking threads %.2f s (%.0f tx/s)\n",
-              mode.c_str(), sessions, transactions_per_session(), async_s, total / async_s,
-              blocking_s, total / blocking_s);
+  std::printf("sqlite file, %s: %d sessions x %d transactions: async %.2f s (%.0f tx/s; CPU "
+              "%.2f s, io thread %.2f s), blocking threads %.2f s (%.0f tx/s; CPU %.2f s)\n",
+              mode.c_str(), sessions, transactions_per_session(), async_run.seconds,
+              total / async_run.seconds, async_run.cpu, async_run.io_thread_cpu,
+              blocking_run.seconds, total / blocking_run.seconds, blocking_run.cpu);
   INFO("first async failure: " << async_outcome.first_error);
   CHECK(async_outcome.failures == 0);
   CHECK(async_outcome.done == sessions);
