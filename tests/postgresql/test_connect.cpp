@@ -3,6 +3,11 @@
 #include "pg_support.hpp"
 
 #include <retort/core/error.hpp>
+#include <retort/retort.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <cstdlib>
 
@@ -119,6 +124,54 @@ TEST_CASE("postgresql connect: unknown parameters and unreachable servers",
     CHECK(std::string(e.what()).find(":1/") != std::string::npos);
     CHECK(std::string(e.what()).find(*server_url().password) == std::string::npos);
   }
+}
+
+// What a socket option holds, as an int.
+int socket_option(int socket, int level, int name) {
+  int value = 0;
+  socklen_t size = sizeof value;
+  REQUIRE(getsockopt(socket, level, name, &value, &size) == 0);
+  return value;
+}
+
+TEST_CASE("postgresql connect: keepalive and TCP user timeout options reach the socket",
+          "[postgresql][connect][timeouts]") {
+  REQUIRE_PG_SERVER();
+  // A server whose host vanishes (power, network) sends no reset: without these the kernel
+  // would keep an idle connection forever, and a request in flight would wait as long.
+  EngineConfig config;
+  config.options = {{"keepalives_idle", "7"},
+                    {"keepalives_interval", "3"},
+                    {"keepalives_count", "2"},
+                    {"tcp_user_timeout", "9000"}};
+  Engine engine = create_engine(*test::pg_url(), config);
+  Connection connection = engine.connect();
+  const int socket = connection.driver().non_blocking()->socket();
+  REQUIRE(socket >= 0);
+  CHECK(socket_option(socket, SOL_SOCKET, SO_KEEPALIVE) == 1);
+  CHECK(socket_option(socket, IPPROTO_TCP, TCP_KEEPIDLE) == 7);
+  CHECK(socket_option(socket, IPPROTO_TCP, TCP_KEEPINTVL) == 3);
+  CHECK(socket_option(socket, IPPROTO_TCP, TCP_KEEPCNT) == 2);
+  CHECK(socket_option(socket, IPPROTO_TCP, TCP_USER_TIMEOUT) == 9000);
+  CHECK(connection.execute_sql("SELECT 1").scalar<std::int64_t>() == 1);
+}
+
+TEST_CASE("postgresql connect: statement_timeout through options ends a long statement with "
+          "SQLSTATE 57014, and the connection goes on",
+          "[postgresql][connect][timeouts]") {
+  REQUIRE_PG_SERVER();
+  EngineConfig config;
+  config.options = {{"options", "-c statement_timeout=200"}};
+  Engine engine = create_engine(*test::pg_url(), config);
+  Connection connection = engine.connect();
+  try {
+    connection.execute_sql("SELECT pg_sleep(5)");
+    FAIL("pg_sleep(5) ran past statement_timeout");
+  } catch (const OperationalError& e) {
+    CHECK(e.sqlstate() == "57014");
+    CHECK(std::string(e.what()).find("pg_sleep") != std::string::npos);
+  }
+  CHECK(connection.execute_sql("SELECT 2").scalar<std::int64_t>() == 2);
 }
 
 TEST_CASE("postgresql connect: unix socket directory as ?host=", "[postgresql][connect]") {
