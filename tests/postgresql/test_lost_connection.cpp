@@ -204,6 +204,10 @@ void fill_pool(Engine& engine) {
   }
 }
 
+// The async sessions end by committing, which waits for the server's answer: a session that
+// ended without it would leave its ROLLBACK unanswered when the server is killed, and the pool
+// would then drop that connection at checkout (it reads the ROLLBACK's answer first) before a
+// session could find it lost.
 boost::asio::awaitable<void> fill_pool_async(Engine engine) {
   std::vector<std::unique_ptr<AsyncSession>> sessions;
   for (int i = 0; i < pool_size; ++i) {
@@ -211,6 +215,8 @@ boost::asio::awaitable<void> fill_pool_async(Engine engine) {
     auto query = sessions.back()->query<Item>();
     CHECK(co_await sessions.back()->count(query) == 2);
   }
+  for (auto& session : sessions)
+    co_await session->commit();
 }
 
 // Sessions one after the other, twice as many as the pool holds: each reads, then writes and
