@@ -59,6 +59,40 @@ TEST_CASE("async: add, commit, query with eager loading, get", "[async]") {
   CHECK(check.query<User>().filter_by(&User::name, "bob").one()->age == 21);
 }
 
+TEST_CASE("async: LIMIT counts the query's objects when a joined collection follows a joined "
+          "many-to-one",
+          "[async]") {
+  conformance::FreshSchema schema;
+  {
+    Session setup(conformance::engine());
+    for (const char* name : {"ann", "bob"}) {
+      auto user = setup.add(User{.name = name});
+      for (int i = 0; i < 3; ++i)
+        user->addresses.push_back(std::make_shared<Address>(
+            Address{.email = std::string(name) + std::to_string(i) + "@x"}));
+    }
+    setup.commit();
+  }
+  auto task = []() -> asio::awaitable<std::size_t> {
+    AsyncSession session(conformance::engine());
+    auto query = session.query<Address>();
+    query.options(joinedload(&Address::user).joinedload(&User::addresses))
+        .order_by(col(&Address::id))
+        .limit(4);
+    auto addresses = co_await session.all(query);
+    REQUIRE(addresses.size() == 4);
+    // Lazy loading is an error here: everything below was loaded by the query.
+    CHECK(addresses[0]->user->name == "ann");
+    CHECK(addresses[3]->user->name == "bob");
+    for (const auto& address : addresses) {
+      REQUIRE(address->user->addresses.size() == 3);
+      CHECK(address->user->addresses[0]->user.get() == address->user.get());
+    }
+    co_return addresses.size();
+  };
+  CHECK(run(task) == 4);
+}
+
 TEST_CASE("async: objects the application made are added, one or several", "[async]") {
   conformance::FreshSchema schema;
   auto carl = std::make_shared<User>(User{.name = "carl", .age = 40});

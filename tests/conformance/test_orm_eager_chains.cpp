@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -294,4 +295,136 @@ TEST_CASE("yield_per refuses a joined collection, which a chunk could split",
       session.query<Phone>().options(joinedload(&Phone::employee).joinedload(&Employee::phones));
   CHECK_THROWS_AS(chained.yield_per(2, [](std::vector<std::shared_ptr<Phone>>&) {}), ArgumentError);
   CHECK(counter.count() == 0); // refused before any statement
+}
+
+namespace {
+
+// Each employee's company with its whole staff, each member once and in order, and the staff's
+// back references; `phones`: the staff's phones were loaded too.
+void check_staff_of(const std::vector<std::shared_ptr<Employee>>& employees, bool phones) {
+  for (const auto& employee : employees) {
+    REQUIRE(employee->company.loaded());
+    const auto company = employee->company.get();
+    REQUIRE(company);
+    REQUIRE(company->staff.loaded());
+    REQUIRE(company->staff.size() == 3);
+    CHECK(company->staff[0]->id < company->staff[1]->id);
+    CHECK(company->staff[1]->id < company->staff[2]->id);
+    CHECK(std::find(company->staff.begin(), company->staff.end(), employee) !=
+          company->staff.end());
+    for (const auto& member : company->staff) {
+      CHECK(member->company.get() == company);
+      if (!phones) continue;
+      CHECK(member->phones.loaded());
+      CHECK(member->phones.size() == 2);
+    }
+  }
+}
+
+std::vector<std::int64_t> ids_of(const std::vector<std::shared_ptr<Employee>>& employees) {
+  std::vector<std::int64_t> ids;
+  for (const auto& employee : employees)
+    ids.push_back(employee->id);
+  return ids;
+}
+
+} // namespace
+
+TEST_CASE("test_eager_relations.py::EagerTest::test_limit, with the collection joined after a "
+          "joined many-to-one: LIMIT counts the query's objects",
+          "[orm][loading][statements]") {
+  // SQLAlchemy wraps the limited query whenever a joined collection is anywhere in the chain;
+  // the join of the collection must not multiply the rows LIMIT/OFFSET count.
+  conformance::FreshSchema schema;
+  make_companies();
+  std::vector<std::int64_t> all_ids;
+  {
+    Session session(conformance::engine());
+    all_ids = ids_of(session.query<Employee>().order_by(col(&Employee::id)).all());
+  }
+  REQUIRE(all_ids.size() == 12);
+  Session session(conformance::engine());
+  conformance::StatementCounter counter;
+  auto employees = session.query<Employee>()
+                       .options(joinedload(&Employee::company).joinedload(&Company::staff))
+                       .order_by(col(&Employee::id))
+                       .limit(4)
+                       .all();
+  REQUIRE(employees.size() == 4);
+  CHECK(ids_of(employees) == std::vector<std::int64_t>(all_ids.begin(), all_ids.begin() + 4));
+  // The first three share a company: its staff is complete, each member once.
+  CHECK(employees[0]->company.get() == employees[2]->company.get());
+  CHECK(employees[2]->company.get() != employees[3]->company.get());
+  const auto loaded = counter.count();
+  check_staff_of(employees, false);
+  CHECK(counter.count() == loaded); // nothing lazy-loaded afterwards
+
+  session.close(); // one connection on SQLite :memory:
+
+  // OFFSET as well, in the other order.
+  Session second(conformance::engine());
+  auto page = second.query<Employee>()
+                  .options(joinedload(&Employee::company).joinedload(&Company::staff))
+                  .order_by(col(&Employee::id).desc())
+                  .limit(5)
+                  .offset(2)
+                  .all();
+  REQUIRE(page.size() == 5);
+  CHECK(ids_of(page) == std::vector<std::int64_t>(all_ids.rbegin() + 2, all_ids.rbegin() + 7));
+  check_staff_of(page, false);
+
+  // Without ORDER BY: still as many employees as the limit, each once.
+  second.close();
+  Session third(conformance::engine());
+  auto unordered = third.query<Employee>()
+                       .options(joinedload(&Employee::company).joinedload(&Company::staff))
+                       .limit(4)
+                       .all();
+  REQUIRE(unordered.size() == 4);
+  auto ids = ids_of(unordered);
+  std::sort(ids.begin(), ids.end());
+  CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
+  check_staff_of(unordered, false);
+}
+
+TEST_CASE("a joined collection one level further down a joined chain under LIMIT",
+          "[orm][loading][statements]") {
+  conformance::FreshSchema schema;
+  make_companies();
+  Session session(conformance::engine());
+  // Many-to-one, many-to-one, then the collection.
+  auto phones = session.query<Phone>()
+                    .options(joinedload(&Phone::employee)
+                                 .joinedload(&Employee::company)
+                                 .joinedload(&Company::staff))
+                    .order_by(col(&Phone::id))
+                    .limit(5)
+                    .offset(1)
+                    .all();
+  REQUIRE(phones.size() == 5);
+  std::vector<std::shared_ptr<Employee>> employees;
+  for (std::size_t i = 0; i < phones.size(); ++i) {
+    if (i > 0) CHECK(phones[i - 1]->id < phones[i]->id);
+    REQUIRE(phones[i]->employee.loaded());
+    employees.push_back(phones[i]->employee.get());
+  }
+  check_staff_of(employees, false);
+
+  session.close(); // one connection on SQLite :memory:
+
+  // Many-to-one, the collection, then each member's collection.
+  Session second(conformance::engine());
+  auto staff = second.query<Employee>()
+                   .options(joinedload(&Employee::company)
+                                .joinedload(&Company::staff)
+                                .joinedload(&Employee::phones))
+                   .order_by(col(&Employee::id))
+                   .limit(4)
+                   .all();
+  REQUIRE(staff.size() == 4);
+  for (std::size_t i = 1; i < staff.size(); ++i)
+    CHECK(staff[i - 1]->id < staff[i]->id);
+  conformance::StatementCounter counter;
+  check_staff_of(staff, true);
+  CHECK(counter.count() == 0); // everything was loaded by the query
 }

@@ -601,10 +601,28 @@ void add_steps(std::vector<NestedLoad>& into, const std::vector<LoaderStep>& ste
             from.relationships()[step.relationship].target_mapper(), step.strategy, here);
 }
 
+// Under LIMIT/OFFSET the main SELECT must have one row per object of the query, or the limit
+// counts joined rows: a joined collection anywhere in the chain of joined steps would repeat
+// them, so it runs as selectin (SQLAlchemy wraps the limited query in a subquery instead).
+// Joined many-to-ones add no rows and stay in the one statement; the steps after a selectin
+// step are SELECTs of their own, which no limit cuts.
+void keep_one_row_per_object(const MapperBase& mapper, std::size_t relationship,
+                             LoadStrategy& strategy, std::vector<NestedLoad>& nested) {
+  if (strategy != LoadStrategy::joined) return;
+  const RelationshipInfo& rel = mapper.relationships()[relationship];
+  if (rel.kind != RelationshipKind::many_to_one) {
+    strategy = LoadStrategy::selectin;
+    return;
+  }
+  for (auto& load : nested)
+    keep_one_row_per_object(rel.target_mapper(), load.relationship, load.strategy, load.nested);
+}
+
 } // namespace
 
 std::vector<EagerSpec> SessionCore::eager_loads(const std::vector<EntitySpec>& entities,
-                                                const std::vector<LoaderOption>& options) const {
+                                                const std::vector<LoaderOption>& options,
+                                                bool limited) const {
   std::vector<EagerSpec> out;
   std::vector<bool> used(options.size(), false);
   for (std::size_t e = 0; e < entities.size(); ++e) {
@@ -661,6 +679,10 @@ std::vector<EagerSpec> SessionCore::eager_loads(const std::vector<EntitySpec>& e
                           " -> ...: a step after a lazyload() step cannot be applied; load the "
                           "step before it eagerly");
   }
+  if (limited)
+    for (auto& spec : out)
+      keep_one_row_per_object(*entities[spec.entity].mapper, spec.relationship, spec.strategy,
+                              spec.nested);
   return out;
 }
 

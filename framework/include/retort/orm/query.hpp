@@ -363,17 +363,7 @@ private:
 
   std::vector<detail::EagerSpec> eager() const {
     detail::SessionCore::Entered use(*session_);
-    auto specs = session_->eager_loads(entities_, loader_options_);
-    // A joined collection load repeats parent rows, which LIMIT/OFFSET would cut wrongly:
-    // such loads fall back to selectin (SQLAlchemy wraps the query in a subquery instead). A
-    // joined many-to-one adds no rows, so it stays in the one statement.
-    if (limit_ || offset_)
-      for (auto& spec : specs)
-        if (spec.strategy == LoadStrategy::joined &&
-            entities_[spec.entity].mapper->relationships()[spec.relationship].kind !=
-                RelationshipKind::many_to_one)
-          spec.strategy = LoadStrategy::selectin;
-    return specs;
+    return session_->eager_loads(entities_, loader_options_, limit_ || offset_);
   }
 
   std::optional<Row> one_or_none_row() const {

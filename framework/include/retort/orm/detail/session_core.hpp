@@ -339,9 +339,10 @@ public:
   void load_chunked(const Select& select, const std::vector<EntitySpec>& entities,
                     const std::vector<EagerSpec>& eager, std::size_t chunk,
                     const std::function<void(EntityRows&)>& consume);
-  /// The eager loads that apply to `entities` given per-query options and mapped defaults.
+  /// The eager loads that apply to `entities` given per-query options and mapped defaults;
+  /// `limited`: the query has LIMIT or OFFSET, which joined collections would miscount.
   std::vector<EagerSpec> eager_loads(const std::vector<EntitySpec>& entities,
-                                     const std::vector<LoaderOption>& options) const;
+                                     const std::vector<LoaderOption>& options, bool limited) const;
 
   /// Number of objects in the identity map (for tests).
   std::size_t identity_map_size() const noexcept;
