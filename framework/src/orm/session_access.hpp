@@ -110,6 +110,10 @@ public:
   void orphaned_outside(const MapperBase& child_mapper, const std::shared_ptr<void>& child) const {
     session_->orphaned_outside(child_mapper, child);
   }
+  /// `child` joined a collection no session watches: no longer orphaned outside.
+  void clear_orphaned_outside(const void* child) const noexcept {
+    session_->clear_orphaned_outside(child);
+  }
   /// Loads one relationship of `owner` (lazy loading).
   void load_relationship(InstanceState& owner, std::size_t relationship) const {
     session_->load_relationship(owner, relationship);

@@ -114,6 +114,8 @@ void check_add_cascade(SessionCore& session, const MapperBase& mapper, InstanceS
 void SessionCore::add(const MapperBase& mapper, const std::shared_ptr<void>& object) {
   check_usable();
   InstanceState& state = state_for(mapper, object);
+  // Given again: whatever collection it left before, it is no orphan of one now.
+  if (!changes_.orphans().empty()) clear_orphaned_outside(object.get());
   // Already here (also when deleted: add() does not undelete, as in SQLAlchemy).
   if (state.session == this) return;
   check_add_cascade(*this, mapper, state, object);
@@ -757,21 +759,6 @@ std::shared_ptr<void> SessionCore::previous_parent(const MapperBase& parent_mapp
   return hit == nullptr ? nullptr : hit->object;
 }
 
-void SessionCore::orphaned_outside(const MapperBase& child_mapper,
-                                   const std::shared_ptr<void>& child) {
-  // Every delete-orphan collection of the child's class: the flush's orphan check expunges it
-  // if one of them holds it nowhere (a pending child is never given a foreign key it lacks).
-  for (const MapperBase* parent : registered_mappers()) {
-    const auto& relationships = parent->relationships();
-    for (std::size_t i = 0; i < relationships.size(); ++i) {
-      const RelationshipInfo& rel = relationships[i];
-      if (rel.kind != RelationshipKind::many_to_one && (rel.cascade & cascade_delete_orphan) &&
-          &rel.target_mapper() == &child_mapper)
-        changes_.orphans().push_back({parent, i, child, Value()});
-    }
-  }
-}
-
 bool SessionCore::has_parent(const MapperBase& parent_mapper, std::size_t index,
                              const InstanceState& child) {
   const RelationshipInfo& rel = parent_mapper.relationships()[index];
@@ -882,14 +869,6 @@ void relationship_changed(const RelationshipHook& hook, const std::shared_ptr<vo
   const InstanceState* target_state = target_mapper.state_of(target);
   if (target_state == nullptr || target_state->session == nullptr) return;
   SessionAccess(*target_state->session).relationship_changed(owner, hook.index, target, added);
-}
-
-void removed_unwatched(const MapperBase& mapper, const std::shared_ptr<void>& item) {
-  InstanceState* state = mapper.state_of(item);
-  // Only a session holding it pending can act on it; one that adds it later starts afresh.
-  if (state == nullptr || state->session == nullptr || state->status != ObjectState::pending)
-    return;
-  SessionAccess(*state->session).orphaned_outside(mapper, item);
 }
 
 bool relationship_loaded(const RelationshipHook& hook) noexcept {

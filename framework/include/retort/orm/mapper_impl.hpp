@@ -447,4 +447,8 @@ template <typename T> void detail::removed_unwatched(const std::shared_ptr<T>& i
   if (item) detail::removed_unwatched(mapper_of<T>(), item);
 }
 
+template <typename T> void detail::added_unwatched(const std::shared_ptr<T>& item) {
+  if (item) detail::added_unwatched(mapper_of<T>(), item);
+}
+
 } // namespace retort

@@ -36,6 +36,11 @@ RETORT_API bool relationship_loaded(const RelationshipHook& hook) noexcept;
 RETORT_API void removed_unwatched(const MapperBase& mapper, const std::shared_ptr<void>& item);
 /// As above, for an item of class T (defined with the mappers, mapper_impl.hpp).
 template <typename T> void removed_unwatched(const std::shared_ptr<T>& item);
+/// `item` of class `mapper` joined a collection whose owner no session has seen: it has a
+/// parent again, so a session holding it pending no longer takes it for an orphan.
+RETORT_API void added_unwatched(const MapperBase& mapper, const std::shared_ptr<void>& item);
+/// As above, for an item of class T (defined with the mappers, mapper_impl.hpp).
+template <typename T> void added_unwatched(const std::shared_ptr<T>& item);
 
 } // namespace detail
 
@@ -83,7 +88,7 @@ public:
   void push_back(std::shared_ptr<T> item) {
     load();
     items_.push_back(item);
-    detail::relationship_changed(hook_, item, true);
+    joined(item);
   }
   /// Removes `item`; with delete-orphan it is deleted at the next flush.
   void remove(const std::shared_ptr<T>& item) {
@@ -127,7 +132,7 @@ private:
     for (const auto& item : old)
       left(item);
     for (const auto& item : items_)
-      detail::relationship_changed(hook_, item, true);
+      joined(item);
   }
   // `item` was taken out. Without a hook the owner has never been in a session: only the item's
   // session, if any, can still learn of it (SQLAlchemy marks it orphaned outside a session).
@@ -136,6 +141,13 @@ private:
       detail::removed_unwatched(item);
     else
       detail::relationship_changed(hook_, item, false);
+  }
+  // `item` was put in; without a hook, as above, only the item's session can learn of it.
+  void joined(const std::shared_ptr<T>& item) {
+    if (hook_.owner == nullptr)
+      detail::added_unwatched(item);
+    else
+      detail::relationship_changed(hook_, item, true);
   }
 
   mutable std::vector<std::shared_ptr<T>> items_;

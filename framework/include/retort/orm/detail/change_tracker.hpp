@@ -50,6 +50,9 @@ public:
     std::size_t relationship;
     std::shared_ptr<void> child;
     Value parent_key;
+    /// Taken out of a collection no session watched (SQLAlchemy's "orphaned outside of
+    /// session" mark): add() and the child's next parent clear it.
+    bool outside = false;
   };
   /// Where the transaction's lists stood when a savepoint began.
   struct SavepointMark {

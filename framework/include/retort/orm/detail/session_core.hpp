@@ -398,6 +398,9 @@ private:
   // unknown): the flush takes it out of the session unless a parent holds it then along every
   // delete-orphan relationship to its class (SQLAlchemy's "orphaned outside of session").
   void orphaned_outside(const MapperBase& child_mapper, const std::shared_ptr<void>& child);
+  // Clears that mark of `child` (SQLAlchemy's _save_or_update_state() does): add() was given it
+  // again, or a collection no session watches took it in.
+  void clear_orphaned_outside(const void* child) noexcept;
   // Calls `visit` for every persistent object whose columns changed since its snapshot (many-
   // to-one references synchronised first), and lets go of clean ones that nothing can reach
   // any more: not the application (only the identity map holds them) and no many-to-one
