@@ -166,3 +166,95 @@ TEST_CASE("a persistent child taken out of a detached parent, then put back or g
   CHECK(rows("p_co_addresses", {"email_address", "user_id"}) ==
         std::vector<std::string>{"a1|" + str(u->id), "a2|" + str(other)});
 }
+
+TEST_CASE("test_cascade.py::O2MCascadeDeleteOrphanTest::test_save_update_sends_pending, with a "
+          "back reference: the removed child is deleted when the parent joins again",
+          "[orm][cascade][orphans]") {
+  Fresh fresh;
+  std::shared_ptr<CoUser> u;
+  std::shared_ptr<CoAddress> a1, a2;
+  std::shared_ptr<CdUser> cu;
+  std::shared_ptr<CdOrder> o1, o2;
+  {
+    Session sess(conformance::engine(), SessionOptions{.expire_on_commit = false});
+    u = sess.add(CoUser{.name = "jack"});
+    a1 = make(CoAddress{.email_address = "a1"});
+    a2 = make(CoAddress{.email_address = "a2"});
+    u->addresses.push_back(a1);
+    u->addresses.push_back(a2);
+    cu = sess.add(CdUser{.name = "ed"});
+    o1 = make(CdOrder{.description = "o1"});
+    o2 = make(CdOrder{.description = "o2"});
+    cu->orders.push_back(o1);
+    cu->orders.push_back(o2);
+    sess.commit();
+  }
+  // Detached: the back references follow at once, as SQLAlchemy's backrefs do.
+  u->addresses.remove(a1);
+  cu->orders.remove(o1);
+  CHECK(a1->user.get() == nullptr);
+  CHECK(o1->user.get() == nullptr);
+  CHECK(a2->user.get() == u);
+  Session sess(conformance::engine());
+  sess.add(u);
+  sess.add(cu);
+  // The removed children joined too, and did not go back into the collections.
+  CHECK(sess.state_of(a1) == ObjectState::persistent);
+  CHECK(u->addresses.items() == std::vector<std::shared_ptr<CoAddress>>{a2});
+  CHECK(cu->orders.items() == std::vector<std::shared_ptr<CdOrder>>{o2});
+  sess.commit();
+  // delete-orphan deletes it; without, its foreign key is cleared.
+  CHECK(rows("p_co_addresses", {"email_address", "user_id"}) ==
+        std::vector<std::string>{"a2|" + str(u->id)});
+  CHECK(rows("p_cd_orders", {"description", "user_id"}) ==
+        std::vector<std::string>{"o1|NULL", "o2|" + str(cu->id)});
+}
+
+TEST_CASE("a persistent child taken out of a detached parent's collection and put back keeps "
+          "its parent in memory and in the database",
+          "[orm][cascade][orphans]") {
+  Fresh fresh;
+  std::shared_ptr<CoUser> u;
+  std::shared_ptr<CoAddress> a1;
+  {
+    Session sess(conformance::engine(), SessionOptions{.expire_on_commit = false});
+    u = sess.add(CoUser{.name = "jack"});
+    a1 = make(CoAddress{.email_address = "a1"});
+    u->addresses.push_back(a1);
+    sess.commit();
+  }
+  u->addresses.remove(a1);
+  u->addresses.push_back(a1);
+  CHECK(a1->user.get() == u);
+  Session sess(conformance::engine(), SessionOptions{.expire_on_commit = false});
+  sess.add(u);
+  sess.commit();
+  CHECK(a1->user.get() == u);
+  CHECK(a1->user_id == u->id);
+  CHECK(rows("p_co_addresses", {"email_address", "user_id"}) ==
+        std::vector<std::string>{"a1|" + str(u->id)});
+}
+
+TEST_CASE("a persistent child taken out of a detached parent's collection, then added alone, "
+          "loses its parent",
+          "[orm][cascade][orphans]") {
+  // SQLAlchemy's backref sets the child's reference to None: the session the child joins
+  // writes its foreign key as NULL (and leaves the parent out).
+  Fresh fresh;
+  std::shared_ptr<CdUser> u;
+  std::shared_ptr<CdOrder> o;
+  {
+    Session sess(conformance::engine(), SessionOptions{.expire_on_commit = false});
+    u = sess.add(CdUser{.name = "jack"});
+    o = make(CdOrder{.description = "o1"});
+    u->orders.push_back(o);
+    sess.commit();
+  }
+  u->orders.remove(o);
+  CHECK(o->user.get() == nullptr);
+  Session sess(conformance::engine());
+  sess.add(o);
+  CHECK(sess.state_of(u) == ObjectState::detached);
+  sess.commit();
+  CHECK(rows("p_cd_orders", {"description", "user_id"}) == std::vector<std::string>{"o1|NULL"});
+}

@@ -30,6 +30,24 @@ void remember_detached_removal(InstanceState& owner, std::size_t relationship,
   owner.detached_removals = true;
 }
 
+void cancel_detached_removal(InstanceState& owner, std::size_t relationship, const void* target) {
+  std::shared_ptr<void> gone; // released outside the lock, as below
+  Store& s = store();
+  std::lock_guard lock(s.mutex);
+  auto found = s.removals.find(&owner);
+  if (found == s.removals.end()) return;
+  auto& list = found->second;
+  for (auto it = list.rbegin(); it != list.rend(); ++it) {
+    if (it->relationship != relationship || it->target.get() != target) continue;
+    gone = std::move(it->target);
+    list.erase(std::next(it).base());
+    break;
+  }
+  if (!list.empty()) return;
+  s.removals.erase(found);
+  owner.detached_removals = false;
+}
+
 std::vector<DetachedRemoval> take_detached_removals(InstanceState& owner) {
   std::vector<DetachedRemoval> out;
   owner.detached_removals = false;

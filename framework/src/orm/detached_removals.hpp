@@ -21,6 +21,9 @@ struct DetachedRemoval {
 /// owner joins next cascades it (the orphan is deleted, the foreign key cleared).
 void remember_detached_removal(InstanceState& owner, std::size_t relationship,
                                const std::shared_ptr<void>& target);
+/// Forgets the last removal of `target` from relationship `relationship` of `owner`: it was put
+/// back while `owner` still belonged to no session, so nothing changed for it.
+void cancel_detached_removal(InstanceState& owner, std::size_t relationship, const void* target);
 /// Takes the removals remembered for `owner`, in the order they happened.
 std::vector<DetachedRemoval> take_detached_removals(InstanceState& owner);
 /// Forgets the removals of a state that goes (its destructor).

@@ -847,6 +847,34 @@ void load_relationship(const RelationshipHook& hook) {
   SessionAccess(*owner.session).load_relationship(owner, hook.index);
 }
 
+namespace {
+
+// A change of the collection of an owner outside any session reaches the other side at once, as
+// SQLAlchemy's backref does: the child's reference names the owner, or no longer does.
+// Otherwise adding the child to a session would cascade the owner back in along a stale
+// reference and put the child back into the collection. Only for a child outside every session
+// too: a session holding the child learns of the change when the owner joins it.
+void mirror_detached_change(const InstanceState& owner, const RelationshipInfo& rel,
+                            const std::shared_ptr<void>& target, bool added) {
+  if (rel.back_index < 0 || rel.kind != RelationshipKind::one_to_many) return;
+  auto owner_object = owner.self.lock();
+  if (!owner_object) return;
+  const MapperBase& target_mapper = rel.target_mapper();
+  InstanceState* child = target_mapper.state_of(target);
+  if (child != nullptr && child->session != nullptr) return;
+  const auto back_index = std::size_t(rel.back_index);
+  const RelationshipInfo& back = target_mapper.relationships()[back_index];
+  const auto held = back.items(target.get());
+  const bool names_owner = !held.empty() && held.front() == owner_object;
+  if (names_owner == added) return;
+  back.mirror(target.get(), owner_object, added);
+  // The session the child joins writes its foreign key from the reference.
+  if (child != nullptr)
+    if (RelationshipBits* bits = child->relationship_bits()) bits->assigned |= 1ull << back_index;
+}
+
+} // namespace
+
 void relationship_changed(const RelationshipHook& hook, const std::shared_ptr<void>& target,
                           bool added) {
   if (hook.owner == nullptr || !target) return;
@@ -861,8 +889,13 @@ void relationship_changed(const RelationshipHook& hook, const std::shared_ptr<vo
     const RelationshipInfo& rel = owner.mapper->relationships()[hook.index];
     if (rel.kind != RelationshipKind::many_to_one && (rel.cascade & cascade_save_update))
       remember_detached_removal(owner, hook.index, target);
+    mirror_detached_change(owner, rel, target, false);
     return;
   }
+  // Put back while still outside any session: the removal is undone.
+  const RelationshipInfo& rel = owner.mapper->relationships()[hook.index];
+  if (owner.detached_removals) cancel_detached_removal(owner, hook.index, target.get());
+  mirror_detached_change(owner, rel, target, true);
   // An owner outside any session given a target inside one (child->parent = p): the target's
   // session mirrors it and cascades the owner in along back_populates, as SQLAlchemy does.
   const MapperBase& target_mapper = owner.mapper->relationships()[hook.index].target_mapper();
