@@ -396,6 +396,14 @@ bool SqliteConnection::set_waiting(bool allowed) {
   return true;
 }
 
+bool SqliteConnection::would_wait(const std::string& sql) {
+  if (handle_->waiting) return false;
+  // The statements this connection keeps are all its own (prepare() makes SqliteStatements).
+  if (DriverStatement* cached = find_cached_statement(sql))
+    return static_cast<const SqliteStatement*>(cached)->is_long();
+  return known_long(sql);
+}
+
 void SqliteConnection::refresh_durability() {
   Handle& h = *handle_;
   Handle::Durability d;

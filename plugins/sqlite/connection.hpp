@@ -39,6 +39,8 @@ public:
   bool commit_cannot_wait() const override;
   /// Refusing waits is offered in WAL mode and on a private in-memory database.
   bool set_waiting(bool allowed) override;
+  /// While waiting is off: the statement's last run (on any connection) was long.
+  bool would_wait(const std::string& sql) override;
   bool in_transaction() const override {
     return handle_->begin_pending || sqlite3_get_autocommit(handle_->db) == 0;
   }

@@ -78,6 +78,14 @@ std::shared_ptr<std::atomic<int>> run_length_of(const std::string& sql) {
   return length;
 }
 
+} // namespace
+
+bool known_long(const std::string& sql) {
+  return run_length_of(sql)->load(std::memory_order_relaxed) > long_run_steps;
+}
+
+namespace {
+
 bool is_boolean_decltype(const char* decl) {
   return decl != nullptr && sqlite3_stricmp(decl, "BOOLEAN") == 0;
 }
@@ -217,7 +225,7 @@ bool SqliteStatement::step() {
     // autocommit read, and a transaction that only read then costs neither BEGIN nor COMMIT).
     // While waiting is off the caller's thread is the async layer's own: a statement whose
     // last run was long goes where it may take its time, as a lock wait would.
-    if (!handle_->waiting && run_length_->load(std::memory_order_relaxed) > long_run_steps)
+    if (!handle_->waiting && is_long())
       throw WouldWaitError("a long statement: its last run took " +
                                std::to_string(run_length_->load(std::memory_order_relaxed)) +
                                " SQLite VM steps",

@@ -87,6 +87,9 @@ struct Handle {
 /// steps left most scans on the one io thread (2,300-2,400 tx/s), 2,000 spread them (4,200-4,600).
 inline constexpr int long_run_steps = 2000;
 
+/// True when the last run of `sql` on any connection of the process was long (long_run_steps).
+bool known_long(const std::string& sql);
+
 /// Runs a statement without parameters or rows that is prepared once (from `sql`) and kept
 /// (BEGIN, COMMIT, ROLLBACK); throws the translated error.
 void run_kept(Handle& handle, StmtPtr& stmt, const std::string& sql);
@@ -134,6 +137,11 @@ public:
   /// For an INSERT: times_prepared_again() when its table's key was last proven to be the
   /// rowid's alias, -1 when it was not (see KeyProver).
   int rowid_key_proven_at = -1;
+  /// True when the last run of this statement's SQL, on any connection, was long
+  /// (long_run_steps).
+  bool is_long() const noexcept {
+    return run_length_->load(std::memory_order_relaxed) > long_run_steps;
+  }
 
 private:
   enum class State { ready, running, done };

@@ -178,6 +178,7 @@ public:
   // Forwarded, so that the async layer runs SQLite plans on its own thread here as it does
   // without the proxy, and the sweep's faults hit that path.
   bool set_waiting(bool allowed) override { return inner_->set_waiting(allowed); }
+  bool would_wait(const std::string& sql) override { return inner_->would_wait(sql); }
   bool in_transaction() const override { return inner_->in_transaction(); }
   bool ping() override { return !broken_ && inner_->ping(); }
   bool is_valid() const override { return !broken_ && inner_->is_valid(); }

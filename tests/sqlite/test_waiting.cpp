@@ -7,6 +7,8 @@
 #include "sqlite_plugin.hpp"
 
 #include <retort/core/error.hpp>
+#include <retort/orm/plan.hpp>
+#include <retort/retort.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -202,17 +204,79 @@ TEST_CASE("waiting off: a statement whose last run was long goes where it may ta
   // A scan of 5,000 rows, a text no other test runs (the lengths are kept per text).
   const std::string scan = "SELECT sum(v) FROM t WHERE v % 7 = 3 /* long-run test */";
   REQUIRE(c->set_waiting(false));
+  CHECK_FALSE(c->would_wait(scan));
   run(*c, scan); // not yet known to be long
+  // Asked beforehand (no exception), then refused all the same when run.
+  CHECK(c->would_wait(scan));
   CHECK_THROWS_AS(run(*c, scan), WouldWaitError);
   // The length is the text's on every connection of the process.
   auto other = connect("sqlite://");
   other->execute("CREATE TABLE t (v INTEGER)");
   REQUIRE(other->set_waiting(false));
+  CHECK(other->would_wait(scan)); // not prepared there yet
   CHECK_THROWS_AS(run(*other, scan), WouldWaitError);
+  CHECK_FALSE(other->would_wait("SELECT 1"));
   // With waiting on it runs; a short one runs with waiting off.
   CHECK(c->set_waiting(true));
+  CHECK_FALSE(c->would_wait(scan));
   run(*c, scan);
   REQUIRE(c->set_waiting(false));
   CHECK(count(*c) == 5000);
   c->set_waiting(true);
+}
+
+namespace {
+
+// Counts the rows of its one step.
+struct CountingSink final : RowSink {
+  int rows = 0;
+  void row(const DriverStatement&) override { ++rows; }
+};
+
+// A plan of one query.
+struct OneQuery final : Plan {
+  explicit OneQuery(std::string text) : sql(std::move(text)) {}
+  bool next(PlanStep& step) override {
+    if (given) return false;
+    given = true;
+    step.sql = sql;
+    step.sink = &sink;
+    return true;
+  }
+  std::string sql;
+  CountingSink sink;
+  bool given = false;
+};
+
+} // namespace
+
+TEST_CASE("a plan run stops before a round the driver would refuse, having run none of it",
+          "[sqlite][driver][waiting]") {
+  Engine engine = create_engine("sqlite://");
+  Connection connection = engine.connect();
+  connection.execute_ddl("CREATE TABLE t (v INTEGER)");
+  connection.execute_ddl("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE "
+                         "i < 5000) INSERT INTO t SELECT i FROM n");
+  const std::string scan = "SELECT sum(v) FROM t WHERE v % 5 = 2 /* plan-run test */";
+  OneQuery first(scan);
+  run_plan(first, connection); // now known to be long
+  CHECK(first.sink.rows == 1);
+
+  REQUIRE(connection.driver().set_waiting(false));
+  OneQuery second(scan);
+  BlockingPlanRun run(second, false, false);
+  CHECK(run.run_until_final(connection, true) == PlanRunStop::would_wait);
+  CHECK(second.sink.rows == 0);
+  // Made again with waiting on (the async layer: on a worker), the round held runs.
+  connection.driver().set_waiting(true);
+  CHECK(run.run_until_final(connection) == PlanRunStop::ended);
+  CHECK(second.sink.rows == 1);
+
+  // Not asked beforehand, the refusal is the statement's WouldWaitError, as before.
+  REQUIRE(connection.driver().set_waiting(false));
+  OneQuery third(scan);
+  BlockingPlanRun unasked(third, false, false);
+  CHECK_THROWS_AS(unasked.run_until_final(connection), WouldWaitError);
+  CHECK(third.sink.rows == 0);
+  connection.driver().set_waiting(true);
 }

@@ -28,7 +28,8 @@ Reached run_here(BlockingPlanRun& run, BlockingTarget& target, std::exception_pt
   NoWaiting no_waiting(target.driver);
   if (!no_waiting.off()) return Reached::nothing;
   try {
-    run.run_until_final(target.begun());
+    if (run.run_until_final(target.begun(), true) == PlanRunStop::would_wait)
+      return Reached::nothing;
   } catch (const WouldWaitError&) {
     return Reached::nothing;
   }

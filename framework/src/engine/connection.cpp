@@ -158,6 +158,10 @@ Result Connection::execute_sql(const std::string& sql, std::span<const Value> pa
 
 bool Connection::can_pipeline() const { return state_->driver().non_blocking() != nullptr; }
 
+bool Connection::would_wait(const std::string& sql) const {
+  return state_->driver().would_wait(sql);
+}
+
 // Drives `run` to its end, waiting with plain poll(): this executor blocks anyway (the async
 // layer waits with Asio instead).
 std::vector<Result> drive_pipeline(PipelineRun& run) {

@@ -130,18 +130,26 @@ void PlanRounds::deliver(std::span<Result> results, Connection& connection) {
     deliver_step(round_[i], results[i], connection);
 }
 
-bool BlockingPlanRun::run_until_final(Connection& connection) {
+PlanRunStop BlockingPlanRun::run_until_final(Connection& connection, bool stop_before_waits) {
   for (;;) {
     if (!round_taken_) {
-      if (!rounds_.next()) return false;
+      if (!rounds_.next()) return PlanRunStop::ended;
       round_taken_ = true;
     }
     // Made again with the round after a call that would have waited: it only acts once.
     if (rounds_.writes_follow()) connection.will_write();
-    if (rounds_.is_final()) return true;
+    if (rounds_.is_final()) return PlanRunStop::final_next;
+    if (stop_before_waits && round_would_wait(connection)) return PlanRunStop::would_wait;
     run_round(connection);
     round_taken_ = false;
   }
+}
+
+bool BlockingPlanRun::round_would_wait(Connection& connection) {
+  if (!rounds_.is_batch()) return connection.would_wait(rounds_.steps().front().text());
+  for (const PipelinedStatement& statement : rounds_.statements())
+    if (connection.would_wait(*statement.sql)) return true;
+  return false;
 }
 
 namespace {
@@ -178,7 +186,7 @@ std::exception_ptr run_plan_and_commit(Plan& plan, Connection& connection,
                                        Transaction& transaction) {
   BlockingPlanRun run(plan, connection.can_pipeline(), true);
   PlanRounds& rounds = run.rounds();
-  if (!run.run_until_final(connection)) {
+  if (run.run_until_final(connection) != PlanRunStop::final_next) {
     try {
       transaction.commit();
     } catch (...) {

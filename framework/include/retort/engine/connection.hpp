@@ -81,6 +81,9 @@ public:
   using Pipelined = PipelinedStatement;
   /// True when the driver can send several statements before reading their results.
   bool can_pipeline() const;
+  /// While the driver's waiting is off: true when `sql` would be refused before it started
+  /// (DriverConnection::would_wait()).
+  bool would_wait(const std::string& sql) const;
   /// Sends every statement, then reads every result, in one round trip where the driver can
   /// pipeline (PostgreSQL); results come back in order, fully received. The first failing
   /// statement's DatabaseError is thrown after the pipeline has been drained. Without

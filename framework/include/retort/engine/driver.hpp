@@ -117,6 +117,15 @@ public:
     (void)allowed;
     return false;
   }
+  /// While waiting is off: true when `sql`, run now, would be refused with WouldWaitError before
+  /// it started, for a reason known beforehand (a statement whose last run was long). The async
+  /// layer asks before each round of a plan, so that the common refusal costs no exception (an
+  /// exception thrown through the engine's layers costs more than the statement hop it avoids).
+  /// No I/O. Default: false.
+  virtual bool would_wait(const std::string& sql) {
+    (void)sql;
+    return false;
+  }
   /// True while a transaction is open.
   virtual bool in_transaction() const = 0;
   /// Checks the connection with a round trip; false (never a throw) when it is dead.

@@ -177,6 +177,17 @@ private:
 /// Hands one step's result to its sink (rows, generated key, completion).
 RETORT_API void deliver_step(PlanStep& step, Result& result, Connection& connection);
 
+/// Where BlockingPlanRun::run_until_final() stopped.
+enum class PlanRunStop {
+  /// The plan ended.
+  ended,
+  /// The final step is next (BlockingPlanRun::rounds() holds it), as `keep_final` asked.
+  final_next,
+  /// The next round would be refused before it started (DriverConnection::would_wait()); none
+  /// of it ran.
+  would_wait,
+};
+
 /// A plan driven over a connection with blocking calls, which can stop at a call that would
 /// have waited for a lock (WouldWaitError: the driver's waiting was off, see
 /// DriverConnection::set_waiting()) and go on later, on another thread: the round that stopped
@@ -187,15 +198,18 @@ public:
   /// A run of `plan`; `pipelining` and `keep_final` as for PlanRounds.
   BlockingPlanRun(Plan& plan, bool pipelining, bool keep_final)
       : rounds_(plan, pipelining, keep_final) {}
-  /// Runs rounds on `connection` until the plan ends (false) or, with `keep_final`, its final
-  /// step is next (true: rounds() holds it).
-  bool run_until_final(Connection& connection);
+  /// Runs rounds on `connection` until the plan ends, or, with `keep_final`, its final step is
+  /// next, or, with `stop_before_waits`, the next round would be refused before it started
+  /// (asked of the driver, so that the refusal costs no exception).
+  PlanRunStop run_until_final(Connection& connection, bool stop_before_waits = false);
   /// The rounds.
   PlanRounds& rounds() noexcept { return rounds_; }
 
 private:
   // Runs the round taken, then hands its results to the steps.
   void run_round(Connection& connection);
+  // True when a statement of the round taken would be refused before it started.
+  bool round_would_wait(Connection& connection);
 
   PlanRounds rounds_;
   // A round was taken from the plan and has not yet run (it stopped at a call that would have

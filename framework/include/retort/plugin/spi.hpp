@@ -49,7 +49,8 @@ namespace retort {
 // 11: DriverConnection gained generated_key().
 // 12: DriverConnection gained commit_cannot_wait().
 // 13: DriverConnection gained set_waiting(); WouldWaitError.
-inline constexpr std::uint32_t plugin_abi_version = 13;
+// 14: DriverConnection gained would_wait().
+inline constexpr std::uint32_t plugin_abi_version = 14;
 
 // Two C++ modules can share classes only when built by the same compiler family against the
 // same standard library; the tag records both so the loader can refuse a mismatch cleanly.
