@@ -8,6 +8,26 @@
 using namespace retort;
 using namespace parity;
 
+namespace {
+
+// A pending address, and the parent it was put into and taken out of; the parent was never in
+// a session.
+struct TakenOut {
+  std::shared_ptr<CoAddress> address;
+  std::shared_ptr<CoUser> parent;
+};
+
+TakenOut taken_out_of_unseen_parent(Session& sess, const char* email, const char* parent_name) {
+  auto a = make(CoAddress{.email_address = email});
+  sess.add(a);
+  auto u = make(CoUser{.name = parent_name});
+  u->addresses.push_back(a);
+  u->addresses.remove(a);
+  return {a, u};
+}
+
+} // namespace
+
 TEST_CASE("a pending child taken out of a parent no session has seen, then added again, is "
           "inserted (delete-orphan)",
           "[orm][cascade][orphans]") {
@@ -39,11 +59,7 @@ TEST_CASE("a pending child taken out of a parent no session has seen, expunged a
           "[orm][cascade][orphans]") {
   Fresh fresh;
   Session sess(conformance::engine());
-  auto a = make(CoAddress{.email_address = "a1"});
-  sess.add(a);
-  auto u = make(CoUser{.name = "jack"});
-  u->addresses.push_back(a);
-  u->addresses.remove(a);
+  auto [a, u] = taken_out_of_unseen_parent(sess, "a1", "jack"); // u: alive, as a user holds it
   sess.expunge(a);
   sess.add(a);
   sess.commit();
@@ -57,11 +73,7 @@ TEST_CASE("a pending child taken out of a parent no session has seen, then not a
   // The control for the case above: the mark alone makes it an orphan.
   Fresh fresh;
   Session sess(conformance::engine());
-  auto a = make(CoAddress{.email_address = "a1"});
-  sess.add(a);
-  auto u = make(CoUser{.name = "jack"});
-  u->addresses.push_back(a);
-  u->addresses.remove(a);
+  auto [a, u] = taken_out_of_unseen_parent(sess, "a1", "jack"); // u: alive, as a user holds it
   sess.flush();
   CHECK(sess.state_of(a) == ObjectState::transient);
   sess.commit();
@@ -90,11 +102,7 @@ TEST_CASE("a pending child taken out of a parent no session has seen, then given
   Session sess(conformance::engine());
   auto u2 = sess.add(CoUser{.name = "ed"});
   sess.flush();
-  auto a = make(CoAddress{.email_address = "a1"});
-  sess.add(a);
-  auto u = make(CoUser{.name = "jack"});
-  u->addresses.push_back(a);
-  u->addresses.remove(a);
+  auto [a, u] = taken_out_of_unseen_parent(sess, "a1", "jack"); // u: alive, as a user holds it
   u2->addresses.push_back(a);
   sess.commit();
   CHECK(rows("p_co_addresses", {"email_address", "user_id"}) ==
@@ -109,11 +117,7 @@ TEST_CASE("a pending child taken out of a parent no session has seen, then put b
   {
     // Put back, and the parent added: inserted with the parent.
     Session sess(conformance::engine());
-    auto a = make(CoAddress{.email_address = "a1"});
-    sess.add(a);
-    auto u = make(CoUser{.name = "jack"});
-    u->addresses.push_back(a);
-    u->addresses.remove(a);
+    auto [a, u] = taken_out_of_unseen_parent(sess, "a1", "jack");
     u->addresses.push_back(a);
     sess.add(u);
     sess.commit();
@@ -123,11 +127,7 @@ TEST_CASE("a pending child taken out of a parent no session has seen, then put b
   // Put back into a parent that stays out of the session: it has a parent again, so it is no
   // orphan (SQLAlchemy's has-parent flag); the parent is not saved, so its key stays empty.
   Session sess(conformance::engine());
-  auto a = make(CoAddress{.email_address = "a2"});
-  sess.add(a);
-  auto u = make(CoUser{.name = "ed"});
-  u->addresses.push_back(a);
-  u->addresses.remove(a);
+  auto [a, u] = taken_out_of_unseen_parent(sess, "a2", "ed");
   u->addresses.push_back(a);
   sess.commit();
   CHECK(sess.state_of(a) == ObjectState::persistent);

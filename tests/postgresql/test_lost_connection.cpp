@@ -7,6 +7,7 @@
 // failure of anything else, or of a request that might have committed, is never retried.
 #include <utility> // before Asio (TOOLCHAIN.md: awaitable.hpp needs std::exchange)
 
+#include "loopback.hpp"
 #include "pg_support.hpp"
 
 #include <retort/async/async_session.hpp>
@@ -63,16 +64,9 @@ public:
     // Close-on-exec throughout: the restarted server (started with std::system()) would otherwise
     // inherit the proxy's sockets and keep them open after the proxy closed them, and a client
     // the proxy cut off would wait for an end of stream that never comes.
-    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(listener_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(listener_, 64) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port_ = ntohs(addr.sin_port);
+    const retort::testing::Listener listener = retort::testing::listen_on_loopback(64);
+    listener_ = listener.fd;
+    port_ = listener.port;
     thread_ = std::thread([this] { serve(); });
   }
   ~HidingProxy() {
@@ -266,6 +260,15 @@ std::int64_t rows_named(Engine& engine, const char* name) {
   return session.query<Item>().filter(col(&Item::name) == std::string(name)).count();
 }
 
+// After the crash: no session failed; a session's first request found its connection lost
+// and went again on a new one (the pool dropped the other idle ones, dead too); every session's
+// row is there once, so nothing was sent twice.
+void check_recovered(int failures, const HidingProxy& proxy, Engine& engine) {
+  CHECK(failures == 0);
+  CHECK(proxy.hidden_losses() >= 1);
+  CHECK(rows_named(engine, "after") == 2 * pool_size);
+}
+
 struct Server {
   const char* base = std::getenv("RETORT_TEST_PG_BASE");
   const char* port = std::getenv("RETORT_TEST_PG_PORT");
@@ -304,12 +307,7 @@ TEST_CASE("lost connections: a session's first request goes once more on a fresh
   REQUIRE(engine.pool().status().idle == pool_size);
 
   test::crash_and_restart_server(server.base);
-  CHECK(failing_sessions(engine) == 0);
-  // A session's first request found its connection lost, and went again on a new one; the
-  // pool dropped the other idle ones, dead too.
-  CHECK(proxy.hidden_losses() >= 1);
-  // Every session's row is there once: nothing was sent twice.
-  CHECK(rows_named(engine, "after") == 2 * pool_size);
+  check_recovered(failing_sessions(engine), proxy, engine);
 }
 
 TEST_CASE("lost connections: an async session's first request goes once more on a fresh one",
@@ -324,9 +322,7 @@ TEST_CASE("lost connections: an async session's first request goes once more on 
   REQUIRE(engine.pool().status().idle == pool_size);
 
   test::crash_and_restart_server(server.base);
-  CHECK(run(failing_sessions_async(engine)) == 0);
-  CHECK(proxy.hidden_losses() >= 1);
-  CHECK(rows_named(engine, "after") == 2 * pool_size);
+  check_recovered(run(failing_sessions_async(engine)), proxy, engine);
 }
 
 TEST_CASE("lost connections: a request after the first one is not sent again",

@@ -7,6 +7,8 @@
 #include <retort/core/url.hpp>
 #include <retort/plugin/create_engine.hpp>
 
+#include "loopback.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -27,15 +29,9 @@ namespace retort::testing {
 class CountingProxy {
 public:
   explicit CountingProxy(const Url& target) : target_(target) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    REQUIRE(::listen(listener_, 1) == 0);
-    socklen_t length = sizeof address;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
+    const Listener listener = listen_on_loopback(1);
+    listener_ = listener.fd;
+    port_ = listener.port;
     REQUIRE(::pipe(stop_) == 0);
     thread_ = std::thread([this] { run(); });
   }
